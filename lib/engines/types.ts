@@ -1,0 +1,56 @@
+import type { Job, StepName } from "@/lib/jobs/schema";
+
+/**
+ * A prediction as engines report it: the shape of Replicate's prediction object, which the
+ * local preview engine also posts to /api/webhook, so that one path applies both.
+ */
+export type PredictionStatus = "starting" | "processing" | "succeeded" | "failed" | "canceled" | "aborted";
+
+export type Prediction = {
+  id: string;
+  status: PredictionStatus;
+  logs?: string | null;
+  output?: unknown;
+  error?: unknown;
+  created_at?: string | null;
+  started_at?: string | null;
+  completed_at?: string | null;
+  model?: string;
+  version?: string;
+  data_removed?: boolean;
+};
+
+export type StartRequest = {
+  job: Job;
+  step: StepName;
+  /** Full URL Replicate (or the local engine) must POST prediction updates to, or null when none can reach us. */
+  webhookUrl: string | null;
+  /** Input of the step: the final prompt for "generate", the video URL for "sound", … */
+  input: Record<string, unknown>;
+};
+
+export interface Engine {
+  readonly id: "local" | "replicate";
+  /** Starts one step; resolves with the engine's reference (prediction id) once accepted. */
+  start(req: StartRequest): Promise<{ ref: string }>;
+  /** Asks the engine to stop a prediction; resolves when the request was accepted. */
+  cancel(ref: string): Promise<void>;
+  /**
+   * The engine's current view of a prediction, for reconciliation when webhooks are lost.
+   * null means the engine does not know the reference (e.g. the local render died with the
+   * process that ran it).
+   */
+  get(ref: string): Promise<Prediction | null>;
+}
+
+/** An error starting a step, with a message a user understands. */
+export class EngineError extends Error {
+  constructor(
+    message: string,
+    readonly code: "auth" | "billing" | "invalid_input" | "rate_limited" | "unavailable" | "unknown",
+    options?: { cause?: unknown },
+  ) {
+    super(message, options);
+    this.name = "EngineError";
+  }
+}

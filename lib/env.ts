@@ -1,0 +1,147 @@
+import { z } from "zod";
+
+/**
+ * The one place that reads process.env. Every variable is optional: with none at all the app
+ * runs offline on the embedded store and the local preview engine.
+ */
+
+const optionalString = z
+  .string()
+  .trim()
+  .transform((v) => (v === "" ? undefined : v))
+  .optional();
+
+const optionalUrl = optionalString.pipe(
+  z
+    .string()
+    .url({ message: "must be an absolute URL such as https://example.com" })
+    .transform((v) => v.replace(/\/+$/, ""))
+    .optional(),
+);
+
+const optionalInt = (min: number, fallback: number) =>
+  optionalString.pipe(
+    z.coerce
+      .number({ message: "must be a whole number" })
+      .int({ message: "must be a whole number" })
+      .min(min, { message: `must be at least ${min}` })
+      .optional()
+      .default(fallback),
+  );
+
+const flag = (fallback: boolean) =>
+  optionalString.pipe(
+    z
+      .enum(["1", "0", "true", "false", "on", "off", "yes", "no"], {
+        message: "must be one of on/off, true/false, 1/0, yes/no",
+      })
+      .optional()
+      .transform((v) => (v === undefined ? fallback : ["1", "true", "on", "yes"].includes(v))),
+  );
+
+export const envSchema = z
+  .object({
+    NODE_ENV: z.enum(["development", "production", "test"]).optional().default("development"),
+    PORT: optionalInt(1, 3000),
+    /** Public origin of this deployment, used for webhook URLs. Unset: no webhooks, the app polls. */
+    APP_URL: optionalUrl,
+    DATA_DIR: optionalString.transform((v) => v ?? ".data"),
+
+    KV_REST_API_URL: optionalUrl,
+    KV_REST_API_TOKEN: optionalString,
+    UPSTASH_REDIS_REST_URL: optionalUrl,
+    UPSTASH_REDIS_REST_TOKEN: optionalString,
+    REDIS_URL: optionalString.pipe(
+      z
+        .string()
+        .regex(/^rediss?:\/\//, { message: "must start with redis:// or rediss://" })
+        .optional(),
+    ),
+    JOB_RETENTION_DAYS: optionalInt(1, 30),
+
+    REPLICATE_API_TOKEN: optionalString,
+    REPLICATE_BASE_URL: optionalUrl,
+    REPLICATE_WEBHOOK_SIGNING_SECRET: optionalString.pipe(
+      z.string().startsWith("whsec_", { message: "must start with whsec_" }).optional(),
+    ),
+    /** Seconds without news from the engine before the app asks it directly. */
+    RECONCILE_AFTER_SECONDS: optionalInt(1, 20),
+
+    BLOB_READ_WRITE_TOKEN: optionalString,
+    MAX_VIDEO_MB: optionalInt(1, 200),
+
+    LOCAL_WEBHOOK_SECRET: optionalString.pipe(
+      z.string().startsWith("whsec_", { message: "must start with whsec_" }).optional(),
+    ),
+    SESSION_SECRET: optionalString.pipe(
+      z.string().min(32, { message: "must be at least 32 characters" }).optional(),
+    ),
+
+    RATE_LIMITS: flag(true),
+    RATE_LIMIT_PER_IP_PER_HOUR: optionalInt(0, 30),
+    RATE_LIMIT_PER_BROWSER_PER_HOUR: optionalInt(0, 10),
+    MAX_RUNNING_JOBS_PER_BROWSER: optionalInt(0, 2),
+    DAILY_JOB_BUDGET: optionalInt(0, 500),
+
+    LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).optional().default("info"),
+  })
+  .superRefine((env, ctx) => {
+    const pairs: [keyof typeof env, keyof typeof env][] = [
+      ["KV_REST_API_URL", "KV_REST_API_TOKEN"],
+      ["UPSTASH_REDIS_REST_URL", "UPSTASH_REDIS_REST_TOKEN"],
+    ];
+    for (const [a, b] of pairs) {
+      if (Boolean(env[a]) !== Boolean(env[b])) {
+        const missing = env[a] ? b : a;
+        ctx.addIssue({ code: "custom", path: [missing], message: `is required when ${env[a] ? a : b} is set` });
+      }
+    }
+    if (env.REPLICATE_BASE_URL && !env.REPLICATE_API_TOKEN) {
+      ctx.addIssue({
+        code: "custom",
+        path: ["REPLICATE_API_TOKEN"],
+        message: "is required when REPLICATE_BASE_URL is set",
+      });
+    }
+  });
+
+export type Env = z.infer<typeof envSchema>;
+
+export class EnvError extends Error {
+  constructor(readonly problems: string[]) {
+    super(`Invalid environment:\n${problems.map((p) => `  - ${p}`).join("\n")}`);
+    this.name = "EnvError";
+  }
+}
+
+export function parseEnv(source: Record<string, string | undefined>): Env {
+  const result = envSchema.safeParse(source);
+  if (!result.success) {
+    throw new EnvError(result.error.issues.map((i) => `${i.path.join(".") || "environment"} ${i.message}`));
+  }
+  return result.data;
+}
+
+let cached: Env | null = null;
+
+export function env(): Env {
+  cached ??= parseEnv(process.env);
+  return cached;
+}
+
+/** Tests change process.env between cases; this makes the next env() read it again. */
+export function resetEnvCache(): void {
+  cached = null;
+}
+
+/** Which store backend the environment selects. */
+export function storeConfig(e: Env = env()):
+  | { kind: "upstash"; url: string; token: string }
+  | { kind: "redis"; url: string }
+  | { kind: "embedded"; dir: string } {
+  const url = e.KV_REST_API_URL ?? e.UPSTASH_REDIS_REST_URL;
+  const token = e.KV_REST_API_TOKEN ?? e.UPSTASH_REDIS_REST_TOKEN;
+  if (url && token) return { kind: "upstash", url, token };
+  if (e.REDIS_URL) return { kind: "redis", url: e.REDIS_URL };
+  return { kind: "embedded", dir: e.DATA_DIR };
+}

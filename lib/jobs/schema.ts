@@ -1,0 +1,123 @@
+import { z } from "zod";
+
+/**
+ * The job record: one schema for the store, the API and the UI.
+ * The store keeps `Job`; the API and the browser only ever see `PublicJob`.
+ */
+
+/** 128 random bits, base64url without padding: 22 characters. */
+export const JOB_ID_PATTERN = /^[A-Za-z0-9_-]{22}$/;
+export const jobIdSchema = z.string().regex(JOB_ID_PATTERN, "Malformed job id");
+
+export const JOB_STATUSES = ["queued", "starting", "processing", "succeeded", "failed", "canceled"] as const;
+export const jobStatusSchema = z.enum(JOB_STATUSES);
+export type JobStatus = z.infer<typeof jobStatusSchema>;
+
+export const TERMINAL_STATUSES: readonly JobStatus[] = ["succeeded", "failed", "canceled"];
+export function isTerminal(status: JobStatus): boolean {
+  return TERMINAL_STATUSES.includes(status);
+}
+
+/** The pipeline: enhance → generate → sound → save. Every step really runs or is marked skipped. */
+export const STEP_NAMES = ["enhance", "generate", "sound", "save"] as const;
+export const stepNameSchema = z.enum(STEP_NAMES);
+export type StepName = z.infer<typeof stepNameSchema>;
+
+export const STEP_STATES = ["waiting", "running", "done", "skipped", "failed", "canceled"] as const;
+export const stepStateSchema = z.enum(STEP_STATES);
+export type StepState = z.infer<typeof stepStateSchema>;
+
+export const ENGINE_IDS = ["local", "replicate"] as const;
+export const engineIdSchema = z.enum(ENGINE_IDS);
+export type EngineId = z.infer<typeof engineIdSchema>;
+
+export const stepSchema = z.object({
+  name: stepNameSchema,
+  state: stepStateSchema,
+  /** Which engine runs this step ("rules" for the rule-based enhancer, "app" for saving). */
+  engine: z.string(),
+  /** The engine's reference for the current attempt (prediction id); events for another ref are stale. */
+  ref: z.string().nullable(),
+  attempt: z.number().int().nonnegative(),
+  startedAt: z.number().nullable(),
+  completedAt: z.number().nullable(),
+  /** Upstream started (GPU allocated); before that the step is waiting for a GPU. */
+  runningAt: z.number().nullable(),
+  progress: z.number().min(0).max(100).nullable(),
+  progressEstimated: z.boolean(),
+  /** Number of log characters already applied: a delivery with fewer is older. */
+  logsLength: z.number().int().nonnegative(),
+  /** Provider output of this step (a URL or text); never shown to users as a lasting link. */
+  output: z.string().nullable(),
+  error: z.string().nullable(),
+  note: z.string().nullable(),
+});
+export type Step = z.infer<typeof stepSchema>;
+
+export const STAGES = [
+  "queued",
+  "enhancing",
+  "waiting_gpu",
+  "generating",
+  "adding_sound",
+  "saving",
+  "done",
+  "failed",
+  "canceled",
+] as const;
+export const stageSchema = z.enum(STAGES);
+export type Stage = z.infer<typeof stageSchema>;
+
+export const paramsSchema = z.object({
+  duration: z.number().nullable(),
+  aspectRatio: z.string().nullable(),
+  resolution: z.string().nullable(),
+  seed: z.number().int().nonnegative().nullable(),
+  negativePrompt: z.string().nullable(),
+});
+export type JobParams = z.infer<typeof paramsSchema>;
+
+export const jobSchema = z.object({
+  id: jobIdSchema,
+  /** Incremented on every applied change; clients and streams use it as a version. */
+  seq: z.number().int().nonnegative(),
+  status: jobStatusSchema,
+  stage: stageSchema,
+  message: z.string(),
+  progress: z.number().min(0).max(100).nullable(),
+  progressEstimated: z.boolean(),
+  prompt: z.string(),
+  /** The prompt as sent to the video model (after style and enhancement). */
+  finalPrompt: z.string().nullable(),
+  enhancedPrompt: z.string().nullable(),
+  style: z.string(),
+  engine: engineIdSchema,
+  model: z.string(),
+  params: paramsSchema,
+  options: z.object({ enhance: z.boolean(), sound: z.boolean() }),
+  steps: z.array(stepSchema),
+  videoUrl: z.string().nullable(),
+  posterUrl: z.string().nullable(),
+  error: z.string().nullable(),
+  notice: z.string().nullable(),
+  /** The engine's reference of the step running now (prediction id). */
+  engineRef: z.string().nullable(),
+  ownerId: z.string().nullable(),
+  shared: z.boolean(),
+  remixOf: z.string().nullable(),
+  createdAt: z.number(),
+  startedAt: z.number().nullable(),
+  completedAt: z.number().nullable(),
+  updatedAt: z.number(),
+  /** Last time anything was heard from the engine; drives reconciliation of lost webhooks. */
+  lastEventAt: z.number(),
+});
+export type Job = z.infer<typeof jobSchema>;
+
+/** What the API and the browser see: no owner, no provider output URLs. */
+export const publicStepSchema = stepSchema.omit({ output: true, logsLength: true, ref: true });
+export const publicJobSchema = jobSchema
+  .omit({ ownerId: true, steps: true, lastEventAt: true, engineRef: true })
+  .extend({ steps: z.array(publicStepSchema), engineLabel: z.string(), modelLabel: z.string() });
+export type PublicJob = z.infer<typeof publicJobSchema>;
+export type PublicStep = z.infer<typeof publicStepSchema>;

@@ -1,0 +1,65 @@
+import type { Job } from "@/lib/jobs/schema";
+
+/**
+ * The job store: one interface, three backends (embedded files, Redis over TCP,
+ * Upstash/Vercel KV over REST). Callers never know which backend is live.
+ */
+export type UpdateResult = { job: Job; changed: boolean };
+
+export type JobPage = { jobs: Job[]; nextCursor: string | null };
+
+export interface JobStore {
+  readonly kind: "embedded" | "redis" | "upstash";
+  /** Backend commands issued so far (Redis commands, or file reads/writes), for the benchmark. */
+  readonly stats: { commands: number };
+  /** Stores a new job and adds it to the recent and per-owner indexes. Fails if the id exists. */
+  create(job: Job): Promise<void>;
+  get(id: string): Promise<Job | null>;
+  /**
+   * Atomic read-modify-write. `fn` gets the current record and returns the next one, or null
+   * for "no change". Concurrent updates of one job are serialised (optimistic compare-and-set
+   * on `seq` with retry, or a lock): two events applied at the same moment lose nothing.
+   * The store itself increments `seq` and sets `updatedAt` when a change is written, and then
+   * notifies subscribers. Returns null when the job does not exist.
+   */
+  update(id: string, fn: (job: Job) => Job | null): Promise<UpdateResult | null>;
+  /** Removes the record and its index entries. Returns false when it did not exist. */
+  delete(id: string): Promise<boolean>;
+  /** Jobs of one owner, newest first. `cursor` is opaque. */
+  listByOwner(ownerId: string, opts: { limit: number; cursor?: string | null }): Promise<JobPage>;
+  /** The most recent jobs of everyone, newest first (for operations and resume sweeps). */
+  listRecent(limit: number): Promise<Job[]>;
+  /**
+   * Remembers a key for `ttlSeconds` if it is not already there. Returns true when this call
+   * set it (first time), false when it already existed. Used for webhook dedupe and locks.
+   */
+  setOnce(key: string, ttlSeconds: number): Promise<boolean>;
+  /** Forgets a key set by setOnce (to release a lock or undo a dedupe mark after a failure). */
+  forget(key: string): Promise<void>;
+  /**
+   * Adds 1 to a counter that lives `windowSeconds` from its first increment; returns the new
+   * value and the seconds left in the window. Used for rate limits and budgets.
+   */
+  increment(key: string, windowSeconds: number): Promise<{ count: number; resetInSeconds: number }>;
+  /** Subtracts 1 from a counter made by increment (never below 0). */
+  decrement(key: string): Promise<void>;
+  /** A named secret shared by all instances: returns the stored one, or stores `fresh`. */
+  getOrCreateSecret(name: string, fresh: string): Promise<string>;
+  /**
+   * Calls `onChange` with the new record after every change to job `id`, from any instance the
+   * backend can hear. Returns an unsubscribe function. Backends that cannot push poll instead.
+   */
+  subscribe(id: string, onChange: (job: Job) => void): () => void;
+  /** Throws when the backend is unreachable. */
+  ping(): Promise<void>;
+  /** Deletes jobs older than the retention period; returns how many went. */
+  sweep(now: number): Promise<number>;
+  close(): Promise<void>;
+}
+
+export class StoreUnavailableError extends Error {
+  constructor(cause: unknown) {
+    super("The job store is unreachable", { cause });
+    this.name = "StoreUnavailableError";
+  }
+}

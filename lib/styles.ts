@@ -1,0 +1,130 @@
+/**
+ * Style presets, each defined once: the prompt template, the negative prompt, camera and
+ * lighting hints for the models, and the palette/motion/sound the local preview renderer uses.
+ */
+export type StyleId =
+  | "cinematic"
+  | "anime"
+  | "photoreal"
+  | "3d-animation"
+  | "watercolor"
+  | "claymation"
+  | "film-noir"
+  | "cyberpunk";
+
+export type Style = {
+  id: StyleId;
+  label: string;
+  description: string;
+  /** `{prompt}` is replaced by the user's (or the enhanced) prompt. */
+  template: string;
+  negativePrompt: string;
+  camera: string;
+  lighting: string;
+  /** Local preview renderer: background colours (hex, no #), motion and soundtrack. */
+  preview: {
+    palette: [string, string, string];
+    motion: "drift" | "pulse" | "orbit" | "scan";
+    grain: number;
+    /** Base frequency (Hz) and timbre for the local soundtrack. */
+    sound: { baseHz: number; wave: "sine" | "square" | "saw"; tempo: number };
+  };
+};
+
+export const STYLES: readonly Style[] = [
+  {
+    id: "cinematic",
+    label: "Cinematic",
+    description: "Widescreen film look, shallow depth of field",
+    template: "Cinematic film still in motion: {prompt}. Anamorphic widescreen framing, shallow depth of field, rich color grading.",
+    negativePrompt: "cartoon, flat lighting, low resolution, watermark, text artifacts",
+    camera: "slow dolly-in, 35mm anamorphic lens",
+    lighting: "golden-hour key light with soft rim light",
+    preview: { palette: ["1b1f3b", "b5651d", "f2c57c"], motion: "drift", grain: 8, sound: { baseHz: 110, wave: "sine", tempo: 0.5 } },
+  },
+  {
+    id: "anime",
+    label: "Anime",
+    description: "Hand-drawn Japanese animation",
+    template: "Anime scene: {prompt}. Clean line art, cel shading, expressive characters, vibrant colors.",
+    negativePrompt: "photorealistic, 3d render, blurry, deformed faces",
+    camera: "dynamic pan with parallax layers",
+    lighting: "bright daylight with soft bloom",
+    preview: { palette: ["ff6fa5", "7ad7f0", "fff3b0"], motion: "pulse", grain: 0, sound: { baseHz: 330, wave: "square", tempo: 2 } },
+  },
+  {
+    id: "photoreal",
+    label: "Photoreal",
+    description: "Looks filmed with a real camera",
+    template: "Photorealistic footage: {prompt}. Natural textures, true-to-life colors, 4K detail.",
+    negativePrompt: "cartoon, illustration, painting, oversaturated, distorted",
+    camera: "handheld documentary camera, natural motion",
+    lighting: "natural ambient light",
+    preview: { palette: ["2e4a3b", "8aa39b", "e8e4d9"], motion: "drift", grain: 12, sound: { baseHz: 146.83, wave: "sine", tempo: 0.8 } },
+  },
+  {
+    id: "3d-animation",
+    label: "3D animation",
+    description: "Feature-film CGI, soft and colorful",
+    template: "3D animated film scene: {prompt}. Stylized characters, soft global illumination, Pixar-like materials.",
+    negativePrompt: "2d, sketch, live action, low poly artifacts",
+    camera: "smooth crane shot",
+    lighting: "soft global illumination, warm bounce light",
+    preview: { palette: ["3a86ff", "ffbe0b", "fb5607"], motion: "orbit", grain: 0, sound: { baseHz: 261.63, wave: "sine", tempo: 1.5 } },
+  },
+  {
+    id: "watercolor",
+    label: "Watercolor",
+    description: "Painted on paper, soft bleeding color",
+    template: "Animated watercolor painting: {prompt}. Soft washes, bleeding pigments, visible paper texture.",
+    negativePrompt: "hard edges, photorealistic, neon, 3d render",
+    camera: "gentle slow pan",
+    lighting: "diffuse daylight",
+    preview: { palette: ["a3c4f3", "cfbaf0", "f1c0e8"], motion: "drift", grain: 4, sound: { baseHz: 196, wave: "sine", tempo: 0.6 } },
+  },
+  {
+    id: "claymation",
+    label: "Claymation",
+    description: "Stop-motion clay figures",
+    template: "Stop-motion claymation: {prompt}. Handmade plasticine figures, visible fingerprints, miniature set.",
+    negativePrompt: "smooth cgi, photorealistic humans, motion blur",
+    camera: "static tabletop camera, slight stop-motion jitter",
+    lighting: "warm practical studio lights",
+    preview: { palette: ["e76f51", "f4a261", "2a9d8f"], motion: "pulse", grain: 6, sound: { baseHz: 220, wave: "saw", tempo: 1.2 } },
+  },
+  {
+    id: "film-noir",
+    label: "Film noir",
+    description: "Black and white, hard shadows",
+    template: "1940s film noir scene: {prompt}. High-contrast black and white, dramatic shadows, rain-slick streets.",
+    negativePrompt: "color, bright cheerful lighting, cartoon",
+    camera: "low-angle static shot with slow push-in",
+    lighting: "hard venetian-blind key light, deep shadows",
+    preview: { palette: ["0d0d0d", "595959", "e6e6e6"], motion: "scan", grain: 20, sound: { baseHz: 98, wave: "saw", tempo: 0.4 } },
+  },
+  {
+    id: "cyberpunk",
+    label: "Cyberpunk",
+    description: "Neon city at night",
+    template: "Cyberpunk scene: {prompt}. Neon-lit megacity at night, holograms, rain reflections, magenta and cyan glow.",
+    negativePrompt: "daylight, pastoral, washed out colors",
+    camera: "fast tracking shot through the crowd",
+    lighting: "neon magenta and cyan rim lights, volumetric haze",
+    preview: { palette: ["0b0033", "ff00a0", "00f0ff"], motion: "scan", grain: 10, sound: { baseHz: 82.41, wave: "square", tempo: 2.5 } },
+  },
+];
+
+export const STYLE_IDS = STYLES.map((s) => s.id) as [StyleId, ...StyleId[]];
+export const DEFAULT_STYLE: StyleId = "cinematic";
+
+export function getStyle(id: string): Style {
+  const style = STYLES.find((s) => s.id === id);
+  if (!style) throw new Error(`Unknown style: ${id}`);
+  return style;
+}
+
+/** The prompt as sent to a video model: the style's template around the user's words. */
+export function applyStyle(prompt: string, styleId: string): string {
+  const style = getStyle(styleId);
+  return style.template.replace("{prompt}", prompt.trim().replace(/[.\s]+$/, ""));
+}

@@ -1,0 +1,13 @@
+/** @type {import('next').NextConfig} */
+const nextConfig = {
+  // A self-contained server for self-hosting (`node .next/standalone/server.js`).
+  output: "standalone",
+  poweredByHeader: false,
+  // The ffmpeg binary ships inside this package; it must be loaded from node_modules at run time.
+  serverExternalPackages: ["@ffmpeg-installer/ffmpeg", "ioredis", "pino"],
+  outputFileTracingIncludes: {
+    "/*": ["./node_modules/@ffmpeg-installer/**/*", "./node_modules/dejavu-fonts-ttf/ttf/DejaVuSans.ttf"],
+  },
+};
+
+export default nextConfig;
