@@ -20,14 +20,19 @@ const optionalUrl = optionalString.pipe(
 );
 
 const optionalInt = (min: number, fallback: number) =>
-  optionalString.pipe(
-    z.coerce
-      .number({ message: "must be a whole number" })
-      .int({ message: "must be a whole number" })
-      .min(min, { message: `must be at least ${min}` })
-      .optional()
-      .default(fallback),
-  );
+  optionalString.transform((v, ctx) => {
+    if (v === undefined) return fallback;
+    const n = Number(v);
+    if (!Number.isInteger(n)) {
+      ctx.addIssue({ code: "custom", message: "must be a whole number" });
+      return z.NEVER;
+    }
+    if (n < min) {
+      ctx.addIssue({ code: "custom", message: `must be at least ${min}` });
+      return z.NEVER;
+    }
+    return n;
+  });
 
 const flag = (fallback: boolean) =>
   optionalString.pipe(
@@ -45,7 +50,9 @@ export const envSchema = z
     PORT: optionalInt(1, 3000),
     /** Public origin of this deployment, used for webhook URLs. Unset: no webhooks, the app polls. */
     APP_URL: optionalUrl,
-    DATA_DIR: optionalString.transform((v) => v ?? ".data"),
+    // Vercel's file system is read-only but for /tmp.
+    DATA_DIR: optionalString,
+    VERCEL: optionalString,
 
     KV_REST_API_URL: optionalUrl,
     KV_REST_API_TOKEN: optionalString,
@@ -105,7 +112,7 @@ export const envSchema = z
     }
   });
 
-export type Env = z.infer<typeof envSchema>;
+export type Env = Omit<z.infer<typeof envSchema>, "DATA_DIR"> & { DATA_DIR: string };
 
 export class EnvError extends Error {
   constructor(readonly problems: string[]) {
@@ -119,7 +126,7 @@ export function parseEnv(source: Record<string, string | undefined>): Env {
   if (!result.success) {
     throw new EnvError(result.error.issues.map((i) => `${i.path.join(".") || "environment"} ${i.message}`));
   }
-  return result.data;
+  return { ...result.data, DATA_DIR: result.data.DATA_DIR ?? (result.data.VERCEL ? "/tmp/prompt2video" : ".data") };
 }
 
 let cached: Env | null = null;

@@ -25,9 +25,13 @@ export type StartRequest = {
   step: StepName;
   /** Full URL Replicate (or the local engine) must POST prediction updates to, or null when none can reach us. */
   webhookUrl: string | null;
-  /** Input of the step: the final prompt for "generate", the video URL for "sound", … */
+  /** Input of the step: the model's input for Replicate; prompt/style/params or video/style for the local engine. */
   input: Record<string, unknown>;
+  /** Which Replicate model runs the step: an official model or a pinned version. Unused by the local engine. */
+  target?: ModelTarget;
 };
+
+export type ModelTarget = { model: `${string}/${string}` } | { version: string };
 
 export interface Engine {
   readonly id: "local" | "replicate";

@@ -1,0 +1,307 @@
+"use client";
+
+import { startTransition, useActionState, useEffect, useId, useMemo, useRef, useState, useTransition, type FormEvent } from "react";
+import { useRouter } from "next/navigation";
+import { ParamsPanel } from "@/components/generate/params-panel";
+import { StylePicker } from "@/components/generate/style-picker";
+import {
+  initialFormValues,
+  paramsFor,
+  randomSeed,
+  toFormData,
+  valuesFromSubmitted,
+  type GenerateFormValues,
+  type ParamField,
+} from "@/components/generate/form-values";
+import { Button } from "@/components/ui/button";
+import { controlClasses, describedBy, FieldError, FieldHint, Label } from "@/components/ui/field";
+import { createJob } from "@/lib/jobs/actions";
+import type { ModelOption } from "@/lib/jobs/queries";
+import { createJobSchema, fieldErrors, PROMPT_MAX, PROMPT_MIN, type CreateJobState } from "@/lib/jobs/request";
+import { findModel, MODELS } from "@/lib/models/registry";
+
+type Errors = Partial<Record<string, string>>;
+
+/** Fields in the order they appear, to focus the first one with an error. */
+const FIELD_ORDER = ["prompt", "style", "model", "duration", "aspectRatio", "resolution", "seed", "negativePrompt"] as const;
+const VISIBLE_FIELDS: readonly string[] = FIELD_ORDER;
+
+const initialState: CreateJobState = { status: "idle" };
+
+function formatWait(seconds: number): string {
+  if (seconds < 60) return `${Math.max(1, Math.ceil(seconds))} seconds`;
+  const minutes = Math.ceil(seconds / 60);
+  return minutes === 1 ? "a minute" : `${minutes} minutes`;
+}
+
+/** The status line for a server answer: a sentence, or null when the fields say it all. */
+function statusFor(state: CreateJobState): string | null {
+  switch (state.status) {
+    case "failed":
+      return state.message;
+    case "rate_limited":
+      return state.retryAfterSeconds > 0
+        ? `${state.message} You can try again in ${formatWait(state.retryAfterSeconds)}.`
+        : state.message;
+    case "invalid": {
+      // Errors about fields the form does not show (hidden ones, or the form as a whole).
+      const other = Object.entries(state.fieldErrors)
+        .filter(([field]) => !VISIBLE_FIELDS.includes(field))
+        .map(([, message]) => message);
+      return other.length > 0 ? other.join(" ") : "Some fields need a change; see the messages below them.";
+    }
+    default:
+      return null;
+  }
+}
+
+export function GenerateForm({
+  models,
+  initialValues,
+}: {
+  models: ModelOption[];
+  /** Pre-filled values: from the URL's search params, or (later) from a job being remixed. */
+  initialValues?: Partial<GenerateFormValues>;
+}) {
+  const id = useId();
+  const router = useRouter();
+  const formRef = useRef<HTMLFormElement>(null);
+  const [state, formAction, pending] = useActionState(createJob, initialState);
+  const [navigating, startNavigation] = useTransition();
+
+  const [values, setValues] = useState<GenerateFormValues>(() =>
+    // Without JavaScript the action's answer renders the page again: keep what was typed.
+    initialFormValues(models, "values" in state ? { ...initialValues, ...valuesFromSubmitted(state.values) } : initialValues),
+  );
+  const [lockSeed, setLockSeed] = useState(() => Boolean(initialValues?.seed));
+  const [errors, setErrors] = useState<Errors>(() => (state.status === "invalid" ? state.fieldErrors : {}));
+  const [statusLine, setStatusLine] = useState<string | null>(() => statusFor(state));
+
+  // A new answer from the server replaces the errors and the status line.
+  const [seenState, setSeenState] = useState(state);
+  if (seenState !== state) {
+    setSeenState(state);
+    setErrors(state.status === "invalid" ? state.fieldErrors : {});
+    setStatusLine(statusFor(state));
+  }
+
+  const model = models.find((m) => m.id === values.model);
+  const schema = useMemo(() => createJobSchema(MODELS.filter((m) => models.some((o) => o.id === m.id))), [models]);
+  const busy = pending || navigating || state.status === "created";
+
+  const focusFirstError = (errs: Errors) => {
+    const first = FIELD_ORDER.find((f) => errs[f]);
+    if (!first || !formRef.current) return;
+    const el =
+      first === "style"
+        ? formRef.current.querySelector<HTMLElement>('input[name="style"]:checked')
+        : formRef.current.querySelector<HTMLElement>(`#${CSS.escape(`${id}-${first}`)}`);
+    el?.focus();
+  };
+
+  useEffect(() => {
+    if (state.status === "invalid") focusFirstError(state.fieldErrors);
+    // Focus only when a new answer arrives, not when ids change.
+    // eslint-disable-next-line react-hooks/exhaustive-deps
+  }, [state]);
+
+  const navigatedTo = useRef<string | null>(null);
+  useEffect(() => {
+    if (state.status !== "created" || navigatedTo.current === state.id) return;
+    navigatedTo.current = state.id;
+    startNavigation(() => router.push(`/jobs/${state.id}`));
+  }, [state, router]);
+
+  const clearError = (field: string) =>
+    setErrors((prev) => {
+      if (!prev[field]) return prev;
+      const next = { ...prev };
+      delete next[field];
+      return next;
+    });
+
+  const update = <K extends keyof GenerateFormValues>(field: K, value: GenerateFormValues[K]) => {
+    setValues((prev) => ({ ...prev, [field]: value }));
+    clearError(field);
+  };
+
+  const changeModel = (modelId: string) => {
+    const next = models.find((m) => m.id === modelId);
+    setValues((prev) => ({ ...prev, model: modelId, ...paramsFor(next, prev) }));
+    setErrors((prev) => {
+      const rest = { ...prev };
+      for (const f of ["model", "duration", "aspectRatio", "resolution", "seed", "negativePrompt"]) delete rest[f];
+      return rest;
+    });
+  };
+
+  const changeParam = (field: ParamField, value: string) => {
+    update(field, value);
+    // Typing a seed means wanting that seed.
+    if (field === "seed" && value.trim() !== "") setLockSeed(true);
+  };
+
+  const onSubmit = (event: FormEvent<HTMLFormElement>) => {
+    // With JavaScript the form never posts by itself: it is checked here first, then sent.
+    event.preventDefault();
+    if (busy) return;
+    let submitted = values;
+    if (model?.params.seed && !lockSeed) {
+      submitted = { ...values, seed: String(randomSeed()) };
+      setValues(submitted);
+    }
+    const formData = toFormData(submitted, model);
+    const parsed = schema.safeParse(Object.fromEntries(formData));
+    if (!parsed.success) {
+      const errs = fieldErrors(parsed.error);
+      setErrors(errs);
+      const count = FIELD_ORDER.filter((f) => errs[f]).length;
+      setStatusLine(
+        count === 0
+          ? Object.values(errs).join(" ")
+          : `${count === 1 ? "One field needs" : `${count} fields need`} a change before generating; see the message below it.`,
+      );
+      focusFirstError(errs);
+      return;
+    }
+    setErrors({});
+    setStatusLine(null);
+    startTransition(() => formAction(formData));
+  };
+
+  const promptLength = values.prompt.trim().length;
+  const promptOver = values.prompt.length > PROMPT_MAX;
+  const soundHint = findModel(values.model)?.ownAudio
+    ? `${model?.label ?? "This model"} makes its own sound, so nothing is added.`
+    : "Adds a soundtrack that follows the video.";
+
+  return (
+    <form ref={formRef} action={formAction} onSubmit={onSubmit} noValidate className="space-y-6">
+      <div className="space-y-1.5">
+        <Label htmlFor={`${id}-prompt`}>Prompt</Label>
+        <textarea
+          id={`${id}-prompt`}
+          name="prompt"
+          rows={4}
+          value={values.prompt}
+          onChange={(e) => update("prompt", e.target.value)}
+          placeholder="A lighthouse on a cliff at dusk, waves crashing below, seagulls circling"
+          aria-invalid={errors.prompt ? true : undefined}
+          aria-describedby={describedBy(`${id}-prompt-count`, errors.prompt && `${id}-prompt-error`)}
+          className={controlClasses(Boolean(errors.prompt), "min-h-28 resize-y text-base sm:text-sm")}
+        />
+        <div className="flex flex-wrap items-start justify-between gap-x-4 gap-y-1">
+          <FieldError id={`${id}-prompt-error`} message={errors.prompt} />
+          <p
+            id={`${id}-prompt-count`}
+            className={`ml-auto text-sm tabular-nums ${promptOver ? "font-medium text-red-700 dark:text-red-300" : "text-zinc-600 dark:text-zinc-400"}`}
+          >
+            {values.prompt.length} / {PROMPT_MAX} characters
+            {promptLength < PROMPT_MIN ? <span className="sr-only"> (at least {PROMPT_MIN})</span> : null}
+          </p>
+        </div>
+      </div>
+
+      <StylePicker
+        id={`${id}-style`}
+        value={values.style}
+        onChange={(style) => update("style", style)}
+        error={errors.style}
+      />
+
+      <div className="space-y-1.5">
+        <Label htmlFor={`${id}-model`}>Model</Label>
+        <select
+          id={`${id}-model`}
+          name="model"
+          value={values.model}
+          onChange={(e) => changeModel(e.target.value)}
+          aria-invalid={errors.model ? true : undefined}
+          aria-describedby={describedBy(`${id}-model-hint`, errors.model && `${id}-model-error`)}
+          className={controlClasses(Boolean(errors.model))}
+        >
+          {models.map((m) => (
+            <option key={m.id} value={m.id}>
+              {m.label}
+            </option>
+          ))}
+        </select>
+        <FieldHint id={`${id}-model-hint`}>{model?.description ?? "Pick a model."}</FieldHint>
+        <FieldError id={`${id}-model-error`} message={errors.model} />
+      </div>
+
+      <ParamsPanel
+        id={id}
+        model={model}
+        values={values}
+        errors={errors}
+        lockSeed={lockSeed}
+        onChange={changeParam}
+        onLockSeedChange={setLockSeed}
+        onRandomSeed={() => changeParam("seed", String(randomSeed()))}
+      />
+
+      <div className="space-y-3">
+        <div className="flex items-start gap-2.5">
+          <input
+            id={`${id}-enhance`}
+            name="enhance"
+            type="checkbox"
+            checked={values.enhance}
+            onChange={(e) => update("enhance", e.target.checked)}
+            aria-describedby={`${id}-enhance-hint`}
+            className="mt-0.5 size-4 shrink-0 accent-brand-600"
+          />
+          <div className="space-y-0.5">
+            <Label htmlFor={`${id}-enhance`}>Enhance prompt automatically</Label>
+            <FieldHint id={`${id}-enhance-hint`}>
+              Adds camera and lighting detail before generating. The next page shows your prompt and the one sent.
+            </FieldHint>
+          </div>
+        </div>
+        <div className="flex items-start gap-2.5">
+          <input
+            id={`${id}-sound`}
+            name="sound"
+            type="checkbox"
+            checked={values.sound}
+            onChange={(e) => update("sound", e.target.checked)}
+            aria-describedby={`${id}-sound-hint`}
+            className="mt-0.5 size-4 shrink-0 accent-brand-600"
+          />
+          <div className="space-y-0.5">
+            <Label htmlFor={`${id}-sound`}>Add sound</Label>
+            <FieldHint id={`${id}-sound-hint`}>{soundHint}</FieldHint>
+          </div>
+        </div>
+      </div>
+
+      {values.enhancedPrompt ? <input type="hidden" name="enhancedPrompt" value={values.enhancedPrompt} /> : null}
+      {values.remixOf ? <input type="hidden" name="remixOf" value={values.remixOf} /> : null}
+
+      <div className="flex flex-col gap-3 sm:flex-row sm:items-center">
+        <Button type="submit" disabled={busy} aria-describedby={statusLine ? `${id}-status` : undefined} className="px-6 py-2.5 text-base">
+          {busy ? (
+            <>
+              <svg viewBox="0 0 24 24" fill="none" aria-hidden="true" className="size-4 motion-safe:animate-spin">
+                <circle cx="12" cy="12" r="9" stroke="currentColor" strokeOpacity="0.3" strokeWidth="3" />
+                <path d="M21 12a9 9 0 0 0-9-9" stroke="currentColor" strokeWidth="3" strokeLinecap="round" />
+              </svg>
+              Generating…
+            </>
+          ) : (
+            "Generate"
+          )}
+        </Button>
+        <p
+          id={`${id}-status`}
+          role="status"
+          aria-live="polite"
+          className={`text-sm ${state.status === "failed" || state.status === "rate_limited" || statusLine ? "text-red-700 dark:text-red-300" : ""}`}
+        >
+          {statusLine}
+        </p>
+      </div>
+    </form>
+  );
+}

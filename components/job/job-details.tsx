@@ -1,0 +1,51 @@
+import type { PublicJob } from "@/lib/jobs/schema";
+import { STYLES } from "@/lib/styles";
+
+function Row({ term, children }: { term: string; children: React.ReactNode }) {
+  return (
+    <div className="space-y-0.5">
+      <dt className="text-xs font-medium uppercase tracking-wide text-zinc-600 dark:text-zinc-400">{term}</dt>
+      <dd className="text-sm break-words whitespace-pre-wrap">{children}</dd>
+    </div>
+  );
+}
+
+/** What was asked for and what was sent: the prompts, the style and the settings. */
+export function JobDetails({ job }: { job: PublicJob }) {
+  const style = STYLES.find((s) => s.id === job.style);
+  const p = job.params;
+  const settings = [
+    p.duration !== null ? `${p.duration} seconds` : null,
+    p.aspectRatio,
+    p.resolution,
+    p.seed !== null ? `seed ${p.seed}` : null,
+  ].filter((s): s is string => s !== null);
+
+  return (
+    <dl className="space-y-4">
+      <Row term="Your prompt">{job.prompt}</Row>
+      {job.enhancedPrompt && job.enhancedPrompt !== job.prompt ? (
+        <Row term="Enhanced prompt">{job.enhancedPrompt}</Row>
+      ) : null}
+      <Row term="Prompt as sent">
+        {job.finalPrompt ?? (
+          <span className="text-zinc-600 dark:text-zinc-400">
+            {job.status === "queued" || job.stage === "enhancing"
+              ? "Not ready yet: it is written once the prompt is enhanced."
+              : "Nothing was sent."}
+          </span>
+        )}
+      </Row>
+      <Row term="Style">{style ? `${style.label} (${style.description.toLowerCase()})` : job.style}</Row>
+      <Row term="Model">
+        {job.modelLabel}
+        {job.engineLabel !== job.modelLabel ? ` · ${job.engineLabel}` : null}
+      </Row>
+      {settings.length > 0 ? <Row term="Settings">{settings.join(" · ")}</Row> : null}
+      {p.negativePrompt ? <Row term="Negative prompt">{p.negativePrompt}</Row> : null}
+      <Row term="Options">
+        {[job.options.enhance ? "Enhance prompt: on" : "Enhance prompt: off", job.options.sound ? "Add sound: on" : "Add sound: off"].join(" · ")}
+      </Row>
+    </dl>
+  );
+}

@@ -1,0 +1,69 @@
+import type { PublicJob, Stage, StepName, StepState } from "@/lib/jobs/schema";
+
+/** Short names of the stages, for the tab title and the live announcements. */
+export const STAGE_LABELS: Record<Stage, string> = {
+  queued: "Queued",
+  enhancing: "Enhancing prompt…",
+  waiting_gpu: "Waiting for a GPU…",
+  generating: "Generating…",
+  adding_sound: "Adding sound…",
+  saving: "Saving…",
+  done: "Video ready",
+  failed: "Failed",
+  canceled: "Canceled",
+};
+
+export const STEP_LABELS: Record<StepName, string> = {
+  enhance: "Enhance prompt",
+  generate: "Generate video",
+  sound: "Add sound",
+  save: "Save video",
+};
+
+export const STEP_STATE_LABELS: Record<StepState, string> = {
+  waiting: "Waiting",
+  running: "Running",
+  done: "Done",
+  skipped: "Skipped",
+  failed: "Failed",
+  canceled: "Canceled",
+};
+
+/** Who runs a step, in words; null when nobody does (a skipped step). */
+export function stepEngineLabel(engine: string): string | null {
+  switch (engine) {
+    case "none":
+    case "":
+      return null;
+    case "rules":
+      return "rule-based, on this server";
+    case "local":
+      return "this server (not AI)";
+    case "replicate":
+      return "Replicate";
+    case "app":
+      return "this app";
+    case "you":
+      return "you";
+    default:
+      return engine;
+  }
+}
+
+/** The tab title without the app name: "45% · Generating…" while it runs. */
+export function jobTitle(job: Pick<PublicJob, "status" | "stage" | "progress">): string {
+  const label = STAGE_LABELS[job.stage];
+  if (job.status === "succeeded" || job.status === "failed" || job.status === "canceled") return label;
+  return job.progress === null ? label : `${Math.round(job.progress)}% · ${label}`;
+}
+
+/** "8 s", "1 min 05 s", "1 h 02 min". */
+export function formatDuration(ms: number): string {
+  const total = Math.max(0, Math.floor(ms / 1000));
+  const h = Math.floor(total / 3600);
+  const m = Math.floor((total % 3600) / 60);
+  const s = total % 60;
+  if (h > 0) return `${h} h ${String(m).padStart(2, "0")} min`;
+  if (m > 0) return `${m} min ${String(s).padStart(2, "0")} s`;
+  return `${s} s`;
+}

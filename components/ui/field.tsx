@@ -1,0 +1,46 @@
+import type { ReactNode } from "react";
+
+/** The shared look of text inputs, selects and textareas; red border when invalid. */
+export function controlClasses(invalid: boolean, extra = ""): string {
+  const border = invalid ? "border-red-600 dark:border-red-400" : "border-zinc-300 dark:border-zinc-600";
+  return `block w-full rounded-lg border ${border} bg-white px-3 py-2 text-sm text-zinc-900 placeholder:text-zinc-500 disabled:opacity-60 dark:bg-zinc-900 dark:text-zinc-100 dark:placeholder:text-zinc-400 ${extra}`.trim();
+}
+
+/** The ids a control's aria-describedby should list: hint first, then the error when there is one. */
+export function describedBy(...ids: (string | false | null | undefined)[]): string | undefined {
+  const list = ids.filter((id): id is string => typeof id === "string" && id !== "");
+  return list.length > 0 ? list.join(" ") : undefined;
+}
+
+export function Label({ htmlFor, children, id }: { htmlFor?: string; children: ReactNode; id?: string }) {
+  return (
+    <label htmlFor={htmlFor} id={id} className="block text-sm font-medium text-zinc-900 dark:text-zinc-100">
+      {children}
+    </label>
+  );
+}
+
+export function FieldHint({ id, children }: { id: string; children: ReactNode }) {
+  return (
+    <p id={id} className="text-sm text-zinc-600 dark:text-zinc-400">
+      {children}
+    </p>
+  );
+}
+
+/** A field's error as a sentence; renders nothing when there is none. */
+export function FieldError({ id, message }: { id: string; message: string | undefined }) {
+  if (!message) return null;
+  return (
+    <p id={id} className="flex items-start gap-1.5 text-sm font-medium text-red-700 dark:text-red-300">
+      <svg viewBox="0 0 20 20" fill="currentColor" aria-hidden="true" className="mt-0.5 size-4 shrink-0">
+        <path
+          fillRule="evenodd"
+          d="M18 10a8 8 0 1 1-16 0 8 8 0 0 1 16 0Zm-8-5a.75.75 0 0 1 .75.75v4.5a.75.75 0 0 1-1.5 0v-4.5A.75.75 0 0 1 10 5Zm0 10a1 1 0 1 0 0-2 1 1 0 0 0 0 2Z"
+          clipRule="evenodd"
+        />
+      </svg>
+      <span>{message}</span>
+    </p>
+  );
+}

@@ -1,0 +1,109 @@
+import "server-only";
+import type Replicate from "replicate";
+import type { Prediction as ReplicatePrediction } from "replicate";
+import {
+  apiErrorStatus,
+  createPrediction,
+  replicateClient,
+  toEngineError,
+  type RetryPolicy,
+} from "@/lib/engines/replicate/client";
+import { EngineError, type Engine, type Prediction, type PredictionStatus, type StartRequest } from "@/lib/engines/types";
+import type { Job, StepName } from "@/lib/jobs/schema";
+import { ENHANCER_MODEL, getModel, SOUND_MODEL, type ModelDef } from "@/lib/models/registry";
+
+/** How predictions.create names a model: an official model, or a pinned version. */
+export type ModelRef = NonNullable<ModelDef["ref"]>;
+
+/** Always sent explicitly: Replicate's documented default differs between pages. */
+export const WEBHOOK_EVENTS = ["start", "output", "logs", "completed"] as const;
+
+/** `input` is the model's ready input; `modelRef` overrides the model the step would run. */
+export type ReplicateStartRequest = StartRequest & { modelRef?: ModelRef };
+
+export type ReplicateEngineDeps = { client?: Replicate; retry?: Partial<RetryPolicy> };
+
+// Prediction ids are lowercase base32; anything else must not reach a URL path of the API.
+const PREDICTION_ID = /^[a-z0-9]{1,64}$/;
+
+/** The model a step runs on Replicate: the enhancer, the job's video model, or the sound model. */
+export function modelRefForStep(job: Pick<Job, "model">, step: StepName): ModelRef {
+  if (step === "enhance") return ENHANCER_MODEL.ref;
+  if (step === "sound") return SOUND_MODEL.ref;
+  if (step === "generate") {
+    const ref = getModel(job.model).ref;
+    if (ref) return ref;
+    throw new EngineError(`The model ${job.model} does not run on Replicate.`, "invalid_input");
+  }
+  throw new EngineError(`The ${step} step does not run on Replicate.`, "unknown");
+}
+
+/** Creates a prediction, with updates POSTed to webhookUrl when one is given. */
+export async function startPrediction(
+  ref: ModelRef,
+  input: Record<string, unknown>,
+  webhookUrl: string | null,
+  deps: ReplicateEngineDeps = {},
+): Promise<ReplicatePrediction> {
+  const client = deps.client ?? replicateClient();
+  const webhook = webhookUrl ? { webhook: webhookUrl, webhook_events_filter: [...WEBHOOK_EVENTS] } : {};
+  const params = "model" in ref ? { model: ref.model, input, ...webhook } : { version: ref.version, input, ...webhook };
+  return createPrediction(client, params, deps.retry);
+}
+
+const STATUSES: readonly PredictionStatus[] = ["starting", "processing", "succeeded", "failed", "canceled", "aborted"];
+
+export function toPrediction(p: ReplicatePrediction): Prediction {
+  const status = STATUSES.find((s) => s === p.status);
+  if (!status) throw new EngineError(`Replicate reported an unknown status: ${String(p.status)}`, "unknown");
+  return {
+    id: p.id,
+    status,
+    logs: p.logs ?? null,
+    output: p.output ?? null,
+    error: p.error ?? null,
+    created_at: p.created_at ?? null,
+    started_at: p.started_at ?? null,
+    completed_at: p.completed_at ?? null,
+    model: p.model,
+    version: p.version,
+    data_removed: p.data_removed ?? false,
+  };
+}
+
+export class ReplicateEngine implements Engine {
+  readonly id = "replicate" as const;
+
+  constructor(private readonly deps: ReplicateEngineDeps = {}) {}
+
+  private client(): Replicate {
+    return this.deps.client ?? replicateClient();
+  }
+
+  async start({ job, step, webhookUrl, input, modelRef }: ReplicateStartRequest): Promise<{ ref: string }> {
+    const ref = modelRef ?? modelRefForStep(job, step);
+    const prediction = await startPrediction(ref, input, webhookUrl, { ...this.deps, client: this.client() });
+    return { ref: prediction.id };
+  }
+
+  /** A prediction Replicate does not know (404) has nothing left to stop. */
+  async cancel(ref: string): Promise<void> {
+    if (!PREDICTION_ID.test(ref)) return;
+    try {
+      await this.client().predictions.cancel(ref);
+    } catch (err) {
+      if (apiErrorStatus(err) === 404) return;
+      throw toEngineError(err);
+    }
+  }
+
+  async get(ref: string): Promise<Prediction | null> {
+    if (!PREDICTION_ID.test(ref)) return null;
+    try {
+      return toPrediction(await this.client().predictions.get(ref));
+    } catch (err) {
+      if (apiErrorStatus(err) === 404) return null;
+      throw toEngineError(err);
+    }
+  }
+}

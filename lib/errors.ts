@@ -1,0 +1,62 @@
+import { StoreUnavailableError } from "@/lib/store/types";
+
+/**
+ * Code-keyed errors for route handlers: each code maps to one HTTP status, and every error
+ * response has the same JSON shape: { error: { code, message } }.
+ */
+export type ErrorCode =
+  | "bad_request"
+  | "unauthorized"
+  | "forbidden"
+  | "not_found"
+  | "conflict"
+  | "payload_too_large"
+  | "rate_limited"
+  | "unavailable"
+  | "internal";
+
+const STATUS: Record<ErrorCode, number> = {
+  bad_request: 400,
+  unauthorized: 401,
+  forbidden: 403,
+  not_found: 404,
+  conflict: 409,
+  payload_too_large: 413,
+  rate_limited: 429,
+  unavailable: 503,
+  internal: 500,
+};
+
+export class AppError extends Error {
+  constructor(
+    readonly code: ErrorCode,
+    message: string,
+    readonly headers: Record<string, string> = {},
+  ) {
+    super(message);
+    this.name = "AppError";
+  }
+
+  get status(): number {
+    return STATUS[this.code];
+  }
+
+  toResponse(): Response {
+    return Response.json(
+      { error: { code: this.code, message: this.message } },
+      { status: this.status, headers: { "Cache-Control": "no-store", ...this.headers } },
+    );
+  }
+}
+
+/** Turns anything thrown in a route into a JSON response; unknown errors become a 500 without details. */
+export function errorResponse(error: unknown): Response {
+  if (error instanceof AppError) return error.toResponse();
+  if (error instanceof StoreUnavailableError) {
+    return new AppError("unavailable", "The job store is unreachable right now. Try again in a moment.", {
+      "Retry-After": "5",
+    }).toResponse();
+  }
+  console.error(error);
+  return new AppError("internal", "Something went wrong on our side.").toResponse();
+}

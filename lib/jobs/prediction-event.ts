@@ -1,0 +1,61 @@
+import { z } from "zod";
+import type { Prediction } from "@/lib/engines/types";
+import type { Job, StepName } from "@/lib/jobs/schema";
+import type { PredictionEvent } from "@/lib/jobs/transition";
+import { ENHANCER_MODEL, findModel, SOUND_MODEL } from "@/lib/models/registry";
+
+/** The parts of a prediction object (Replicate's shape) that the app reads, validated. */
+export const predictionSchema = z.object({
+  id: z.string().min(1).max(200),
+  status: z.enum(["starting", "processing", "succeeded", "failed", "canceled", "aborted"]),
+  logs: z.string().nullish(),
+  output: z.unknown().optional(),
+  error: z.unknown().optional(),
+  started_at: z.string().nullish(),
+  completed_at: z.string().nullish(),
+});
+
+const LOCAL_OUTPUT = /^local:[A-Za-z0-9_./-]+$/;
+
+function readLocalOutput(output: unknown): string | null {
+  return typeof output === "string" && LOCAL_OUTPUT.test(output) ? output : null;
+}
+
+/** How to read a step's output and how long the step usually runs, per engine and model. */
+function stepModel(job: Job, step: StepName): { readOutput: (o: unknown) => string | null; typicalSeconds: number } {
+  const engine = job.steps.find((s) => s.name === step)?.engine;
+  if (engine === "local") return { readOutput: readLocalOutput, typicalSeconds: step === "sound" ? 3 : 6 };
+  if (step === "enhance") return ENHANCER_MODEL;
+  if (step === "sound") return SOUND_MODEL;
+  const model = findModel(job.model);
+  return model ?? { readOutput: () => null, typicalSeconds: 120 };
+}
+
+function errorText(error: unknown): string | null {
+  if (error === null || error === undefined || error === "") return null;
+  const text = typeof error === "string" ? error : JSON.stringify(error);
+  return text.length > 300 ? `${text.slice(0, 297)}…` : text;
+}
+
+function time(value: string | null | undefined): number | null {
+  if (!value) return null;
+  const t = Date.parse(value);
+  return Number.isFinite(t) ? t : null;
+}
+
+/** A prediction (from a webhook or from asking the engine) as an event for one step of a job. */
+export function predictionEvent(job: Job, step: StepName, prediction: Prediction, attempt?: number): PredictionEvent {
+  const { readOutput, typicalSeconds } = stepModel(job, step);
+  return {
+    type: "prediction",
+    step,
+    ref: prediction.id,
+    attempt,
+    status: prediction.status,
+    logs: prediction.logs ?? null,
+    output: prediction.status === "succeeded" ? readOutput(prediction.output) : null,
+    error: errorText(prediction.error),
+    startedAt: time(prediction.started_at),
+    typicalSeconds,
+  };
+}

@@ -1,0 +1,94 @@
+import "server-only";
+import { getEngine } from "@/lib/engines";
+import { env } from "@/lib/env";
+import { advance, applyEvent, MAX_ATTEMPTS } from "@/lib/jobs/pipeline";
+import { predictionEvent } from "@/lib/jobs/prediction-event";
+import { isTerminal, type Job, type Step } from "@/lib/jobs/schema";
+import { nextStep, runningStep } from "@/lib/jobs/transition";
+import { jobLog } from "@/lib/log";
+import { getStore } from "@/lib/store";
+
+/**
+ * When webhooks cannot reach us (no public APP_URL), are lost, or the process that ran a step
+ * died, the app asks the engine itself and applies the answer through the same transition
+ * function. At most one reconciliation per job runs at a time in a process, and at most one per
+ * MIN_INTERVAL across instances, however many viewers poll.
+ */
+
+const MIN_INTERVAL_SECONDS = 2;
+/** A claimed step whose engine never answered with a reference is presumed lost after this. */
+const STUCK_WITHOUT_REF_MS = { enhance: 30_000, generate: 30_000, sound: 30_000, save: 120_000 } as const;
+/** The local engine reports every half second; silence this long means its process is gone. */
+const LOCAL_SILENCE_MS = 5_000;
+/** Between steps: the next step should have been claimed right after the last one finished. */
+const BETWEEN_STEPS_MS = 3_000;
+
+function silenceAllowed(step: Step): number {
+  if (step.engine === "local") return LOCAL_SILENCE_MS;
+  return env().APP_URL ? env().RECONCILE_AFTER_SECONDS * 1000 : MIN_INTERVAL_SECONDS * 1000;
+}
+
+/** Pure and cheap: whether a job read by a status request looks like it needs a nudge. */
+export function needsReconcile(job: Job, now: number): boolean {
+  if (isTerminal(job.status)) return false;
+  const quiet = now - job.lastEventAt;
+  const running = runningStep(job);
+  if (!running) return nextStep(job) !== null && quiet >= BETWEEN_STEPS_MS;
+  if (running.ref === null) return now - (running.startedAt ?? job.lastEventAt) >= STUCK_WITHOUT_REF_MS[running.name];
+  return quiet >= silenceAllowed(running);
+}
+
+const inFlight = new Map<string, Promise<void>>();
+
+export function reconcile(jobId: string): Promise<void> {
+  const running = inFlight.get(jobId);
+  if (running) return running;
+  const promise = reconcileOnce(jobId)
+    .catch((error: unknown) => {
+      jobLog(jobId).warn({ err: error instanceof Error ? error.message : String(error) }, "reconcile failed");
+    })
+    .finally(() => inFlight.delete(jobId));
+  inFlight.set(jobId, promise);
+  return promise;
+}
+
+async function lost(job: Job, step: Step, why: string): Promise<void> {
+  jobLog(job.id).warn({ step: step.name, attempt: step.attempt }, why);
+  if (step.attempt < MAX_ATTEMPTS) {
+    await applyEvent(job.id, { type: "step.reset", step: step.name, attempt: step.attempt, reason: `${why} Trying again.` });
+  } else {
+    await applyEvent(job.id, { type: "step.fail", step: step.name, attempt: step.attempt, error: `${why} It could not be resumed after ${MAX_ATTEMPTS} attempts.` });
+  }
+}
+
+async function reconcileOnce(jobId: string): Promise<void> {
+  const store = getStore();
+  if (!(await store.setOnce(`reconcile:${jobId}`, MIN_INTERVAL_SECONDS))) return;
+  const job = await store.get(jobId);
+  if (!job || !needsReconcile(job, Date.now())) return;
+  const step = runningStep(job);
+  if (!step) return advance(jobId);
+  if (step.ref === null) {
+    await lost(job, step, step.name === "save" ? "Saving the video was interrupted." : "The engine never confirmed the start of this step.");
+    return advance(jobId);
+  }
+  const engine = await getEngine(step.engine === "local" ? "local" : "replicate");
+  const prediction = await engine.get(step.ref);
+  if (!prediction) {
+    await lost(job, step, step.engine === "local" ? "The local render was interrupted (the server restarted)." : "The provider no longer knows this run.");
+    return advance(jobId);
+  }
+  const result = await applyEvent(jobId, predictionEvent(job, step.name, prediction));
+  if (result?.changed) await advance(jobId);
+}
+
+/** After a restart: resume recent jobs that were left unfinished, without waiting for a viewer. */
+export async function resumeUnfinished(limit = 200): Promise<number> {
+  const jobs = await getStore().listRecent(limit);
+  const now = Date.now();
+  const pending = jobs.filter((j) => !isTerminal(j.status));
+  for (const job of pending) {
+    if (needsReconcile(job, now)) await reconcile(job.id);
+  }
+  return pending.length;
+}

@@ -1,0 +1,88 @@
+import "server-only";
+import { createReadStream, createWriteStream } from "node:fs";
+import { copyFile, mkdir, rm, stat } from "node:fs/promises";
+import path from "node:path";
+import { Readable } from "node:stream";
+import { pipeline } from "node:stream/promises";
+import { resolveLocalOutput } from "@/lib/engines/local/local-engine";
+import { env } from "@/lib/env";
+import { fetchProviderVideo, providerHosts } from "@/lib/files/fetch-video";
+import { getVideoStore } from "@/lib/files";
+import type { Job } from "@/lib/jobs/schema";
+import { findStep } from "@/lib/jobs/transition";
+import { extractPoster } from "@/lib/media/ffmpeg";
+
+/**
+ * The save step: copies the finished video from the engine (a provider URL that expires in an
+ * hour, or a local render) into the app's own storage, with a poster frame beside it, before
+ * the job may be marked succeeded. `videoUrl` only ever points at this copy.
+ */
+export class SaveError extends Error {
+  constructor(
+    message: string,
+    /** Retrying cannot help (the provider deleted the output, or it is not a video). */
+    readonly permanent: boolean,
+    options?: { cause?: unknown },
+  ) {
+    super(message, options);
+    this.name = "SaveError";
+  }
+}
+
+export type SavedVideo = { videoUrl: string; posterUrl: string | null; bytes: number };
+
+/** The output to keep: the video with sound when the sound step made one, else the silent one. */
+export function videoSource(job: Job): string | null {
+  const sound = findStep(job, "sound");
+  if (sound?.state === "done" && sound.output) return sound.output;
+  return findStep(job, "generate")?.output ?? null;
+}
+
+async function download(source: string, target: string, maxBytes: number): Promise<void> {
+  const dataDir = env().DATA_DIR;
+  if (source.startsWith("local:")) {
+    const file = resolveLocalOutput(dataDir, source);
+    if (!file) throw new SaveError("The rendered file is missing.", true);
+    await copyFile(file, target).catch((error: unknown) => {
+      throw new SaveError("The rendered file is missing.", true, { cause: error });
+    });
+    return;
+  }
+  const fetched = await fetchProviderVideo(source, { allowedHosts: providerHosts(), maxBytes });
+  await pipeline(fetched.body instanceof Readable ? fetched.body : Readable.fromWeb(fetched.body as never), createWriteStream(target));
+}
+
+export async function saveJobVideo(job: Job, attempt: number): Promise<SavedVideo> {
+  const source = videoSource(job);
+  if (!source) throw new SaveError("The engine reported success but gave no video.", true);
+  const e = env();
+  const tmpDir = path.join(e.DATA_DIR, "tmp");
+  await mkdir(tmpDir, { recursive: true });
+  const tmpVideo = path.join(tmpDir, `${job.id}-${attempt}.mp4`);
+  const tmpPoster = path.join(tmpDir, `${job.id}-${attempt}.jpg`);
+  const maxBytes = e.MAX_VIDEO_MB * 1024 * 1024;
+  try {
+    try {
+      await download(source, tmpVideo, maxBytes);
+    } catch (error) {
+      if (error instanceof SaveError) throw error;
+      const permanent = Boolean((error as { permanent?: boolean }).permanent);
+      const reason = error instanceof Error ? error.message : String(error);
+      throw new SaveError(permanent ? reason : `Copying the video failed (${reason}).`, permanent, { cause: error });
+    }
+    const { size } = await stat(tmpVideo);
+    const store = getVideoStore();
+    const video = await store.put(`${job.id}/video.mp4`, createReadStream(tmpVideo), { contentType: "video/mp4", maxBytes });
+    let posterUrl: string | null = null;
+    try {
+      await extractPoster(tmpVideo, tmpPoster);
+      posterUrl = (await store.put(`${job.id}/poster.jpg`, createReadStream(tmpPoster), { contentType: "image/jpeg", maxBytes })).url;
+    } catch {
+      // A missing poster costs a thumbnail, not the video.
+    }
+    return { videoUrl: video.url, posterUrl, bytes: size };
+  } finally {
+    await rm(tmpVideo, { force: true });
+    await rm(tmpPoster, { force: true });
+  }
+}

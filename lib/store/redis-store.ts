@@ -1,0 +1,347 @@
+import { createHash } from "node:crypto";
+import { env } from "@/lib/env";
+import { jobSchema, type Job } from "@/lib/jobs/schema";
+import { DAY_MS, decodeCursor, encodeCursor, stampUpdate } from "@/lib/store/embedded-store";
+import type { JobPage, JobStore, UpdateResult } from "@/lib/store/types";
+
+export type RedisArg = string | number;
+
+/**
+ * The few things the store needs from a Redis client. `call` resolves with the raw RESP reply
+ * (strings, integers, arrays, null), rejects with StoreUnavailableError when the server cannot be
+ * reached and with a plain Error for a reply error. Without `subscribe` the store polls.
+ */
+export interface RedisCommands {
+  call(command: string, ...args: RedisArg[]): Promise<unknown>;
+  subscribe?(channel: string, onMessage: (message: string) => void): () => void;
+  close(): Promise<void>;
+}
+
+export type RedisJobStoreOptions = {
+  kind: "redis" | "upstash";
+  /** Namespace for every key, so several apps or test runs can share one database. */
+  prefix?: string;
+  retentionDays?: number;
+  /** How often job changes are polled when the adapter cannot subscribe. */
+  pollIntervalMs?: number;
+};
+
+// Stored layout: hash <prefix>job:<id> { data: JSON, seq, owner, createdAt }.
+const CREATE = `
+if redis.call('EXISTS', KEYS[1]) == 1 then return 0 end
+redis.call('HSET', KEYS[1], 'data', ARGV[1], 'seq', ARGV[2], 'owner', ARGV[3], 'createdAt', ARGV[4])
+redis.call('EXPIRE', KEYS[1], ARGV[6])
+for i = 2, #KEYS do
+  redis.call('ZADD', KEYS[i], ARGV[4], ARGV[5])
+  redis.call('EXPIRE', KEYS[i], ARGV[6])
+end
+return 1`;
+
+// Compare-and-set on seq; re-indexes only when owner or createdAt changed.
+const UPDATE = `
+local cur = redis.call('HMGET', KEYS[1], 'seq', 'owner', 'createdAt')
+if not cur[1] then return -1 end
+if cur[1] ~= ARGV[1] then return 0 end
+redis.call('HSET', KEYS[1], 'data', ARGV[2], 'seq', ARGV[3], 'owner', ARGV[4], 'createdAt', ARGV[5])
+redis.call('EXPIRE', KEYS[1], ARGV[6])
+if cur[2] ~= ARGV[4] or cur[3] ~= ARGV[5] then
+  if cur[2] and cur[2] ~= '' then redis.call('ZREM', ARGV[8] .. 'owner:' .. cur[2], ARGV[7]) end
+  if ARGV[4] ~= '' then
+    redis.call('ZADD', ARGV[8] .. 'owner:' .. ARGV[4], ARGV[5], ARGV[7])
+    redis.call('EXPIRE', ARGV[8] .. 'owner:' .. ARGV[4], ARGV[6])
+  end
+  redis.call('ZADD', KEYS[2], ARGV[5], ARGV[7])
+end
+redis.call('PUBLISH', KEYS[1] .. ':events', ARGV[2])
+return 1`;
+
+const DELETE = `
+local owner = redis.call('HGET', KEYS[1], 'owner')
+if owner and owner ~= '' then redis.call('ZREM', ARGV[1] .. 'owner:' .. owner, ARGV[2]) end
+redis.call('ZREM', KEYS[2], ARGV[2])
+return redis.call('DEL', KEYS[1])`;
+
+// Newest first from (score ARGV[2], after id ARGV[3]); returns id, score, data triples and
+// drops index entries whose record expired.
+const LIST = `
+local want, max, after = tonumber(ARGV[4]), ARGV[2], ARGV[3]
+local maxNum = tonumber(max)
+local out, offset = {}, 0
+while #out < want * 3 do
+  local rows = redis.call('ZREVRANGEBYSCORE', KEYS[1], max, '-inf', 'WITHSCORES', 'LIMIT', offset, want + 16)
+  if #rows == 0 then break end
+  offset = offset + #rows / 2
+  for i = 1, #rows, 2 do
+    local id, score = rows[i], rows[i + 1]
+    if not (after ~= '' and tonumber(score) == maxNum and id >= after) then
+      local data = redis.call('HGET', ARGV[1] .. 'job:' .. id, 'data')
+      if data then
+        out[#out + 1] = id; out[#out + 1] = score; out[#out + 1] = data
+        if #out >= want * 3 then break end
+      else
+        redis.call('ZREM', KEYS[1], id)
+        offset = offset - 1
+      end
+    end
+  end
+end
+return out`;
+
+const SWEEP = `
+local ids = redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', '(' .. ARGV[2], 'LIMIT', 0, tonumber(ARGV[3]))
+local removed = 0
+for _, id in ipairs(ids) do
+  local key = ARGV[1] .. 'job:' .. id
+  local owner = redis.call('HGET', key, 'owner')
+  if owner and owner ~= '' then redis.call('ZREM', ARGV[1] .. 'owner:' .. owner, id) end
+  removed = removed + redis.call('DEL', key)
+  redis.call('ZREM', KEYS[1], id)
+end
+return {#ids, removed}`;
+
+const INCREMENT = `
+local n = redis.call('INCR', KEYS[1])
+local ttl = redis.call('TTL', KEYS[1])
+if ttl < 0 then redis.call('EXPIRE', KEYS[1], ARGV[1]); ttl = tonumber(ARGV[1]) end
+return {n, ttl}`;
+
+const DECREMENT = `
+if tonumber(redis.call('GET', KEYS[1]) or '0') > 0 then return redis.call('DECR', KEYS[1]) end
+return 0`;
+
+const MAX_UPDATE_TRIES = 20;
+const SWEEP_BATCH = 200;
+
+type Watcher = { listeners: Set<(job: Job) => void>; lastSeq: number; timer: ReturnType<typeof setInterval> | null };
+
+function parseJob(data: unknown, where: string): Job | null {
+  try {
+    return jobSchema.parse(JSON.parse(String(data)));
+  } catch (err) {
+    console.warn(`[store] skipping unreadable job record ${where}: ${(err as Error).message}`);
+    return null;
+  }
+}
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** The Redis-backed store for both Redis over TCP and Upstash over REST. */
+export class RedisJobStore implements JobStore {
+  readonly kind: "redis" | "upstash";
+  readonly stats = { commands: 0 };
+  private readonly prefix: string;
+  private readonly ttlSeconds: number;
+  private readonly pollIntervalMs: number;
+  private readonly shas = new Map<string, string>();
+  private readonly queues = new Map<string, Promise<unknown>>();
+  private readonly watchers = new Map<string, Watcher>();
+
+  constructor(
+    private readonly redis: RedisCommands,
+    opts: RedisJobStoreOptions,
+  ) {
+    this.kind = opts.kind;
+    this.prefix = opts.prefix ?? "p2v:";
+    this.ttlSeconds = Math.round(((opts.retentionDays ?? env().JOB_RETENTION_DAYS) * DAY_MS) / 1000);
+    this.pollIntervalMs = opts.pollIntervalMs ?? 500;
+  }
+
+  async create(job: Job): Promise<void> {
+    const r = jobSchema.parse(job);
+    const keys = [this.jobKey(r.id), this.recentKey()];
+    if (r.ownerId !== null) keys.push(this.ownerKey(r.ownerId));
+    const args = [JSON.stringify(r), r.seq, r.ownerId ?? "", r.createdAt, r.id, this.ttlSeconds];
+    if ((await this.script(CREATE, keys, args)) !== 1) throw new Error(`Job ${r.id} already exists`);
+  }
+
+  async get(id: string): Promise<Job | null> {
+    const data = await this.cmd("HGET", this.jobKey(id), "data");
+    return data === null ? null : parseJob(data, this.jobKey(id));
+  }
+
+  /** In-process updates of one id queue up; other instances are handled by compare-and-set. */
+  update(id: string, fn: (job: Job) => Job | null): Promise<UpdateResult | null> {
+    const previous = this.queues.get(id) ?? Promise.resolve();
+    const run = previous.then(() => this.compareAndSet(id, fn));
+    const tail = run.catch(() => undefined);
+    this.queues.set(id, tail);
+    void tail.then(() => this.queues.get(id) === tail && this.queues.delete(id));
+    return run;
+  }
+
+  async delete(id: string): Promise<boolean> {
+    return (await this.script(DELETE, [this.jobKey(id), this.recentKey()], [this.prefix, id])) === 1;
+  }
+
+  async listByOwner(ownerId: string, opts: { limit: number; cursor?: string | null }): Promise<JobPage> {
+    const after = opts.cursor ? decodeCursor(opts.cursor) : null;
+    if (opts.cursor && !after) return { jobs: [], nextCursor: null };
+    return this.page(this.ownerKey(ownerId), opts.limit, after);
+  }
+
+  async listRecent(limit: number): Promise<Job[]> {
+    return (await this.page(this.recentKey(), limit, null)).jobs;
+  }
+
+  async setOnce(key: string, ttlSeconds: number): Promise<boolean> {
+    return (await this.cmd("SET", `${this.prefix}once:${key}`, "1", "NX", "EX", ttlSeconds)) !== null;
+  }
+
+  async forget(key: string): Promise<void> {
+    await this.cmd("DEL", `${this.prefix}once:${key}`);
+  }
+
+  async increment(key: string, windowSeconds: number): Promise<{ count: number; resetInSeconds: number }> {
+    const reply = (await this.script(INCREMENT, [`${this.prefix}count:${key}`], [windowSeconds])) as number[];
+    return { count: Number(reply[0]), resetInSeconds: Number(reply[1]) };
+  }
+
+  async decrement(key: string): Promise<void> {
+    await this.script(DECREMENT, [`${this.prefix}count:${key}`], []);
+  }
+
+  async getOrCreateSecret(name: string, fresh: string): Promise<string> {
+    const key = `${this.prefix}secret:${name}`;
+    if ((await this.cmd("SET", key, fresh, "NX")) !== null) return fresh;
+    return String(await this.cmd("GET", key));
+  }
+
+  subscribe(id: string, onChange: (job: Job) => void): () => void {
+    if (this.redis.subscribe) {
+      const where = this.jobKey(id);
+      return this.redis.subscribe(`${where}:events`, (message) => {
+        const job = parseJob(message, where);
+        if (job) onChange(job);
+      });
+    }
+    let watcher = this.watchers.get(id);
+    if (!watcher) {
+      const w: Watcher = { listeners: new Set(), lastSeq: -1, timer: null };
+      w.timer = setInterval(() => void this.poll(id, w), this.pollIntervalMs);
+      w.timer.unref?.();
+      this.watchers.set(id, w);
+      void this.poll(id, w);
+      watcher = w;
+    }
+    const w = watcher;
+    w.listeners.add(onChange);
+    return () => {
+      w.listeners.delete(onChange);
+      if (w.listeners.size > 0 || this.watchers.get(id) !== w) return;
+      if (w.timer) clearInterval(w.timer);
+      this.watchers.delete(id);
+    };
+  }
+
+  async ping(): Promise<void> {
+    await this.cmd("PING");
+  }
+
+  async sweep(now: number): Promise<number> {
+    const cutoff = now - this.ttlSeconds * 1000;
+    let removed = 0;
+    for (;;) {
+      const reply = (await this.script(SWEEP, [this.recentKey()], [this.prefix, cutoff, SWEEP_BATCH])) as number[];
+      removed += Number(reply[1]);
+      if (Number(reply[0]) < SWEEP_BATCH) return removed;
+    }
+  }
+
+  async close(): Promise<void> {
+    for (const w of this.watchers.values()) if (w.timer) clearInterval(w.timer);
+    this.watchers.clear();
+    await Promise.allSettled([...this.queues.values()]);
+    await this.redis.close();
+  }
+
+  private async compareAndSet(id: string, fn: (job: Job) => Job | null): Promise<UpdateResult | null> {
+    for (let attempt = 0; attempt < MAX_UPDATE_TRIES; attempt++) {
+      const current = await this.get(id);
+      if (!current) return null;
+      const next = fn(current);
+      if (next === null) return { job: current, changed: false };
+      const w = stampUpdate(current, next);
+      const args = [current.seq, JSON.stringify(w), w.seq, w.ownerId ?? "", w.createdAt, this.ttlSeconds, id, this.prefix];
+      const result = await this.script(UPDATE, [this.jobKey(id), this.recentKey()], args);
+      if (result === -1) return null;
+      if (result === 1) {
+        this.notifyLocal(w);
+        return { job: w, changed: true };
+      }
+      await sleep(Math.random() * 2 ** Math.min(attempt, 6));
+    }
+    throw new Error(`Job ${id} is changing too fast: gave up after ${MAX_UPDATE_TRIES} tries`);
+  }
+
+  private async page(key: string, limit: number, after: { createdAt: number; id: string } | null): Promise<JobPage> {
+    if (limit <= 0) return { jobs: [], nextCursor: null };
+    const max = after ? String(after.createdAt) : "+inf";
+    const rows = (await this.script(LIST, [key], [this.prefix, max, after?.id ?? "", limit + 1])) as string[];
+    const found = Math.floor(rows.length / 3);
+    const jobs: Job[] = [];
+    for (let i = 0; i < Math.min(found, limit); i++) {
+      const job = parseJob(rows[3 * i + 2], this.jobKey(rows[3 * i]!));
+      if (job) jobs.push(job);
+    }
+    const lastRow = 3 * (limit - 1);
+    const nextCursor = found > limit ? encodeCursor(rows[lastRow + 1]!, rows[lastRow]!) : null;
+    return { jobs, nextCursor };
+  }
+
+  private async poll(id: string, w: Watcher): Promise<void> {
+    try {
+      const seq = await this.cmd("HGET", this.jobKey(id), "seq");
+      if (seq === null) return;
+      if (w.lastSeq < 0) {
+        w.lastSeq = Number(seq);
+        return;
+      }
+      if (Number(seq) <= w.lastSeq) return;
+      const job = await this.get(id);
+      if (job) this.emitIfNewer(w, job);
+    } catch (err) {
+      console.warn(`[store] polling job ${id} failed: ${(err as Error).message}`);
+    }
+  }
+
+  /** Polling backends hear this instance's own changes at once instead of at the next poll. */
+  private notifyLocal(job: Job): void {
+    const w = this.watchers.get(job.id);
+    if (w) this.emitIfNewer(w, job);
+  }
+
+  private emitIfNewer(w: Watcher, job: Job): void {
+    if (job.seq <= w.lastSeq) return;
+    w.lastSeq = job.seq;
+    for (const listener of [...w.listeners]) listener(job);
+  }
+
+  private cmd(command: string, ...args: RedisArg[]): Promise<unknown> {
+    this.stats.commands++;
+    return this.redis.call(command, ...args);
+  }
+
+  /** EVALSHA, loading the script with EVAL when the server does not know it yet. */
+  private async script(source: string, keys: string[], args: RedisArg[]): Promise<unknown> {
+    let sha = this.shas.get(source);
+    if (!sha) this.shas.set(source, (sha = createHash("sha1").update(source).digest("hex")));
+    try {
+      return await this.cmd("EVALSHA", sha, keys.length, ...keys, ...args);
+    } catch (err) {
+      if (!/NOSCRIPT/i.test((err as Error).message)) throw err;
+      return this.cmd("EVAL", source, keys.length, ...keys, ...args);
+    }
+  }
+
+  private jobKey(id: string): string {
+    return `${this.prefix}job:${id}`;
+  }
+
+  private recentKey(): string {
+    return `${this.prefix}jobs:recent`;
+  }
+
+  private ownerKey(ownerId: string): string {
+    return `${this.prefix}owner:${ownerId}`;
+  }
+}

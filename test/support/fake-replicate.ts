@@ -1,0 +1,451 @@
+import { execFile } from "node:child_process";
+import { randomBytes } from "node:crypto";
+import { createReadStream } from "node:fs";
+import { rename, stat } from "node:fs/promises";
+import http from "node:http";
+import type { AddressInfo } from "node:net";
+import os from "node:os";
+import path from "node:path";
+import { promisify } from "node:util";
+import ffmpeg from "@ffmpeg-installer/ffmpeg";
+import { Webhook } from "standardwebhooks";
+
+/**
+ * A Replicate-compatible HTTP server for tests: the real `replicate` client talks to it through
+ * `baseUrl`. Runs progress over time, webhooks are signed with `standardwebhooks`, output files
+ * are served from `/files/<id>.mp4` until `deleteOutputs()` (Replicate deletes them after an hour).
+ */
+
+export type Scenario =
+  | "success"
+  | "no-progress"
+  | "fail"
+  | "cancel-upstream"
+  | "abort"
+  | "duplicate-webhooks"
+  | "out-of-order"
+  | "lose-webhooks"
+  | "rate-limit-create"
+  | "http-401"
+  | "http-402"
+  | "http-422"
+  | "http-500";
+
+export type WebhookEvent = "start" | "output" | "logs" | "completed";
+const ALL_EVENTS: WebhookEvent[] = ["start", "output", "logs", "completed"];
+
+export type FakeTiming = { startingMs: number; processingMs: number; ticks: number };
+
+export type FakeReplicateOptions = {
+  token?: string;
+  signingSecret?: string;
+  /** Scenario of every model without its own. */
+  scenario?: Scenario;
+  /** Per model ("owner/name") or version id: its scenario and output shape (video models: "string"). */
+  models?: Record<string, { scenario?: Scenario; output?: "string" | "array" }>;
+  /** Model name reported for a bare version id. */
+  versionModels?: Record<string, string>;
+  timing?: Partial<FakeTiming>;
+  /** "rate-limit-create": how many creates answer 429 before they succeed (Infinity: all). */
+  rateLimitCount?: number;
+  retryAfterSeconds?: number;
+  /** Delays before each retry of a failed `completed` webhook (Replicate's are minutes). */
+  webhookRetryDelaysMs?: number[];
+  /** MP4 served as every output; default: a 2 s 320x180 clip generated once with ffmpeg. */
+  videoPath?: string;
+  /** Deletes a prediction's output this long after it succeeded. */
+  deleteOutputsAfterMs?: number;
+};
+
+export type FakePrediction = {
+  id: string;
+  model: string;
+  version: string;
+  input: Record<string, unknown>;
+  output: unknown;
+  logs: string;
+  error: string | null;
+  status: "starting" | "processing" | "succeeded" | "failed" | "canceled" | "aborted";
+  source: "api";
+  data_removed: boolean;
+  created_at: string;
+  started_at: string | null;
+  completed_at: string | null;
+  urls: { get: string; cancel: string; stream: string; web: string };
+  metrics: { predict_time?: number };
+  webhook?: string;
+  webhook_events_filter?: WebhookEvent[];
+};
+
+export type FakePredictionRecord = {
+  prediction: FakePrediction;
+  /** The create request body as received. */
+  body: Record<string, unknown>;
+  webhook: string | null;
+  webhookEventsFilter: WebhookEvent[];
+  scenario: Scenario;
+  pendingDeliveries: number;
+};
+
+export type Delivery = {
+  predictionId: string;
+  event: WebhookEvent;
+  webhookId: string;
+  attempt: number;
+  /** HTTP status of the receiver's answer, null when the request failed. */
+  status: number | null;
+  error?: string;
+  payload: FakePrediction;
+  at: number;
+};
+
+export type FakeReplicate = {
+  origin: string;
+  /** Ends with /v1, as the client's baseUrl. */
+  baseUrl: string;
+  token: string;
+  signingSecret: string;
+  predictions: Map<string, FakePredictionRecord>;
+  requests: { method: string; path: string; status: number; at: number }[];
+  deliveries: Delivery[];
+  setScenario(scenario: Scenario, model?: string): void;
+  deleteOutputs(): void;
+  /** Resolves once the prediction is terminal and its webhooks (with retries) are delivered. */
+  settled(id: string, timeoutMs?: number): Promise<FakePrediction>;
+  close(): Promise<void>;
+};
+
+const TERMINAL = new Set(["succeeded", "failed", "canceled", "aborted"]);
+const LLM_TOKENS = ["A ", "slow ", "dolly ", "shot ", "of ", "a ", "lighthouse ", "at ", "dusk."];
+
+let sampleVideo: Promise<string> | null = null;
+
+/** A tiny real MP4, generated once per machine (kept in the temp dir between runs). */
+export function sampleVideoPath(): Promise<string> {
+  sampleVideo ??= (async () => {
+    const file = path.join(os.tmpdir(), "prompt2video-fake-replicate-v1.mp4");
+    if ((await stat(file).catch(() => null))?.size) return file;
+    const tmp = `${file}.${process.pid}.${Date.now()}.mp4`;
+    const args = ["-y", "-loglevel", "error", "-f", "lavfi", "-i", "testsrc=size=320x180:rate=24", "-t", "2"];
+    args.push("-c:v", "libx264", "-pix_fmt", "yuv420p", "-movflags", "+faststart", tmp);
+    await promisify(execFile)(ffmpeg.path, args);
+    await rename(tmp, file);
+    return file;
+  })();
+  return sampleVideo;
+}
+
+const base32 = (bytes: number) =>
+  Array.from(randomBytes(bytes), (b) => "abcdefghijklmnopqrstuvwxyz234567"[b % 32]).join("");
+
+function tqdm(step: number, total: number, elapsed: number): string {
+  const pct = Math.round((step / total) * 100);
+  const fill = (pct / 100) * 10;
+  const bar = ("█".repeat(Math.floor(fill)) + (fill % 1 >= 0.5 ? "▌" : "")).padEnd(10, " ");
+  const rate = step / Math.max(elapsed, 0.01);
+  const eta = Math.round((total - step) / Math.max(rate, 0.01));
+  const t = (s: number) => `00:${String(Math.min(59, Math.round(s))).padStart(2, "0")}`;
+  return `${String(pct).padStart(3)}%|${bar}| ${step}/${total} [${t(elapsed)}<${t(eta)}, ${rate.toFixed(1)}it/s]`;
+}
+
+const ERRORS: Record<string, { status: number; body: Record<string, unknown> }> = {
+  "http-401": { status: 401, body: { detail: "Invalid token." } },
+  "http-402": {
+    status: 402,
+    body: { title: "Insufficient credit", status: 402, detail: "You have insufficient credit to run this model." },
+  },
+  "http-422": {
+    status: 422,
+    body: {
+      title: "Input validation failed",
+      status: 422,
+      detail: "- input.prompt: Invalid type. Expected: string, given: integer",
+      invalid_fields: [{ type: "type", field: "input.prompt", description: "Invalid type. Expected: string" }],
+    },
+  },
+  "http-500": { status: 500, body: { detail: "Internal server error" } },
+};
+
+export async function startFakeReplicate(opts: FakeReplicateOptions = {}): Promise<FakeReplicate> {
+  const token = opts.token ?? `r8_fake_${base32(16)}`;
+  const signingSecret = opts.signingSecret ?? `whsec_${randomBytes(24).toString("base64")}`;
+  const timing: FakeTiming = { startingMs: 250, processingMs: 1200, ticks: 6, ...opts.timing };
+  const retryDelays = opts.webhookRetryDelaysMs ?? [150, 300, 600];
+  const videoPath = opts.videoPath ?? (await sampleVideoPath());
+  const webhook = new Webhook(signingSecret);
+  const scenarios = new Map<string, Scenario>(
+    Object.entries(opts.models ?? {}).flatMap(([k, v]) => (v.scenario ? [[k, v.scenario] as const] : [])),
+  );
+  let globalScenario: Scenario = opts.scenario ?? "success";
+  let throttledCreates = 0;
+  const timers = new Set<NodeJS.Timeout>();
+  const closing = new AbortController();
+  const predictions = new Map<string, FakePredictionRecord>();
+  const requests: FakeReplicate["requests"] = [];
+  const deliveries: Delivery[] = [];
+  let origin = "";
+
+  const later = (ms: number, fn: () => void) => {
+    const t = setTimeout(() => {
+      timers.delete(t);
+      fn();
+    }, ms);
+    timers.add(t);
+    return t;
+  };
+  const now = () => new Date().toISOString();
+  const snapshot = (p: FakePrediction): FakePrediction => structuredClone(p);
+
+  async function send(rec: FakePredictionRecord, event: WebhookEvent, payload: FakePrediction, msgId: string, attempt: number) {
+    const body = JSON.stringify(payload);
+    const sentAt = new Date();
+    const headers = {
+      "content-type": "application/json",
+      "webhook-id": msgId,
+      "webhook-timestamp": String(Math.floor(sentAt.getTime() / 1000)),
+      "webhook-signature": webhook.sign(msgId, sentAt, body),
+    };
+    let status: number | null = null;
+    let error: string | undefined;
+    try {
+      const res = await fetch(rec.webhook ?? "", { method: "POST", headers, body, signal: closing.signal });
+      status = res.status;
+      await res.arrayBuffer().catch(() => undefined);
+    } catch (e) {
+      error = e instanceof Error ? e.message : String(e);
+    }
+    deliveries.push({ predictionId: payload.id, event, webhookId: msgId, attempt, status, error, payload, at: Date.now() });
+    const delay = retryDelays[attempt - 1];
+    const failed = status === null || status < 200 || status > 299;
+    if (event === "completed" && failed && delay !== undefined && !closing.signal.aborted) {
+      rec.pendingDeliveries++;
+      later(delay, () => void send(rec, event, payload, msgId, attempt + 1).finally(() => rec.pendingDeliveries--));
+    }
+  }
+
+  function deliver(rec: FakePredictionRecord, event: WebhookEvent, payload = snapshot(rec.prediction)) {
+    if (!rec.webhook || !rec.webhookEventsFilter.includes(event) || rec.scenario === "lose-webhooks") return;
+    const msgId = `msg_${base32(20)}`;
+    const copies = rec.scenario === "duplicate-webhooks" ? 2 : 1;
+    for (let i = 0; i < copies; i++) {
+      rec.pendingDeliveries++;
+      void send(rec, event, payload, msgId, 1).finally(() => rec.pendingDeliveries--);
+    }
+  }
+
+  // Replicate throttles output and logs events to one per 500 ms.
+  const early = new Map<string, FakePrediction>();
+  const throttles = new Map<string, { timer: NodeJS.Timeout | null; last: number; events: Set<WebhookEvent> }>();
+  function changed(rec: FakePredictionRecord, event: "output" | "logs") {
+    const th = throttles.get(rec.prediction.id) ?? { timer: null, last: 0, events: new Set() };
+    throttles.set(rec.prediction.id, th);
+    th.events.add(event);
+    if (th.timer) return;
+    th.timer = later(Math.max(0, th.last + 500 - Date.now()), () => {
+      th.timer = null;
+      th.last = Date.now();
+      const events = [...th.events];
+      th.events.clear();
+      if (TERMINAL.has(rec.prediction.status)) return;
+      const wanted = events.find((e) => rec.webhookEventsFilter.includes(e));
+      if (wanted) deliver(rec, wanted);
+    });
+  }
+
+  function finish(rec: FakePredictionRecord, status: FakePrediction["status"], patch: Partial<FakePrediction> = {}) {
+    const p = rec.prediction;
+    if (TERMINAL.has(p.status)) return;
+    const stale = early.get(p.id) ?? snapshot(p);
+    const th = throttles.get(p.id);
+    if (th?.timer) clearTimeout(th.timer);
+    Object.assign(p, { status, completed_at: now(), ...patch });
+    if (p.started_at) p.metrics.predict_time = (Date.parse(p.completed_at ?? "") - Date.parse(p.started_at)) / 1000;
+    deliver(rec, "completed");
+    if (rec.scenario === "out-of-order") later(50, () => deliver(rec, "logs", stale));
+    if (status === "succeeded" && opts.deleteOutputsAfterMs !== undefined) {
+      later(opts.deleteOutputsAfterMs, () => removeOutput(rec));
+    }
+  }
+
+  function removeOutput(rec: FakePredictionRecord) {
+    if (!TERMINAL.has(rec.prediction.status)) return;
+    Object.assign(rec.prediction, { output: null, data_removed: true });
+  }
+
+  function run(rec: FakePredictionRecord, outputShape: "string" | "array") {
+    const p = rec.prediction;
+    const llm = /^(meta|openai)\//.test(p.model);
+    const { startingMs, processingMs, ticks } = timing;
+    later(startingMs, () => {
+      if (TERMINAL.has(p.status)) return;
+      if (rec.scenario === "abort") return finish(rec, "aborted");
+      Object.assign(p, { status: "processing", started_at: now(), logs: "Loading pipeline components...\n" });
+      if (llm) p.output = [];
+      early.set(p.id, snapshot(p));
+      changed(rec, "logs");
+    });
+    for (let i = 1; i <= ticks; i++) {
+      later(startingMs + (processingMs * i) / ticks, () => {
+        if (TERMINAL.has(p.status)) return;
+        const half = i === Math.ceil(ticks / 2);
+        if (half && rec.scenario === "fail") {
+          p.logs += "Traceback (most recent call last):\ntorch.OutOfMemoryError: CUDA out of memory.\n";
+          return finish(rec, "failed", { error: "CUDA out of memory. Tried to allocate 2.00 GiB" });
+        }
+        if (half && rec.scenario === "cancel-upstream") return finish(rec, "canceled");
+        if (llm) {
+          (p.output as string[]).push(...LLM_TOKENS.slice(Math.floor(((i - 1) * 9) / ticks), Math.floor((i * 9) / ticks)));
+          changed(rec, "output");
+        } else {
+          const elapsed = (processingMs * i) / ticks / 1000;
+          p.logs +=
+            rec.scenario === "no-progress"
+              ? `Rendering segment ${i} of ${ticks}\n`
+              : `\r${tqdm(Math.round((i * 100) / ticks), 100, elapsed)}${i === ticks ? "\n" : ""}`;
+          changed(rec, "logs");
+        }
+        if (i === ticks) {
+          const url = `${origin}/files/${p.id}.mp4`;
+          finish(rec, "succeeded", { output: llm ? p.output : outputShape === "array" ? [url] : url });
+        }
+      });
+    }
+  }
+
+  function create(body: Record<string, unknown>, modelPath: string | null) {
+    const versionRaw = typeof body.version === "string" ? body.version : "";
+    const version = modelPath ? "hidden" : (versionRaw.split(":").pop() ?? "");
+    const model = modelPath ?? (versionRaw.includes(":") ? (versionRaw.split(":")[0] ?? "") : (opts.versionModels?.[version] ?? "fake/versioned-model"));
+    const scenario = scenarios.get(model) ?? scenarios.get(version) ?? globalScenario;
+    if (scenario === "rate-limit-create" && throttledCreates < (opts.rateLimitCount ?? 2)) {
+      throttledCreates++;
+      const s = opts.retryAfterSeconds ?? 1;
+      return { status: 429, body: { detail: `Request was throttled. Your rate limit resets in ~${s}s.` }, headers: { "retry-after": String(s) } };
+    }
+    const err = ERRORS[scenario];
+    if (err) return err;
+    const filter = (body.webhook_events_filter as WebhookEvent[] | undefined) ?? ALL_EVENTS;
+    if (typeof body.input !== "object" || body.input === null || !filter.every((e) => ALL_EVENTS.includes(e))) {
+      return { status: 422, body: { title: "Input validation failed", status: 422, detail: "- input: Invalid type. Expected: object" } };
+    }
+    const id = base32(16).slice(0, 26);
+    const hook = typeof body.webhook === "string" ? body.webhook : null;
+    const prediction: FakePrediction = {
+      id, model, version, input: body.input as Record<string, unknown>, output: null, logs: "", error: null,
+      status: "starting", source: "api", data_removed: false, created_at: now(), started_at: null, completed_at: null,
+      urls: {
+        get: `${origin}/v1/predictions/${id}`,
+        cancel: `${origin}/v1/predictions/${id}/cancel`,
+        stream: `${origin}/stream/${id}`,
+        web: `https://replicate.com/p/${id}`,
+      },
+      metrics: {},
+      ...(hook ? { webhook: hook, webhook_events_filter: filter } : {}),
+    };
+    const rec: FakePredictionRecord = { prediction, body, webhook: hook, webhookEventsFilter: filter, scenario, pendingDeliveries: 0 };
+    predictions.set(id, rec);
+    deliver(rec, "start");
+    run(rec, opts.models?.[model]?.output ?? opts.models?.[version]?.output ?? "string");
+    return { status: 201, body: snapshot(prediction) };
+  }
+
+  async function handle(req: http.IncomingMessage, res: http.ServerResponse): Promise<number> {
+    const url = new URL(req.url ?? "/", origin);
+    const json = (status: number, body: unknown, headers: Record<string, string> = {}) => {
+      res.writeHead(status, { "content-type": "application/json", ...headers }).end(JSON.stringify(body));
+      return status;
+    };
+    const file = /^\/files\/([a-z0-9]+)\.mp4$/.exec(url.pathname);
+    if (file && req.method === "GET") {
+      const rec = predictions.get(file[1] ?? "");
+      if (!rec || rec.prediction.data_removed || rec.prediction.status !== "succeeded") {
+        res.writeHead(404, { "content-type": "text/plain" }).end("Not found");
+        return 404;
+      }
+      const { size } = await stat(videoPath);
+      res.writeHead(200, { "content-type": "video/mp4", "content-length": String(size) });
+      createReadStream(videoPath).pipe(res);
+      return 200;
+    }
+    if (!url.pathname.startsWith("/v1/")) return json(404, { detail: "Not found." });
+    if (req.headers.authorization !== `Bearer ${token}`) return json(401, { detail: "Invalid token." });
+
+    const chunks: Buffer[] = [];
+    for await (const chunk of req) chunks.push(chunk as Buffer);
+    let body: Record<string, unknown> = {};
+    try {
+      if (chunks.length) body = JSON.parse(Buffer.concat(chunks).toString("utf8")) as Record<string, unknown>;
+    } catch {
+      return json(400, { detail: "Malformed JSON." });
+    }
+
+    const route = `${req.method} ${url.pathname.replace(/\/+$/, "")}`;
+    let m: RegExpExecArray | null;
+    if (route === "GET /v1/webhooks/default/secret") return json(200, { key: signingSecret });
+    if ((m = /^POST \/v1\/models\/([^/]+\/[^/]+)\/predictions$/.exec(route))) {
+      const r = create(body, m[1] ?? "");
+      return json(r.status, r.body, "headers" in r ? r.headers : {});
+    }
+    if (route === "POST /v1/predictions") {
+      if (typeof body.version !== "string") return json(422, { title: "Input validation failed", status: 422, detail: "- version: Required" });
+      const r = create(body, null);
+      return json(r.status, r.body, "headers" in r ? r.headers : {});
+    }
+    if ((m = /^(GET|POST) \/v1\/predictions\/([a-z0-9]+)(\/cancel)?$/.exec(route))) {
+      const rec = predictions.get(m[2] ?? "");
+      if (!rec || (m[1] === "GET") === Boolean(m[3])) return json(404, { detail: "Not found." });
+      if (m[3]) finish(rec, "canceled");
+      return json(200, snapshot(rec.prediction));
+    }
+    return json(404, { detail: "Not found." });
+  }
+
+  const server = http.createServer((req, res) => {
+    handle(req, res)
+      .then((status) => requests.push({ method: req.method ?? "", path: req.url ?? "", status, at: Date.now() }))
+      .catch((e: unknown) => {
+        if (!res.headersSent) res.writeHead(500, { "content-type": "application/json" });
+        res.end(JSON.stringify({ detail: String(e) }));
+      });
+  });
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  origin = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+
+  return {
+    origin,
+    baseUrl: `${origin}/v1`,
+    token,
+    signingSecret,
+    predictions,
+    requests,
+    deliveries,
+    setScenario(scenario, model) {
+      if (model) scenarios.set(model, scenario);
+      else globalScenario = scenario;
+      throttledCreates = 0;
+    },
+    deleteOutputs() {
+      for (const rec of predictions.values()) removeOutput(rec);
+    },
+    async settled(id, timeoutMs = 10_000) {
+      const deadline = Date.now() + timeoutMs;
+      for (;;) {
+        const rec = predictions.get(id);
+        if (rec && TERMINAL.has(rec.prediction.status) && rec.pendingDeliveries === 0) {
+          // Let a stale out-of-order delivery (sent 50 ms after completion) go out too.
+          await new Promise((r) => setTimeout(r, rec.scenario === "out-of-order" ? 120 : 0));
+          if (rec.pendingDeliveries === 0) return snapshot(rec.prediction);
+        }
+        if (Date.now() > deadline) throw new Error(`Prediction ${id} did not settle within ${timeoutMs} ms`);
+        await new Promise((r) => setTimeout(r, 20));
+      }
+    },
+    async close() {
+      closing.abort();
+      for (const t of timers) clearTimeout(t);
+      timers.clear();
+      server.closeAllConnections();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    },
+  };
+}
