@@ -16,5 +16,6 @@ export default defineConfig({
     hookTimeout: 30_000,
     globalSetup: ["test/support/global-setup.ts"],
     pool: "forks",
+    env: { LOG_LEVEL: "silent" },
   },
 });

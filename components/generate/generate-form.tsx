@@ -18,7 +18,7 @@ import { controlClasses, describedBy, FieldError, FieldHint, Label } from "@/com
 import { createJob } from "@/lib/jobs/actions";
 import type { ModelOption } from "@/lib/jobs/queries";
 import { createJobSchema, fieldErrors, PROMPT_MAX, PROMPT_MIN, type CreateJobState } from "@/lib/jobs/request";
-import { findModel, MODELS } from "@/lib/models/registry";
+import { MODELS } from "@/lib/models/registry";
 
 type Errors = Partial<Record<string, string>>;
 
@@ -171,7 +171,7 @@ export function GenerateForm({
 
   const promptLength = values.prompt.trim().length;
   const promptOver = values.prompt.length > PROMPT_MAX;
-  const soundHint = findModel(values.model)?.ownAudio
+  const soundHint = model?.ownAudio
     ? `${model?.label ?? "This model"} makes its own sound, so nothing is added.`
     : "Adds a soundtrack that follows the video.";
 

@@ -109,7 +109,7 @@ export function ParamsPanel({
               onChange={(e) => onChange("seed", e.target.value)}
               aria-invalid={errors.seed ? true : undefined}
               aria-describedby={describedBy(`${id}-seed-hint`, errors.seed && errorId("seed"))}
-              className={controlClasses(Boolean(errors.seed), "w-40 flex-none")}
+              className={controlClasses(Boolean(errors.seed), "", "w-40 flex-none")}
             />
             <Button variant="secondary" onClick={onRandomSeed}>
               <svg viewBox="0 0 20 20" fill="none" stroke="currentColor" strokeWidth="1.6" aria-hidden="true" className="size-4">

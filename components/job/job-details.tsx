@@ -1,7 +1,8 @@
+import type { ReactNode } from "react";
 import type { PublicJob } from "@/lib/jobs/schema";
 import { STYLES } from "@/lib/styles";
 
-function Row({ term, children }: { term: string; children: React.ReactNode }) {
+function Row({ term, children }: { term: string; children: ReactNode }) {
   return (
     <div className="space-y-0.5">
       <dt className="text-xs font-medium uppercase tracking-wide text-zinc-600 dark:text-zinc-400">{term}</dt>

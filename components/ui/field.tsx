@@ -1,9 +1,9 @@
 import type { ReactNode } from "react";
 
 /** The shared look of text inputs, selects and textareas; red border when invalid. */
-export function controlClasses(invalid: boolean, extra = ""): string {
+export function controlClasses(invalid: boolean, extra = "", width = "block w-full"): string {
   const border = invalid ? "border-red-600 dark:border-red-400" : "border-zinc-300 dark:border-zinc-600";
-  return `block w-full rounded-lg border ${border} bg-white px-3 py-2 text-sm text-zinc-900 placeholder:text-zinc-500 disabled:opacity-60 dark:bg-zinc-900 dark:text-zinc-100 dark:placeholder:text-zinc-400 ${extra}`.trim();
+  return `${width} rounded-lg border ${border} bg-white px-3 py-2 text-sm text-zinc-900 placeholder:text-zinc-500 disabled:opacity-60 dark:bg-zinc-900 dark:text-zinc-100 dark:placeholder:text-zinc-400 ${extra}`.trim();
 }
 
 /** The ids a control's aria-describedby should list: hint first, then the error when there is one. */

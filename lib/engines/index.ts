@@ -27,3 +27,9 @@ export function getEngine(id: "local" | "replicate"): Promise<Engine> {
   });
   return engines.local;
 }
+
+/** Tests change the environment between suites; this drops the engines built from the old one. */
+export function resetEnginesForTests(): void {
+  engines.local = undefined;
+  engines.replicate = undefined;
+}

@@ -1,6 +1,6 @@
 import "server-only";
 import { env } from "@/lib/env";
-import { VideoFileError, videoTooLarge, type StoredFile, type VideoStore } from "@/lib/files/types";
+import { InvalidVideoKeyError, VideoFileError, videoTooLarge, type StoredFile, type VideoStore } from "@/lib/files/types";
 
 /**
  * Downloads a provider's output video, streamed and capped, from Replicate's file hosts only:
@@ -150,8 +150,9 @@ export async function copyProviderVideo(
         signal: opts.signal,
       });
     } catch (err) {
+      if (err instanceof InvalidVideoKeyError || opts.signal?.aborted) throw err;
       const error = toVideoFileError(err);
-      if (error.permanent || attempt >= tries || opts.signal?.aborted) throw error;
+      if (error.permanent || attempt >= tries) throw error;
       await sleep((opts.backoffMs ?? 1_000) * 2 ** (attempt - 1));
     }
   }
@@ -160,8 +161,5 @@ export async function copyProviderVideo(
 /** Anything that is not already classified (a cut connection, a full disk) is worth another try. */
 export function toVideoFileError(err: unknown): VideoFileError {
   if (err instanceof VideoFileError) return err;
-  if (err instanceof Error && err.name === "InvalidVideoKeyError") {
-    return new VideoFileError(err.message, "http", true, { cause: err });
-  }
   return new VideoFileError("Copying the video failed.", "network", false, { cause: err });
 }

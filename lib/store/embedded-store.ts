@@ -230,15 +230,9 @@ export class EmbeddedStore implements JobStore {
   private async writeAtomic(file: string, text: string): Promise<void> {
     const temp = `${file}.${randomBytes(6).toString("hex")}.tmp`;
     this.stats.commands++;
-    try {
-      await writeFile(temp, text);
-      await rename(temp, file);
-    } catch (err) {
-      if ((err as NodeJS.ErrnoException).code !== "ENOENT") throw err;
-      await mkdir(path.dirname(file), { recursive: true });
-      await writeFile(temp, text);
-      await rename(temp, file);
-    }
+    await mkdir(path.dirname(file), { recursive: true });
+    await writeFile(temp, text);
+    await rename(temp, file);
   }
 
   private async readJob(id: string): Promise<Job | null> {

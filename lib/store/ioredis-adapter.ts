@@ -35,6 +35,7 @@ export class IoredisCommands implements RedisCommands {
   private subscriber: Redis | null = null;
   private readonly channels = new Map<string, Set<(message: string) => void>>();
   private closed = false;
+  private waiting: Promise<void> | null = null;
 
   constructor(private readonly url: string) {
     this.client = new Redis(url, OPTIONS);
@@ -75,16 +76,18 @@ export class IoredisCommands implements RedisCommands {
   }
 
   /** Waits briefly for a usable connection; rejects at once on a connection error. */
-  private async ready(): Promise<void> {
+  private ready(): Promise<void> {
     const client = this.client;
-    if (client.status === "ready") return;
-    if (this.closed || client.status === "end") throw new StoreUnavailableError(new Error("store closed"));
+    if (client.status === "ready") return Promise.resolve();
+    if (this.closed || client.status === "end") return Promise.reject(new StoreUnavailableError(new Error("store closed")));
     if (client.status === "wait") client.connect().catch(() => undefined);
-    await new Promise<void>((resolve, reject) => {
+    // One shared wait, so a burst of calls does not pile listeners onto the client.
+    this.waiting ??= new Promise<void>((resolve, reject) => {
       const done = (err?: Error) => {
         clearTimeout(timer);
         client.off("ready", onReady);
         client.off("error", onError);
+        this.waiting = null;
         if (err) reject(new StoreUnavailableError(err));
         else resolve();
       };
@@ -94,6 +97,7 @@ export class IoredisCommands implements RedisCommands {
       client.on("ready", onReady);
       client.on("error", onError);
     });
+    return this.waiting;
   }
 
   private subscriberConnection(): Redis {

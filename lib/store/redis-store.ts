@@ -333,15 +333,7 @@ export class RedisJobStore implements JobStore {
     }
   }
 
-  private jobKey(id: string): string {
-    return `${this.prefix}job:${id}`;
-  }
-
-  private recentKey(): string {
-    return `${this.prefix}jobs:recent`;
-  }
-
-  private ownerKey(ownerId: string): string {
-    return `${this.prefix}owner:${ownerId}`;
-  }
+  private readonly jobKey = (id: string) => `${this.prefix}job:${id}`;
+  private readonly recentKey = () => `${this.prefix}jobs:recent`;
+  private readonly ownerKey = (ownerId: string) => `${this.prefix}owner:${ownerId}`;
 }

@@ -20,3 +20,7 @@ export function localWebhookSecret(): Promise<string> {
     });
   return cached;
 }
+
+export function resetLocalSecretForTests(): void {
+  cached = null;
+}

@@ -108,7 +108,10 @@ export type FakeReplicate = {
   predictions: Map<string, FakePredictionRecord>;
   requests: { method: string; path: string; status: number; at: number }[];
   deliveries: Delivery[];
+  /** For one model ("owner/name" or version id), or for every model without its own. */
   setScenario(scenario: Scenario, model?: string): void;
+  /** Back to the scenarios of the options. */
+  resetScenarios(): void;
   deleteOutputs(): void;
   /** Resolves once the prediction is terminal and its webhooks (with retries) are delivered. */
   settled(id: string, timeoutMs?: number): Promise<FakePrediction>;
@@ -173,9 +176,11 @@ export async function startFakeReplicate(opts: FakeReplicateOptions = {}): Promi
   const retryDelays = opts.webhookRetryDelaysMs ?? [150, 300, 600];
   const videoPath = opts.videoPath ?? (await sampleVideoPath());
   const webhook = new Webhook(signingSecret);
-  const scenarios = new Map<string, Scenario>(
-    Object.entries(opts.models ?? {}).flatMap(([k, v]) => (v.scenario ? [[k, v.scenario] as const] : [])),
-  );
+  const initialScenarios = () =>
+    new Map<string, Scenario>(
+      Object.entries(opts.models ?? {}).flatMap(([k, v]) => (v.scenario ? [[k, v.scenario] as const] : [])),
+    );
+  let scenarios = initialScenarios();
   let globalScenario: Scenario = opts.scenario ?? "success";
   let throttledCreates = 0;
   const timers = new Set<NodeJS.Timeout>();
@@ -422,6 +427,11 @@ export async function startFakeReplicate(opts: FakeReplicateOptions = {}): Promi
     setScenario(scenario, model) {
       if (model) scenarios.set(model, scenario);
       else globalScenario = scenario;
+      throttledCreates = 0;
+    },
+    resetScenarios() {
+      scenarios = initialScenarios();
+      globalScenario = opts.scenario ?? "success";
       throttledCreates = 0;
     },
     deleteOutputs() {

@@ -35,15 +35,16 @@ export async function redisAnswers(url: string): Promise<boolean> {
   }
 }
 
-function findOnPath(binary: string): string | null {
+/** The redis-server binary on PATH, if any. */
+export function findRedisServer(): string | null {
   for (const dir of (process.env.PATH ?? "").split(path.delimiter)) {
-    const candidate = path.join(dir, binary);
+    const candidate = path.join(dir, "redis-server");
     if (dir && existsSync(candidate)) return candidate;
   }
   return null;
 }
 
-function freePort(): Promise<number> {
+export function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
     const server = createServer();
     server.once("error", reject);
@@ -65,7 +66,7 @@ export async function ensureRedis(): Promise<string> {
     throw new Error(`TEST_REDIS_URL=${wanted} does not answer PING. ${REDIS_INSTALL_HELP}`);
   }
   if (await redisAnswers(DEFAULT_URL)) return DEFAULT_URL;
-  const binary = findOnPath("redis-server");
+  const binary = findRedisServer();
   if (!binary) throw new Error(`No Redis found at ${DEFAULT_URL} and no redis-server on PATH. ${REDIS_INSTALL_HELP}`);
 
   const port = await freePort();

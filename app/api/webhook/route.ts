@@ -1,66 +1,9 @@
-import { after, type NextRequest } from "next/server";
-import { AppError, errorResponse } from "@/lib/errors";
-import { readBodyCapped } from "@/lib/http/read-body";
-import { advance } from "@/lib/jobs/pipeline";
-import { predictionEvent, predictionSchema } from "@/lib/jobs/prediction-event";
-import { JOB_ID_PATTERN, stepNameSchema } from "@/lib/jobs/schema";
-import { transition } from "@/lib/jobs/transition";
-import { jobLog } from "@/lib/log";
-import { getStore } from "@/lib/store";
-import { verifyWebhook } from "@/lib/webhooks/verify";
-import { webhookSecrets } from "@/lib/webhooks/secrets";
+import { after } from "next/server";
+import { handleDelivery } from "@/lib/webhooks/handle-delivery";
 
 export const dynamic = "force-dynamic";
 
-/** A prediction object is a few KiB; logs of a long run can be more. Anything past this is not a delivery. */
-const MAX_BODY_BYTES = 512 * 1024;
-/** Replicate retries a final delivery for about a minute with the same webhook-id: remember ids for a day. */
-const DEDUPE_SECONDS = 24 * 60 * 60;
-
 // POST /api/webhook?job=<id>&step=<step>&attempt=<n> - a signed prediction update from Replicate or the local engine
-export async function POST(req: NextRequest) {
-  try {
-    const raw = await readBodyCapped(req, MAX_BODY_BYTES);
-    const verified = verifyWebhook(raw, req.headers, await webhookSecrets());
-    if (!verified.ok) {
-      if (verified.reason === "malformed") throw new AppError("bad_request", "The body is not JSON.");
-      throw new AppError("unauthorized", verified.reason === "unsigned" ? "The delivery is not signed." : "The signature does not match, or it is older than 5 minutes.");
-    }
-
-    const params = req.nextUrl.searchParams;
-    const jobId = params.get("job") ?? "";
-    const step = stepNameSchema.safeParse(params.get("step"));
-    const attemptText = params.get("attempt");
-    const attempt = attemptText === null ? undefined : Number(attemptText);
-    if (!JOB_ID_PATTERN.test(jobId) || !step.success || (attempt !== undefined && !(Number.isInteger(attempt) && attempt > 0))) {
-      throw new AppError("bad_request", "The webhook URL must name a job, a step and an attempt.");
-    }
-    const prediction = predictionSchema.safeParse(verified.payload);
-    if (!prediction.success) throw new AppError("bad_request", "The body is not a prediction object.");
-
-    const store = getStore();
-    const dedupeKey = `webhook:${verified.webhookId}`;
-    if (!(await store.setOnce(dedupeKey, DEDUPE_SECONDS))) {
-      return Response.json({ ok: true, duplicate: true });
-    }
-    let result;
-    try {
-      result = await store.update(jobId, (job) => transition(job, predictionEvent(job, step.data, prediction.data, attempt), Date.now()));
-    } catch (error) {
-      // Not applied: let the sender's retry try again.
-      await store.forget(dedupeKey).catch(() => undefined);
-      throw error;
-    }
-    if (!result) {
-      // An answer other than 2xx makes Replicate retry; a deleted job will never accept it.
-      return Response.json({ ok: true, applied: false, reason: "unknown job" });
-    }
-    if (result.changed) {
-      jobLog(jobId).info({ step: step.data, status: prediction.data.status, seq: result.job.seq }, "webhook applied");
-      after(() => advance(jobId));
-    }
-    return Response.json({ ok: true, applied: result.changed });
-  } catch (error) {
-    return errorResponse(error);
-  }
+export function POST(req: Request) {
+  return handleDelivery(req, after);
 }

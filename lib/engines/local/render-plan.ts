@@ -105,7 +105,7 @@ export function escapeFilterValue(value: string): string {
   const protectEdges = (s: string) =>
     s.replace(/^\s+/, (m) => m.replace(/./g, (c) => `\\${c}`)).replace(/\s+$/, (m) => m.replace(/./g, (c) => `\\${c}`));
   const level1 = protectEdges(value.replace(/[\\':]/g, (c) => `\\${c}`));
-  return level1.replace(/[\\'[\],;]/g, (c) => `\\${c}`);
+  return protectEdges(level1.replace(/[\\'[\],;]/g, (c) => `\\${c}`));
 }
 
 /** Removes what drawtext should never see: control characters, line breaks, bidi overrides. */
@@ -190,7 +190,7 @@ const TINTS: { words: RegExp; hex: string }[] = [
 
 export type PromptCues = {
   tints: string[];
-  particles: "stars" | "fall" | null;
+  particles: "stars" | "rain" | "snow" | null;
   pace: number;
 };
 
@@ -201,9 +201,11 @@ export function promptCues(prompt: string): PromptCues {
     .sort((a, b) => a.at - b.at)
     .slice(0, 2)
     .map((t) => t.hex);
-  const particles = /\b(rain|raining|rainy|snow|snowing|snowy|storm|falling|leaves)\b/.test(p)
-    ? "fall"
-    : /\b(night|space|stars?|starry|galaxy|cosmic|sky|fireflies|sparkl\w*)\b/.test(p)
+  const particles = /\b(rain|raining|rainy|storm|stormy|downpour|drizzle)\b/.test(p)
+    ? "rain"
+    : /\b(snow|snowing|snowy|snowflakes?|blizzard)\b/.test(p)
+      ? "snow"
+      : /\b(night|space|stars?|starry|galaxy|cosmic|sky|fireflies|sparkl\w*)\b/.test(p)
       ? "stars"
       : null;
   const pace = /\b(fast|racing|race|chase|running|storm|dance|dancing|explosion|speed|rush|chaos)\b/.test(p)
@@ -228,13 +230,18 @@ function isGray(c: Rgb): boolean {
 }
 
 // ---------------------------------------------------------------------------------------------
-// The picture
+// The picture: a still background, soft or crisp shapes moving over it (overlay positions are
+// functions of t, so each shape is rendered once), optional particles, then grade and caption.
 
 /** Numbers in expressions: short and locale-free. */
 function n(v: number): string {
   const r = Math.round(v * 10000) / 10000;
   return Object.is(r, -0) ? "0" : String(r);
 }
+
+const even = (v: number) => Math.max(2, Math.ceil(v / 2) * 2);
+
+type Shape = "glow" | "disc" | "ring" | "square" | "diamond";
 
 type Blob = {
   x: number;
@@ -245,145 +252,209 @@ type Blob = {
   phase: number;
   ampX: number;
   ampY: number;
-  shape: "circle" | "diamond" | "square" | "ring";
+  shape: Shape;
   color: 0 | 1 | 2 | 3;
+  orbit: number;
 };
 
 type Composition = {
   angle: number;
-  gradientWobble: number;
-  gradientSpeed: number;
+  glowX: number;
+  glowY: number;
   blobs: Blob[];
-  hueShift: number;
-  orbitRadius: number;
+  hueShiftDeg: number;
+  hueSway: number;
+  hueSwaySpeed: number;
   scanSpeed: number;
   scanPhase: number;
-  stripeDensity: number;
+  stripes: { period: number; slope: number };
 };
 
-function compose(rand: () => number, pace: number): Composition {
+function compose(rand: () => number, pace: number, motion: Style["preview"]["motion"]): Composition {
   const pick = <T>(items: readonly T[]): T => items[Math.floor(rand() * items.length) % items.length] as T;
   const range = (lo: number, hi: number) => lo + (hi - lo) * rand();
   const count = 3 + Math.floor(rand() * 3);
-  const shape = pick(["circle", "circle", "diamond", "square", "ring"] as const);
+  const mainShape = pick(["glow", "disc", "ring", "square", "diamond"] as const);
   const blobs: Blob[] = [];
   for (let i = 0; i < count; i++) {
+    const shape: Shape = i < 2 ? "glow" : rand() < 0.7 ? mainShape : pick(["glow", "disc", "ring", "square", "diamond"] as const);
     blobs.push({
       x: range(0.15, 0.85),
-      y: range(0.15, 0.85),
-      r: range(0.1, 0.28),
-      strength: range(0.55, 0.95),
-      speed: range(0.5, 1.3) * pace * (rand() < 0.5 ? -1 : 1),
+      y: range(0.18, 0.72),
+      r: shape === "glow" ? range(0.2, 0.38) : range(0.07, 0.16),
+      strength: shape === "glow" ? range(0.55, 0.9) : range(0.55, 0.85),
+      speed: range(0.45, 1.1) * pace * (rand() < 0.5 ? -1 : 1),
       phase: range(0, Math.PI * 2),
-      ampX: range(0.08, 0.3),
-      ampY: range(0.05, 0.22),
-      // Mostly the accent, sometimes the other colours, the first shape keeps the chosen form.
-      shape: i === 0 || rand() < 0.6 ? shape : pick(["circle", "diamond", "square", "ring"] as const),
-      color: pick([2, 2, 3, 1, 0] as const),
+      ampX: range(0.1, 0.35),
+      ampY: range(0.05, 0.2),
+      shape,
+      color: i === 0 ? 1 : pick([2, 2, 3, 1] as const),
+      orbit: range(0.12, 0.42),
     });
   }
+  // Soft glows behind, crisp shapes on top.
+  blobs.sort((a, b) => Number(a.shape !== "glow") - Number(b.shape !== "glow"));
   return {
     angle: range(0, Math.PI * 2),
-    gradientWobble: range(0.06, 0.18),
-    gradientSpeed: range(0.3, 0.9) * pace,
+    glowX: range(0.2, 0.8),
+    glowY: range(0.2, 0.6),
     blobs,
-    hueShift: Math.round(range(-18, 18)),
-    orbitRadius: range(0.18, 0.34),
-    scanSpeed: range(0.25, 0.45) * pace,
+    hueShiftDeg: Math.round(range(-16, 16)),
+    hueSway: range(0.05, 0.14),
+    hueSwaySpeed: range(0.4, 1.0) * pace,
+    scanSpeed: range(0.22, 0.4) * pace,
     scanPhase: range(0, 1),
-    stripeDensity: pick([1, 1.5, 2] as const),
+    stripes: motion === "scan" && rand() < 0.5 ? { period: 4, slope: 0 } : { period: Math.round(range(22, 40)), slope: range(-0.6, 0.6) },
   };
 }
 
-/** One `geq` channel expression (0 = r, 1 = g, 2 = b) computing the whole field. */
-function channelExpr(
-  ch: 0 | 1 | 2,
-  c: { w: number; h: number },
-  colors: [Rgb, Rgb, Rgb, Rgb],
-  comp: Composition,
-  motion: Style["preview"]["motion"],
-  tempo: number,
-  particles: PromptCues["particles"],
-): string {
-  const s = Math.min(c.w, c.h);
-  const col = (i: 0 | 1 | 2 | 3) => n(colors[i][ch]);
-  const parts: string[] = [];
-
-  // Background: a slowly swaying linear gradient between the first two palette colours.
-  const ca = Math.cos(comp.angle);
-  const sa = Math.sin(comp.angle);
-  const g = `clip(0.5+(X/${c.w}-0.5)*${n(ca)}+(Y/${c.h}-0.5)*${n(sa)}+${n(comp.gradientWobble)}*sin(T*${n(comp.gradientSpeed)}+${n(comp.angle)}),0,1)`;
-  parts.push(`st(0,${col(0)}+(${col(1)}-${col(0)})*${g})`);
-
-  if (motion === "scan") {
-    // Scan lines: alternate rows darker (they become soft stripes once scaled up).
-    parts.push(`st(0,ld(0)*(0.86+0.14*sin(Y*${n(Math.PI / comp.stripeDensity)})))`);
+/** Background: a linear gradient between palette[0] and palette[1] with a soft glow (one frame). */
+function backgroundExpr(ch: 0 | 1 | 2, w: number, h: number, colors: [Rgb, Rgb, Rgb, Rgb], comp: Composition, striped: boolean): string {
+  const s = Math.min(w, h);
+  const c0 = colors[0][ch];
+  const c1 = colors[1][ch];
+  const c3 = colors[3][ch];
+  const g = `clip(0.5+(X/${w}-0.5)*${n(Math.cos(comp.angle) * 1.2)}+(Y/${h}-0.5)*${n(Math.sin(comp.angle) * 1.2)},0,1)`;
+  const base = `(${c0}+${c1 - c0}*${g})`;
+  const glow = `0.3*exp(-pow(hypot(X-${n(comp.glowX * w)},Y-${n(comp.glowY * h)})/${n(0.55 * s)},2))`;
+  let v = `(${base}+(${c3}-${base})*${glow})`;
+  if (striped) {
+    const { period, slope } = comp.stripes;
+    v = `${v}*(0.8+0.2*gte(mod(Y+X*${n(slope)}+${period * 100},${period}),${n(period / 2)}))`;
   }
+  return `clip(${v},0,255)`;
+}
 
-  const pulseHz = Math.max(0.3, tempo * 0.5);
-  comp.blobs.forEach((b, i) => {
-    let px: string;
-    let py: string;
-    let r = n(b.r);
+/** Alpha of one shape sprite, centred in a `side`² square; `N` animates pulses. */
+function shapeAlpha(b: Blob, side: number, radius: number, pulseFrames: number | null): string {
+  const c = n(side / 2);
+  const rt = pulseFrames ? `(${n(radius)}*(1+0.28*sin(N*${n((2 * Math.PI) / pulseFrames)}+${n(b.phase)})))` : n(radius);
+  const dist = `hypot(X-${c},Y-${c})`;
+  const edge = (signed: string) => `clip((${signed})/1.2+0.5,0,1)`;
+  const shade = `(0.72+0.28*(1-Y/${side}))`;
+  const k = n(255 * b.strength);
+  switch (b.shape) {
+    case "glow":
+      return `${k}*exp(-pow(${dist}/${rt},2))`;
+    case "disc":
+      return `${k}*${shade}*${edge(`${rt}-${dist}`)}`;
+    case "ring":
+      return `${k}*${edge(`${rt}*0.16-abs(${dist}-${rt})`)}`;
+    case "square":
+      return `${k}*${shade}*${edge(`${rt}*0.85-max(abs(X-${c}),abs(Y-${c}))`)}`;
+    default:
+      return `${k}*${shade}*${edge(`${rt}*1.1-(abs(X-${c})+abs(Y-${c}))*0.7071`)}`;
+  }
+}
+
+function hash(x: string, y: string): string {
+  const s = `sin(${x}*12.9898+${y}*78.233)*43758.5453`;
+  return `(${s}-floor(${s}))`;
+}
+
+type Picture = { chains: string[]; out: string };
+
+function pictureGraph(opts: {
+  width: number;
+  height: number;
+  fps: number;
+  totalFrames: number;
+  durationSeconds: number;
+  colors: [Rgb, Rgb, Rgb, Rgb];
+  comp: Composition;
+  motion: Style["preview"]["motion"];
+  tempo: number;
+  particles: PromptCues["particles"];
+}): Picture {
+  const { width: W, height: H, fps, totalFrames, colors, comp, motion } = opts;
+  const s = Math.min(W, H);
+  const chains: string[] = [];
+  const still = (size: string, frames: number) =>
+    `nullsrc=s=${size}:r=${fps}:d=${Math.ceil((frames + 1) / fps)},trim=end_frame=${frames}`;
+  const repeat = (frames: number) =>
+    `loop=loop=${Math.ceil(totalFrames / frames)}:size=${frames}:start=0,trim=end_frame=${totalFrames},setpts=N/(${fps}*TB)`;
+  const rgb = (c: Rgb) => `r=${c[0]}:g=${c[1]}:b=${c[2]}`;
+
+  const bg = ([0, 1, 2] as const).map((ch) => escapeFilterValue(backgroundExpr(ch, W, H, colors, comp, motion === "scan")));
+  chains.push(`${still(`${W}x${H}`, 1)},geq=r=${bg[0]}:g=${bg[1]}:b=${bg[2]},format=yuv420p,${repeat(1)}[bg]`);
+
+  let last = "bg";
+  let layer = 0;
+  const overlay = (input: string, x: string, y: string) => {
+    const out = `l${layer++}`;
+    chains.push(`[${last}][${input}]overlay=x=${escapeFilterValue(x)}:y=${escapeFilterValue(y)}:format=yuv420[${out}]`);
+    last = out;
+  };
+
+  const pulseFrames = motion === "pulse" ? Math.max(12, Math.round(fps / Math.max(0.3, opts.tempo * 0.5))) : null;
+  opts.comp.blobs.forEach((b, i) => {
+    const radius = b.r * s;
+    const reach = b.shape === "glow" ? 2.2 : b.shape === "diamond" ? 1.6 : 1.3;
+    const grow = pulseFrames ? 1.3 : 1;
+    // Pulsing shapes are animated, so they are drawn at half size and scaled up.
+    const scale = pulseFrames ? 0.5 : 1;
+    const side = even(2 * reach * radius * grow * scale + 4);
+    const frames = pulseFrames ?? 1;
+    const alpha = shapeAlpha(b, side, radius * scale, pulseFrames);
+    const up = pulseFrames ? `,scale=${side * 2}:${side * 2}:flags=bicubic` : "";
+    chains.push(`${still(`${side}x${side}`, frames)},format=rgba,geq=${rgb(colors[b.color])}:a=${escapeFilterValue(alpha)}${up},${repeat(frames)}[s${i}]`);
+    let x: string;
+    let y: string;
+    const sp = n(b.speed);
+    const ph = n(b.phase);
     switch (motion) {
       case "orbit": {
-        const rad = comp.orbitRadius * (1 + 0.35 * (i % 3));
-        px = `${n(c.w / 2)}+${n(rad * s)}*cos(T*${n(b.speed)}+${n(b.phase)})`;
-        py = `${n(c.h / 2)}+${n(rad * s * 0.8)}*sin(T*${n(b.speed)}+${n(b.phase)})`;
+        const rad = b.orbit * s;
+        x = `${n(W / 2)}+${n(rad)}*cos(t*${sp}+${ph})`;
+        y = `${n(H * 0.45)}+${n(rad * 0.75)}*sin(t*${sp}+${ph})`;
         break;
       }
-      case "pulse": {
-        px = `${n(b.x * c.w)}+${n(0.04 * s)}*sin(T*${n(b.speed)}+${n(b.phase)})`;
-        py = `${n(b.y * c.h)}+${n(0.04 * s)}*cos(T*${n(b.speed)}+${n(b.phase)})`;
-        r = `${n(b.r)}*(1+0.35*sin(T*${n(2 * Math.PI * pulseHz)}+${n(b.phase)}))`;
+      case "pulse":
+        x = `${n(b.x * W)}+${n(0.05 * s)}*sin(t*${sp}+${ph})`;
+        y = `${n(b.y * H)}+${n(0.05 * s)}*cos(t*${sp}+${ph})`;
         break;
-      }
       case "scan":
-        px = `${n(b.x * c.w)}+${n(b.ampX * s)}*sin(T*${n(b.speed * 0.6)}+${n(b.phase)})`;
-        py = `${n(b.y * c.h)}`;
-        break;
-      default: // drift
-        px = `${n(b.x * c.w)}+${n(b.ampX * s)}*sin(T*${n(b.speed)}+${n(b.phase)})`;
-        py = `${n(b.y * c.h)}+${n(b.ampY * s)}*cos(T*${n(b.speed * 0.8)}+${n(b.phase * 1.7)})`;
-    }
-    parts.push(`st(1,(X-(${px}))/${s})`, `st(2,(Y-(${py}))/${s})`, `st(4,${r})`);
-    let d: string;
-    switch (b.shape) {
-      case "diamond":
-        d = "(abs(ld(1))+abs(ld(2)))*0.75";
-        break;
-      case "square":
-        d = "max(abs(ld(1)),abs(ld(2)))";
+        x = `${n(b.x * W)}+${n(b.ampX * s)}*sin(t*${n(b.speed * 0.7)}+${ph})`;
+        y = n(b.y * H);
         break;
       default:
-        d = "hypot(ld(1),ld(2))";
+        x = `${n(b.x * W)}+${n(b.ampX * s)}*sin(t*${sp}+${ph})`;
+        y = `${n(b.y * H)}+${n(b.ampY * s)}*cos(t*${n(b.speed * 0.8)}+${n(b.phase * 1.7)})`;
     }
-    const weight =
-      b.shape === "ring"
-        ? `${n(b.strength)}*exp(-pow((hypot(ld(1),ld(2))-ld(4))/(0.3*ld(4)),2))`
-        : `${n(b.strength)}*exp(-pow(${d}/ld(4),2))`;
-    parts.push(`st(3,${weight})`, `st(0,ld(0)+(${col(b.color)}-ld(0))*ld(3))`);
+    overlay(`s${i}`, `${x}-overlay_w/2`, `${y}-overlay_h/2`);
   });
 
   if (motion === "scan") {
-    // A bright band sweeping down the frame.
-    const band = `0.55*exp(-pow((Y/${c.h}-(mod(T*${n(comp.scanSpeed)}+${n(comp.scanPhase)},1.4)-0.2))/0.07,2))`;
-    parts.push(`st(0,ld(0)+(${col(2)}-ld(0))*${band})`);
+    const band = even(H * 0.16);
+    const travel = H + band;
+    chains.push(
+      `${still(`${W}x${band}`, 1)},format=rgba,geq=${rgb(colors[3])}:a=${escapeFilterValue(`150*exp(-pow((Y-${band / 2})/${n(band / 4)},2))`)},${repeat(1)}[scan]`,
+    );
+    overlay("scan", "0", `mod(t*${n(comp.scanSpeed * travel)}+${n(comp.scanPhase * travel)},${travel})-${band}`);
   }
 
-  if (particles) {
-    // A per-pixel hash; falling particles hash a row that moves down with time.
-    const row = particles === "fall" ? `floor(Y-T*${n(c.h * 0.45)})` : "Y";
-    const hash = `st(5,sin(X*12.9898+${row}*78.233)*43758.5453);st(5,ld(5)-floor(ld(5)))`;
-    const mask =
-      particles === "fall"
-        ? "gt(ld(5),0.965)*0.55"
-        : "gt(ld(5),0.975)*(0.55+0.45*sin(T*3+ld(5)*400))";
-    parts.push(hash, `st(0,ld(0)+(235-ld(0))*${mask})`);
+  if (opts.particles) {
+    // Drawn at half size, scaled up: soft dots. Falling layers are twice the frame height and
+    // periodic, so they scroll forever.
+    const hw = even(W / 2);
+    const hh = even(H / 2);
+    const star = "245";
+    if (opts.particles === "stars") {
+      const drift = 6;
+      const lw = even((W + drift * opts.durationSeconds + 8) / 2);
+      const a = `220*gt(${hash("X", "Y")},0.992)`;
+      chains.push(`${still(`${lw}x${hh}`, 1)},format=rgba,geq=r=${star}:g=${star}:b=255:a=${escapeFilterValue(a)},scale=${lw * 2}:${hh * 2}:flags=bicubic,${repeat(1)}[pt]`);
+      overlay("pt", `-t*${drift}`, "0");
+    } else {
+      const rain = opts.particles === "rain";
+      const ym = `mod(Y,${hh})`;
+      const a = rain ? `150*gt(${hash("X", `floor(${ym}/6)`)},0.985)` : `210*gt(${hash("X", ym)},0.988)`;
+      const speed = rain ? H * 1.4 : H * 0.22;
+      chains.push(`${still(`${hw}x${hh * 2}`, 1)},format=rgba,geq=r=${star}:g=${star}:b=255:a=${escapeFilterValue(a)},scale=${hw * 2}:${hh * 4}:flags=bicubic,${repeat(1)}[pt]`);
+      overlay("pt", "0", `mod(t*${n(speed)},${hh * 2})-${hh * 2}`);
+    }
   }
-
-  parts.push("clip(ld(0),0,255)");
-  return parts.join(";");
+  return { chains, out: last };
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -398,24 +469,23 @@ function pickOption<T extends string>(value: string | null | undefined, options:
 
 /** Builds the ffmpeg arguments of a preview clip. Throws RenderPlanError on invalid input. */
 export function buildRenderPlan(input: RenderPlanInput): RenderPlan {
-  const style = (() => {
-    try {
-      return getStyle(input.styleId);
-    } catch {
-      throw new RenderPlanError(`Unknown style "${input.styleId}"`);
-    }
-  })();
+  let style: Style;
+  try {
+    style = getStyle(input.styleId);
+  } catch {
+    throw new RenderPlanError(`Unknown style "${input.styleId}"`);
+  }
   const prompt = sanitizeCaption(input.prompt);
   if (!prompt) throw new RenderPlanError("The prompt is empty");
 
   const aspectRatio = pickOption(input.params.aspectRatio, ASPECTS, "aspect ratio");
   const resolution = pickOption(input.params.resolution, RESOLUTIONS, "resolution");
   const rawDuration = input.params.duration ?? DEFAULT_DURATION;
-  if (!Number.isFinite(rawDuration) || rawDuration < MIN_DURATION || rawDuration > MAX_DURATION) {
+  if (typeof rawDuration !== "number" || !Number.isFinite(rawDuration) || rawDuration < MIN_DURATION || rawDuration > MAX_DURATION) {
     throw new RenderPlanError(`Duration must be between ${MIN_DURATION} and ${MAX_DURATION} seconds`);
   }
   const explicitSeed = input.params.seed;
-  if (explicitSeed !== null && explicitSeed !== undefined && (!Number.isInteger(explicitSeed) || explicitSeed < 0)) {
+  if (explicitSeed !== null && explicitSeed !== undefined && (!Number.isSafeInteger(explicitSeed) || explicitSeed < 0)) {
     throw new RenderPlanError("The seed must be a whole number ≥ 0");
   }
 
@@ -427,9 +497,9 @@ export function buildRenderPlan(input: RenderPlanInput): RenderPlan {
   // With an explicit seed the composition still depends on the prompt, as with a real model:
   // same prompt + same seed → same clip; another seed → another variation.
   const compositionSeed =
-    explicitSeed === null || explicitSeed === undefined ? seed : (seed ^ deriveSeed(prompt, style.id)) >>> 0;
+    explicitSeed === null || explicitSeed === undefined ? seed : (Math.imul(seed, 0x9e3779b1) ^ deriveSeed(prompt, style.id)) >>> 0;
   const cues = promptCues(prompt);
-  const comp = compose(prng(compositionSeed), cues.pace);
+  const comp = compose(prng(compositionSeed), cues.pace, style.preview.motion);
 
   // Palette: the style's three colours, nudged towards colours the prompt names.
   const palette = style.preview.palette.map(hexToRgb) as [Rgb, Rgb, Rgb];
@@ -443,14 +513,21 @@ export function buildRenderPlan(input: RenderPlanInput): RenderPlan {
   const t1 = cues.tints[0];
   const t2 = cues.tints[1];
   const accent = t1 ? mix(palette[2], tint(t1), 0.5) : palette[2];
-  const mid = t2 ? mix(palette[1], tint(t2), 0.35) : t1 ? mix(palette[1], tint(t1), 0.2) : palette[1];
+  const mid = t2 ? mix(palette[1], tint(t2), 0.4) : t1 ? mix(palette[1], tint(t1), 0.2) : palette[1];
   const colors: [Rgb, Rgb, Rgb, Rgb] = [palette[0], mid, accent, mix(accent, [255, 255, 255], 0.45)];
 
-  // Low-resolution field (¼ size), then scaled up: soft shapes, and fast.
-  const field = { w: Math.max(16, Math.round(width / 4)), h: Math.max(16, Math.round(height / 4)) };
-  const exprs = ([0, 1, 2] as const).map((ch) =>
-    channelExpr(ch, field, colors, comp, style.preview.motion, style.preview.sound.tempo, cues.particles),
-  );
+  const picture = pictureGraph({
+    width,
+    height,
+    fps,
+    totalFrames,
+    durationSeconds,
+    colors,
+    comp,
+    motion: style.preview.motion,
+    tempo: style.preview.sound.tempo,
+    particles: cues.particles,
+  });
 
   const fontSize = Math.max(12, Math.round(Math.min(width, height) / 16));
   const pad = Math.round(fontSize * 0.75);
@@ -458,24 +535,24 @@ export function buildRenderPlan(input: RenderPlanInput): RenderPlan {
   const maxChars = Math.max(10, Math.floor((width - 2 * pad) / (fontSize * 0.6)));
   const caption = wrapCaption(prompt, maxChars, 2);
   const font = escapeFilterValue(input.fontFile);
-  const fade = Math.min(0.5, durationSeconds / 6);
+  const fade = Math.min(0.4, durationSeconds / 8);
 
-  const chain: string[] = [
-    `nullsrc=s=${field.w}x${field.h}:r=${fps}:d=${n(durationSeconds)}`,
-    `geq=r=${escapeFilterValue(exprs[0] ?? "0")}:g=${escapeFilterValue(exprs[1] ?? "0")}:b=${escapeFilterValue(exprs[2] ?? "0")}`,
-  ];
-  if (!gray && comp.hueShift !== 0) chain.push(`hue=h=${comp.hueShift}`);
-  chain.push(`scale=${width}:${height}:flags=bicubic`, "setsar=1", "format=yuv420p");
-  if (style.preview.grain > 0) chain.push(`noise=alls=${Math.round(style.preview.grain)}:allf=t`);
-  chain.push("vignette=angle=PI/5");
-  chain.push(`fade=t=in:st=0:d=${n(fade)}`, `fade=t=out:st=${n(durationSeconds - fade)}:d=${n(fade)}`);
-
+  const post: string[] = [];
+  if (!gray) {
+    const h0 = (comp.hueShiftDeg * Math.PI) / 180;
+    post.push(`hue=H=${escapeFilterValue(`${n(h0)}+${n(comp.hueSway)}*sin(t*${n(comp.hueSwaySpeed)})`)}`);
+  }
+  post.push("vignette=angle=PI/5");
+  if (style.preview.grain > 0) {
+    post.push(`noise=c0s=${Math.round(style.preview.grain)}:c0f=t:c0_seed=${seed % 2147483647}`);
+  }
+  post.push(`fade=t=in:st=0:d=${n(fade)}`, `fade=t=out:st=${n(durationSeconds - fade)}:d=${n(fade)}`);
   if (caption.length > 0) {
     const boxH = caption.length * lineHeight + 2 * pad;
-    chain.push(`drawbox=x=0:y=ih-${boxH}:w=iw:h=${boxH}:color=black@0.45:t=fill`);
+    post.push(`drawbox=x=0:y=ih-${boxH}:w=iw:h=${boxH}:color=black@0.45:t=fill`);
     caption.forEach((line, i) => {
       const y = height - pad - (caption.length - i) * lineHeight + Math.round((lineHeight - fontSize) / 2);
-      chain.push(
+      post.push(
         [
           "drawtext=expansion=none",
           `fontfile=${font}`,
@@ -490,7 +567,7 @@ export function buildRenderPlan(input: RenderPlanInput): RenderPlan {
     });
   }
   const labelSize = Math.max(10, Math.round(fontSize * 0.62));
-  chain.push(
+  post.push(
     [
       "drawtext=expansion=none",
       `fontfile=${font}`,
@@ -502,12 +579,14 @@ export function buildRenderPlan(input: RenderPlanInput): RenderPlan {
       `x=${pad}`,
       `y=${pad}`,
     ].join(":"),
+    "format=yuv420p",
   );
 
+  const graph = [...picture.chains, `[${picture.out}]${post.join(",")}[v]`].join(";");
   const args = [
     "-y",
     "-filter_complex",
-    `${chain.join(",")}[v]`,
+    graph,
     "-map",
     "[v]",
     "-an",

@@ -8,18 +8,19 @@ import {
   toEngineError,
   type RetryPolicy,
 } from "@/lib/engines/replicate/client";
-import { EngineError, type Engine, type Prediction, type PredictionStatus, type StartRequest } from "@/lib/engines/types";
+import {
+  EngineError,
+  type Engine,
+  type ModelTarget,
+  type Prediction,
+  type PredictionStatus,
+  type StartRequest,
+} from "@/lib/engines/types";
 import type { Job, StepName } from "@/lib/jobs/schema";
-import { ENHANCER_MODEL, getModel, SOUND_MODEL, type ModelDef } from "@/lib/models/registry";
-
-/** How predictions.create names a model: an official model, or a pinned version. */
-export type ModelRef = NonNullable<ModelDef["ref"]>;
+import { ENHANCER_MODEL, getModel, SOUND_MODEL } from "@/lib/models/registry";
 
 /** Always sent explicitly: Replicate's documented default differs between pages. */
 export const WEBHOOK_EVENTS = ["start", "output", "logs", "completed"] as const;
-
-/** `input` is the model's ready input; `modelRef` overrides the model the step would run. */
-export type ReplicateStartRequest = StartRequest & { modelRef?: ModelRef };
 
 export type ReplicateEngineDeps = { client?: Replicate; retry?: Partial<RetryPolicy> };
 
@@ -27,7 +28,7 @@ export type ReplicateEngineDeps = { client?: Replicate; retry?: Partial<RetryPol
 const PREDICTION_ID = /^[a-z0-9]{1,64}$/;
 
 /** The model a step runs on Replicate: the enhancer, the job's video model, or the sound model. */
-export function modelRefForStep(job: Pick<Job, "model">, step: StepName): ModelRef {
+export function modelTargetForStep(job: Pick<Job, "model">, step: StepName): ModelTarget {
   if (step === "enhance") return ENHANCER_MODEL.ref;
   if (step === "sound") return SOUND_MODEL.ref;
   if (step === "generate") {
@@ -40,7 +41,7 @@ export function modelRefForStep(job: Pick<Job, "model">, step: StepName): ModelR
 
 /** Creates a prediction, with updates POSTed to webhookUrl when one is given. */
 export async function startPrediction(
-  ref: ModelRef,
+  ref: ModelTarget,
   input: Record<string, unknown>,
   webhookUrl: string | null,
   deps: ReplicateEngineDeps = {},
@@ -80,9 +81,12 @@ export class ReplicateEngine implements Engine {
     return this.deps.client ?? replicateClient();
   }
 
-  async start({ job, step, webhookUrl, input, modelRef }: ReplicateStartRequest): Promise<{ ref: string }> {
-    const ref = modelRef ?? modelRefForStep(job, step);
-    const prediction = await startPrediction(ref, input, webhookUrl, { ...this.deps, client: this.client() });
+  /** `input` is the model's ready input; without `target`, the step's usual model runs. */
+  async start({ job, step, webhookUrl, input, target }: StartRequest): Promise<{ ref: string }> {
+    const prediction = await startPrediction(target ?? modelTargetForStep(job, step), input, webhookUrl, {
+      ...this.deps,
+      client: this.client(),
+    });
     return { ref: prediction.id };
   }
 

@@ -1,0 +1,29 @@
+"use client"; // Error boundaries must be Client Components.
+
+import Link from "next/link";
+import { useEffect } from "react";
+import { Button, buttonClasses } from "@/components/ui/button";
+
+export default function ErrorPage({ error, retry }: { error: unknown; retry: () => void }) {
+  useEffect(() => {
+    console.error(error);
+  }, [error]);
+
+  const digest = error instanceof Error && "digest" in error && typeof error.digest === "string" ? error.digest : null;
+
+  return (
+    <div role="alert" className="mx-auto max-w-xl space-y-4 py-12 text-center">
+      <h1 className="text-2xl font-semibold tracking-tight">Something went wrong on our side.</h1>
+      <p className="text-zinc-600 dark:text-zinc-400">
+        This page could not be shown. Your videos are not affected. Try again, or go back to the start.
+      </p>
+      {digest ? <p className="text-sm text-zinc-600 dark:text-zinc-400">Error reference: {digest}</p> : null}
+      <div className="flex flex-wrap justify-center gap-3">
+        <Button onClick={() => retry()}>Try again</Button>
+        <Link href="/" className={buttonClasses("secondary")}>
+          Back to the start
+        </Link>
+      </div>
+    </div>
+  );
+}

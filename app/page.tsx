@@ -1,0 +1,33 @@
+import { valuesFromSearchParams } from "@/components/generate/form-values";
+import { GenerateForm } from "@/components/generate/generate-form";
+import { homePageModels } from "@/lib/jobs/queries";
+
+export default async function HomePage({
+  searchParams,
+}: {
+  searchParams: Promise<Record<string, string | string[] | undefined>>;
+}) {
+  const initialValues = valuesFromSearchParams(await searchParams);
+  const models = homePageModels();
+  const onlyLocal = models.every((m) => m.engine === "local");
+
+  return (
+    <div className="mx-auto max-w-3xl space-y-8">
+      <div className="space-y-2">
+        <h1 className="text-3xl font-semibold tracking-tight">Make a video from a prompt</h1>
+        <p className="text-zinc-600 dark:text-zinc-400">
+          Describe a scene, pick a style and a model, and press Generate. You will see every step as it runs, the prompt
+          exactly as it was sent, and which engine made the video.
+        </p>
+        {onlyLocal ? (
+          <p className="rounded-lg border border-amber-300 bg-amber-50 px-3 py-2 text-sm text-amber-900 dark:border-amber-800 dark:bg-amber-950/40 dark:text-amber-100">
+            Only the local preview is available on this server. It is not AI: it animates shapes and colors from your
+            prompt and style. AI models appear here when the server has a Replicate API token.
+          </p>
+        ) : null}
+      </div>
+      {/* A new key per pre-fill, so following a remix link while on this page resets the form. */}
+      <GenerateForm key={JSON.stringify(initialValues)} models={models} initialValues={initialValues} />
+    </div>
+  );
+}

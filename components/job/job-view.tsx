@@ -1,0 +1,170 @@
+"use client";
+
+import Link from "next/link";
+import { useEffect, useState } from "react";
+import { CancelButton } from "@/components/job/cancel-button";
+import { JobDetails } from "@/components/job/job-details";
+import { JobSteps } from "@/components/job/job-steps";
+import { formatDuration, jobTitle } from "@/components/job/job-text";
+import { useNow } from "@/components/job/use-now";
+import { buttonClasses } from "@/components/ui/button";
+import { ProgressBar } from "@/components/ui/progress-bar";
+import { isTerminal, type PublicJob } from "@/lib/jobs/schema";
+import { useJob } from "@/lib/swr/use-job";
+
+const APP_NAME = "Prompt2Video";
+
+function videoFrameClasses(aspectRatio: string | null): string {
+  switch (aspectRatio) {
+    case "9:16":
+    case "9:21":
+    case "3:4":
+      return "mx-auto max-h-[75vh] w-auto max-w-full";
+    case "1:1":
+      return "mx-auto aspect-square max-h-[75vh] w-full max-w-[75vh]";
+    default:
+      return "aspect-video w-full";
+  }
+}
+
+/** A job as it runs: polled every second until it ends, then the video or what went wrong. */
+export function JobView({
+  initialJob,
+  canCancel = true,
+}: {
+  initialJob: PublicJob;
+  /** Only the browser that made the job may cancel it. */
+  canCancel?: boolean;
+}) {
+  const { job: polled, error, mutate } = useJob(initialJob.id, initialJob);
+  const job = polled ?? initialJob;
+  const terminal = isTerminal(job.status);
+  const now = useNow(!terminal);
+
+  const title = jobTitle(job);
+  useEffect(() => {
+    document.title = `${title} · ${APP_NAME}`;
+  }, [title, job.seq]);
+
+  // Announce stage changes (not every progress tick) to screen readers.
+  const [announced, setAnnounced] = useState({ stage: job.stage, text: "" });
+  if (announced.stage !== job.stage) setAnnounced({ stage: job.stage, text: job.message });
+
+  const startedFrom = job.startedAt ?? job.createdAt;
+  const elapsed = job.completedAt !== null ? job.completedAt - startedFrom : now !== null ? now - startedFrom : null;
+
+  return (
+    <div className="space-y-8">
+      <div className="flex flex-wrap items-center justify-between gap-3">
+        <h1 className="text-2xl font-semibold tracking-tight">Your video</h1>
+        <Link href="/" className="text-sm font-medium text-brand-700 underline-offset-4 hover:underline dark:text-indigo-300">
+          Make another video
+        </Link>
+      </div>
+
+      <p className="rounded-lg bg-zinc-100 px-3 py-2 text-sm dark:bg-zinc-900">
+        Made with: <strong className="font-semibold">{job.modelLabel}</strong>
+        {job.engineLabel !== job.modelLabel ? <> · {job.engineLabel}</> : null}
+      </p>
+
+      <div aria-live="polite" className="sr-only">
+        {announced.text}
+      </div>
+
+      <div className="grid gap-8 lg:grid-cols-[minmax(0,3fr)_minmax(0,2fr)]">
+        <section aria-labelledby="job-status-heading" className="space-y-5">
+          <h2 id="job-status-heading" className="sr-only">
+            Status
+          </h2>
+
+          {job.status === "succeeded" && job.videoUrl ? (
+            <div className="space-y-3">
+              <video
+                key={job.videoUrl}
+                controls
+                playsInline
+                preload="auto"
+                poster={job.posterUrl ?? undefined}
+                src={job.videoUrl}
+                className={`rounded-xl bg-black ${videoFrameClasses(job.params.aspectRatio)}`}
+              >
+                Your browser cannot play this video here; use the download link below.
+              </video>
+              <div className="flex flex-wrap items-center gap-3">
+                <a href={job.videoUrl} download={`prompt2video-${job.id}.mp4`} className={buttonClasses("primary")}>
+                  <svg viewBox="0 0 20 20" fill="none" stroke="currentColor" strokeWidth="1.8" aria-hidden="true" className="size-4">
+                    <path d="M10 3v10m0 0-4-4m4 4 4-4M4 16h12" strokeLinecap="round" strokeLinejoin="round" />
+                  </svg>
+                  Download
+                </a>
+                <p className="text-sm text-zinc-600 dark:text-zinc-400">{job.message}</p>
+              </div>
+            </div>
+          ) : null}
+
+          {job.status === "failed" ? (
+            <div role="alert" className="space-y-1 rounded-xl border border-red-300 bg-red-50 p-4 dark:border-red-800 dark:bg-red-950/40">
+              <p className="font-medium text-red-800 dark:text-red-200">The video could not be made.</p>
+              <p className="text-sm text-red-800 dark:text-red-200">{job.error ?? job.message}</p>
+            </div>
+          ) : null}
+
+          {job.status === "canceled" ? (
+            <div className="space-y-1 rounded-xl border border-zinc-300 bg-zinc-50 p-4 dark:border-zinc-700 dark:bg-zinc-900">
+              <p className="font-medium">Canceled</p>
+              <p className="text-sm text-zinc-600 dark:text-zinc-400">{job.message}</p>
+            </div>
+          ) : null}
+
+          {!terminal ? (
+            <div className="space-y-3 rounded-xl border border-zinc-200 p-4 dark:border-zinc-800">
+              <p className="font-medium" data-testid="job-message">
+                {job.message}
+              </p>
+              <ProgressBar value={job.progress} estimated={job.progressEstimated} label="Video progress" />
+              <p className="flex flex-wrap justify-between gap-x-4 text-sm text-zinc-600 dark:text-zinc-400">
+                <span>
+                  {job.progress === null
+                    ? "Progress not known yet"
+                    : `${Math.round(job.progress)}%${job.progressEstimated ? " (estimated from typical run time)" : ""}`}
+                </span>
+                {elapsed !== null ? <span>Elapsed: {formatDuration(elapsed)}</span> : null}
+              </p>
+              {canCancel ? <CancelButton jobId={job.id} onRequested={() => void mutate()} /> : null}
+            </div>
+          ) : elapsed !== null ? (
+            <p className="text-sm text-zinc-600 dark:text-zinc-400">Took {formatDuration(elapsed)}.</p>
+          ) : null}
+
+          {job.notice ? (
+            <p className="rounded-lg border border-amber-300 bg-amber-50 px-3 py-2 text-sm text-amber-900 dark:border-amber-800 dark:bg-amber-950/40 dark:text-amber-100">
+              {job.notice}
+            </p>
+          ) : null}
+
+          {error ? (
+            <p role="status" className="text-sm text-red-700 dark:text-red-300">
+              {error.status === 404
+                ? "This video is no longer on the server."
+                : `Could not refresh the status: ${error.message} Retrying…`}
+            </p>
+          ) : null}
+
+          <section aria-labelledby="job-steps-heading" className="space-y-3">
+            <h2 id="job-steps-heading" className="text-lg font-semibold">
+              Steps
+            </h2>
+            <JobSteps steps={job.steps} jobRunning={!terminal} />
+          </section>
+        </section>
+
+        <section aria-labelledby="job-details-heading" className="space-y-3">
+          <h2 id="job-details-heading" className="text-lg font-semibold">
+            Details
+          </h2>
+          <JobDetails job={job} />
+        </section>
+      </div>
+    </div>
+  );
+}

@@ -1,0 +1,111 @@
+import { expect, test } from "@playwright/test";
+import { screenshot } from "./screenshot";
+
+/**
+ * The user's path with the local preview engine (no Replicate token): prompt → style → Generate
+ * → the job page shows progress, survives a reload, and ends with a video that really plays.
+ */
+
+const JOB_URL = /\/jobs\/[A-Za-z0-9_-]{22}$/;
+
+test("a prompt becomes a playing video, with progress on the way", async ({ page }) => {
+  await page.goto("/");
+  await screenshot(page, "home");
+
+  await page.getByRole("textbox", { name: "Prompt" }).fill("A paper boat drifting down a rainy city gutter at night");
+
+  // The style is a radio group: Tab reaches the chosen swatch, the arrow keys move the choice.
+  const styles = page.getByRole("radiogroup", { name: "Style" });
+  await styles.getByRole("radio", { name: "Cinematic" }).focus();
+  await page.keyboard.press("ArrowRight");
+  await expect(styles.getByRole("radio", { name: "Anime" })).toBeChecked();
+
+  await expect(page.getByRole("combobox", { name: "Model" })).toContainText("Local preview (not AI)");
+
+  const generate = page.getByRole("button", { name: "Generate" });
+  await generate.click();
+  await page.waitForURL(JOB_URL);
+  const jobUrl = page.url();
+
+  await expect(page.getByText("Made with: Local preview (not AI)")).toBeVisible();
+
+  // Progress advances: the bar's value rises or the stage message changes before the video shows.
+  const seen = new Set<string>();
+  const bar = page.getByRole("progressbar", { name: "Video progress" });
+  const message = page.getByTestId("job-message");
+  const video = page.locator("video");
+  const sample = async () => {
+    if (!(await bar.isVisible().catch(() => false))) return;
+    const now = await bar.getAttribute("aria-valuenow").catch(() => null);
+    const text = await message.textContent().catch(() => null);
+    if (text !== null) seen.add(`${now ?? "?"}|${text}`);
+  };
+  await sample();
+
+  // Reload mid-job: the page comes back with the same job and keeps following it.
+  await page.reload();
+  await expect(page).toHaveURL(jobUrl);
+  await expect(page.getByText("Made with: Local preview (not AI)")).toBeVisible();
+  await screenshot(page, "job-running");
+
+  await expect
+    .poll(
+      async () => {
+        await sample();
+        return video.isVisible();
+      },
+      { timeout: 120_000, intervals: [250] },
+    )
+    .toBe(true);
+
+  const values = [...seen].map((s) => Number(s.split("|")[0])).filter((n) => Number.isFinite(n));
+  const messages = new Set([...seen].map((s) => s.split("|").slice(1).join("|")));
+  const rose = values.some((v, i) => i > 0 && v > (values[i - 1] ?? Infinity));
+  expect(rose || messages.size > 1, `progress samples: ${[...seen].join(", ")}`).toBe(true);
+
+  // The video is real: it has frames, lasts more than 3 seconds and plays.
+  await expect
+    .poll(() => video.evaluate((v: HTMLVideoElement) => v.readyState), { timeout: 30_000 })
+    .toBeGreaterThanOrEqual(2);
+  expect(await video.evaluate((v: HTMLVideoElement) => v.duration)).toBeGreaterThan(3);
+  await video.evaluate(async (v: HTMLVideoElement) => {
+    v.muted = true;
+    await v.play();
+  });
+  await expect.poll(() => video.evaluate((v: HTMLVideoElement) => v.currentTime), { timeout: 10_000 }).toBeGreaterThan(0);
+
+  await expect(page.getByRole("link", { name: "Download" })).toHaveAttribute("download", /\.mp4$/);
+  await expect(page.getByText("Made with: Local preview (not AI)")).toBeVisible();
+  await expect(page).toHaveTitle(/Video ready/);
+  await screenshot(page, "job-done");
+});
+
+test("a too-short prompt shows a field error and starts nothing", async ({ page }) => {
+  await page.goto("/");
+
+  // A server action is a POST with a Next-Action header: there must be none.
+  const actionPosts: string[] = [];
+  page.on("request", (req) => {
+    if (req.method() === "POST" && req.headers()["next-action"]) actionPosts.push(req.url());
+  });
+  let navigations = 0;
+  page.on("framenavigated", (frame) => {
+    if (frame === page.mainFrame()) navigations += 1;
+  });
+
+  const prompt = page.getByRole("textbox", { name: "Prompt" });
+  await prompt.fill("hi");
+  await page.getByRole("button", { name: "Generate" }).click();
+
+  await expect(page.getByText("The prompt needs at least 3 characters.")).toBeVisible();
+  await expect(prompt).toHaveAttribute("aria-invalid", "true");
+  await expect(prompt).toHaveAccessibleDescription(/at least 3 characters/);
+  await expect(prompt).toBeFocused();
+
+  // Give a stray submission time to happen before checking that none did.
+  await page.waitForTimeout(1000);
+  expect(actionPosts).toEqual([]);
+  expect(navigations).toBe(0);
+  expect(new URL(page.url()).pathname).toBe("/");
+  await screenshot(page, "home-invalid");
+});

@@ -1,0 +1,78 @@
+import { mkdtemp, rm } from "node:fs/promises";
+import os from "node:os";
+import path from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { GET, HEAD } from "@/app/api/files/[jobId]/[file]/route";
+import { resetEnvCache } from "@/lib/env";
+import { localVideoStore } from "@/lib/files";
+import { videoKey } from "@/lib/files/types";
+import { newJobId } from "@/test/support/job-factory";
+
+let dir: string;
+const id = newJobId();
+const previousDataDir = process.env.DATA_DIR;
+
+const call = (handler: typeof GET, jobId: string, file: string, headers: Record<string, string> = {}) =>
+  handler(new Request(`http://app.test/api/files/${jobId}/${file}`, { headers }), { params: Promise.resolve({ jobId, file }) });
+
+beforeAll(async () => {
+  dir = await mkdtemp(path.join(os.tmpdir(), "p2v-route-"));
+  process.env.DATA_DIR = dir;
+  resetEnvCache();
+  const body = new Response("0123456789").body!;
+  await localVideoStore().put(videoKey(id, "video.mp4"), body, { contentType: "video/mp4", maxBytes: 100 });
+  await localVideoStore().put(videoKey(id, "poster.jpg"), new Response("jpg").body!, { contentType: "image/jpeg", maxBytes: 100 });
+});
+
+afterAll(async () => {
+  if (previousDataDir === undefined) delete process.env.DATA_DIR;
+  else process.env.DATA_DIR = previousDataDir;
+  resetEnvCache();
+  await rm(dir, { recursive: true, force: true });
+});
+
+describe("GET /api/files/[jobId]/[file]", () => {
+  it("serves the whole file with caching and range headers", async () => {
+    const res = await call(GET, id, "video.mp4");
+    expect(res.status).toBe(200);
+    expect(res.headers.get("content-type")).toBe("video/mp4");
+    expect(res.headers.get("accept-ranges")).toBe("bytes");
+    expect(res.headers.get("content-length")).toBe("10");
+    expect(res.headers.get("cache-control")).toBe("public, max-age=31536000, immutable");
+    expect(await res.text()).toBe("0123456789");
+    expect((await call(GET, id, "poster.jpg")).headers.get("content-type")).toBe("image/jpeg");
+  });
+
+  it("answers a range with 206 and an unsatisfiable one with 416", async () => {
+    const part = await call(GET, id, "video.mp4", { range: "bytes=2-4" });
+    expect(part.status).toBe(206);
+    expect(part.headers.get("content-range")).toBe("bytes 2-4/10");
+    expect(part.headers.get("content-length")).toBe("3");
+    expect(await part.text()).toBe("234");
+
+    const tail = await call(GET, id, "video.mp4", { range: "bytes=-3" });
+    expect(await tail.text()).toBe("789");
+
+    const none = await call(GET, id, "video.mp4", { range: "bytes=10-" });
+    expect(none.status).toBe(416);
+    expect(none.headers.get("content-range")).toBe("bytes */10");
+  });
+
+  it("answers HEAD without a body", async () => {
+    const res = await call(HEAD, id, "video.mp4");
+    expect(res.status).toBe(200);
+    expect(res.headers.get("content-length")).toBe("10");
+    expect(await res.text()).toBe("");
+  });
+
+  it("answers 400 for malformed names and 404 for missing files", async () => {
+    for (const [jobId, file] of [[id, "..%2Fsecret.mp4"], [id, "../x.mp4"], ["short", "video.mp4"], [id, "video.txt"]] as const) {
+      const res = await call(GET, jobId, file);
+      expect(res.status).toBe(400);
+      expect(await res.json()).toEqual({ error: "Malformed file name." });
+    }
+    const missing = await call(GET, newJobId(), "video.mp4");
+    expect(missing.status).toBe(404);
+    expect((await missing.json()).error).toBe("File not found.");
+  });
+});

@@ -1,0 +1,117 @@
+import { existsSync } from "node:fs";
+import path from "node:path";
+import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { startAppHarness, waitFor, type AppHarness } from "../support/app-harness";
+import { newJob } from "@/lib/jobs/new-job";
+import { advance } from "@/lib/jobs/pipeline";
+import { reconcile } from "@/lib/jobs/reconcile";
+import { createJobSchema } from "@/lib/jobs/request";
+import { isTerminal, type Job } from "@/lib/jobs/schema";
+import { findStep } from "@/lib/jobs/transition";
+import { probeMedia } from "@/lib/media/ffmpeg";
+import { MODELS } from "@/lib/models/registry";
+
+let app: AppHarness;
+
+beforeEach(async () => {
+  app = await startAppHarness();
+});
+
+afterEach(async () => {
+  await app.close();
+});
+
+async function createAndStart(form: Record<string, string>): Promise<Job> {
+  const input = createJobSchema(MODELS).parse({ style: "anime", model: "local/preview", ...form });
+  const job = newJob({ input, ownerId: "owner-a", llmEnhancer: false, now: Date.now() });
+  await app.store.create(job);
+  await advance(job.id);
+  return job;
+}
+
+const finished = (id: string) =>
+  waitFor(
+    () => app.store.get(id),
+    (j) => j !== null && isTerminal(j.status),
+    30_000,
+  ).then(async (j) => {
+    await app.settle();
+    return (await app.store.get(id))!;
+  });
+
+describe("the local loop: job → local engine → signed webhooks → saved MP4", () => {
+  it("renders a prompt into a stored, playable MP4 and reports progress on the way", async () => {
+    const job = await createAndStart({ prompt: "a paper boat on a rainy street" });
+    const seen = new Set<number>();
+    await waitFor(
+      async () => {
+        const j = await app.store.get(job.id);
+        if (j?.progress !== null && j?.progress !== undefined) seen.add(j.progress);
+        return j;
+      },
+      (j) => j !== null && isTerminal(j.status),
+      30_000,
+    );
+    const done = await finished(job.id);
+    expect(done.status).toBe("succeeded");
+    expect(done.error).toBeNull();
+    expect([...seen].some((p) => p > 0 && p < 100)).toBe(true);
+    expect(done.videoUrl).toBe(`/api/files/${job.id}/video.mp4`);
+    const file = path.join(app.dataDir, "videos", job.id, "video.mp4");
+    const media = await probeMedia(file);
+    expect(media.video?.codec).toBe("h264");
+    expect(media.video?.width).toBe(640);
+    expect(media.durationSeconds).toBeGreaterThan(4);
+    expect(media.audio).toBeNull();
+    expect(existsSync(path.join(app.dataDir, "videos", job.id, "poster.jpg"))).toBe(true);
+
+    const res = await fetch(`${app.origin}/api/status/${job.id}`);
+    expect(res.status).toBe(200);
+    const body = (await res.json()) as Record<string, unknown>;
+    expect(body).toMatchObject({ id: job.id, status: "succeeded", progress: 100, videoUrl: done.videoUrl, error: null });
+    expect(body.engineLabel).toBe("Local preview (not AI)");
+    expect(JSON.stringify(body)).not.toContain("owner-a");
+    expect(JSON.stringify(body)).not.toContain("local:renders");
+  });
+
+  it("runs enhance → generate → sound → save and delivers video with an audio stream", async () => {
+    const job = await createAndStart({ prompt: "a lighthouse in a storm", enhance: "on", sound: "on" });
+    const done = await finished(job.id);
+    expect(done.status).toBe("succeeded");
+    expect(done.steps.map((s) => [s.name, s.state])).toEqual([
+      ["enhance", "done"],
+      ["generate", "done"],
+      ["sound", "done"],
+      ["save", "done"],
+    ]);
+    expect(findStep(done, "enhance")?.engine).toBe("rules");
+    expect(done.enhancedPrompt).toContain("lighthouse in a storm");
+    expect(done.finalPrompt).toBe(done.enhancedPrompt);
+    const media = await probeMedia(path.join(app.dataDir, "videos", job.id, "video.mp4"));
+    expect(media.video?.codec).toBe("h264");
+    expect(media.audio?.codec).toBe("aac");
+  });
+
+  it("resumes a render whose process died: the step is retried and the job still finishes", async () => {
+    const job = await createAndStart({ prompt: "a slow train crossing a bridge" });
+    // Simulate a restart: the render the record points at belongs to a process that no longer exists.
+    await app.store.update(job.id, (j) => ({
+      ...j,
+      lastEventAt: Date.now() - 60_000,
+      steps: j.steps.map((s) => (s.name === "generate" ? { ...s, state: "running", ref: "lp_vanished_render_000", attempt: 1 } : s)),
+    }));
+    await app.store.forget(`reconcile:${job.id}`);
+    await reconcile(job.id);
+    const done = await finished(job.id);
+    expect(done.status).toBe("succeeded");
+    expect(findStep(done, "generate")?.attempt).toBe(2);
+  });
+
+  it("answers 400 for a malformed id and 404 for an unknown one, as JSON", async () => {
+    const bad = await fetch(`${app.origin}/api/status/not-an-id`);
+    expect(bad.status).toBe(400);
+    expect(((await bad.json()) as { error: { code: string } }).error.code).toBe("bad_request");
+    const missing = await fetch(`${app.origin}/api/status/${"A".repeat(22)}`);
+    expect(missing.status).toBe(404);
+  });
+});

@@ -1,0 +1,371 @@
+import { spawn } from "node:child_process";
+import { randomBytes } from "node:crypto";
+import { mkdtemp, rm, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import { Redis } from "ioredis";
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, inject, it, vi } from "vitest";
+import { jobSchema, type Job } from "@/lib/jobs/schema";
+import { createStore } from "@/lib/store";
+import { StoreUnavailableError, type JobStore } from "@/lib/store/types";
+import { makeJob, newJobId } from "@/test/support/job-factory";
+import { findRedisServer, freePort } from "@/test/support/redis";
+import { startUpstashRestServer, type UpstashRestServer } from "@/test/support/upstash-rest-server";
+
+const DAY = 86_400_000;
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+async function waitFor(check: () => boolean, timeoutMs = 3000): Promise<void> {
+  const until = Date.now() + timeoutMs;
+  while (!check()) {
+    if (Date.now() > until) throw new Error("condition not met in time");
+    await sleep(20);
+  }
+}
+
+type Harness = {
+  /** Gives the next test its own empty namespace (directory or key prefix). */
+  newNamespace(): Promise<void>;
+  /** Another store instance on the current namespace: a second server, or the app after a restart. */
+  open(): JobStore;
+  /** Whether two live instances may share a namespace (embedded: one process only). */
+  sharedAcrossInstances: boolean;
+  dispose(): Promise<void>;
+};
+
+function redisUrl(): string {
+  const url = inject("redisUrl");
+  if (!url) throw new Error(inject("redisError"));
+  return url;
+}
+
+async function deleteKeys(url: string, pattern: string): Promise<void> {
+  const redis = new Redis(url);
+  let cursor = "0";
+  do {
+    const [next, keys] = await redis.scan(cursor, "MATCH", pattern, "COUNT", 500);
+    if (keys.length) await redis.del(...keys);
+    cursor = next;
+  } while (cursor !== "0");
+  await redis.quit();
+}
+
+function redisHarness(kind: "redis" | "upstash"): () => Promise<Harness> {
+  return async () => {
+    const url = redisUrl();
+    const runPrefix = `p2v-test:${randomBytes(6).toString("hex")}:`;
+    const rest: UpstashRestServer | null =
+      kind === "upstash" ? await startUpstashRestServer({ redisUrl: url, token: randomBytes(12).toString("hex") }) : null;
+    let n = 0;
+    let prefix = runPrefix;
+    return {
+      sharedAcrossInstances: true,
+      async newNamespace() {
+        prefix = `${runPrefix}${n++}:`;
+      },
+      open() {
+        const opts = { prefix, retentionDays: 30, pollIntervalMs: 100 };
+        return rest ? createStore({ kind: "upstash", url: rest.url, token: rest.token }, opts) : createStore({ kind: "redis", url }, opts);
+      },
+      async dispose() {
+        await rest?.close();
+        await deleteKeys(url, `${runPrefix}*`);
+      },
+    };
+  };
+}
+
+async function embeddedHarness(): Promise<Harness> {
+  const root = await mkdtemp(path.join(tmpdir(), "p2v-store-"));
+  let dir = root;
+  let n = 0;
+  return {
+    sharedAcrossInstances: false,
+    async newNamespace() {
+      dir = path.join(root, String(n++));
+    },
+    open: () => createStore({ kind: "embedded", dir }, { retentionDays: 30 }),
+    dispose: () => rm(root, { recursive: true, force: true }),
+  };
+}
+
+const byNewest = (a: Job, b: Job) => b.createdAt - a.createdAt || (a.id < b.id ? 1 : -1);
+
+function contract(name: string, makeHarness: () => Promise<Harness>): void {
+  describe(`JobStore contract: ${name}`, () => {
+    let h: Harness;
+    let store: JobStore;
+    const opened: JobStore[] = [];
+    const open = () => {
+      const s = h.open();
+      opened.push(s);
+      return s;
+    };
+
+    beforeAll(async () => {
+      h = await makeHarness();
+    });
+    beforeEach(async () => {
+      await h.newNamespace();
+      store = open();
+    });
+    afterEach(async () => {
+      await Promise.all(opened.splice(0).map((s) => s.close()));
+    });
+    afterAll(async () => {
+      await h?.dispose();
+    });
+
+    it("creates and reads back an equal, schema-valid record", async () => {
+      const job = makeJob({ prompt: "Ein Fuchs 🦊 im Schnee, café au lait, \"quoted\" \\ and\nnewline" });
+      await store.create(job);
+      const got = await store.get(job.id);
+      expect(got).toEqual(job);
+      expect(jobSchema.parse(got)).toEqual(job);
+      expect(await store.get(newJobId())).toBeNull();
+      expect(store.stats.commands).toBeGreaterThan(0);
+    });
+
+    it("refuses to create an id that exists", async () => {
+      const job = makeJob();
+      await store.create(job);
+      await expect(store.create({ ...job, message: "other" })).rejects.toThrow();
+      expect((await store.get(job.id))?.message).toBe(job.message);
+    });
+
+    it("updates: bumps seq and updatedAt, and a null from fn writes nothing", async () => {
+      const job = makeJob({ updatedAt: Date.now() - 5000 });
+      await store.create(job);
+      const result = await store.update(job.id, (j) => ({ ...j, message: "Generating", seq: 99, id: newJobId() }));
+      expect(result?.changed).toBe(true);
+      expect(result?.job).toMatchObject({ id: job.id, seq: 1, message: "Generating" });
+      expect(result!.job.updatedAt).toBeGreaterThan(job.updatedAt);
+      expect(await store.get(job.id)).toEqual(result?.job);
+
+      const unchanged = await store.update(job.id, () => null);
+      expect(unchanged).toEqual({ job: result?.job, changed: false });
+      expect(await store.get(job.id)).toEqual(result?.job);
+      expect(await store.update(newJobId(), (j) => j)).toBeNull();
+    });
+
+    it("loses nothing under 50 concurrent updates", async () => {
+      const job = makeJob({ progress: 0, message: "" });
+      await store.create(job);
+      const other = h.sharedAcrossInstances ? open() : store;
+      const bump = (j: Job) => ({ ...j, progress: (j.progress ?? 0) + 1, message: `${j.message}x` });
+      const results = await Promise.all(Array.from({ length: 50 }, (_, i) => (i % 2 ? other : store).update(job.id, bump)));
+      expect(results.every((r) => r?.changed)).toBe(true);
+      const final = await store.get(job.id);
+      expect(final).toMatchObject({ seq: 50, progress: 50, message: "x".repeat(50) });
+      expect(new Set(results.map((r) => r?.job.seq)).size).toBe(50);
+    });
+
+    it("deletes a job and its index entries", async () => {
+      const job = makeJob({ ownerId: "deleter" });
+      await store.create(job);
+      expect(await store.delete(job.id)).toBe(true);
+      expect(await store.get(job.id)).toBeNull();
+      expect(await store.delete(job.id)).toBe(false);
+      expect((await store.listByOwner("deleter", { limit: 10 })).jobs).toEqual([]);
+      expect(await store.listRecent(10)).toEqual([]);
+    });
+
+    it("lists an owner's jobs newest first, paging by cursor without gaps or duplicates", async () => {
+      const base = Date.now() - 60_000;
+      const mine = [0, 1, 2, 3, 4, 5, 6, 6, 6].map((i) => makeJob({ ownerId: "alice", createdAt: base + i * 1000 }));
+      const theirs = [0, 1, 2].map((i) => makeJob({ ownerId: "bob", createdAt: base + i * 1000 + 500 }));
+      for (const job of [...mine, ...theirs].sort(() => Math.random() - 0.5)) await store.create(job);
+
+      const seen: Job[] = [];
+      let cursor: string | null = null;
+      for (let pages = 0; pages < 10; pages++) {
+        const page: Awaited<ReturnType<JobStore["listByOwner"]>> = await store.listByOwner("alice", { limit: 4, cursor });
+        expect(page.jobs.length).toBeLessThanOrEqual(4);
+        seen.push(...page.jobs);
+        cursor = page.nextCursor;
+        if (!cursor) break;
+      }
+      expect(cursor).toBeNull();
+      expect(seen.map((j) => j.id)).toEqual([...mine].sort(byNewest).map((j) => j.id));
+      const bob = await store.listByOwner("bob", { limit: 10 });
+      expect(bob).toEqual({ jobs: [...theirs].sort(byNewest), nextCursor: null });
+      expect(await store.listByOwner("nobody", { limit: 10 })).toEqual({ jobs: [], nextCursor: null });
+    });
+
+    it("lists recent jobs of everyone, newest first", async () => {
+      const base = Date.now() - 10_000;
+      const jobs = [makeJob({ ownerId: "a", createdAt: base }), makeJob({ ownerId: null, createdAt: base + 1 }), makeJob({ ownerId: "b", createdAt: base + 2 })];
+      for (const job of jobs) await store.create(job);
+      expect((await store.listRecent(10)).map((j) => j.id)).toEqual(jobs.map((j) => j.id).reverse());
+      expect((await store.listRecent(2)).map((j) => j.id)).toEqual([jobs[2]!.id, jobs[1]!.id]);
+    });
+
+    it("setOnce sets once, until forgotten", async () => {
+      expect(await store.setOnce("webhook:1", 60)).toBe(true);
+      expect(await store.setOnce("webhook:1", 60)).toBe(false);
+      expect(await store.setOnce("webhook:2", 60)).toBe(true);
+      await store.forget("webhook:1");
+      expect(await store.setOnce("webhook:1", 60)).toBe(true);
+    });
+
+    it("counts in a window, resets after it, and decrements never below zero", async () => {
+      expect(await store.increment("ip:1", 3600)).toEqual({ count: 1, resetInSeconds: 3600 });
+      const second = await store.increment("ip:1", 3600);
+      expect(second.count).toBe(2);
+      expect(second.resetInSeconds).toBeGreaterThan(3590);
+      expect(second.resetInSeconds).toBeLessThanOrEqual(3600);
+      expect((await store.increment("ip:2", 3600)).count).toBe(1);
+
+      await store.decrement("ip:1");
+      expect((await store.increment("ip:1", 3600)).count).toBe(2);
+      await store.decrement("fresh");
+      await store.decrement("fresh");
+      expect((await store.increment("fresh", 3600)).count).toBe(1);
+
+      await store.increment("short", 1);
+      expect((await store.increment("short", 1)).count).toBe(2);
+      await sleep(1100);
+      expect(await store.increment("short", 1)).toEqual({ count: 1, resetInSeconds: 1 });
+    });
+
+    it("getOrCreateSecret returns the first stored value to everyone", async () => {
+      const values = await Promise.all(["a", "b", "c"].map((v) => store.getOrCreateSecret("session", v)));
+      expect(new Set(values).size).toBe(1);
+      expect(await store.getOrCreateSecret("session", "z")).toBe(values[0]);
+      expect(await store.getOrCreateSecret("other", "z")).toBe("z");
+    });
+
+    it("notifies subscribers of every change until they unsubscribe", async () => {
+      const job = makeJob();
+      await store.create(job);
+      const watchers = h.sharedAcrossInstances ? [store, open()] : [store];
+      const heard = watchers.map(() => [] as Job[]);
+      const stops = watchers.map((s, i) => s.subscribe(job.id, (j) => heard[i]!.push(j)));
+      await sleep(200); // let the subscriptions reach the server
+      const first = await store.update(job.id, (j) => ({ ...j, message: "one" }));
+      await waitFor(() => heard.every((list) => list.length === 1));
+      for (const list of heard) expect(list[0]).toEqual(first?.job);
+
+      stops.forEach((stop) => stop());
+      await store.update(job.id, (j) => ({ ...j, message: "two" }));
+      await sleep(400);
+      expect(heard.map((list) => list.length)).toEqual(watchers.map(() => 1));
+    });
+
+    it("sweeps jobs older than the retention period", async () => {
+      const now = Date.now();
+      const old = makeJob({ ownerId: "o", createdAt: now - 31 * DAY });
+      const fresh = makeJob({ ownerId: "o", createdAt: now - 29 * DAY });
+      await store.create(old);
+      await store.create(fresh);
+      expect(await store.sweep(now)).toBe(1);
+      expect(await store.get(old.id)).toBeNull();
+      expect(await store.get(fresh.id)).toEqual(fresh);
+      expect((await store.listRecent(10)).map((j) => j.id)).toEqual([fresh.id]);
+      expect((await store.listByOwner("o", { limit: 10 })).jobs.map((j) => j.id)).toEqual([fresh.id]);
+      expect(await store.sweep(now)).toBe(0);
+    });
+
+    it("keeps everything across a restart", async () => {
+      const job = makeJob({ ownerId: "restart" });
+      await store.create(job);
+      const updated = await store.update(job.id, (j) => ({ ...j, status: "processing", stage: "generating" }));
+      expect(await store.setOnce("lock", 600)).toBe(true);
+      await store.increment("budget", 600);
+      await store.getOrCreateSecret("key", "first");
+      await store.close();
+
+      const again = open();
+      expect(await again.get(job.id)).toEqual(updated?.job);
+      expect((await again.listByOwner("restart", { limit: 5 })).jobs).toEqual([updated?.job]);
+      expect(await again.setOnce("lock", 600)).toBe(false);
+      expect((await again.increment("budget", 600)).count).toBe(2);
+      expect(await again.getOrCreateSecret("key", "second")).toBe("first");
+    });
+  });
+}
+
+contract("embedded", embeddedHarness);
+contract("redis", redisHarness("redis"));
+contract("upstash", redisHarness("upstash"));
+
+describe("embedded store robustness", () => {
+  it("skips corrupt job files when listing", async () => {
+    const dir = await mkdtemp(path.join(tmpdir(), "p2v-corrupt-"));
+    const warn = vi.spyOn(console, "warn").mockImplementation(() => undefined);
+    try {
+      const good = makeJob();
+      await createStore({ kind: "embedded", dir }).create(good);
+      await writeFile(path.join(dir, "jobs", `${newJobId()}.json`), "{ not json");
+      await writeFile(path.join(dir, "jobs", `${newJobId()}.json`), JSON.stringify({ id: "x" }));
+      const store = createStore({ kind: "embedded", dir });
+      expect((await store.listRecent(10)).map((j) => j.id)).toEqual([good.id]);
+      expect(warn).toHaveBeenCalled();
+    } finally {
+      warn.mockRestore();
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+});
+
+describe("unreachable backends", () => {
+  it.each([
+    ["redis", () => createStore({ kind: "redis", url: "redis://127.0.0.1:1" })],
+    ["upstash", () => createStore({ kind: "upstash", url: "http://127.0.0.1:1", token: "t" })],
+  ] as const)("%s: get() rejects with StoreUnavailableError quickly", async (_name, make) => {
+    const warn = vi.spyOn(console, "warn").mockImplementation(() => undefined);
+    const store = make();
+    const started = Date.now();
+    try {
+      await expect(store.get(newJobId())).rejects.toBeInstanceOf(StoreUnavailableError);
+      await expect(store.ping()).rejects.toBeInstanceOf(StoreUnavailableError);
+      expect(Date.now() - started).toBeLessThan(2500);
+    } finally {
+      await store.close();
+      warn.mockRestore();
+    }
+  });
+});
+
+describe("recovery", () => {
+  it.skipIf(!findRedisServer())("a redis store works again once Redis comes back", async () => {
+    const warn = vi.spyOn(console, "warn").mockImplementation(() => undefined);
+    const port = await freePort();
+    const dir = await mkdtemp(path.join(tmpdir(), "p2v-recover-"));
+    const store = createStore({ kind: "redis", url: `redis://127.0.0.1:${port}` }, { prefix: "recover:" });
+    const server = spawn(findRedisServer()!, ["--port", String(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no", "--dir", dir], { stdio: "ignore" });
+    try {
+      await expect(store.ping()).rejects.toBeInstanceOf(StoreUnavailableError);
+      let ok = false;
+      for (let i = 0; i < 40 && !ok; i++) ok = await store.ping().then(() => true, () => sleep(100).then(() => false));
+      expect(ok).toBe(true);
+      const job = makeJob();
+      await store.create(job);
+      expect(await store.get(job.id)).toEqual(job);
+    } finally {
+      await store.close();
+      server.kill();
+      await rm(dir, { recursive: true, force: true });
+      warn.mockRestore();
+    }
+  });
+});
+
+describe("upstash REST emulator", () => {
+  it("rejects a wrong token with 401 and answers in base64 when asked", async () => {
+    const rest = await startUpstashRestServer({ redisUrl: redisUrl(), token: "right" });
+    try {
+      const post = (token: string, body: unknown, headers: Record<string, string> = {}) =>
+        fetch(rest.url, { method: "POST", headers: { authorization: `Bearer ${token}`, ...headers }, body: JSON.stringify(body) });
+      expect((await post("wrong", ["PING"])).status).toBe(401);
+      expect(await (await post("right", ["ECHO", "hé"])).json()).toEqual({ result: "hé" });
+      const encoded = await (await post("right", ["ECHO", "hé"], { "Upstash-Encoding": "base64" })).json();
+      expect(encoded).toEqual({ result: Buffer.from("hé").toString("base64") });
+      const bad = await post("right", ["NOSUCHCOMMAND"]);
+      expect(bad.status).toBe(400);
+      expect(await bad.json()).toHaveProperty("error");
+    } finally {
+      await rest.close();
+    }
+  });
+});

@@ -1,0 +1,113 @@
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
+import type { AddressInfo } from "node:net";
+import { mkdtemp, rm } from "node:fs/promises";
+import os from "node:os";
+import path from "node:path";
+import { Readable } from "node:stream";
+import { resetEngineCaches } from "./reset";
+import { resetEnvCache } from "@/lib/env";
+import { EmbeddedStore } from "@/lib/store/embedded-store";
+import { setStoreForTests } from "@/lib/store";
+import type { JobStore } from "@/lib/store/types";
+import { handleDelivery } from "@/lib/webhooks/handle-delivery";
+import { statusResponse } from "@/lib/jobs/status-response";
+
+/**
+ * The app's server-side paths (webhook, status, file serving is not needed here) behind a real
+ * HTTP server on loopback, without Next: engines deliver real signed webhooks to it. Work that
+ * the app would run after a response (`after`) is collected so tests can wait for it.
+ */
+export type AppHarness = {
+  origin: string;
+  port: number;
+  dataDir: string;
+  store: JobStore;
+  /** Resolves when every task scheduled so far (and those they scheduled) has settled. */
+  settle(): Promise<void>;
+  close(): Promise<void>;
+};
+
+async function toRequest(req: IncomingMessage, origin: string): Promise<Request> {
+  const headers = new Headers();
+  for (const [k, v] of Object.entries(req.headers)) if (typeof v === "string") headers.set(k, v);
+  const hasBody = req.method !== "GET" && req.method !== "HEAD";
+  return new Request(new URL(req.url ?? "/", origin), {
+    method: req.method,
+    headers,
+    body: hasBody ? (Readable.toWeb(req) as ReadableStream) : undefined,
+    duplex: "half",
+  } as RequestInit);
+}
+
+async function send(res: ServerResponse, response: Response): Promise<void> {
+  res.writeHead(response.status, Object.fromEntries(response.headers.entries()));
+  res.end(response.body ? Buffer.from(await response.arrayBuffer()) : undefined);
+}
+
+export async function startAppHarness(opts: { env?: Record<string, string>; store?: (dataDir: string) => JobStore } = {}): Promise<AppHarness> {
+  const dataDir = await mkdtemp(path.join(os.tmpdir(), "p2v-harness-"));
+  const pending = new Set<Promise<unknown>>();
+  const schedule = (task: () => Promise<unknown>) => {
+    const p = task().catch(() => undefined).finally(() => pending.delete(p));
+    pending.add(p);
+  };
+  let origin = "";
+  const server: Server = createServer((req, res) => {
+    void (async () => {
+      const request = await toRequest(req, origin);
+      const url = new URL(request.url);
+      const status = url.pathname.match(/^\/api\/status\/([^/]+)$/);
+      let response: Response;
+      if (req.method === "POST" && url.pathname === "/api/webhook") response = await handleDelivery(request, schedule);
+      else if (req.method === "GET" && status) response = await statusResponse(request, decodeURIComponent(status[1]!), schedule);
+      else response = Response.json({ error: "not found" }, { status: 404 });
+      await send(res, response);
+    })().catch((error: unknown) => {
+      res.writeHead(500).end(String(error));
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  const port = (server.address() as AddressInfo).port;
+  origin = `http://127.0.0.1:${port}`;
+
+  const saved = { ...process.env };
+  Object.assign(process.env, { DATA_DIR: dataDir, PORT: String(port), LOCAL_WEBHOOK_SECRET: `whsec_${Buffer.from("harness-secret-0123456789abcdef").toString("base64")}` }, opts.env ?? {});
+  resetEnvCache();
+  resetEngineCaches();
+  const store = opts.store ? opts.store(dataDir) : new EmbeddedStore({ dir: dataDir });
+  setStoreForTests(store);
+
+  return {
+    origin,
+    port,
+    dataDir,
+    store,
+    async settle() {
+      while (pending.size > 0) await Promise.allSettled([...pending]);
+    },
+    async close() {
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+      server.closeAllConnections?.();
+      await Promise.allSettled([...pending]);
+      setStoreForTests(null);
+      await store.close();
+      for (const key of Object.keys(process.env)) if (!(key in saved)) delete process.env[key];
+      Object.assign(process.env, saved);
+      resetEnvCache();
+      resetEngineCaches();
+      await rm(dataDir, { recursive: true, force: true });
+    },
+  };
+}
+
+/** Polls a condition until it holds or the time runs out (then throws with the last value). */
+export async function waitFor<T>(read: () => Promise<T>, ok: (value: T) => boolean, timeoutMs = 20_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  let last: T = await read();
+  while (!ok(last)) {
+    if (Date.now() > deadline) throw new Error(`Timed out; last value: ${JSON.stringify(last).slice(0, 2000)}`);
+    await new Promise((r) => setTimeout(r, 100));
+    last = await read();
+  }
+  return last;
+}
