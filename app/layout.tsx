@@ -1,4 +1,5 @@
 import type { Metadata, Viewport } from "next";
+import { headers } from "next/headers";
 import Link from "next/link";
 import type { ReactNode } from "react";
 import { ThemeScript } from "@/components/ui/theme-script";
@@ -17,12 +18,14 @@ export const viewport: Viewport = {
   ],
 };
 
-export default function RootLayout({ children }: { children: ReactNode }) {
+export default async function RootLayout({ children }: { children: ReactNode }) {
+  // proxy.ts puts this request's CSP nonce here; reading headers also renders every page per request.
+  const nonce = (await headers()).get("x-nonce") ?? undefined;
   return (
     // The theme script changes <html>'s class before React hydrates.
     <html lang="en" suppressHydrationWarning>
       <head>
-        <ThemeScript />
+        <ThemeScript nonce={nonce} />
       </head>
       <body className="flex min-h-dvh flex-col font-sans">
         <a
@@ -32,7 +35,7 @@ export default function RootLayout({ children }: { children: ReactNode }) {
           Skip to content
         </a>
         <header className="border-b border-zinc-200 dark:border-zinc-800">
-          <div className="mx-auto flex max-w-5xl items-center justify-between gap-3 px-4 py-3">
+          <div className="mx-auto flex max-w-5xl items-center justify-between gap-2 px-3 py-3 sm:px-4">
             <Link href="/" className="flex items-center gap-2 text-base font-semibold tracking-tight">
               <svg viewBox="0 0 24 24" aria-hidden="true" className="size-6 text-brand-600 dark:text-indigo-400">
                 <rect x="2" y="5" width="14" height="14" rx="3" fill="currentColor" />

@@ -37,7 +37,15 @@ export function JobDetails({ job }: { job: PublicJob }) {
           </span>
         )}
       </Row>
-      <Row term="Style">{style ? `${style.label} (${style.description.toLowerCase()})` : job.style}</Row>
+      <Row term="Style">
+        {style ? (
+          <>
+            {style.label} <span className="text-zinc-600 dark:text-zinc-400">· {style.description}</span>
+          </>
+        ) : (
+          job.style
+        )}
+      </Row>
       <Row term="Model">
         {job.modelLabel}
         {job.engineLabel !== job.modelLabel ? ` · ${job.engineLabel}` : null}

@@ -1,3 +1,5 @@
+"use client";
+
 import { THEME_BOOT_SCRIPT } from "@/components/ui/theme";
 
 /**
@@ -8,7 +10,8 @@ export function ThemeScript({ nonce }: { nonce?: string }) {
   return (
     <script
       nonce={nonce}
-      // React warns about <script> it renders on the client; only the server-rendered copy runs.
+      // A client component, so the browser renders it inert (React warns about live <script> there);
+      // only the server-rendered copy runs.
       type={typeof window === "undefined" ? "text/javascript" : "text/plain"}
       suppressHydrationWarning
       dangerouslySetInnerHTML={{ __html: THEME_BOOT_SCRIPT }}

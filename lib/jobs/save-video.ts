@@ -6,7 +6,7 @@ import { Readable } from "node:stream";
 import { pipeline } from "node:stream/promises";
 import { resolveLocalOutput } from "@/lib/engines/local/local-engine";
 import { env } from "@/lib/env";
-import { fetchProviderVideo, providerHosts } from "@/lib/files/fetch-video";
+import { fetchProviderVideo } from "@/lib/files/fetch-video";
 import { getVideoStore } from "@/lib/files";
 import type { Job } from "@/lib/jobs/schema";
 import { findStep } from "@/lib/jobs/transition";
@@ -48,8 +48,8 @@ async function download(source: string, target: string, maxBytes: number): Promi
     });
     return;
   }
-  const fetched = await fetchProviderVideo(source, { allowedHosts: providerHosts(), maxBytes });
-  await pipeline(fetched.body instanceof Readable ? fetched.body : Readable.fromWeb(fetched.body as never), createWriteStream(target));
+  const fetched = await fetchProviderVideo(source, { maxBytes });
+  await pipeline(Readable.fromWeb(fetched.stream as never), createWriteStream(target));
 }
 
 export async function saveJobVideo(job: Job, attempt: number): Promise<SavedVideo> {

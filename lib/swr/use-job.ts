@@ -1,5 +1,6 @@
 "use client";
 
+import { useCallback } from "react";
 import useSWR from "swr";
 import { isTerminal, publicJobSchema, type PublicJob } from "@/lib/jobs/schema";
 
@@ -45,16 +46,22 @@ async function fetchJob(url: string): Promise<PublicJob> {
  * at all once it succeeded, failed or was canceled. `fallbackData` is the server-rendered record.
  */
 export function useJob(id: string, fallbackData?: PublicJob) {
+  const fallbackEnded = fallbackData ? isTerminal(fallbackData.status) : false;
+  // SWR restarts its polling timer whenever this function changes identity, so it must be stable:
+  // a new function on every render (the page re-renders each second) would keep the timer from firing.
+  const refreshInterval = useCallback(
+    // `latest` is undefined until the first fetch lands; the server-rendered record decides then.
+    (latest: PublicJob | undefined) => ((latest ? isTerminal(latest.status) : fallbackEnded) ? 0 : JOB_POLL_MS),
+    [fallbackEnded],
+  );
   const { data, error, isValidating, mutate } = useSWR<PublicJob, JobFetchError>(
     `/api/status/${encodeURIComponent(id)}`,
     fetchJob,
     {
       fallbackData,
-      // `latest` is undefined until the first fetch lands; the server-rendered record decides then.
-      refreshInterval: (latest) => {
-        const job = latest ?? fallbackData;
-        return job && isTerminal(job.status) ? 0 : JOB_POLL_MS;
-      },
+      refreshInterval,
+      // SWR's default 2 s dedupe window would silently turn a 1 s poll into a 2 s one.
+      dedupingInterval: JOB_POLL_MS / 2,
       // The job page is often left open in a background tab; keep it current for the title.
       refreshWhenHidden: true,
       onErrorRetry: (err, _key, _config, revalidate, { retryCount }) => {

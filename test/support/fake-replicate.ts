@@ -1,38 +1,29 @@
-import { execFile } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { createReadStream } from "node:fs";
-import { rename, stat } from "node:fs/promises";
+import { stat } from "node:fs/promises";
 import http from "node:http";
 import type { AddressInfo } from "node:net";
-import os from "node:os";
-import path from "node:path";
-import { promisify } from "node:util";
-import ffmpeg from "@ffmpeg-installer/ffmpeg";
 import { Webhook } from "standardwebhooks";
+import {
+  ALL_EVENTS,
+  base32,
+  ERRORS,
+  LLM_TOKENS,
+  sampleVideoPath,
+  TERMINAL,
+  tqdm,
+  type FakePrediction,
+  type Scenario,
+  type WebhookEvent,
+} from "./fake-replicate-data";
+
+export { sampleVideoPath, type FakePrediction, type Scenario, type WebhookEvent };
 
 /**
  * A Replicate-compatible HTTP server for tests: the real `replicate` client talks to it through
  * `baseUrl`. Runs progress over time, webhooks are signed with `standardwebhooks`, output files
  * are served from `/files/<id>.mp4` until `deleteOutputs()` (Replicate deletes them after an hour).
  */
-
-export type Scenario =
-  | "success"
-  | "no-progress"
-  | "fail"
-  | "cancel-upstream"
-  | "abort"
-  | "duplicate-webhooks"
-  | "out-of-order"
-  | "lose-webhooks"
-  | "rate-limit-create"
-  | "http-401"
-  | "http-402"
-  | "http-422"
-  | "http-500";
-
-export type WebhookEvent = "start" | "output" | "logs" | "completed";
-const ALL_EVENTS: WebhookEvent[] = ["start", "output", "logs", "completed"];
 
 export type FakeTiming = { startingMs: number; processingMs: number; ticks: number };
 
@@ -57,26 +48,6 @@ export type FakeReplicateOptions = {
   deleteOutputsAfterMs?: number;
 };
 
-export type FakePrediction = {
-  id: string;
-  model: string;
-  version: string;
-  input: Record<string, unknown>;
-  output: unknown;
-  logs: string;
-  error: string | null;
-  status: "starting" | "processing" | "succeeded" | "failed" | "canceled" | "aborted";
-  source: "api";
-  data_removed: boolean;
-  created_at: string;
-  started_at: string | null;
-  completed_at: string | null;
-  urls: { get: string; cancel: string; stream: string; web: string };
-  metrics: { predict_time?: number };
-  webhook?: string;
-  webhook_events_filter?: WebhookEvent[];
-};
-
 export type FakePredictionRecord = {
   prediction: FakePrediction;
   /** The create request body as received. */
@@ -96,6 +67,7 @@ export type Delivery = {
   status: number | null;
   error?: string;
   payload: FakePrediction;
+  /** When it was sent (ms since the epoch). */
   at: number;
 };
 
@@ -116,57 +88,6 @@ export type FakeReplicate = {
   /** Resolves once the prediction is terminal and its webhooks (with retries) are delivered. */
   settled(id: string, timeoutMs?: number): Promise<FakePrediction>;
   close(): Promise<void>;
-};
-
-const TERMINAL = new Set(["succeeded", "failed", "canceled", "aborted"]);
-const LLM_TOKENS = ["A ", "slow ", "dolly ", "shot ", "of ", "a ", "lighthouse ", "at ", "dusk."];
-
-let sampleVideo: Promise<string> | null = null;
-
-/** A tiny real MP4, generated once per machine (kept in the temp dir between runs). */
-export function sampleVideoPath(): Promise<string> {
-  sampleVideo ??= (async () => {
-    const file = path.join(os.tmpdir(), "prompt2video-fake-replicate-v1.mp4");
-    if ((await stat(file).catch(() => null))?.size) return file;
-    const tmp = `${file}.${process.pid}.${Date.now()}.mp4`;
-    const args = ["-y", "-loglevel", "error", "-f", "lavfi", "-i", "testsrc=size=320x180:rate=24", "-t", "2"];
-    args.push("-c:v", "libx264", "-pix_fmt", "yuv420p", "-movflags", "+faststart", tmp);
-    await promisify(execFile)(ffmpeg.path, args);
-    await rename(tmp, file);
-    return file;
-  })();
-  return sampleVideo;
-}
-
-const base32 = (bytes: number) =>
-  Array.from(randomBytes(bytes), (b) => "abcdefghijklmnopqrstuvwxyz234567"[b % 32]).join("");
-
-function tqdm(step: number, total: number, elapsed: number): string {
-  const pct = Math.round((step / total) * 100);
-  const fill = (pct / 100) * 10;
-  const bar = ("█".repeat(Math.floor(fill)) + (fill % 1 >= 0.5 ? "▌" : "")).padEnd(10, " ");
-  const rate = step / Math.max(elapsed, 0.01);
-  const eta = Math.round((total - step) / Math.max(rate, 0.01));
-  const t = (s: number) => `00:${String(Math.min(59, Math.round(s))).padStart(2, "0")}`;
-  return `${String(pct).padStart(3)}%|${bar}| ${step}/${total} [${t(elapsed)}<${t(eta)}, ${rate.toFixed(1)}it/s]`;
-}
-
-const ERRORS: Record<string, { status: number; body: Record<string, unknown> }> = {
-  "http-401": { status: 401, body: { detail: "Invalid token." } },
-  "http-402": {
-    status: 402,
-    body: { title: "Insufficient credit", status: 402, detail: "You have insufficient credit to run this model." },
-  },
-  "http-422": {
-    status: 422,
-    body: {
-      title: "Input validation failed",
-      status: 422,
-      detail: "- input.prompt: Invalid type. Expected: string, given: integer",
-      invalid_fields: [{ type: "type", field: "input.prompt", description: "Invalid type. Expected: string" }],
-    },
-  },
-  "http-500": { status: 500, body: { detail: "Internal server error" } },
 };
 
 export async function startFakeReplicate(opts: FakeReplicateOptions = {}): Promise<FakeReplicate> {
@@ -219,7 +140,7 @@ export async function startFakeReplicate(opts: FakeReplicateOptions = {}): Promi
     } catch (e) {
       error = e instanceof Error ? e.message : String(e);
     }
-    deliveries.push({ predictionId: payload.id, event, webhookId: msgId, attempt, status, error, payload, at: Date.now() });
+    deliveries.push({ predictionId: payload.id, event, webhookId: msgId, attempt, status, error, payload, at: sentAt.getTime() });
     const delay = retryDelays[attempt - 1];
     const failed = status === null || status < 200 || status > 299;
     if (event === "completed" && failed && delay !== undefined && !closing.signal.aborted) {
@@ -333,7 +254,7 @@ export async function startFakeReplicate(opts: FakeReplicateOptions = {}): Promi
     if (typeof body.input !== "object" || body.input === null || !filter.every((e) => ALL_EVENTS.includes(e))) {
       return { status: 422, body: { title: "Input validation failed", status: 422, detail: "- input: Invalid type. Expected: object" } };
     }
-    const id = base32(16).slice(0, 26);
+    const id = base32(26);
     const hook = typeof body.webhook === "string" ? body.webhook : null;
     const prediction: FakePrediction = {
       id, model, version, input: body.input as Record<string, unknown>, output: null, logs: "", error: null,

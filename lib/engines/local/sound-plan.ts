@@ -109,6 +109,7 @@ export function buildSoundPlan(input: SoundPlanInput): SoundPlan {
     `aecho=in_gain=0.8:out_gain=0.85:delays=${escapeFilterValue("90|210")}:decays=${escapeFilterValue("0.3|0.18")}`,
     `afade=t=in:st=0:d=${n(fadeIn)}`,
     `afade=t=out:st=${n(Math.max(0, duration - fadeOut))}:d=${n(fadeOut)}`,
+    "volume=1.5",
     `aformat=sample_fmts=fltp:sample_rates=${SAMPLE_RATE}:channel_layouts=stereo`,
   ];
 

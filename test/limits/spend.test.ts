@@ -1,0 +1,235 @@
+import { randomBytes } from "node:crypto";
+import { mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import { Redis } from "ioredis";
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, inject, it } from "vitest";
+import type { JobStatus } from "@/lib/jobs/schema";
+import { checkCreateLimits, clientIp, formatWait, ipBucket, releaseCreateLimits, type LimitsEnv } from "@/lib/limits/spend";
+import { createStore } from "@/lib/store";
+import type { JobStore } from "@/lib/store/types";
+import { makeJob } from "@/test/support/job-factory";
+
+const DEFAULTS: LimitsEnv = {
+  RATE_LIMITS: true,
+  RATE_LIMIT_PER_IP_PER_HOUR: 30,
+  RATE_LIMIT_PER_BROWSER_PER_HOUR: 10,
+  MAX_RUNNING_JOBS_PER_BROWSER: 2,
+  DAILY_JOB_BUDGET: 500,
+};
+
+describe("clientIp", () => {
+  const h = (init: Record<string, string>) => new Headers(init);
+
+  it("takes the first X-Forwarded-For entry, then X-Real-IP", () => {
+    expect(clientIp(h({ "x-forwarded-for": "203.0.113.7, 10.0.0.1, 10.0.0.2" }))).toBe("203.0.113.7");
+    expect(clientIp(h({ "x-real-ip": "198.51.100.4" }))).toBe("198.51.100.4");
+    expect(clientIp(h({ "x-forwarded-for": "not an ip", "x-real-ip": "198.51.100.4" }))).toBe("198.51.100.4");
+  });
+
+  it("strips ports, brackets and IPv4-mapped prefixes, and lower-cases IPv6", () => {
+    expect(clientIp(h({ "x-forwarded-for": "203.0.113.7:51234" }))).toBe("203.0.113.7");
+    expect(clientIp(h({ "x-forwarded-for": "[2001:DB8::1]:443" }))).toBe("2001:db8::1");
+    expect(clientIp(h({ "x-forwarded-for": "::ffff:192.0.2.9" }))).toBe("192.0.2.9");
+  });
+
+  it('answers "unknown" for missing or malformed values', () => {
+    expect(clientIp(h({}))).toBe("unknown");
+    for (const bad of ["", " ", "999.1.1.1", "1.2.3", "<script>", "a".repeat(500), "1.2.3.4.5", "unknown"]) {
+      expect(clientIp(h({ "x-forwarded-for": bad }))).toBe("unknown");
+    }
+  });
+
+  it("counts IPv6 per /64 and IPv4 per address", () => {
+    expect(ipBucket("2001:db8:1:2:aaaa::1")).toBe("2001:db8:1:2::/64");
+    expect(ipBucket("2001:0db8:0001:0002:ffff:ffff:ffff:ffff")).toBe("2001:db8:1:2::/64");
+    expect(ipBucket("::1")).toBe("0:0:0:0::/64");
+    expect(ipBucket("203.0.113.7")).toBe("203.0.113.7");
+  });
+});
+
+describe("formatWait", () => {
+  it("says the wait in words", () => {
+    expect(formatWait(5)).toBe("less than a minute");
+    expect(formatWait(60)).toBe("1 minute");
+    expect(formatWait(11 * 60 + 1)).toBe("12 minutes");
+    expect(formatWait(3600)).toBe("1 hour");
+    expect(formatWait(3600 + 5 * 60)).toBe("1 hour and 5 minutes");
+    expect(formatWait(3 * 3600)).toBe("3 hours");
+  });
+});
+
+type Backend = { open(): Promise<JobStore>; dispose(): Promise<void> };
+
+function embedded(): Backend {
+  let root = "";
+  let n = 0;
+  return {
+    async open() {
+      root ||= await mkdtemp(path.join(tmpdir(), "p2v-limits-"));
+      return createStore({ kind: "embedded", dir: path.join(root, String(n++)) }, { retentionDays: 30 });
+    },
+    dispose: () => (root ? rm(root, { recursive: true, force: true }) : Promise.resolve()),
+  };
+}
+
+function redis(): Backend {
+  const runPrefix = `p2v-test:limits:${randomBytes(6).toString("hex")}:`;
+  let n = 0;
+  const url = () => {
+    const u = inject("redisUrl");
+    if (!u) throw new Error(inject("redisError"));
+    return u;
+  };
+  return {
+    async open() {
+      return createStore({ kind: "redis", url: url() }, { prefix: `${runPrefix}${n++}:`, retentionDays: 30 });
+    },
+    async dispose() {
+      const u = inject("redisUrl");
+      if (!u) return;
+      const client = new Redis(u);
+      let cursor = "0";
+      do {
+        const [next, keys] = await client.scan(cursor, "MATCH", `${runPrefix}*`, "COUNT", 500);
+        if (keys.length) await client.del(...keys);
+        cursor = next;
+      } while (cursor !== "0");
+      await client.quit();
+    },
+  };
+}
+
+function suite(name: string, backend: () => Backend): void {
+  describe(`checkCreateLimits on the ${name} store`, () => {
+    let b: Backend;
+    let store: JobStore;
+    beforeAll(() => {
+      b = backend();
+    });
+    beforeEach(async () => {
+      store = await b.open();
+    });
+    afterEach(async () => {
+      await store.close();
+    });
+    afterAll(async () => {
+      await b.dispose();
+    });
+
+    const check = (over: Partial<LimitsEnv> = {}, who: { ip?: string; ownerId?: string } = {}) =>
+      checkCreateLimits({
+        ip: who.ip ?? "203.0.113.7",
+        ownerId: who.ownerId ?? "owner-a",
+        store,
+        now: Date.now(),
+        env: { ...DEFAULTS, ...over },
+      });
+
+    it("refuses the 11th job of a browser in an hour, saying when to retry", async () => {
+      for (let i = 0; i < 10; i++) expect(await check()).toEqual({ ok: true });
+      const refused = await check();
+      expect(refused).toMatchObject({ ok: false, reason: "browser" });
+      if (refused.ok) throw new Error("unreachable");
+      expect(refused.retryAfterSeconds).toBeGreaterThan(3500);
+      expect(refused.retryAfterSeconds).toBeLessThanOrEqual(3600);
+      expect(refused.message).toMatch(/^You have made 10 videos in the last hour; you can make another in (59 minutes|1 hour)\.$/);
+      // Another browser on another network is not affected.
+      expect(await check({}, { ownerId: "owner-b", ip: "198.51.100.1" })).toEqual({ ok: true });
+    });
+
+    it("lets exactly the limit through when requests race", async () => {
+      const results = await Promise.all(Array.from({ length: 25 }, () => check({ MAX_RUNNING_JOBS_PER_BROWSER: 0 })));
+      expect(results.filter((r) => r.ok)).toHaveLength(10);
+      expect(results.filter((r) => !r.ok && r.reason === "browser")).toHaveLength(15);
+    });
+
+    it("limits a network across browsers, and a refusal takes no other counter", async () => {
+      const env = { RATE_LIMIT_PER_IP_PER_HOUR: 3, RATE_LIMIT_PER_BROWSER_PER_HOUR: 2 };
+      expect(await check(env, { ownerId: "a" })).toEqual({ ok: true });
+      expect(await check(env, { ownerId: "a" })).toEqual({ ok: true });
+      // Refused by the browser limit: the network's counter must not move.
+      expect(await check(env, { ownerId: "a" })).toMatchObject({ ok: false, reason: "browser" });
+      expect(await check(env, { ownerId: "b" })).toEqual({ ok: true });
+      const refused = await check(env, { ownerId: "c" });
+      expect(refused).toMatchObject({ ok: false, reason: "ip" });
+      if (refused.ok) throw new Error("unreachable");
+      expect(refused.message).toMatch(/^Your network has made 3 videos in the last hour; you can make another in /);
+      // Refused by the network limit: browser c's counter must not move either.
+      expect(await check(env, { ownerId: "c", ip: "198.51.100.1" })).toEqual({ ok: true });
+      expect(await check(env, { ownerId: "c", ip: "198.51.100.1" })).toEqual({ ok: true });
+      expect(await check(env, { ownerId: "c", ip: "198.51.100.1" })).toMatchObject({ ok: false, reason: "browser" });
+    });
+
+    it("counts an IPv6 /64 as one network, and skips the network limit for an unknown address", async () => {
+      const env = { RATE_LIMIT_PER_IP_PER_HOUR: 2, RATE_LIMIT_PER_BROWSER_PER_HOUR: 0 };
+      expect(await check(env, { ip: "2001:db8:0:1::1" })).toEqual({ ok: true });
+      expect(await check(env, { ip: "2001:db8:0:1::2" })).toEqual({ ok: true });
+      expect(await check(env, { ip: "2001:db8:0:1:ffff::3" })).toMatchObject({ ok: false, reason: "ip" });
+      for (let i = 0; i < 5; i++) expect(await check(env, { ip: "unknown" })).toEqual({ ok: true });
+    });
+
+    it("caps the jobs running at once per browser, ignoring finished and long-lost ones", async () => {
+      const env = { RATE_LIMIT_PER_BROWSER_PER_HOUR: 3 };
+      const add = (status: JobStatus, createdAt = Date.now()) => {
+        const job = makeJob({ ownerId: "owner-a", status, createdAt });
+        return store.create(job).then(() => job);
+      };
+      await add("succeeded");
+      await add("failed");
+      await add("processing", Date.now() - 3 * 60 * 60 * 1000);
+      const first = await add("processing");
+      await add("starting");
+      await add("queued");
+      // Three open jobs: refused, as many times as asked, without using the hourly allowance.
+      for (let i = 0; i < 5; i++) {
+        const refused = await check(env);
+        expect(refused).toMatchObject({ ok: false, reason: "running", retryAfterSeconds: 30 });
+        if (!refused.ok) expect(refused.message).toBe("You already have 3 videos being made; you can start another as soon as one of them finishes.");
+      }
+      expect(await check(env, { ownerId: "owner-b" })).toEqual({ ok: true });
+
+      const open = (await store.listByOwner("owner-a", { limit: 50 })).jobs.filter((j) => ["queued", "starting"].includes(j.status));
+      for (const job of [first, ...open]) await store.update(job.id, (j) => ({ ...j, status: "succeeded" }));
+      for (let i = 0; i < 3; i++) expect(await check(env)).toEqual({ ok: true });
+      expect(await check(env)).toMatchObject({ ok: false, reason: "browser" });
+    });
+
+    it("stops everyone when the daily budget is spent, until midnight UTC", async () => {
+      const env = { DAILY_JOB_BUDGET: 3 };
+      for (let i = 0; i < 3; i++) expect(await check(env, { ownerId: `o${i}`, ip: `192.0.2.${i}` })).toEqual({ ok: true });
+      const now = Date.now();
+      const refused = await check(env, { ownerId: "o9", ip: "192.0.2.9" });
+      expect(refused).toMatchObject({ ok: false, reason: "budget" });
+      if (refused.ok) throw new Error("unreachable");
+      const midnight = Math.ceil((86_400_000 - (now % 86_400_000)) / 1000);
+      expect(Math.abs(refused.retryAfterSeconds - midnight)).toBeLessThanOrEqual(2);
+      expect(refused.message).toMatch(/^This site has made all 3 videos it can make today; you can make another in .+ \(at midnight UTC\)\.$/);
+      // The refusal took nothing: o9 still has its whole hourly allowance once the budget allows.
+      for (let i = 0; i < 10; i++) expect(await check({}, { ownerId: "o9", ip: "192.0.2.9" })).toEqual({ ok: true });
+    });
+
+    it("gives the counters back with releaseCreateLimits", async () => {
+      const env = { ...DEFAULTS, RATE_LIMIT_PER_BROWSER_PER_HOUR: 1 };
+      const input = { ip: "203.0.113.7", ownerId: "owner-a", store, now: Date.now(), env };
+      expect(await checkCreateLimits(input)).toEqual({ ok: true });
+      await releaseCreateLimits(input);
+      expect(await checkCreateLimits(input)).toEqual({ ok: true });
+      expect(await checkCreateLimits(input)).toMatchObject({ ok: false, reason: "browser" });
+    });
+
+    it("is off with RATE_LIMITS=off, and a limit of 0 means unlimited", async () => {
+      for (let i = 0; i < 40; i++) {
+        expect(await check({ RATE_LIMITS: false, DAILY_JOB_BUDGET: 1, MAX_RUNNING_JOBS_PER_BROWSER: 1 })).toEqual({ ok: true });
+      }
+      // Nothing was counted while off.
+      const zero = { RATE_LIMIT_PER_IP_PER_HOUR: 0, RATE_LIMIT_PER_BROWSER_PER_HOUR: 0, DAILY_JOB_BUDGET: 0, MAX_RUNNING_JOBS_PER_BROWSER: 0 };
+      await store.create(makeJob({ ownerId: "owner-a", status: "processing" }));
+      for (let i = 0; i < 40; i++) expect(await check(zero)).toEqual({ ok: true });
+      expect(await check({ MAX_RUNNING_JOBS_PER_BROWSER: 0 })).toEqual({ ok: true });
+    });
+  });
+}
+
+suite("embedded", embedded);
+suite("Redis", redis);
