@@ -23,7 +23,7 @@ export default defineConfig({
   timeout: 180_000,
   expect: { timeout: 15_000 },
   use: {
-    baseURL: `http://127.0.0.1:${port}`,
+    baseURL: `http://localhost:${port}`,
     trace: "retain-on-failure",
     launchOptions: {
       executablePath: existsSync(systemChromium) ? systemChromium : undefined,
@@ -41,7 +41,7 @@ export default defineConfig({
   projects: [{ name: "chromium", use: { ...devices["Desktop Chrome"] } }],
   webServer: {
     command: `npm run build && npm run start -- -p ${port}`,
-    url: `http://127.0.0.1:${port}`,
+    url: `http://localhost:${port}`,
     env: { DATA_DIR: dataDir, NODE_ENV: "production" },
     reuseExistingServer: !process.env.CI,
     timeout: 300_000,

@@ -176,7 +176,7 @@ describe("tqdm lines", () => {
     expect(parseProgressFromLogs(tqdmLine(120, 120, 2))).toEqual({ percentage: 1, current: 120, total: 120 });
     expect(tqdmLine(0, 120, 0)).toBe("  0%|          | 0/120 [00:00<00:00, 0.00it/s]");
     expect(tqdmLine(7, 120, 1)).toContain("  5%|▌         | 7/120");
-    expect(tqdmLine(6, 120, 1)).toContain("  5%|▍         | 6/120");
+    expect(tqdmLine(5, 120, 1)).toContain("  4%|▍         | 5/120");
   });
 });
 

@@ -112,7 +112,6 @@ export function escapeFilterValue(value: string): string {
 export function sanitizeCaption(text: string): string {
   return normalizePrompt(
     text
-      // eslint-disable-next-line no-control-regex
       .replace(/[\u0000-\u001f\u007f-\u009f\u200b-\u200f\u202a-\u202e\u2066-\u2069\ufeff]/g, " "),
   );
 }

@@ -1,0 +1,134 @@
+import { spawn, type ChildProcess } from "node:child_process";
+import { mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
+import { GET as health } from "@/app/api/health/route";
+import type { HealthReport } from "@/lib/ops/health";
+import { createStore } from "@/lib/store";
+import { startAppHarness, waitFor, type AppHarness } from "@/test/support/app-harness";
+import { findRedisServer, freePort, redisAnswers } from "@/test/support/redis";
+import { deliver, generatingJob, newWebhookId, refOf, tqdmLine, type Delivery } from "@/test/faults/support";
+
+/**
+ * The job store goes away: every route answers 503 with Retry-After (JSON, nothing thrown, no
+ * 500), a webhook refused that way is not marked as seen, and all of it works again once the
+ * store is back, without restarting the app.
+ */
+
+let app: AppHarness | null = null;
+let redis: { child: ChildProcess; dir: string } | null = null;
+let consoleError: ReturnType<typeof vi.spyOn>;
+
+beforeEach(() => {
+  consoleError = vi.spyOn(console, "error");
+});
+
+afterEach(async () => {
+  consoleError.mockRestore();
+  await app?.close();
+  app = null;
+  if (redis) {
+    const { child, dir } = redis;
+    redis = null;
+    if (child.exitCode === null && child.signalCode === null) {
+      const exited = new Promise((resolve) => child.once("exit", resolve));
+      child.kill();
+      await exited;
+    }
+    await rm(dir, { recursive: true, force: true });
+  }
+});
+
+async function startRedisOn(port: number): Promise<void> {
+  const binary = findRedisServer();
+  if (!binary) throw new Error("This test starts its own redis-server: install Redis 7 so that redis-server is on PATH.");
+  const dir = await mkdtemp(path.join(tmpdir(), "p2v-fault-redis-"));
+  const child = spawn(binary, ["--port", String(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no", "--dir", dir], {
+    stdio: "ignore",
+  });
+  redis = { child, dir };
+  await waitFor(() => redisAnswers(`redis://127.0.0.1:${port}`), Boolean, 10_000);
+}
+
+async function expectUnavailable(res: Response): Promise<void> {
+  expect(res.status).toBe(503);
+  expect(res.headers.get("retry-after")).toMatch(/^\d+$/);
+  expect(res.headers.get("content-type")).toMatch(/^application\/json/);
+  const body = (await res.json()) as { error: { code: string; message: string } };
+  expect(body.error.code).toBe("unavailable");
+  expect(body.error.message).toMatch(/unreachable/);
+}
+
+async function healthReport(): Promise<{ status: number; report: HealthReport; cache: string | null }> {
+  const res = await health();
+  return { status: res.status, report: (await res.json()) as HealthReport, cache: res.headers.get("cache-control") };
+}
+
+function processingDelivery(jobId: string): Delivery {
+  const logs = [1, 2, 3].map((n) => tqdmLine(n, 10)).join("\n");
+  return { jobId, webhookId: newWebhookId(), body: JSON.stringify({ id: refOf(jobId), status: "processing", logs }) };
+}
+
+describe("when the job store is unreachable", () => {
+  it("answers 503 JSON with Retry-After on status, webhook and health, and throws nothing", async () => {
+    app = await startAppHarness({ store: () => createStore({ kind: "redis", url: "redis://127.0.0.1:1" }, { prefix: "p2v-fault:" }) });
+    const job = generatingJob();
+
+    for (let i = 0; i < 3; i++) {
+      await expectUnavailable(await fetch(`${app.origin}/api/status/${job.id}`));
+      await expectUnavailable(await deliver(app.origin, processingDelivery(job.id)));
+    }
+    const { status, report, cache } = await healthReport();
+    expect(status).toBe(503);
+    expect(cache).toBe("no-store");
+    expect(report).toMatchObject({ ok: false, store: { kind: "redis", ok: false, error: "The job store is unreachable." } });
+    expect(report.engines.replicate).toEqual({ configured: false });
+    expect(JSON.stringify(report)).not.toContain("127.0.0.1");
+
+    await app.settle();
+    // errorResponse logs only unexpected errors (the ones that become 500s).
+    expect(consoleError).not.toHaveBeenCalled();
+  });
+
+  it("recovers when the store comes back, and applies a delivery it refused before", async () => {
+    const port = await freePort();
+    const url = `redis://127.0.0.1:${port}`;
+    app = await startAppHarness({ store: () => createStore({ kind: "redis", url }, { prefix: "p2v-fault:" }) });
+    const job = generatingJob();
+    const refused = processingDelivery(job.id);
+
+    await expectUnavailable(await fetch(`${app.origin}/api/status/${job.id}`));
+    await expectUnavailable(await deliver(app.origin, refused));
+    expect((await healthReport()).status).toBe(503);
+
+    await startRedisOn(port);
+    // The client reconnects by itself (backoff of at most a second).
+    await waitFor(
+      () => app!.store.ping().then(() => true, () => false),
+      Boolean,
+      10_000,
+    );
+    await app.store.create(job);
+
+    const status = await fetch(`${app.origin}/api/status/${job.id}`);
+    expect(status.status).toBe(200);
+    expect(((await status.json()) as { id: string }).id).toBe(job.id);
+
+    // Same webhook-id and signature as the refused try: a 503 must not have marked it as seen.
+    const retried = await deliver(app.origin, refused);
+    expect(retried.status).toBe(200);
+    expect(await retried.json()).toEqual({ ok: true, applied: true });
+    const stored = await app.store.get(job.id);
+    expect(stored?.steps.find((s) => s.name === "generate")?.progress).toBe(30);
+
+    const { status: healthStatus, report } = await healthReport();
+    expect(healthStatus).toBe(200);
+    expect(report).toMatchObject({ ok: true, store: { kind: "redis", ok: true }, engines: { local: { ok: true, ffmpeg: true } } });
+    expect(report.store.latencyMs).toBeGreaterThanOrEqual(0);
+    expect(report.version).toMatch(/^\d+\.\d+\.\d+/);
+
+    await app.settle();
+    expect(consoleError).not.toHaveBeenCalled();
+  });
+});

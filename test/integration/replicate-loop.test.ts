@@ -1,0 +1,247 @@
+import { existsSync } from "node:fs";
+import path from "node:path";
+import { Webhook } from "standardwebhooks";
+import { afterEach, describe, expect, it } from "vitest";
+import { startAppHarness, waitFor, type AppHarness } from "../support/app-harness";
+import { startFakeReplicate, type FakeReplicate, type FakeReplicateOptions } from "../support/fake-replicate";
+import { newJob } from "@/lib/jobs/new-job";
+import { advance, applyEvent } from "@/lib/jobs/pipeline";
+import { createJobSchema } from "@/lib/jobs/request";
+import { isTerminal, type Job } from "@/lib/jobs/schema";
+import { findStep } from "@/lib/jobs/transition";
+import { probeMedia } from "@/lib/media/ffmpeg";
+import { MODELS } from "@/lib/models/registry";
+
+let app: AppHarness | undefined;
+let fake: FakeReplicate | undefined;
+
+afterEach(async () => {
+  await app?.close();
+  await fake?.close();
+  app = undefined;
+  fake = undefined;
+});
+
+async function setup(opts: { fake?: FakeReplicateOptions; appUrl?: boolean; env?: Record<string, string> } = {}) {
+  fake = await startFakeReplicate({ timing: { startingMs: 150, processingMs: 800, ticks: 4 }, ...opts.fake });
+  const env: Record<string, string> = {
+    REPLICATE_API_TOKEN: fake.token,
+    REPLICATE_BASE_URL: fake.baseUrl,
+    REPLICATE_WEBHOOK_SIGNING_SECRET: fake.signingSecret,
+    RECONCILE_AFTER_SECONDS: "1",
+    ...opts.env,
+  };
+  app = await startAppHarness({ env });
+  if (opts.appUrl !== false) {
+    process.env.APP_URL = app.origin;
+    const { resetEnvCache } = await import("@/lib/env");
+    resetEnvCache();
+  }
+  return { app, fake };
+}
+
+async function createAndStart(form: Record<string, string> = {}): Promise<Job> {
+  const input = createJobSchema(MODELS).parse({
+    prompt: "a hummingbird drinking from a flower",
+    style: "photoreal",
+    model: "wan-video/wan-2.2-t2v-fast",
+    ...form,
+  });
+  const job = newJob({ input, ownerId: "owner-r", llmEnhancer: true, now: Date.now() });
+  await app!.store.create(job);
+  await advance(job.id);
+  return job;
+}
+
+/** Waits for the end, polling the status route like a browser does (which drives reconciliation). */
+async function finished(id: string, timeoutMs = 20_000): Promise<Job> {
+  await waitFor(
+    async () => {
+      await fetch(`${app!.origin}/api/status/${id}`);
+      return app!.store.get(id);
+    },
+    (j) => j !== null && isTerminal(j.status),
+    timeoutMs,
+  );
+  await app!.settle();
+  return (await app!.store.get(id))!;
+}
+
+describe("Replicate engine through signed webhooks", () => {
+  it("ends with a video served from our own storage that outlives the provider's copy", async () => {
+    await setup();
+    const job = await createAndStart();
+    const done = await finished(job.id);
+    expect(done.status).toBe("succeeded");
+    const record = [...fake!.predictions.values()][0]!;
+    expect(record.webhook).toContain(`${app!.origin}/api/webhook?job=${job.id}&step=generate`);
+    expect(record.webhookEventsFilter).toEqual(["start", "output", "logs", "completed"]);
+    expect(record.body.input).toMatchObject({ num_frames: 81, aspect_ratio: "16:9", resolution: "480p" });
+    expect(fake!.deliveries.filter((d) => d.status === 200).length).toBeGreaterThan(1);
+    expect(done.videoUrl).toBe(`/api/files/${job.id}/video.mp4`);
+    fake!.deleteOutputs();
+    const file = path.join(app!.dataDir, "videos", job.id, "video.mp4");
+    expect((await probeMedia(file)).video?.codec).toBe("h264");
+    const status = await (await fetch(`${app!.origin}/api/status/${job.id}`)).text();
+    expect(status).not.toContain(fake!.origin);
+  });
+
+  it("reports generation progress from the prediction's logs on the way", async () => {
+    await setup({ fake: { timing: { startingMs: 100, processingMs: 2500, ticks: 5 } } });
+    const job = await createAndStart();
+    const seen = await waitFor(
+      () => app!.store.get(job.id),
+      (j) => (findStep(j!, "generate")?.progress ?? 0) > 0 && findStep(j!, "generate")!.state === "running",
+    );
+    expect(seen!.status).toBe("processing");
+    expect(seen!.message).toMatch(/Generating the video… \d+%/);
+    await finished(job.id);
+  });
+
+  it("still finishes when APP_URL is unset (no webhooks): it asks Replicate instead", async () => {
+    await setup({ appUrl: false });
+    const job = await createAndStart();
+    const record = [...fake!.predictions.values()][0]!;
+    expect(record.webhook).toBeNull();
+    const done = await finished(job.id);
+    expect(done.status).toBe("succeeded");
+    expect(existsSync(path.join(app!.dataDir, "videos", job.id, "video.mp4"))).toBe(true);
+  });
+
+  it("still finishes when every webhook is lost", async () => {
+    await setup({ fake: { scenario: "lose-webhooks" } });
+    const job = await createAndStart();
+    const done = await finished(job.id);
+    expect(done.status).toBe("succeeded");
+    expect(fake!.deliveries).toHaveLength(0);
+  });
+
+  it.each([
+    ["fail", "failed", /model failed/i],
+    ["abort", "failed", /aborted/i],
+    ["cancel-upstream", "canceled", /canceled/i],
+  ] as const)("ends the job when the prediction ends %s", async (scenario, status, message) => {
+    await setup({ fake: { scenario } });
+    const job = await createAndStart();
+    const done = await finished(job.id);
+    expect(done.status).toBe(status);
+    expect(done.message).toMatch(message);
+  });
+
+  it("is safe under duplicate and out-of-order deliveries", async () => {
+    await setup({ fake: { scenario: "duplicate-webhooks" } });
+    const a = await createAndStart();
+    expect((await finished(a.id)).status).toBe("succeeded");
+    fake!.setScenario("out-of-order");
+    const b = await createAndStart();
+    const done = await finished(b.id);
+    await fake!.settled([...fake!.predictions.keys()].at(-1)!);
+    expect(done.status).toBe("succeeded");
+    expect((await app!.store.get(b.id))!.seq).toBe(done.seq);
+  });
+
+  it("refuses missing, wrong and 10-minute-old signatures with 401, and a replay changes nothing", async () => {
+    await setup();
+    const job = await createAndStart();
+    const done = await finished(job.id);
+    const body = JSON.stringify({ id: "p-evil", status: "failed", error: "forged" });
+    const url = `${app!.origin}/api/webhook?job=${job.id}&step=generate&attempt=1`;
+    const post = (headers: Record<string, string>, payload = body) =>
+      fetch(url, { method: "POST", headers: { "content-type": "application/json", ...headers }, body: payload });
+    const signer = new Webhook(fake!.signingSecret);
+    const stale = new Date(Date.now() - 10 * 60 * 1000);
+    const wrong = new Webhook(`whsec_${Buffer.from("not the secret at all, nope").toString("base64")}`);
+    const now = new Date();
+    for (const headers of [
+      {},
+      { "webhook-id": "msg_1", "webhook-timestamp": String(Math.floor(now.getTime() / 1000)), "webhook-signature": wrong.sign("msg_1", now, body) },
+      { "webhook-id": "msg_2", "webhook-timestamp": String(Math.floor(stale.getTime() / 1000)), "webhook-signature": signer.sign("msg_2", stale, body) },
+    ]) {
+      const res = await post(headers);
+      expect(res.status).toBe(401);
+    }
+    const delivered = fake!.deliveries.find((d) => d.status === 200 && d.event === "completed")!;
+    const replayBody = JSON.stringify(delivered.payload);
+    const replayAt = new Date();
+    const replay = await fetch(`${app!.origin}/api/webhook?job=${job.id}&step=generate&attempt=1`, {
+      method: "POST",
+      headers: {
+        "webhook-id": delivered.webhookId,
+        "webhook-timestamp": String(Math.floor(replayAt.getTime() / 1000)),
+        "webhook-signature": signer.sign(delivered.webhookId, replayAt, replayBody),
+      },
+      body: replayBody,
+    });
+    expect(replay.status).toBe(200);
+    expect(await replay.json()).toMatchObject({ duplicate: true });
+    expect((await app!.store.get(job.id))!.seq).toBe(done.seq);
+  });
+
+  it("backs off on 429 when creating, then runs", async () => {
+    await setup({ fake: { scenario: "rate-limit-create", rateLimitCount: 1, retryAfterSeconds: 1 } });
+    const job = await createAndStart();
+    const done = await finished(job.id);
+    expect(done.status).toBe("succeeded");
+    expect(fake!.requests.filter((r) => r.method === "POST" && r.path.includes("/predictions")).length).toBe(2);
+  });
+
+  it.each([
+    ["http-401", /token/i],
+    ["http-402", /credit|billing/i],
+    ["http-422", /input|invalid/i],
+  ] as const)("fails with a sentence a user understands on %s", async (scenario, message) => {
+    await setup({ fake: { scenario } });
+    const job = await createAndStart();
+    const done = await finished(job.id);
+    expect(done.status).toBe("failed");
+    expect(done.error).toMatch(message);
+  });
+
+  it("runs enhance, generate and sound as three verified predictions", async () => {
+    await setup();
+    const job = await createAndStart({ enhance: "on", sound: "on" });
+    const done = await finished(job.id);
+    expect(done.status).toBe("succeeded");
+    expect(fake!.predictions.size).toBe(3);
+    const steps = new Set(
+      fake!.deliveries.filter((d) => d.status === 200).map((d) => [...fake!.predictions.values()].find((p) => p.prediction.id === d.predictionId)?.webhook?.match(/step=(\w+)/)?.[1]),
+    );
+    expect(steps).toEqual(new Set(["enhance", "generate", "sound"]));
+    expect(findStep(done, "enhance")!.engine).toBe("replicate");
+    expect(done.enhancedPrompt).toBeTruthy();
+    expect(done.finalPrompt).toBe(done.enhancedPrompt);
+  });
+
+  it("delivers the silent video with a notice when the sound step fails", async () => {
+    await setup({ fake: { models: { "62871fb59889b2d7c13777f08deb3b36bdff88f7e1d53a50ad7694548a41b484": { scenario: "fail" } } } });
+    const job = await createAndStart({ sound: "on" });
+    const done = await finished(job.id);
+    expect(done.status).toBe("succeeded");
+    expect(findStep(done, "sound")!.state).toBe("failed");
+    expect(done.notice).toMatch(/silent video/);
+    expect(done.videoUrl).toBeTruthy();
+  });
+
+  it("falls back to the rule-based enhancer when the LLM fails", async () => {
+    await setup({ fake: { models: { "meta/meta-llama-3-8b-instruct": { scenario: "fail" } } } });
+    const job = await createAndStart({ enhance: "on" });
+    const done = await finished(job.id);
+    expect(done.status).toBe("succeeded");
+    expect(findStep(done, "enhance")!.engine).toBe("rules");
+    expect(findStep(done, "enhance")!.note).toMatch(/rule-based/);
+  });
+
+  it("cancel ends the job canceled, asks Replicate to stop, and a late completion changes nothing", async () => {
+    await setup({ fake: { timing: { startingMs: 100, processingMs: 3000, ticks: 6 } } });
+    const job = await createAndStart();
+    const running = await waitFor(() => app!.store.get(job.id), (j) => findStep(j!, "generate")!.ref !== null);
+    await applyEvent(job.id, { type: "cancel" });
+    const { getEngine } = await import("@/lib/engines");
+    await (await getEngine("replicate")).cancel(findStep(running!, "generate")!.ref!);
+    const done = await finished(job.id);
+    expect(done.status).toBe("canceled");
+    await new Promise((r) => setTimeout(r, 500));
+    expect((await app!.store.get(job.id))!.status).toBe("canceled");
+    expect(fake!.requests.some((r) => r.path.endsWith("/cancel"))).toBe(true);
+  });
+});
