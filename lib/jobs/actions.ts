@@ -3,10 +3,14 @@
 import { after } from "next/server";
 import { currentOwner, ensureOwner } from "@/lib/auth/owner";
 import { getEngine, replicateConfigured } from "@/lib/engines";
+import { enhanceNow, type Enhanced } from "@/lib/enhance/enhance-now";
+import { getVideoStore } from "@/lib/files";
+import { jobFormValues } from "@/lib/jobs/form-values";
 import { newJob } from "@/lib/jobs/new-job";
 import { advance, applyEvent } from "@/lib/jobs/pipeline";
-import { createJobSchema, fieldErrors, type CreateJobState } from "@/lib/jobs/request";
-import { isTerminal, JOB_ID_PATTERN } from "@/lib/jobs/schema";
+import { createJobSchema, fieldErrors, promptSchema, type CreateJobInput, type CreateJobState } from "@/lib/jobs/request";
+import { isTerminal, JOB_ID_PATTERN, type Job } from "@/lib/jobs/schema";
+import { STYLE_IDS } from "@/lib/styles";
 import { runningStep } from "@/lib/jobs/transition";
 import { jobLog, log } from "@/lib/log";
 import { availableModels } from "@/lib/models/registry";
@@ -23,6 +27,15 @@ function formValues(formData: FormData): Record<string, string> {
   return values;
 }
 
+/** Stores a new job and starts it after the response: creating a job never waits for rendering. */
+async function startJob(input: CreateJobInput, ownerId: string): Promise<string> {
+  const job = newJob({ input, ownerId, llmEnhancer: replicateConfigured(), now: Date.now() });
+  await getStore().create(job);
+  jobLog(job.id).info({ model: job.model, style: job.style }, "job created");
+  after(() => advance(job.id));
+  return job.id;
+}
+
 /** Validates the form with the same schema the browser used, stores the job and starts it in the background. */
 export async function createJob(_prev: CreateJobState, formData: FormData): Promise<CreateJobState> {
   const values = formValues(formData);
@@ -30,12 +43,8 @@ export async function createJob(_prev: CreateJobState, formData: FormData): Prom
   if (!parsed.success) return { status: "invalid", fieldErrors: fieldErrors(parsed.error), values };
   try {
     const ownerId = await ensureOwner();
-    const job = newJob({ input: parsed.data, ownerId, llmEnhancer: replicateConfigured(), now: Date.now() });
-    await getStore().create(job);
-    jobLog(job.id).info({ model: job.model, style: job.style }, "job created");
-    // The engine starts after the response: creating a job never waits for rendering.
-    after(() => advance(job.id));
-    return { status: "created", id: job.id };
+    const id = await startJob(parsed.data, ownerId);
+    return { status: "created", id };
   } catch (error) {
     if (error instanceof StoreUnavailableError) return { status: "failed", message: STORE_DOWN, values };
     log.error({ err: error instanceof Error ? error.message : String(error) }, "createJob failed");
@@ -45,34 +54,105 @@ export async function createJob(_prev: CreateJobState, formData: FormData): Prom
 
 export type ActionResult = { ok: true } | { ok: false; message: string };
 
+/** Loads a job this browser owns, or says why not (in a sentence). */
+async function ownedJob(id: unknown, verb: string): Promise<{ job: Job } | { message: string }> {
+  if (typeof id !== "string" || !JOB_ID_PATTERN.test(id)) return { message: "That is not a valid job id." };
+  const job = await getStore().get(id);
+  if (!job) return { message: "There is no such job. It may have been deleted." };
+  const owner = await currentOwner();
+  if (!owner || owner !== job.ownerId) return { message: `Only the person who made this video can ${verb} it.` };
+  return { job };
+}
+
+function storeDown(error: unknown): ActionResult {
+  if (error instanceof StoreUnavailableError) return { ok: false, message: "The job store is unreachable right now; nothing changed. Try again in a moment." };
+  throw error;
+}
+
 /** Cancels a running job: the job ends canceled at once, and the engine is asked to stop. Owner only. */
 export async function cancelJob(id: string): Promise<ActionResult> {
-  if (typeof id !== "string" || !JOB_ID_PATTERN.test(id)) return { ok: false, message: "That is not a valid job id." };
   try {
-    const owner = await currentOwner();
-    const store = getStore();
-    const job = await store.get(id);
-    if (!job) return { ok: false, message: "There is no such job." };
-    if (!owner || owner !== job.ownerId) return { ok: false, message: "Only the person who made this video can cancel it." };
+    const owned = await ownedJob(id, "cancel");
+    if ("message" in owned) return { ok: false, message: owned.message };
+    const { job } = owned;
     if (isTerminal(job.status)) return { ok: false, message: "This job has already finished." };
-    const result = await applyEvent(id, { type: "cancel" });
+    const result = await applyEvent(job.id, { type: "cancel" });
     if (!result?.changed || result.job.status !== "canceled") return { ok: false, message: "This job has already finished." };
-    const step = runningStep(job);
-    if (step?.ref && (step.engine === "local" || step.engine === "replicate")) {
-      const ref = step.ref;
-      const engineId = step.engine;
-      after(async () => {
-        try {
-          await (await getEngine(engineId)).cancel(ref);
-        } catch (error) {
-          jobLog(id).warn({ err: error instanceof Error ? error.message : String(error) }, "upstream cancel failed");
-        }
-      });
-    }
-    jobLog(id).info("job canceled");
+    cancelUpstream(job);
+    jobLog(job.id).info("job canceled");
     return { ok: true };
   } catch (error) {
-    if (error instanceof StoreUnavailableError) return { ok: false, message: STORE_DOWN.replace("nothing was started", "nothing changed") };
-    throw error;
+    return storeDown(error);
   }
+}
+
+function cancelUpstream(job: Job): void {
+  const step = runningStep(job);
+  if (!step?.ref || (step.engine !== "local" && step.engine !== "replicate")) return;
+  const { ref, engine } = step;
+  after(async () => {
+    try {
+      await (await getEngine(engine)).cancel(ref);
+    } catch (error) {
+      jobLog(job.id).warn({ err: error instanceof Error ? error.message : String(error) }, "upstream cancel failed");
+    }
+  });
+}
+
+/** Deletes a job and its files. A running job is canceled first, so no engine keeps working for nobody. Owner only. */
+export async function deleteJob(id: string): Promise<ActionResult> {
+  try {
+    const owned = await ownedJob(id, "delete");
+    if ("message" in owned) return { ok: false, message: owned.message };
+    const { job } = owned;
+    if (!isTerminal(job.status)) {
+      await applyEvent(job.id, { type: "cancel" });
+      cancelUpstream(job);
+    }
+    await getStore().delete(job.id);
+    await getVideoStore().delete(job.id);
+    jobLog(job.id).info("job deleted");
+    return { ok: true };
+  } catch (error) {
+    return storeDown(error);
+  }
+}
+
+/** Makes the public share page /v/[id] available, or takes it down. Owner only. */
+export async function setShared(id: string, shared: boolean): Promise<ActionResult> {
+  try {
+    const owned = await ownedJob(id, "share");
+    if ("message" in owned) return { ok: false, message: owned.message };
+    if (owned.job.status !== "succeeded" && shared) return { ok: false, message: "Only a finished video can be shared." };
+    await getStore().update(owned.job.id, (j) => (j.shared === Boolean(shared) ? null : { ...j, shared: Boolean(shared) }));
+    return { ok: true };
+  } catch (error) {
+    return storeDown(error);
+  }
+}
+
+/** Runs a failed or canceled job again with the same settings, as a new job. Owner only. */
+export async function retryJob(id: string): Promise<{ ok: true; id: string } | { ok: false; message: string }> {
+  try {
+    const owned = await ownedJob(id, "retry");
+    if ("message" in owned) return { ok: false, message: owned.message };
+    const { job } = owned;
+    if (job.status !== "failed" && job.status !== "canceled") return { ok: false, message: "Only a failed or canceled job can be retried." };
+    const input = createJobSchema(availableModels(replicateConfigured())).safeParse(jobFormValues(job));
+    if (!input.success) return { ok: false, message: "This job's model is not available here any more; remix it with another model." };
+    return { ok: true, id: await startJob(input.data, job.ownerId!) };
+  } catch (error) {
+    const result = storeDown(error);
+    return result.ok ? { ok: false, message: "Something went wrong." } : result;
+  }
+}
+
+export type EnhanceResult = ({ ok: true } & Enhanced) | { ok: false; message: string };
+
+/** The "Enhance" button: the prompt rewritten for video, to show beside the original and edit. */
+export async function enhancePrompt(prompt: string, style: string): Promise<EnhanceResult> {
+  const parsedPrompt = promptSchema.safeParse(prompt);
+  if (!parsedPrompt.success) return { ok: false, message: parsedPrompt.error.issues[0]?.message ?? "Type a prompt first." };
+  if (!(STYLE_IDS as readonly string[]).includes(style)) return { ok: false, message: "Pick one of the styles." };
+  return { ok: true, ...(await enhanceNow(parsedPrompt.data, style)) };
 }

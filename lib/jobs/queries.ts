@@ -1,6 +1,7 @@
 import "server-only";
 import { currentOwner } from "@/lib/auth/owner";
 import { replicateConfigured } from "@/lib/engines";
+import { jobFormValues } from "@/lib/jobs/form-values";
 import { toPublicJob } from "@/lib/jobs/public";
 import { JOB_ID_PATTERN, type PublicJob } from "@/lib/jobs/schema";
 import { availableModels, type ModelDef } from "@/lib/models/registry";
@@ -33,4 +34,32 @@ export async function getJobForViewer(id: string): Promise<{ job: PublicJob; isO
   if (!job) return null;
   const owner = await currentOwner();
   return { job: toPublicJob(job), isOwner: owner !== null && owner === job.ownerId };
+}
+
+export const HISTORY_PAGE_SIZE = 12;
+
+/** This browser's jobs, newest first, a page at a time. No owner cookie: an empty history. */
+export async function listOwnerJobs(cursor: string | null): Promise<{ jobs: PublicJob[]; nextCursor: string | null }> {
+  const owner = await currentOwner();
+  if (!owner) return { jobs: [], nextCursor: null };
+  const page = await getStore().listByOwner(owner, { limit: HISTORY_PAGE_SIZE, cursor });
+  const now = Date.now();
+  return { jobs: page.jobs.map((j) => toPublicJob(j, now)), nextCursor: page.nextCursor };
+}
+
+/** A job for its public share page: only when its owner shared it and it finished. */
+export async function getSharedJob(id: string): Promise<PublicJob | null> {
+  if (!JOB_ID_PATTERN.test(id)) return null;
+  const job = await getStore().get(id);
+  return job && job.shared && job.status === "succeeded" ? toPublicJob(job) : null;
+}
+
+/** The form values that recreate a job (seed included), for remixing a job this browser owns or that is shared. */
+export async function getRemixValues(id: string): Promise<Record<string, string> | null> {
+  if (!JOB_ID_PATTERN.test(id)) return null;
+  const job = await getStore().get(id);
+  if (!job) return null;
+  const owner = await currentOwner();
+  if (!job.shared && (!owner || owner !== job.ownerId)) return null;
+  return { ...jobFormValues(job), remixOf: job.id };
 }

@@ -152,11 +152,12 @@ describe("Replicate engine through signed webhooks", () => {
     const stale = new Date(Date.now() - 10 * 60 * 1000);
     const wrong = new Webhook(`whsec_${Buffer.from("not the secret at all, nope").toString("base64")}`);
     const now = new Date();
-    for (const headers of [
+    const attempts: Record<string, string>[] = [
       {},
       { "webhook-id": "msg_1", "webhook-timestamp": String(Math.floor(now.getTime() / 1000)), "webhook-signature": wrong.sign("msg_1", now, body) },
       { "webhook-id": "msg_2", "webhook-timestamp": String(Math.floor(stale.getTime() / 1000)), "webhook-signature": signer.sign("msg_2", stale, body) },
-    ]) {
+    ];
+    for (const headers of attempts) {
       const res = await post(headers);
       expect(res.status).toBe(401);
     }

@@ -1,4 +1,5 @@
 import { spawn } from "node:child_process";
+import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import {
   buildRenderPlan,
@@ -7,6 +8,7 @@ import {
   fnv1a32,
   promptCues,
   RenderPlanError,
+  sanitizeCaption,
   wrapCaption,
   type RenderPlanInput,
 } from "@/lib/engines/local/render-plan";
@@ -150,6 +152,23 @@ describe("caption", () => {
     expect(giant).toHaveLength(2);
     for (const l of giant) expect(Array.from(l).length).toBeLessThanOrEqual(20);
     expect(wrapCaption("line one\nline\ttwo\u0007", 40, 2)).toEqual(["line one line two"]);
+  });
+
+  it("never exceeds the line budget and keeps every word unless it truncates (property)", () => {
+    fc.assert(
+      fc.property(fc.string({ unit: "grapheme", maxLength: 300 }), fc.integer({ min: 10, max: 60 }), (text, max) => {
+        const lines = wrapCaption(text, max, 2);
+        expect(lines.length).toBeLessThanOrEqual(2);
+        for (const l of lines) {
+          expect(Array.from(l).length).toBeLessThanOrEqual(max);
+          expect(l.length).toBeGreaterThan(0);
+        }
+        if (!lines.at(-1)?.endsWith("…")) {
+          expect(lines.join("").replace(/\s+/g, "")).toBe(sanitizeCaption(text).replace(/\s+/g, ""));
+        }
+      }),
+      { numRuns: 500 },
+    );
   });
 
   it("puts at most two caption lines into the graph, plus the corner label", () => {

@@ -120,54 +120,31 @@ export function sanitizeCaption(text: string): string {
 export function wrapCaption(text: string, maxChars: number, maxLines: number): string[] {
   const clean = sanitizeCaption(text);
   if (!clean) return [];
-  const chars = (s: string) => Array.from(s).length;
+  const len = (s: string) => Array.from(s).length;
+  // Words, with overlong ones cut into pieces that fit a line.
+  const tokens: string[] = [];
+  for (const word of clean.split(" ")) {
+    const chars = Array.from(word);
+    for (let i = 0; i < chars.length; i += maxChars) tokens.push(chars.slice(i, i + maxChars).join(""));
+  }
   const lines: string[] = [];
   let line = "";
-  const words = clean.split(" ");
-  let truncated = false;
-  for (let i = 0; i < words.length; i++) {
-    let word = words[i] ?? "";
-    while (chars(word) > maxChars) {
-      // Break overlong words.
-      const room = line ? maxChars - chars(line) - 1 : maxChars;
-      if (room < 4) {
-        lines.push(line);
-        line = "";
-        if (lines.length >= maxLines) break;
-        continue;
-      }
-      const head = Array.from(word).slice(0, room).join("");
-      lines.push(line ? `${line} ${head}` : head);
-      line = "";
-      word = Array.from(word).slice(room).join("");
-      if (lines.length >= maxLines) break;
-    }
-    if (lines.length >= maxLines) {
-      truncated = true;
-      break;
-    }
-    const candidate = line ? `${line} ${word}` : word;
-    if (chars(candidate) <= maxChars) {
+  for (const token of tokens) {
+    const candidate = line ? `${line} ${token}` : token;
+    if (len(candidate) <= maxChars) {
       line = candidate;
       continue;
     }
     lines.push(line);
-    line = word;
-    if (lines.length >= maxLines) {
-      truncated = true;
-      break;
-    }
+    line = token;
   }
-  if (!truncated && line) lines.push(line);
-  if (truncated || lines.length > maxLines) {
-    const kept = lines.slice(0, maxLines);
-    let last = (kept[maxLines - 1] ?? "").trimEnd();
-    while (chars(last) > maxChars - 1) last = Array.from(last).slice(0, -1).join("");
-    last = last.replace(/[\s.,;:!?-]+$/, "");
-    kept[maxLines - 1] = `${last}…`;
-    return kept;
-  }
-  return lines;
+  if (line) lines.push(line);
+  if (lines.length <= maxLines) return lines;
+  const kept = lines.slice(0, maxLines);
+  let last = kept[maxLines - 1] ?? "";
+  while (len(last) > maxChars - 1) last = Array.from(last).slice(0, -1).join("");
+  kept[maxLines - 1] = `${last.replace(/[\s.,;:!?-]+$/, "")}…`;
+  return kept;
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -1,0 +1,20 @@
+import type { Job } from "@/lib/jobs/schema";
+
+/** The form fields that recreate a job's settings (for retry and remix), seed included. */
+export function jobFormValues(job: Job): Record<string, string> {
+  const p = job.params;
+  const values: Record<string, string | null> = {
+    prompt: job.prompt,
+    style: job.style,
+    model: job.model,
+    duration: p.duration === null ? null : String(p.duration),
+    aspectRatio: p.aspectRatio,
+    resolution: p.resolution,
+    seed: p.seed === null ? null : String(p.seed),
+    negativePrompt: p.negativePrompt,
+    enhance: job.options.enhance ? "on" : null,
+    sound: job.options.sound ? "on" : null,
+  };
+  return Object.fromEntries(Object.entries(values).filter((e): e is [string, string] => e[1] !== null));
+}
+
