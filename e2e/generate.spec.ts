@@ -12,7 +12,7 @@ test("a prompt becomes a playing video, with progress on the way", async ({ page
   await page.goto("/");
   await screenshot(page, "home");
 
-  await page.getByRole("textbox", { name: "Prompt" }).fill("A paper boat drifting down a rainy city gutter at night");
+  await page.getByRole("textbox", { name: "Prompt", exact: true }).fill("A paper boat drifting down a rainy city gutter at night");
 
   // The style is a radio group: Tab reaches the chosen swatch, the arrow keys move the choice.
   const styles = page.getByRole("radiogroup", { name: "Style" });
@@ -93,7 +93,7 @@ test("a too-short prompt shows a field error and starts nothing", async ({ page 
     if (frame === page.mainFrame()) navigations += 1;
   });
 
-  const prompt = page.getByRole("textbox", { name: "Prompt" });
+  const prompt = page.getByRole("textbox", { name: "Prompt", exact: true });
   await prompt.fill("hi");
   await page.getByRole("button", { name: "Generate" }).click();
 

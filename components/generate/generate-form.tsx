@@ -48,7 +48,7 @@ function statusFor(state: CreateJobState): string | null {
       const other = Object.entries(state.fieldErrors)
         .filter(([field]) => !VISIBLE_FIELDS.includes(field))
         .map(([, message]) => message);
-      return other.length > 0 ? other.join(" ") : "Some fields need a change; see the messages below them.";
+      return other.length > 0 ? other.join(" ") : "Some fields need a change before generating; each one says what.";
     }
     default:
       return null;
@@ -159,7 +159,7 @@ export function GenerateForm({
       setStatusLine(
         count === 0
           ? Object.values(errs).join(" ")
-          : `${count === 1 ? "One field needs" : `${count} fields need`} a change before generating; see the message below it.`,
+          : `${count === 1 ? "One field needs" : `${count} fields need`} a change before generating; each one says what.`,
       );
       focusFirstError(errs);
       return;
