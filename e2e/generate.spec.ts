@@ -34,10 +34,11 @@ test("a prompt becomes a playing video, with progress on the way", async ({ page
   const bar = page.getByRole("progressbar", { name: "Video progress" });
   const message = page.getByTestId("job-message");
   const video = page.locator("video");
+  // Short timeouts: the bar disappears when the job ends, and a read must not wait for it forever.
   const sample = async () => {
     if (!(await bar.isVisible().catch(() => false))) return;
-    const now = await bar.getAttribute("aria-valuenow").catch(() => null);
-    const text = await message.textContent().catch(() => null);
+    const now = await bar.getAttribute("aria-valuenow", { timeout: 200 }).catch(() => null);
+    const text = await message.textContent({ timeout: 200 }).catch(() => null);
     if (text !== null) seen.add(`${now ?? "?"}|${text}`);
   };
   await sample();

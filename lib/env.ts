@@ -53,6 +53,7 @@ export const envSchema = z
     // Vercel's file system is read-only but for /tmp.
     DATA_DIR: optionalString,
     VERCEL: optionalString,
+    VERCEL_PROJECT_PRODUCTION_URL: optionalString,
 
     KV_REST_API_URL: optionalUrl,
     KV_REST_API_TOKEN: optionalString,
@@ -126,7 +127,13 @@ export function parseEnv(source: Record<string, string | undefined>): Env {
   if (!result.success) {
     throw new EnvError(result.error.issues.map((i) => `${i.path.join(".") || "environment"} ${i.message}`));
   }
-  return { ...result.data, DATA_DIR: result.data.DATA_DIR ?? (result.data.VERCEL ? "/tmp/prompt2video" : ".data") };
+  const e = result.data;
+  return {
+    ...e,
+    DATA_DIR: e.DATA_DIR ?? (e.VERCEL ? "/tmp/prompt2video" : ".data"),
+    // On Vercel the production domain is known; previews behind Deployment Protection would refuse webhooks anyway.
+    APP_URL: e.APP_URL ?? (e.VERCEL_PROJECT_PRODUCTION_URL ? `https://${e.VERCEL_PROJECT_PRODUCTION_URL}` : undefined),
+  };
 }
 
 let cached: Env | null = null;

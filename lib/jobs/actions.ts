@@ -1,9 +1,11 @@
 "use server";
 
+import { headers } from "next/headers";
 import { after } from "next/server";
 import { currentOwner, ensureOwner } from "@/lib/auth/owner";
 import { getEngine, replicateConfigured } from "@/lib/engines";
 import { enhanceNow, type Enhanced } from "@/lib/enhance/enhance-now";
+import { env } from "@/lib/env";
 import { getVideoStore } from "@/lib/files";
 import { jobFormValues } from "@/lib/jobs/form-values";
 import { newJob } from "@/lib/jobs/new-job";
@@ -12,6 +14,7 @@ import { createJobSchema, fieldErrors, promptSchema, type CreateJobInput, type C
 import { isTerminal, JOB_ID_PATTERN, type Job } from "@/lib/jobs/schema";
 import { STYLE_IDS } from "@/lib/styles";
 import { runningStep } from "@/lib/jobs/transition";
+import { checkCreateLimits, clientIp, releaseCreateLimits } from "@/lib/limits/spend";
 import { jobLog, log } from "@/lib/log";
 import { availableModels } from "@/lib/models/registry";
 import { getStore } from "@/lib/store";
@@ -27,13 +30,31 @@ function formValues(formData: FormData): Record<string, string> {
   return values;
 }
 
-/** Stores a new job and starts it after the response: creating a job never waits for rendering. */
-async function startJob(input: CreateJobInput, ownerId: string): Promise<string> {
-  const job = newJob({ input, ownerId, llmEnhancer: replicateConfigured(), now: Date.now() });
-  await getStore().create(job);
+type Started = { ok: true; id: string } | { ok: false; message: string; retryAfterSeconds: number };
+
+/**
+ * Checks the spend limits, stores a new job and starts it after the response: creating a job
+ * never waits for rendering, and a refused job never reaches an engine.
+ */
+async function startJob(input: CreateJobInput, ownerId: string): Promise<Started> {
+  const store = getStore();
+  const now = Date.now();
+  const limitInput = { ip: clientIp(await headers()), ownerId, store, now, env: env() };
+  const limit = await checkCreateLimits(limitInput);
+  if (!limit.ok) {
+    log.info({ reason: limit.reason }, "job refused by a limit");
+    return { ok: false, message: limit.message, retryAfterSeconds: limit.retryAfterSeconds };
+  }
+  const job = newJob({ input, ownerId, llmEnhancer: replicateConfigured(), now });
+  try {
+    await store.create(job);
+  } catch (error) {
+    await releaseCreateLimits(limitInput).catch(() => undefined);
+    throw error;
+  }
   jobLog(job.id).info({ model: job.model, style: job.style }, "job created");
   after(() => advance(job.id));
-  return job.id;
+  return { ok: true, id: job.id };
 }
 
 /** Validates the form with the same schema the browser used, stores the job and starts it in the background. */
@@ -43,8 +64,9 @@ export async function createJob(_prev: CreateJobState, formData: FormData): Prom
   if (!parsed.success) return { status: "invalid", fieldErrors: fieldErrors(parsed.error), values };
   try {
     const ownerId = await ensureOwner();
-    const id = await startJob(parsed.data, ownerId);
-    return { status: "created", id };
+    const started = await startJob(parsed.data, ownerId);
+    if (!started.ok) return { status: "rate_limited", message: started.message, retryAfterSeconds: started.retryAfterSeconds, values };
+    return { status: "created", id: started.id };
   } catch (error) {
     if (error instanceof StoreUnavailableError) return { status: "failed", message: STORE_DOWN, values };
     log.error({ err: error instanceof Error ? error.message : String(error) }, "createJob failed");
@@ -140,7 +162,8 @@ export async function retryJob(id: string): Promise<{ ok: true; id: string } | {
     if (job.status !== "failed" && job.status !== "canceled") return { ok: false, message: "Only a failed or canceled job can be retried." };
     const input = createJobSchema(availableModels(replicateConfigured())).safeParse(jobFormValues(job));
     if (!input.success) return { ok: false, message: "This job's model is not available here any more; remix it with another model." };
-    return { ok: true, id: await startJob(input.data, job.ownerId!) };
+    const started = await startJob(input.data, job.ownerId!);
+    return started.ok ? started : { ok: false, message: started.message };
   } catch (error) {
     const result = storeDown(error);
     return result.ok ? { ok: false, message: "Something went wrong." } : result;

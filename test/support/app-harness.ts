@@ -62,6 +62,8 @@ export async function startAppHarness(opts: { env?: Record<string, string>; stor
       else if (req.method === "GET" && status) response = await statusResponse(request, decodeURIComponent(status[1]!), schedule);
       else response = Response.json({ error: "not found" }, { status: 404 });
       await send(res, response);
+      // An early answer (413) leaves an unread body on a keep-alive socket: drain it.
+      req.resume();
     })().catch((error: unknown) => {
       res.writeHead(500).end(String(error));
     });
@@ -86,8 +88,9 @@ export async function startAppHarness(opts: { env?: Record<string, string>; stor
       while (pending.size > 0) await Promise.allSettled([...pending]);
     },
     async close() {
-      await new Promise<void>((resolve) => server.close(() => resolve()));
-      server.closeAllConnections?.();
+      const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+      server.closeAllConnections();
+      await closed;
       await Promise.allSettled([...pending]);
       setStoreForTests(null);
       await store.close();
