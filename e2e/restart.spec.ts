@@ -1,0 +1,81 @@
+import { mkdtempSync } from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import { expect, test, type Page } from "@playwright/test";
+import { ensureRedis } from "../test/support/redis";
+import { freePort, startAppServer, type AppServer } from "./support/app-server";
+
+/**
+ * A crash mid-job loses nothing: the server is killed with SIGKILL while the preview renders
+ * (its ffmpeg dies with it), started again on the same data, and the job goes on to the end.
+ */
+
+let server: AppServer | undefined;
+test.afterEach(async () => {
+  await server?.kill();
+  server = undefined;
+});
+
+async function startJob(page: Page, origin: string, extra: { enhance?: boolean; sound?: boolean } = {}): Promise<string> {
+  await page.goto(`${origin}/`);
+  await page.getByRole("textbox", { name: "Prompt", exact: true }).fill("A lantern festival over a dark river");
+  await page.getByLabel("Length").selectOption("6");
+  await page.getByLabel("Resolution").selectOption("480p");
+  if (extra.enhance) await page.getByLabel(/Enhance prompt automatically/).check();
+  if (extra.sound) await page.getByLabel(/Add sound/).check();
+  await page.getByRole("button", { name: "Generate" }).click();
+  await page.waitForURL(/\/jobs\/[A-Za-z0-9_-]{22}$/);
+  return page.url().split("/").pop()!;
+}
+
+async function status(origin: string, id: string): Promise<{ status: string; stage: string; steps: { name: string; state: string; attempt: number }[] }> {
+  return (await fetch(`${origin}/api/status/${id}`)).json();
+}
+
+async function expectPlayingVideo(page: Page) {
+  const video = page.locator("video");
+  await expect(video).toBeVisible({ timeout: 90_000 });
+  await expect.poll(() => video.evaluate((v: HTMLVideoElement) => v.readyState), { timeout: 30_000 }).toBeGreaterThanOrEqual(2);
+  expect(await video.evaluate((v: HTMLVideoElement) => v.duration)).toBeGreaterThan(5);
+}
+
+for (const backend of ["embedded", "redis"] as const) {
+  test(`kill -9 mid-render, restart: the job still finishes (${backend} store)`, async ({ page }) => {
+    const dataDir = mkdtempSync(path.join(os.tmpdir(), "p2v-restart-"));
+    const env: Record<string, string> = { DATA_DIR: dataDir };
+    if (backend === "redis") env.REDIS_URL = await ensureRedis();
+    const port = await freePort();
+    server = await startAppServer(port, env);
+    const id = await startJob(page, server.origin);
+
+    await expect.poll(async () => (await status(server!.origin, id)).stage, { timeout: 30_000, intervals: [100] }).toBe("generating");
+    await server.kill();
+
+    server = await startAppServer(port, env);
+    await page.reload();
+    await expectPlayingVideo(page);
+    const done = await status(server.origin, id);
+    expect(done.status).toBe("succeeded");
+    expect(done.steps.find((s) => s.name === "generate")!.attempt).toBeGreaterThanOrEqual(2);
+  });
+}
+
+test("stopped between two steps, the pipeline goes on after a restart", async ({ page }) => {
+  const dataDir = mkdtempSync(path.join(os.tmpdir(), "p2v-restart-"));
+  const port = await freePort();
+  server = await startAppServer(port, { DATA_DIR: dataDir });
+  const id = await startJob(page, server.origin, { sound: true });
+
+  // Kill it as soon as the video step is done and the sound step is about to run or running.
+  await expect
+    .poll(async () => (await status(server!.origin, id)).steps.find((s) => s.name === "generate")!.state, { timeout: 30_000, intervals: [50] })
+    .toBe("done");
+  await server.kill();
+
+  server = await startAppServer(port, { DATA_DIR: dataDir });
+  await page.reload();
+  await expectPlayingVideo(page);
+  const done = await status(server.origin, id);
+  expect(done.status).toBe("succeeded");
+  expect(done.steps.map((s) => s.state)).toEqual(["skipped", "done", "done", "done"]);
+});

@@ -1,0 +1,183 @@
+import "server-only";
+import { AppError, errorResponse } from "@/lib/errors";
+import { toPublicJob } from "@/lib/jobs/public";
+import { needsReconcile, reconcile } from "@/lib/jobs/reconcile";
+import { isTerminal, JOB_ID_PATTERN, type Job } from "@/lib/jobs/schema";
+import { runningStep } from "@/lib/jobs/transition";
+import { getStore } from "@/lib/store";
+import type { JobStore } from "@/lib/store/types";
+import type { Schedule } from "@/lib/webhooks/handle-delivery";
+
+/**
+ * A job's changes as server-sent events (text/event-stream), pushed the moment the store applies
+ * them: `store.subscribe` is an in-process emitter on the embedded store, pub/sub on Redis over
+ * TCP, and seq polling on Upstash REST. After the first read, a quiet job costs no store reads.
+ *
+ * What the client gets (the EventSource contract):
+ * - `retry: <ms>` first: how long the browser waits before reconnecting.
+ * - `id: <seq>` + `data: <PublicJob JSON>` per state. On connect the current state is sent at
+ *   once when its seq is above `Last-Event-ID` (sent by the browser on reconnect) or `?since=`
+ *   (what the page already has from the server render).
+ * - `: keepalive` comments while nothing happens, so proxies do not cut an idle connection.
+ * - The stream ends after a terminal state, and before the platform's duration limit; the
+ *   browser then reconnects by itself with `Last-Event-ID`. A job that ended before the
+ *   client's last event answers 204, which tells EventSource to stop reconnecting.
+ */
+
+export type EventStreamOptions = {
+  /** Default: the process-wide store. */
+  store?: JobStore;
+  /** A keepalive comment after this much silence (default 15 s). */
+  heartbeatMs?: number;
+  /** Close after this long; keep it under the route's maxDuration (default 280 s of 300). */
+  maxLifetimeMs?: number;
+  /** The `retry:` hint for the browser's reconnect delay (default 2 s). */
+  retryMs?: number;
+  /** How often a quiet job is looked at (time-based progress estimate, reconcile need); default 1 s. */
+  tickMs?: number;
+  /** At most one reconcile nudge per job and process this often (default 3 s). */
+  nudgeIntervalMs?: number;
+  /** Runs reconciliation in the background (default: fire and forget; it logs its own failures). */
+  schedule?: Schedule;
+};
+
+const DEFAULTS = {
+  heartbeatMs: 15_000,
+  maxLifetimeMs: 280_000,
+  retryMs: 2_000,
+  tickMs: 1_000,
+  nudgeIntervalMs: 3_000,
+} as const;
+
+/** A client that reads this slowly is dropped (it reconnects and gets the latest state). */
+const MAX_BUFFERED_BYTES = 1 << 20;
+
+export const EVENT_STREAM_HEADERS = {
+  "Content-Type": "text/event-stream; charset=utf-8",
+  // no-transform: compression would buffer the events (Next's `compress` skips such responses).
+  "Cache-Control": "no-cache, no-store, no-transform",
+  // nginx and similar proxies buffer responses unless told not to.
+  "X-Accel-Buffering": "no",
+} as const;
+
+/** When each job was last nudged in this process: many watchers of one job share one nudge. */
+const lastNudge = new Map<string, number>();
+
+function claimNudge(id: string, now: number, intervalMs: number): boolean {
+  if (now - (lastNudge.get(id) ?? -Infinity) < intervalMs) return false;
+  if (lastNudge.size > 10_000) lastNudge.clear();
+  lastNudge.set(id, now);
+  return true;
+}
+
+/** The seq the client already has: Last-Event-ID (a reconnect) wins over ?since= (the first connect). */
+function lastSeenSeq(req: Request): number {
+  const candidates = [req.headers.get("last-event-id"), new URL(req.url).searchParams.get("since")];
+  for (const value of candidates) {
+    if (value !== null && /^\d{1,15}$/.test(value.trim())) return Number(value.trim());
+  }
+  return -1;
+}
+
+const defaultSchedule: Schedule = (task) => void task().catch(() => undefined);
+
+export async function eventStreamResponse(req: Request, id: string, options: EventStreamOptions = {}): Promise<Response> {
+  const opts = { ...DEFAULTS, ...options };
+  const schedule = options.schedule ?? defaultSchedule;
+  if (!JOB_ID_PATTERN.test(id)) return errorResponse(new AppError("bad_request", "That is not a valid job id."));
+  if (req.signal.aborted) return new Response(null, { status: 499 });
+  const store = options.store ?? getStore();
+  const lastSeen = lastSeenSeq(req);
+
+  // Subscribe before the read, so that a change applied in between is not lost.
+  const early: Job[] = [];
+  let deliver: (job: Job) => void = (job) => early.push(job);
+  const unsubscribe = store.subscribe(id, (job) => deliver(job));
+
+  let job: Job | null;
+  try {
+    job = await store.get(id);
+  } catch (error) {
+    unsubscribe();
+    return errorResponse(error);
+  }
+  if (!job) {
+    unsubscribe();
+    return errorResponse(new AppError("not_found", "There is no job with that id. It may have been deleted."));
+  }
+  for (const j of early) if (j.seq > job.seq) job = j;
+  if (isTerminal(job.status) && job.seq <= lastSeen) {
+    unsubscribe();
+    return new Response(null, { status: 204, headers: { "Cache-Control": "no-store" } });
+  }
+
+  const encoder = new TextEncoder();
+  let latest: Job = job;
+  let sentSeq = lastSeen;
+  let sentData = "";
+  let lastWrite = Date.now();
+  let closed = false;
+  let tick: ReturnType<typeof setInterval> | undefined;
+  let lifetime: ReturnType<typeof setTimeout> | undefined;
+  let controller!: ReadableStreamDefaultController<Uint8Array>;
+
+  const finish = () => {
+    if (closed) return;
+    closed = true;
+    clearInterval(tick);
+    clearTimeout(lifetime);
+    unsubscribe();
+    req.signal.removeEventListener("abort", finish);
+    try {
+      controller.close();
+    } catch {
+      // Already closed or canceled by the client.
+    }
+  };
+
+  const write = (text: string) => {
+    if (closed) return;
+    if ((controller.desiredSize ?? 0) < -MAX_BUFFERED_BYTES) return finish();
+    controller.enqueue(encoder.encode(text));
+    lastWrite = Date.now();
+  };
+
+  const send = (j: Job, now = Date.now()) => {
+    const data = JSON.stringify(toPublicJob(j, now));
+    if (j.seq === sentSeq && data === sentData) return;
+    sentSeq = j.seq;
+    sentData = data;
+    write(`id: ${j.seq}\ndata: ${data}\n\n`);
+    if (isTerminal(j.status)) finish();
+  };
+
+  const onTick = () => {
+    const now = Date.now();
+    // A time-based estimate moves without events: refresh it from memory, without a store read.
+    if (runningStep(latest)?.progressEstimated) send(latest, now);
+    if (needsReconcile(latest, now) && claimNudge(id, now, opts.nudgeIntervalMs)) schedule(() => reconcile(id));
+    if (now - lastWrite >= opts.heartbeatMs) write(": keepalive\n\n");
+  };
+
+  const body = new ReadableStream<Uint8Array>({
+    start(c) {
+      controller = c;
+      write(`retry: ${opts.retryMs}\n\n`);
+      deliver = (j) => {
+        if (closed || j.seq <= latest.seq) return;
+        latest = j;
+        send(j);
+      };
+      if (latest.seq > lastSeen) send(latest);
+      if (closed) return;
+      tick = setInterval(onTick, Math.max(10, Math.min(opts.tickMs, opts.heartbeatMs)));
+      lifetime = setTimeout(finish, opts.maxLifetimeMs);
+      req.signal.addEventListener("abort", finish);
+      // A request aborted between the read and here fired no event.
+      if (req.signal.aborted) finish();
+    },
+    cancel: finish,
+  });
+
+  return new Response(body, { headers: EVENT_STREAM_HEADERS });
+}
