@@ -25,7 +25,7 @@ export function JobDetails({ job }: { job: PublicJob }) {
   return (
     <dl className="space-y-4">
       <Row term="Your prompt">{job.prompt}</Row>
-      {job.enhancedPrompt && job.enhancedPrompt !== job.prompt ? (
+      {job.enhancedPrompt && job.enhancedPrompt !== job.prompt && job.enhancedPrompt !== job.finalPrompt ? (
         <Row term="Enhanced prompt">{job.enhancedPrompt}</Row>
       ) : null}
       <Row term="Prompt as sent">

@@ -125,8 +125,8 @@ export function JobView({
               <p className="flex flex-wrap justify-between gap-x-4 text-sm text-zinc-600 dark:text-zinc-400">
                 <span>
                   {job.progress === null
-                    ? "Progress not known yet"
-                    : `${Math.round(job.progress)}%${job.progressEstimated ? " (estimated from typical run time)" : ""}`}
+                    ? "Overall progress not known yet"
+                    : `Overall: ${Math.round(job.progress)}%${job.progressEstimated ? " (estimated from typical run time)" : ""}`}
                 </span>
                 {elapsed !== null ? <span>Elapsed: {formatDuration(elapsed)}</span> : null}
               </p>

@@ -37,10 +37,11 @@ type Validator = { etag: string; job: PublicJob };
  * for in full.
  */
 async function fetchJob(url: string, known: Validator | null): Promise<{ job: PublicJob; etag: string | null; notModified: boolean }> {
-  const conditional = known && !known.job.progressEstimated ? { "if-none-match": known.etag } : {};
+  const headers: Record<string, string> = { accept: "application/json" };
+  if (known && !known.job.progressEstimated) headers["if-none-match"] = known.etag;
   let res: Response;
   try {
-    res = await fetch(url, { headers: { accept: "application/json", ...conditional }, cache: "no-store" });
+    res = await fetch(url, { headers, cache: "no-store" });
   } catch (cause) {
     throw new JobFetchError("Could not reach the server. Check your connection.", 0, "network", { cause });
   }

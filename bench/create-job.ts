@@ -1,0 +1,61 @@
+import { existsSync } from "node:fs";
+import { chromium } from "playwright";
+import { percentile } from "./stats";
+
+/**
+ * Job creation as the browser does it: the form on `/` submits through the `createJob` server
+ * action (a POST to `/` with a `Next-Action` header and the form as multipart). One submission is
+ * made in headless Chromium (its network timing is the first sample); that exact request (same
+ * action id, router state, owner cookie and form) is then replayed with fetch, each replay
+ * creating one more job, so the round trip is measured without the browser's own overhead.
+ */
+export type CreateResult = { browserMs: number; samples: number; created: number; p50: number; p99: number };
+
+const SYSTEM_CHROMIUM = "/usr/bin/chromium";
+
+export async function jobCreation(origin: string, opts: { model: string; replays: number }): Promise<CreateResult> {
+  const browser = await chromium.launch({
+    headless: true,
+    executablePath: existsSync(SYSTEM_CHROMIUM) ? SYSTEM_CHROMIUM : undefined,
+    args: ["--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync"],
+  });
+  try {
+    const context = await browser.newContext();
+    const page = await context.newPage();
+    await page.goto(`${origin}/`);
+    await page.waitForLoadState("networkidle");
+    await page.getByRole("textbox", { name: "Prompt", exact: true }).fill("A paper lantern drifting over a dark lake at night");
+    await page.getByRole("combobox", { name: "Model" }).selectOption(opts.model);
+    const [request] = await Promise.all([
+      page.waitForRequest((r) => r.method() === "POST" && Boolean(r.headers()["next-action"])),
+      page.getByRole("button", { name: "Generate" }).click(),
+    ]);
+    const response = await request.response();
+    await response?.finished();
+    const timing = request.timing();
+    const browserMs = timing.responseEnd;
+    await page.waitForURL(/\/jobs\/[A-Za-z0-9_-]{22}$/);
+
+    const headers = await request.allHeaders();
+    const body = request.postDataBuffer();
+    if (!body) throw new Error("the server action request had no body");
+    const cookie = (await context.cookies(origin)).map((c) => `${c.name}=${c.value}`).join("; ");
+    const replayHeaders: Record<string, string> = { cookie };
+    for (const name of ["next-action", "next-router-state-tree", "content-type", "accept", "origin"]) {
+      const value = headers[name];
+      if (value) replayHeaders[name] = value;
+    }
+    const times: number[] = [];
+    let created = 0;
+    for (let i = 0; i < opts.replays; i++) {
+      const started = performance.now();
+      const res = await fetch(request.url(), { method: "POST", headers: replayHeaders, body });
+      const text = await res.text();
+      times.push(performance.now() - started);
+      if (res.ok && text.includes('"status":"created"')) created++;
+    }
+    return { browserMs, samples: times.length, created, p50: percentile(times, 50), p99: percentile(times, 99) };
+  } finally {
+    await browser.close();
+  }
+}

@@ -1,0 +1,343 @@
+import { randomBytes } from "node:crypto";
+import { Redis } from "ioredis";
+import { Webhook } from "standardwebhooks";
+import { afterEach, describe, expect, inject, it } from "vitest";
+import { waitFor } from "../support/app-harness";
+import { makeJob, makeStep } from "../support/job-factory";
+import { startUpstashRestServer, type UpstashRestServer } from "../support/upstash-rest-server";
+import { startLiveHarness, type LiveHarness } from "./live-harness";
+import { jobEvents, openSse, type SseConnection } from "./sse-client";
+import { type EventStreamOptions } from "@/lib/jobs/event-stream";
+import { newJob } from "@/lib/jobs/new-job";
+import { advance } from "@/lib/jobs/pipeline";
+import { createJobSchema } from "@/lib/jobs/request";
+import { type Job } from "@/lib/jobs/schema";
+import { transition } from "@/lib/jobs/transition";
+import { MODELS } from "@/lib/models/registry";
+import { createStore } from "@/lib/store";
+import type { JobStore } from "@/lib/store/types";
+
+let app: LiveHarness | undefined;
+const streams: SseConnection[] = [];
+const cleanups: (() => Promise<void>)[] = [];
+
+afterEach(async () => {
+  for (const s of streams.splice(0)) s.close();
+  await app?.close();
+  app = undefined;
+  for (const cleanup of cleanups.splice(0)) await cleanup();
+});
+
+async function setup(stream: EventStreamOptions = {}, store?: (dataDir: string) => JobStore): Promise<LiveHarness> {
+  app = await startLiveHarness({ stream, store });
+  return app;
+}
+
+function open(id: string, opts: { query?: string; lastEventId?: number } = {}): SseConnection {
+  const s = openSse(app!.eventsUrl(id, opts.query), { lastEventId: opts.lastEventId });
+  streams.push(s);
+  return s;
+}
+
+const seqs = (s: SseConnection) => jobEvents(s.messages).map((e) => e.job.seq);
+const until = (check: () => boolean, timeoutMs = 5000) => waitFor(async () => check(), Boolean, timeoutMs);
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** A job rendering on the local engine that nothing needs to reconcile for 30 s (no ref yet). */
+async function runningJob(store: JobStore): Promise<Job> {
+  const now = Date.now();
+  const job = makeJob({
+    status: "processing",
+    stage: "generating",
+    message: "Rendering the local preview… 0%",
+    progress: 10,
+    startedAt: now,
+    steps: [
+      makeStep("enhance", { state: "done", progress: 100, startedAt: now, completedAt: now }),
+      makeStep("generate", { state: "running", attempt: 1, startedAt: now, runningAt: now, progress: 0 }),
+      makeStep("sound", { state: "skipped" }),
+      makeStep("save"),
+    ],
+  });
+  await store.create(job);
+  return job;
+}
+
+/** What the engine would send: a signed Standard Webhooks delivery of a prediction. */
+async function deliver(job: Job, prediction: Record<string, unknown>): Promise<Response> {
+  const body = JSON.stringify({ id: "lp_webhook_test_0000000", status: "processing", ...prediction });
+  const msgId = `msg_${randomBytes(8).toString("hex")}`;
+  const now = new Date();
+  const signature = new Webhook(process.env.LOCAL_WEBHOOK_SECRET!).sign(msgId, now, body);
+  return fetch(`${app!.origin}/api/webhook?job=${job.id}&step=generate&attempt=1`, {
+    method: "POST",
+    headers: {
+      "content-type": "application/json",
+      "webhook-id": msgId,
+      "webhook-timestamp": String(Math.floor(now.getTime() / 1000)),
+      "webhook-signature": signature,
+    },
+    body,
+  });
+}
+
+const touch = (store: JobStore, id: string, message: string) => store.update(id, (j) => ({ ...j, message }));
+
+describe("GET /api/events/[id]", () => {
+  it("sends the current state at once, then every change the moment it is applied", async () => {
+    const { store } = await setup();
+    const job = await runningJob(store);
+    const s = open(job.id);
+    const { status, headers } = await s.response;
+    expect(status).toBe(200);
+    expect(headers["content-type"]).toMatch(/^text\/event-stream/);
+    expect(headers["cache-control"]).toContain("no-transform");
+    await until(() => seqs(s).length === 1);
+    expect(s.messages[0]).toMatchObject({ kind: "retry", ms: 2000 });
+    expect(jobEvents(s.messages)[0]).toMatchObject({ id: "0", job: { id: job.id, seq: 0, status: "processing" } });
+
+    // An engine event: a signed webhook with progress in its logs.
+    const sentAt = Date.now();
+    const res = await deliver(job, { logs: " 40%|████      | 40/100 [00:01<00:01, 40.00it/s]" });
+    expect(((await res.json()) as { applied: boolean }).applied).toBe(true);
+    await until(() => seqs(s).includes(1));
+    const pushed = s.messages.find((m) => m.kind === "event" && m.id === "1")!;
+    expect(pushed.at - sentAt).toBeLessThan(500);
+    expect(jobEvents(s.messages)[1]!.job).toMatchObject({ seq: 1, stage: "generating" });
+    expect(jobEvents(s.messages)[1]!.job.steps).toContainEqual(expect.objectContaining({ name: "generate", progress: 40 }));
+    expect(JSON.stringify(jobEvents(s.messages)[1]!.job)).not.toContain("owner-test");
+
+    await touch(store, job.id, "second");
+    await touch(store, job.id, "third");
+    await until(() => seqs(s).length === 4);
+    expect(seqs(s)).toEqual([0, 1, 2, 3]);
+    expect(jobEvents(s.messages).map((e) => e.id)).toEqual(["0", "1", "2", "3"]);
+  });
+
+  it("resumes after Last-Event-ID: the current state is sent at once only when it is newer", async () => {
+    const { store } = await setup();
+    const job = await runningJob(store);
+    await touch(store, job.id, "one"); // seq 1
+
+    const upToDate = open(job.id, { lastEventId: 1 });
+    const behind = open(job.id, { lastEventId: 0 });
+    const rendered = open(job.id, { query: "since=1" });
+    const headerWins = open(job.id, { query: "since=1", lastEventId: 0 });
+    await until(() => seqs(behind).length === 1 && seqs(headerWins).length === 1);
+    expect(seqs(behind)).toEqual([1]);
+    expect(seqs(headerWins)).toEqual([1]);
+    await sleep(200);
+    expect(seqs(upToDate)).toEqual([]);
+    expect(seqs(rendered)).toEqual([]);
+
+    await touch(store, job.id, "two"); // seq 2
+    await until(() => [upToDate, behind, rendered, headerWins].every((s) => seqs(s).at(-1) === 2));
+    expect(seqs(upToDate)).toEqual([2]);
+    expect(seqs(behind)).toEqual([1, 2]);
+  });
+
+  it("sends keepalive comments while the job is quiet", async () => {
+    const { store } = await setup({ heartbeatMs: 100 });
+    const job = await runningJob(store);
+    const s = open(job.id);
+    await until(() => seqs(s).length === 1);
+    await sleep(550);
+    const keepalives = s.messages.filter((m) => m.kind === "comment" && m.text === "keepalive");
+    expect(keepalives.length).toBeGreaterThanOrEqual(3);
+    expect(keepalives.length).toBeLessThanOrEqual(7);
+  });
+
+  it("ends after a terminal state, and answers 204 to a client that already has it", async () => {
+    const { store } = await setup();
+    const job = await runningJob(store);
+    const s = open(job.id);
+    await until(() => seqs(s).length === 1);
+    await store.update(job.id, (j) => transition(j, { type: "cancel", reason: "Stopped by the test." }, Date.now()));
+    await s.ended;
+    const last = jobEvents(s.messages).at(-1)!;
+    expect(last.job).toMatchObject({ seq: 1, status: "canceled" });
+    await until(() => app!.subscriptions() === 0);
+
+    // EventSource reconnects after the stream ends; 204 tells it to stop.
+    const again = open(job.id, { lastEventId: 1 });
+    expect((await again.response).status).toBe(204);
+    // A client that has not seen the end gets it, and the stream closes at once.
+    const late = open(job.id, { lastEventId: 0 });
+    await late.ended;
+    expect(jobEvents(late.messages).map((e) => e.job.status)).toEqual(["canceled"]);
+  });
+
+  it("closes at its time limit; the client resumes with Last-Event-ID and misses nothing", async () => {
+    const { store } = await setup({ maxLifetimeMs: 300 });
+    const job = await runningJob(store);
+    const first = open(job.id);
+    const started = Date.now();
+    await first.ended;
+    expect(Date.now() - started).toBeLessThan(2000);
+    expect(seqs(first)).toEqual([0]);
+    await touch(store, job.id, "changed while away"); // seq 1
+    const second = open(job.id, { lastEventId: 0 });
+    await until(() => seqs(second).length === 1);
+    expect(seqs(second)).toEqual([1]);
+  });
+
+  it("lets go of the store subscription when the client goes away", async () => {
+    const { store } = await setup();
+    const job = await runningJob(store);
+    const many = Array.from({ length: 20 }, () => open(job.id));
+    await until(() => many.every((s) => seqs(s).length === 1));
+    expect(app!.subscriptions()).toBe(20);
+    for (const s of many) s.close();
+    await until(() => app!.subscriptions() === 0);
+    // Changes after that reach nobody and break nothing.
+    await touch(store, job.id, "nobody listens");
+    expect(app!.subscriptions()).toBe(0);
+  });
+
+  it("reads the store once per connection, and not at all while the job is quiet", async () => {
+    const { store } = await setup({ heartbeatMs: 100, tickMs: 50 });
+    const job = await runningJob(store);
+    const before = store.stats.commands;
+    const s = open(job.id);
+    await until(() => seqs(s).length === 1);
+    expect(store.stats.commands - before).toBe(1);
+    const idleFrom = store.stats.commands;
+    await sleep(1500);
+    expect(s.messages.filter((m) => m.kind === "comment").length).toBeGreaterThanOrEqual(10);
+    expect(store.stats.commands - idleFrom).toBe(0);
+  });
+
+  it("answers 400 for a malformed id and 404 for an unknown job, without keeping a subscription", async () => {
+    await setup();
+    const bad = open("not-a-job-id");
+    expect((await bad.response).status).toBe(400);
+    const missing = open("A".repeat(22));
+    expect((await missing.response).status).toBe(404);
+    await Promise.all([bad.ended, missing.ended]);
+    expect(app!.subscriptions()).toBe(0);
+  });
+
+  it("nudges reconciliation, so a job whose webhooks are lost still finishes while watched only through the stream", async () => {
+    const { store, port } = await setup({ nudgeIntervalMs: 500 });
+    const input = createJobSchema(MODELS).parse({ prompt: "a lantern drifting over a lake", style: "anime", model: "local/preview", enhance: "off", duration: "4" });
+    const job = newJob({ input, ownerId: "owner-a", llmEnhancer: false, now: Date.now() });
+    await store.create(job);
+    // The engine's webhooks go to a port where nothing listens: every delivery is lost.
+    process.env.PORT = "1";
+    await advance(job.id);
+    process.env.PORT = String(port);
+    const s = open(job.id);
+    await s.ended;
+    await app!.settleStreams();
+    await app!.settle();
+    const events = jobEvents(s.messages);
+    expect(events.at(-1)!.job).toMatchObject({ status: "succeeded", videoUrl: `/api/files/${job.id}/video.mp4` });
+    expect(events.map((e) => e.job.seq)).toEqual([...events.map((e) => e.job.seq)].sort((a, b) => a - b));
+    // No progress delivery got through: the render's result came from asking the engine.
+    const generate = events.map((e) => (e.job.steps as { name: string; progress: number | null }[]).find((st) => st.name === "generate")!.progress);
+    expect(generate.filter((p) => p !== null && p > 0 && p < 100)).toEqual([]);
+  }, 30_000);
+});
+
+describe("GET /api/status/[id] validators", () => {
+  it("answers 304 to If-None-Match while nothing changed, and marks finished jobs cacheable", async () => {
+    const { store, origin } = await setup();
+    const job = await runningJob(store);
+    const first = await fetch(`${origin}/api/status/${job.id}`);
+    const etag = first.headers.get("etag")!;
+    expect(etag).toBe(`"${job.id}.0"`);
+    expect(first.headers.get("cache-control")).toBe("no-store");
+    const before = store.stats.commands;
+    const same = await fetch(`${origin}/api/status/${job.id}`, { headers: { "if-none-match": etag } });
+    expect(same.status).toBe(304);
+    expect(await same.text()).toBe("");
+    expect(store.stats.commands - before).toBe(1);
+
+    await store.update(job.id, (j) => transition(j, { type: "cancel" }, Date.now()));
+    const changed = await fetch(`${origin}/api/status/${job.id}`, { headers: { "if-none-match": etag } });
+    expect(changed.status).toBe(200);
+    expect(changed.headers.get("etag")).toBe(`"${job.id}.1"`);
+    expect(changed.headers.get("cache-control")).toContain("immutable");
+  });
+});
+
+describe("on Redis over TCP (pub/sub)", () => {
+  const redisUrl = () => {
+    const url = inject("redisUrl");
+    if (!url) throw new Error(inject("redisError"));
+    return url;
+  };
+  const prefix = `p2v-live-${randomBytes(4).toString("hex")}-`;
+  let n = 0;
+
+  async function redisSetup(stream: EventStreamOptions = {}) {
+    const url = redisUrl();
+    const keyPrefix = `${prefix}${n++}:`;
+    const app = await setup(stream, () => createStore({ kind: "redis", url }, { prefix: keyPrefix, retentionDays: 1 }));
+    // Another instance of the app, sharing the database.
+    const other = createStore({ kind: "redis", url }, { prefix: keyPrefix, retentionDays: 1 });
+    const probe = new Redis(url);
+    cleanups.push(async () => {
+      await other.close();
+      const keys = await probe.keys(`${keyPrefix}*`);
+      if (keys.length) await probe.del(...keys);
+      probe.disconnect();
+    });
+    return { app, other, probe, channel: (id: string) => `${keyPrefix}job:${id}:events` };
+  }
+
+  it("pushes a change made by another instance, and reads nothing while the job is quiet", async () => {
+    const { app, other } = await redisSetup({ heartbeatMs: 100, tickMs: 50 });
+    const job = await runningJob(app.store);
+    const s = open(job.id);
+    await until(() => seqs(s).length === 1);
+    const idleFrom = app.store.stats.commands;
+    await sleep(1200);
+    expect(s.messages.filter((m) => m.kind === "comment").length).toBeGreaterThanOrEqual(8);
+    expect(app.store.stats.commands - idleFrom).toBe(0);
+
+    await touch(other, job.id, "from the other instance");
+    await until(() => seqs(s).includes(1));
+    expect(jobEvents(s.messages).at(-1)!.job).toMatchObject({ seq: 1, message: "from the other instance" });
+  });
+
+  it("unsubscribes from the channel when the last client goes away", async () => {
+    const { app, probe, channel } = await redisSetup();
+    const job = await runningJob(app.store);
+    const many = Array.from({ length: 5 }, () => open(job.id));
+    await until(() => many.every((s) => seqs(s).length === 1));
+    const numsub = async () => ((await probe.call("PUBSUB", "NUMSUB", channel(job.id))) as [string, number])[1];
+    expect(await numsub()).toBe(1);
+    for (const s of many) s.close();
+    await until(() => app.subscriptions() === 0);
+    await waitFor(numsub, (count) => count === 0, 5000);
+  });
+});
+
+describe("on Upstash REST (seq polling)", () => {
+  it("pushes a change made by another instance within the poll interval", async () => {
+    const url = inject("redisUrl");
+    if (!url) throw new Error(inject("redisError"));
+    const rest: UpstashRestServer = await startUpstashRestServer({ redisUrl: url, token: randomBytes(12).toString("hex") });
+    const keyPrefix = `p2v-live-${randomBytes(4).toString("hex")}:`;
+    const config = { kind: "upstash" as const, url: rest.url, token: rest.token };
+    const opts = { prefix: keyPrefix, retentionDays: 1, pollIntervalMs: 100 };
+    const other = createStore(config, opts);
+    const probe = new Redis(url);
+    cleanups.push(async () => {
+      await other.close();
+      const keys = await probe.keys(`${keyPrefix}*`);
+      if (keys.length) await probe.del(...keys);
+      probe.disconnect();
+      await rest.close();
+    });
+    const live = await setup({}, () => createStore(config, opts));
+    const job = await runningJob(live.store);
+    const s = open(job.id);
+    await until(() => seqs(s).length === 1);
+    await touch(other, job.id, "from the other instance");
+    await until(() => seqs(s).includes(1), 2000);
+    s.close();
+    await until(() => live.subscriptions() === 0);
+  });
+});
