@@ -49,7 +49,7 @@ export async function jobCreation(origin: string, opts: { model: string; replays
     let created = 0;
     for (let i = 0; i < opts.replays; i++) {
       const started = performance.now();
-      const res = await fetch(request.url(), { method: "POST", headers: replayHeaders, body });
+      const res = await fetch(request.url(), { method: "POST", headers: replayHeaders, body: new Uint8Array(body) });
       const text = await res.text();
       times.push(performance.now() - started);
       if (res.ok && text.includes('"status":"created"')) created++;

@@ -3,12 +3,16 @@
 import Link from "next/link";
 import { useEffect, useState } from "react";
 import { CancelButton } from "@/components/job/cancel-button";
+import { JobActions } from "@/components/job/job-actions";
 import { JobDetails } from "@/components/job/job-details";
 import { JobSteps } from "@/components/job/job-steps";
 import { formatDuration, jobTitle } from "@/components/job/job-text";
+import { JobTiming } from "@/components/job/job-timing";
+import { NotifyButton } from "@/components/job/notify-button";
 import { useNow } from "@/components/job/use-now";
 import { buttonClasses } from "@/components/ui/button";
 import { ProgressBar } from "@/components/ui/progress-bar";
+import { asciiSlug, downloadUrl } from "@/lib/files/download-name";
 import { isTerminal, type PublicJob } from "@/lib/jobs/schema";
 import { useJob } from "@/lib/swr/use-job";
 
@@ -91,7 +95,7 @@ export function JobView({
                 Your browser cannot play this video here; use the download link below.
               </video>
               <div className="flex flex-wrap items-center gap-3">
-                <a href={job.videoUrl} download={`prompt2video-${job.id}.mp4`} className={buttonClasses("primary")}>
+                <a href={downloadUrl(job.videoUrl)} download={`${asciiSlug(job.prompt)}.mp4`} className={buttonClasses("primary")}>
                   <svg viewBox="0 0 20 20" fill="none" stroke="currentColor" strokeWidth="1.8" aria-hidden="true" className="size-4">
                     <path d="M10 3v10m0 0-4-4m4 4 4-4M4 16h12" strokeLinecap="round" strokeLinejoin="round" />
                   </svg>
@@ -130,11 +134,19 @@ export function JobView({
                 </span>
                 {elapsed !== null ? <span>Elapsed: {formatDuration(elapsed)}</span> : null}
               </p>
+              <JobTiming job={job} now={now} />
               {canCancel ? <CancelButton jobId={job.id} onRequested={() => void mutate()} /> : null}
             </div>
           ) : elapsed !== null ? (
-            <p className="text-sm text-zinc-600 dark:text-zinc-400">Took {formatDuration(elapsed)}.</p>
+            <div className="space-y-1">
+              <p className="text-sm text-zinc-600 dark:text-zinc-400">Took {formatDuration(elapsed)}.</p>
+              <JobTiming job={job} now={now} />
+            </div>
           ) : null}
+
+          {/* Outside the running box: it must stay mounted to notify when the job ends. */}
+          <NotifyButton job={job} />
+          <JobActions job={job} isOwner={canCancel} onChanged={() => void mutate()} />
 
           {job.notice ? (
             <p className="rounded-lg border border-amber-300 bg-amber-50 px-3 py-2 text-sm text-amber-900 dark:border-amber-800 dark:bg-amber-950/40 dark:text-amber-100">

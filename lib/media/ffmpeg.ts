@@ -144,7 +144,7 @@ export async function runFfmpeg(args: readonly string[], options: RunFfmpegOptio
   const fullArgs = ["-hide_banner", "-nostdin", "-loglevel", logLevel, "-progress", "pipe:1", "-nostats", ...args];
 
   return new Promise((resolve, reject) => {
-    const child = spawn(binary, fullArgs, { stdio: ["ignore", "pipe", "pipe"], windowsHide: true });
+    const child = spawn(/*turbopackIgnore: true*/ binary, fullArgs, { stdio: ["ignore", "pipe", "pipe"], windowsHide: true });
     const tail = new LineTail(STDERR_TAIL_LINES);
     let settled = false;
     let killedFor: "abort" | "timeout" | null = null;
@@ -299,7 +299,7 @@ export function parseMediaInfo(stderr: string): MediaInfo {
 export async function probeMedia(file: string): Promise<MediaInfo> {
   const binary = await ffmpegPath();
   const stderr = await new Promise<string>((resolve, reject) => {
-    const child = spawn(binary, ["-hide_banner", "-nostdin", "-i", file], { stdio: ["ignore", "ignore", "pipe"] });
+    const child = spawn(/*turbopackIgnore: true*/ binary, ["-hide_banner", "-nostdin", "-i", file], { stdio: ["ignore", "ignore", "pipe"] });
     let out = "";
     child.stderr.setEncoding("utf8");
     child.stderr.on("data", (c: string) => {

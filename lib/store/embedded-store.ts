@@ -75,7 +75,7 @@ export class EmbeddedStore implements JobStore {
   private kv: Kv | null = null;
 
   constructor(opts: EmbeddedStoreOptions = {}) {
-    this.dir = path.resolve(opts.dir ?? env().DATA_DIR);
+    this.dir = path.resolve(/*turbopackIgnore: true*/ opts.dir ?? env().DATA_DIR);
     this.jobsDir = path.join(this.dir, "jobs");
     this.retentionDays = opts.retentionDays ?? env().JOB_RETENTION_DAYS;
   }

@@ -231,7 +231,7 @@ export class LocalEngine implements Engine {
       } else {
         throw new EngineError("The local engine adds sound to local files only", "invalid_input");
       }
-      const exists = await stat(videoPath).then(
+      const exists = await stat(/*turbopackIgnore: true*/ videoPath).then(
         (s) => s.isFile(),
         () => false,
       );
@@ -307,7 +307,7 @@ export class LocalEngine implements Engine {
         if (typeof saved.output !== "string") return null;
         const file = resolveLocalOutput(this.dataDir, saved.output);
         if (!file) return null;
-        const ok = await stat(file).then(
+        const ok = await stat(/*turbopackIgnore: true*/ file).then(
           (s) => s.isFile() && s.size > 0,
           () => false,
         );

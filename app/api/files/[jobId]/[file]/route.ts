@@ -1,7 +1,10 @@
 // GET/HEAD /api/files/[jobId]/[file] - a video or poster of the local store, with Range support
+// (?download=1: as an attachment named after the job's prompt)
 import { localVideoStore } from "@/lib/files";
+import { attachmentDisposition } from "@/lib/files/download-name";
 import { contentRange, parseRange } from "@/lib/files/range";
 import { isValidFileName, isValidJobId, videoKey } from "@/lib/files/types";
+import { getStore } from "@/lib/store";
 
 type Context = { params: Promise<{ jobId: string; file: string }> };
 
@@ -42,6 +45,9 @@ async function serve(request: Request, { params }: Context, withBody: boolean): 
   const { start, end } = range.kind === "partial" ? range : { start: 0, end: info.size - 1 };
   const status = range.kind === "partial" ? 206 : 200;
   headers.set("Cache-Control", CACHE_CONTROL);
+  if (file.endsWith(".mp4") && new URL(request.url).searchParams.get("download") === "1") {
+    headers.set("Content-Disposition", attachmentDisposition(await promptOf(jobId)));
+  }
   headers.set("Content-Length", String(Math.max(0, end - start + 1)));
   if (status === 206) headers.set("Content-Range", contentRange(start, end, info.size));
   if (!withBody || info.size === 0) return new Response(null, { status, headers });
@@ -49,4 +55,13 @@ async function serve(request: Request, { params }: Context, withBody: boolean): 
   const opened = await store.open(key, { start, end });
   if (!opened) return Response.json({ error: "File not found." }, { status: 404 });
   return new Response(opened.stream, { status, headers });
+}
+
+/** The job's prompt for the file name; a store that cannot answer must not stop the download. */
+async function promptOf(jobId: string): Promise<string> {
+  try {
+    return (await getStore().get(jobId))?.prompt ?? "";
+  } catch {
+    return "";
+  }
 }

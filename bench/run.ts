@@ -1,0 +1,211 @@
+/**
+ * `npm run bench`: the efficiency benchmark, against a production build on loopback.
+ * Builds when needed, starts `next start` on a free 127.0.0.1 port with a temporary data
+ * directory (embedded store) next to a fake Replicate server, measures, prints a Markdown table,
+ * and stops everything it started. Bounded: ~3 minutes, every request to 127.0.0.1.
+ * What each figure means: bench/README.md.
+ */
+import { spawn } from "node:child_process";
+import { randomBytes } from "node:crypto";
+import { mkdtemp, rm } from "node:fs/promises";
+import os from "node:os";
+import path from "node:path";
+import { startFakeReplicate, type FakeReplicate } from "../test/support/fake-replicate";
+import { pageJs, type PageJs } from "./client-js";
+import { jobCreation, type CreateResult } from "./create-job";
+import { load, type LoadResult } from "./http-load";
+import { BENCH_MODEL, closeFeedAgent, writeJobs } from "./jobs";
+import { sustainedWatchers, updateLatency, type UpdateLatencyResult, type WatchersResult } from "./live";
+import { ensureBuild, freePort, startServer, type BenchServer } from "./server";
+import { ms, num } from "./stats";
+import type { BackendCosts } from "./store-costs";
+
+const ROOT = path.resolve(import.meta.dirname, "..");
+/** The event stream closes itself after this long (EventStreamOptions.maxLifetimeMs); the browser reconnects. */
+const STREAM_LIFETIME_S = 280;
+const LOAD = { connections: 32, durationMs: 5000 };
+const LATENCY = { streamJobs: 10, pollingJobs: 10, idleJobs: 5, durationMs: 30_000 };
+const WATCH = { jobs: 100, perJob: 20, rounds: 5 };
+const CREATE_REPLAYS = 20;
+const HARD_LIMIT_MS = 8 * 60_000;
+
+type Results = {
+  js: PageJs[];
+  status: LoadResult;
+  status304: LoadResult;
+  latency: UpdateLatencyResult;
+  watchers: WatchersResult;
+  create: CreateResult;
+  stores: BackendCosts[];
+  redisUrl: string;
+};
+
+function step(text: string): void {
+  console.log(`[bench ${new Date().toISOString().slice(11, 19)}] ${text}`);
+}
+
+/** The in-process store measurements, in a child with the `react-server` condition (as Next loads server code). */
+function storeCosts(): Promise<{ redisUrl: string; results: BackendCosts[] }> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, ["--conditions=react-server", "--import", "tsx", "bench/store-costs.ts"], {
+      cwd: ROOT,
+      env: { ...process.env, LOG_LEVEL: "silent", NODE_ENV: "production" },
+      stdio: ["ignore", "pipe", "inherit"],
+    });
+    let out = "";
+    child.stdout.on("data", (chunk: Buffer) => (out += chunk.toString()));
+    const timer = setTimeout(() => child.kill("SIGKILL"), 150_000);
+    child.on("exit", (code) => {
+      clearTimeout(timer);
+      const line = out.split("\n").find((l) => l.startsWith("STORE_COSTS "));
+      if (code !== 0 || !line) return reject(new Error(`bench/store-costs.ts failed (exit ${code}): ${out.slice(-2000)}`));
+      resolve(JSON.parse(line.slice("STORE_COSTS ".length)) as { redisUrl: string; results: BackendCosts[] });
+    });
+  });
+}
+
+function pass(ok: boolean): string {
+  return ok ? "✅" : "❌";
+}
+
+function table(r: Results, wallSeconds: number): string {
+  const by = (kind: string) => r.stores.find((s) => s.backend === kind)!;
+  const stores = (pick: (c: BackendCosts) => number, digits = 1) => ["embedded", "redis", "upstash"].map((k) => `${k} ${num(pick(by(k)), digits)}`).join(" · ");
+  const home = r.js.find((p) => p.path === "/")!;
+  const job = r.js.find((p) => p.path !== "/")!;
+  const w = r.watchers;
+  const l = r.latency;
+  const rows: [string, string, string][] = [
+    ["Status route throughput (200, 32 keep-alive connections, 5 s)", `${num(r.status.perSecond, 0)} req/s · p50 ${ms(r.status.p50)} · p99 ${ms(r.status.p99)}`, ""],
+    ["Status route with If-None-Match (304)", `${num(r.status304.perSecond, 0)} req/s · p50 ${ms(r.status304.p50)} · p99 ${ms(r.status304.p99)}`, ""],
+    ["Store commands per status request (in-process)", stores((c) => c.perStatusRequest, 2), `≤ 1 ${pass(r.stores.every((c) => c.perStatusRequest <= 1))}`],
+    [
+      "Update latency, event stream (webhook POST → watcher)",
+      `p50 ${ms(l.stream.p50)} · p99 ${ms(l.stream.p99)} · max ${ms(l.stream.max)} (${l.stream.samples} updates, ${l.stream.missed} missed)`,
+      `p50 ≤ 100 ms, p99 ≤ 500 ms ${pass(l.stream.p50 <= 100 && l.stream.p99 <= 500 && l.stream.missed === 0)}`,
+    ],
+    ["Update latency, polling fallback (1 → 8 s backoff, ETag)", `p50 ${ms(l.polling.p50)} · p99 ${ms(l.polling.p99)} (${l.polling.samples} updates)`, ""],
+    [
+      "HTTP requests per watched job-minute",
+      `stream ${num(60 / STREAM_LIFETIME_S, 2)} (1 per ${STREAM_LIFETIME_S} s connection) · polling, job changing ${num(l.requestsPerJobMinute.pollingActive)} · polling, job quiet ${num(l.requestsPerJobMinute.pollingIdle)}`,
+      "",
+    ],
+    [
+      `Concurrent stream watchers (${WATCH.jobs} running jobs × ${WATCH.perJob}, ${WATCH.rounds} updates each)`,
+      `${w.connected}/${w.watchers} connected in ${num(w.connectSeconds)} s · ${w.deliveries}/${w.expected} deliveries · p50 ${ms(w.latency.p50)} · p99 ${ms(w.latency.p99)} · max ${ms(w.latency.max)}`,
+      `2,000 with p99 < 1 s ${pass(w.connected >= 2000 && w.latency.missed === 0 && w.latency.p99 < 1000)}`,
+    ],
+    [
+      "Store commands per idle watcher-second (in-process, 10 quiet jobs × 1 stream)",
+      stores((c) => c.perWatcherMinuteIdle / 60, 2),
+      `0 on embedded and redis ${pass(by("embedded").perWatcherMinuteIdle === 0 && by("redis").perWatcherMinuteIdle === 0)}`,
+    ],
+    ["Store commands per idle watcher-minute", stores((c) => c.perWatcherMinuteIdle, 0), ""],
+    ["Store commands to open a stream", stores((c) => c.perStreamOpen), ""],
+    ["Store commands per completed job, local engine (rules enhancer, no sound)", stores((c) => c.perCompletedJob.local, 0), ""],
+    ["Store commands per completed job, Replicate engine (fake server, LLM enhancer)", stores((c) => c.perCompletedJob.replicate, 0), ""],
+    [
+      "Job creation (createJob server action round trip)",
+      `p50 ${ms(r.create.p50)} · p99 ${ms(r.create.p99)} (${r.create.created}/${r.create.samples} replays created a job) · in Chromium ${ms(r.create.browserMs)}`,
+      "",
+    ],
+    ["Client JS for `/` (gzipped)", `${num(home.gzipKb)} kB in ${home.files} files (${num(home.rawKb)} kB raw)`, `≤ 150 kB ${pass(home.gzipKb <= 150)}`],
+    ["Client JS for `/jobs/[id]` (gzipped)", `${num(job.gzipKb)} kB in ${job.files} files (${num(job.rawKb)} kB raw)`, ""],
+  ];
+  const cpus = os.cpus();
+  const lines = [
+    `Machine: ${cpus.length} × ${cpus[0]?.model.trim() ?? "cpu"}, ${num(os.totalmem() / 2 ** 30, 0)} GiB, Node ${process.version}, ${os.type()} ${os.release()}; Redis ${r.redisUrl}; run took ${num(wallSeconds, 0)} s.`,
+    "",
+    "| Figure | Result | Target |",
+    "| --- | --- | --- |",
+    ...rows.map(([a, b, c]) => `| ${a} | ${b} | ${c} |`),
+  ];
+  return lines.join("\n");
+}
+
+async function main(): Promise<void> {
+  const started = Date.now();
+  const build = ensureBuild();
+  step(`build ${build.buildId} (${build.built ? "built now" : `from ${build.builtAt.toISOString()}`})`);
+
+  const dataDir = await mkdtemp(path.join(os.tmpdir(), "p2v-bench-"));
+  let fake: FakeReplicate | null = null;
+  let server: BenchServer | null = null;
+  const cleanup = async () => {
+    await server?.stop().catch(() => undefined);
+    server = null;
+    await fake?.close().catch(() => undefined);
+    fake = null;
+    closeFeedAgent();
+    await rm(dataDir, { recursive: true, force: true });
+  };
+  const watchdog = setTimeout(() => {
+    console.error(`The benchmark ran past ${HARD_LIMIT_MS / 60_000} minutes; stopping.`);
+    void cleanup().finally(() => process.exit(1));
+  }, HARD_LIMIT_MS);
+  process.once("SIGINT", () => void cleanup().finally(() => process.exit(130)));
+
+  try {
+    fake = await startFakeReplicate({ timing: { startingMs: 200, processingMs: 1500, ticks: 5 } });
+    const port = await freePort();
+    const origin = `http://127.0.0.1:${port}`;
+    const secret = `whsec_${randomBytes(24).toString("base64")}`;
+    server = await startServer(port, {
+      DATA_DIR: dataDir,
+      LOCAL_WEBHOOK_SECRET: secret,
+      SESSION_SECRET: randomBytes(32).toString("hex"),
+      RATE_LIMITS: "off",
+      REPLICATE_API_TOKEN: fake.token,
+      REPLICATE_BASE_URL: fake.baseUrl,
+      REPLICATE_WEBHOOK_SIGNING_SECRET: fake.signingSecret,
+      APP_URL: origin,
+      // The prepared jobs wait for webhooks only; the fake provider never heard of their predictions.
+      RECONCILE_AFTER_SECONDS: "3600",
+    });
+    step(`next start on ${origin} (pid ${server.pid}), data in ${dataDir}`);
+
+    const total = 1 + LATENCY.streamJobs + LATENCY.pollingJobs + LATENCY.idleJobs + WATCH.jobs;
+    const jobs = await writeJobs(dataDir, total);
+    const probe = jobs[0]!;
+    let next = 1;
+    const take = (n: number) => jobs.slice(next, (next += n));
+
+    step("client JavaScript");
+    const js = [await pageJs(origin, "/"), await pageJs(origin, `/jobs/${probe.id}`)];
+
+    step("status route throughput");
+    const statusUrl = `${origin}/api/status/${probe.id}`;
+    await load(statusUrl, { connections: 8, durationMs: 1000 }); // warm-up
+    const status = await load(statusUrl, LOAD);
+    const etag = String((await fetch(statusUrl)).headers.get("etag"));
+    const status304 = await load(statusUrl, { ...LOAD, headers: { "if-none-match": etag } });
+
+    step(`update latency, stream vs polling (${LATENCY.durationMs / 1000} s)`);
+    const latency = await updateLatency(origin, { stream: take(LATENCY.streamJobs), polling: take(LATENCY.pollingJobs), idle: take(LATENCY.idleJobs) }, secret, LATENCY.durationMs);
+
+    step(`${WATCH.jobs * WATCH.perJob} concurrent stream watchers`);
+    const watchers = await sustainedWatchers(origin, take(WATCH.jobs), WATCH.perJob, WATCH.rounds, secret);
+
+    step("job creation through the server action");
+    const create = await jobCreation(origin, { model: BENCH_MODEL, replays: CREATE_REPLAYS });
+
+    await cleanup();
+    step("store commands per backend (in-process)");
+    const stores = await storeCosts();
+
+    const results: Results = { js, status, status304, latency, watchers, create, stores: stores.results, redisUrl: stores.redisUrl };
+    console.log(`\n${table(results, (Date.now() - started) / 1000)}\n`);
+    if (process.env.BENCH_JSON) console.log(JSON.stringify(results, null, 2));
+  } finally {
+    clearTimeout(watchdog);
+    await cleanup();
+  }
+}
+
+main().then(
+  () => process.exit(0),
+  (error: unknown) => {
+    console.error(error);
+    process.exit(1);
+  },
+);

@@ -1,0 +1,107 @@
+"use client";
+
+import Link from "next/link";
+import { useRouter } from "next/navigation";
+import { useState, useTransition } from "react";
+import { SharePanel } from "@/components/job/share-panel";
+import { Button, buttonClasses } from "@/components/ui/button";
+import { ConfirmDialog } from "@/components/ui/confirm-dialog";
+import { deleteJob, retryJob } from "@/lib/jobs/actions";
+import type { PublicJob } from "@/lib/jobs/schema";
+
+const UNREACHABLE = "The request did not reach the server. Try again.";
+
+/**
+ * What can be done with a job. The owner may retry it (failed or canceled), remix it, delete it
+ * and share it; anyone else may only remix it, and only when it is shared. The server actions
+ * check ownership again: hiding the buttons is a courtesy, not the lock.
+ */
+export function JobActions({
+  job,
+  isOwner,
+  onChanged,
+}: {
+  job: Pick<PublicJob, "id" | "status" | "shared" | "prompt">;
+  isOwner: boolean;
+  onChanged: () => void;
+}) {
+  const router = useRouter();
+  const [pending, startAction] = useTransition();
+  const [message, setMessage] = useState<string | null>(null);
+  const [confirming, setConfirming] = useState(false);
+
+  if (!isOwner && !job.shared) return null;
+  const remix = (
+    <Link href={`/?remix=${job.id}`} className={buttonClasses("secondary")}>
+      <svg viewBox="0 0 20 20" fill="none" stroke="currentColor" strokeWidth="1.6" aria-hidden="true" className="size-4">
+        <path d="M3 6h9a4 4 0 0 1 0 8H6m0 0 3-3m-3 3 3 3" strokeLinecap="round" strokeLinejoin="round" />
+      </svg>
+      Remix
+    </Link>
+  );
+  if (!isOwner) return <div className="flex flex-wrap gap-3">{remix}</div>;
+
+  const retry = () =>
+    startAction(async () => {
+      setMessage(null);
+      try {
+        const result = await retryJob(job.id);
+        if (result.ok) router.push(`/jobs/${result.id}`);
+        else setMessage(result.message);
+      } catch {
+        setMessage(UNREACHABLE);
+      }
+    });
+
+  const remove = () =>
+    startAction(async () => {
+      setMessage(null);
+      try {
+        const result = await deleteJob(job.id);
+        if (result.ok) router.push("/history");
+        else {
+          setConfirming(false);
+          setMessage(result.message);
+        }
+      } catch {
+        setConfirming(false);
+        setMessage(UNREACHABLE);
+      }
+    });
+
+  return (
+    <section aria-labelledby="job-actions-heading" className="space-y-3">
+      <h2 id="job-actions-heading" className="sr-only">
+        Actions
+      </h2>
+      <div className="flex flex-wrap items-center gap-3">
+        {job.status === "failed" || job.status === "canceled" ? (
+          <Button onClick={retry} disabled={pending}>
+            {pending && !confirming ? "Starting again…" : "Retry"}
+          </Button>
+        ) : null}
+        {remix}
+        <Button variant="danger" onClick={() => setConfirming(true)} disabled={pending}>
+          Delete
+        </Button>
+      </div>
+      <p role="status" className="text-sm text-red-700 dark:text-red-300">
+        {message}
+      </p>
+      {job.status === "succeeded" ? <SharePanel jobId={job.id} shared={job.shared} onChanged={onChanged} /> : null}
+      <ConfirmDialog
+        open={confirming}
+        title="Delete this video?"
+        confirmLabel={pending ? "Deleting…" : "Delete"}
+        dismissLabel="Keep it"
+        pending={pending}
+        onConfirm={remove}
+        onClose={() => setConfirming(false)}
+      >
+        The video, its poster and its settings are removed from this server for good
+        {job.status === "succeeded" && job.shared ? ", and its share link stops working" : ""}. A running job is
+        stopped first.
+      </ConfirmDialog>
+    </section>
+  );
+}
