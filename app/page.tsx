@@ -1,13 +1,18 @@
-import { valuesFromSearchParams } from "@/components/generate/form-values";
+import { valuesFromSearchParams, valuesFromSubmitted } from "@/components/generate/form-values";
 import { GenerateForm } from "@/components/generate/generate-form";
-import { homePageModels } from "@/lib/jobs/queries";
+import { RemixNotice } from "@/components/generate/remix-notice";
+import { getRemixValues, homePageModels } from "@/lib/jobs/queries";
 
 export default async function HomePage({
   searchParams,
 }: {
   searchParams: Promise<Record<string, string | string[] | undefined>>;
 }) {
-  const initialValues = valuesFromSearchParams(await searchParams);
+  const params = await searchParams;
+  // `/?remix=<id>`: every field from that job (seed included), if this browser owns it or it is shared.
+  const remixId = typeof params.remix === "string" ? params.remix : null;
+  const remix = remixId ? await getRemixValues(remixId) : null;
+  const initialValues = remix ? valuesFromSubmitted(remix) : valuesFromSearchParams(params);
   const models = homePageModels();
   const onlyLocal = models.every((m) => m.engine === "local");
 
@@ -25,6 +30,7 @@ export default async function HomePage({
             prompt and style. AI models appear here when the server has a Replicate API token.
           </p>
         ) : null}
+        {remixId ? <RemixNotice sourceId={remixId} found={remix !== null} /> : null}
       </div>
       {/* A new key per pre-fill, so following a remix link while on this page resets the form. */}
       <GenerateForm key={JSON.stringify(initialValues)} models={models} initialValues={initialValues} />

@@ -49,6 +49,8 @@ export function useJobs() {
     error,
     isLoading,
     hasMore,
+    /** Pages shown: more than one means "Load more" was used. */
+    pages: data?.length ?? 0,
     loadingMore,
     loadMore: () => void setSize(size + 1),
     retry: () => void mutate(),

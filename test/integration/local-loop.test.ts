@@ -34,7 +34,7 @@ const finished = (id: string) =>
     () => app.store.get(id),
     (j) => j !== null && isTerminal(j.status),
     30_000,
-  ).then(async (j) => {
+  ).then(async () => {
     await app.settle();
     return (await app.store.get(id))!;
   });

@@ -1,0 +1,71 @@
+import type { Metadata } from "next";
+import { notFound } from "next/navigation";
+import { cache } from "react";
+import { ShareView } from "@/components/share/share-view";
+import { absoluteUrl, publicOrigin } from "@/lib/http/public-origin";
+import { getSharedJob } from "@/lib/jobs/queries";
+import type { PublicJob } from "@/lib/jobs/schema";
+import { localFrameSize } from "@/lib/models/registry";
+
+type Props = { params: Promise<{ id: string }> };
+
+// generateMetadata and the page both need the job: load it once per request.
+const loadShared = cache(async (id: string): Promise<(PublicJob & { videoUrl: string }) | null> => {
+  const job = await getSharedJob(id);
+  return job?.videoUrl ? { ...job, videoUrl: job.videoUrl } : null;
+});
+
+/** "A paper boat drifting down a rainy…": a prompt short enough for a title. */
+function shortTitle(prompt: string, max = 70): string {
+  const flat = prompt.replace(/\s+/g, " ").trim();
+  if (flat.length <= max) return flat;
+  const cut = flat.slice(0, max - 1);
+  return `${cut.slice(0, Math.max(cut.lastIndexOf(" "), max / 2))}…`;
+}
+
+export async function generateMetadata({ params }: Props): Promise<Metadata> {
+  const { id } = await params;
+  const job = await loadShared(id);
+  if (!job) return { title: "Not found", robots: { index: false } };
+
+  const origin = await publicOrigin();
+  const pageUrl = `${origin}/v/${job.id}`;
+  const videoUrl = absoluteUrl(job.videoUrl, origin);
+  const posterUrl = job.posterUrl ? absoluteUrl(job.posterUrl, origin) : null;
+  // Only the local preview's frame size is known here; an AI model's output size is its own.
+  const size = job.engine === "local" ? localFrameSize(job.params.aspectRatio, job.params.resolution) : null;
+  const title = shortTitle(job.prompt);
+  const description = `A ${job.params.duration ? `${job.params.duration}-second ` : ""}video made with ${job.modelLabel} on Prompt2Video.`;
+
+  return {
+    title,
+    description,
+    alternates: { canonical: pageUrl },
+    openGraph: {
+      type: "video.other",
+      siteName: "Prompt2Video",
+      url: pageUrl,
+      title,
+      description,
+      videos: [
+        {
+          url: videoUrl,
+          ...(videoUrl.startsWith("https://") ? { secureUrl: videoUrl } : {}),
+          type: "video/mp4",
+          ...(size ?? {}),
+        },
+      ],
+      ...(posterUrl ? { images: [{ url: posterUrl, alt: title, ...(size ?? {}) }] } : {}),
+    },
+    // A player card needs a page X may frame; this app's CSP forbids framing (frame-ancestors 'none'),
+    // so the card is the poster, linking here.
+    twitter: { card: "summary_large_image", title, description, ...(posterUrl ? { images: [posterUrl] } : {}) },
+  };
+}
+
+export default async function SharePage({ params }: Props) {
+  const { id } = await params;
+  const job = await loadShared(id);
+  if (!job) notFound();
+  return <ShareView job={job} />;
+}

@@ -1,0 +1,101 @@
+"use client";
+
+import Link from "next/link";
+import { JobCard } from "@/components/history/job-card";
+import { Button, buttonClasses } from "@/components/ui/button";
+import { useJobs } from "@/lib/swr/use-jobs";
+
+function Skeleton({ count }: { count: number }) {
+  return (
+    <>
+      {Array.from({ length: count }, (_, i) => (
+        <li key={i} aria-hidden="true" className="overflow-hidden rounded-xl border border-zinc-200 dark:border-zinc-800">
+          <div className="aspect-video bg-zinc-100 motion-safe:animate-pulse dark:bg-zinc-800" />
+          <div className="space-y-2 p-3">
+            <div className="h-4 w-16 rounded-full bg-zinc-100 motion-safe:animate-pulse dark:bg-zinc-800" />
+            <div className="h-4 w-4/5 rounded bg-zinc-100 motion-safe:animate-pulse dark:bg-zinc-800" />
+          </div>
+        </li>
+      ))}
+    </>
+  );
+}
+
+const GRID = "grid gap-4 sm:grid-cols-2 lg:grid-cols-3";
+
+/** This browser's videos, newest first, with "Load more"; designed empty, loading and error states. */
+export function HistoryList() {
+  const { jobs, error, isLoading, hasMore, pages, loadingMore, loadMore, retry } = useJobs();
+
+  if (isLoading) {
+    return (
+      <div role="status" aria-live="polite">
+        <p className="sr-only">Loading your videos…</p>
+        <ul className={GRID}>
+          <Skeleton count={6} />
+        </ul>
+      </div>
+    );
+  }
+
+  if (error && jobs.length === 0) {
+    return (
+      <div role="alert" className="space-y-3 rounded-xl border border-red-300 bg-red-50 p-6 dark:border-red-800 dark:bg-red-950/40">
+        <p className="font-medium text-red-800 dark:text-red-200">Your videos could not be loaded.</p>
+        <p className="text-sm text-red-800 dark:text-red-200">{error.message} They are still on the server; try again.</p>
+        <Button variant="secondary" onClick={retry}>
+          Try again
+        </Button>
+      </div>
+    );
+  }
+
+  if (jobs.length === 0) {
+    return (
+      <div className="flex flex-col items-center gap-4 rounded-2xl border border-dashed border-zinc-300 px-6 py-14 text-center dark:border-zinc-700">
+        <svg viewBox="0 0 48 48" fill="none" aria-hidden="true" className="size-14 text-brand-600 dark:text-indigo-400">
+          <rect x="4" y="10" width="30" height="28" rx="6" stroke="currentColor" strokeWidth="2.5" />
+          <path d="m34 20 10-6v20l-10-6z" stroke="currentColor" strokeWidth="2.5" strokeLinejoin="round" />
+          <path d="M15 19v10l8-5z" fill="currentColor" />
+        </svg>
+        <div className="space-y-1">
+          <h2 className="text-lg font-semibold">No videos yet</h2>
+          <p className="max-w-md text-sm text-zinc-600 dark:text-zinc-400">
+            Videos you make in this browser appear here, newest first. They are tied to this browser, not to an account.
+          </p>
+        </div>
+        <Link href="/" className={buttonClasses("primary")}>
+          Make your first video
+        </Link>
+      </div>
+    );
+  }
+
+  return (
+    <div className="space-y-6">
+      <ul className={GRID}>
+        {jobs.map((job) => (
+          <JobCard key={job.id} job={job} />
+        ))}
+        {loadingMore ? <Skeleton count={3} /> : null}
+      </ul>
+      <div className="flex flex-col items-center gap-2">
+        {hasMore ? (
+          <Button variant="secondary" onClick={loadMore} disabled={loadingMore}>
+            {loadingMore ? "Loading…" : "Load more"}
+          </Button>
+        ) : pages > 1 ? (
+          <p className="text-sm text-zinc-600 dark:text-zinc-400">That is all of them.</p>
+        ) : null}
+        <p role="status" className="text-sm text-red-700 dark:text-red-300">
+          {error ? `${error.message} ` : null}
+          {error ? (
+            <button type="button" onClick={retry} className="font-medium underline underline-offset-4">
+              Try again
+            </button>
+          ) : null}
+        </p>
+      </div>
+    </div>
+  );
+}

@@ -1,0 +1,88 @@
+import Link from "next/link";
+import { buttonClasses } from "@/components/ui/button";
+import { asciiSlug, downloadUrl } from "@/lib/files/download-name";
+import type { PublicJob } from "@/lib/jobs/schema";
+import { STYLES } from "@/lib/styles";
+
+function frameClasses(aspectRatio: string | null): string {
+  switch (aspectRatio) {
+    case "9:16":
+    case "9:21":
+    case "3:4":
+      return "mx-auto max-h-[75vh] w-auto max-w-full";
+    case "1:1":
+      return "mx-auto aspect-square max-h-[75vh] w-full max-w-[75vh]";
+    default:
+      return "aspect-video w-full";
+  }
+}
+
+/** The public page of a shared video: the video, what made it, and a way to make one like it. */
+export function ShareView({ job }: { job: PublicJob & { videoUrl: string } }) {
+  const style = STYLES.find((s) => s.id === job.style);
+  return (
+    <article className="mx-auto max-w-3xl space-y-6">
+      <header className="space-y-2">
+        <p className="text-sm font-medium text-zinc-600 dark:text-zinc-400">A video made with Prompt2Video</p>
+        <h1 className="text-2xl font-semibold tracking-tight break-words sm:text-3xl">{job.prompt}</h1>
+      </header>
+
+      <video
+        controls
+        playsInline
+        preload="metadata"
+        poster={job.posterUrl ?? undefined}
+        src={job.videoUrl}
+        className={`rounded-xl bg-black ${frameClasses(job.params.aspectRatio)}`}
+      >
+        Your browser cannot play this video here; use the download link below.
+      </video>
+
+      <p className="rounded-lg bg-zinc-100 px-3 py-2 text-sm dark:bg-zinc-900">
+        Made with: <strong className="font-semibold">{job.modelLabel}</strong>
+        {job.engineLabel !== job.modelLabel ? <> · {job.engineLabel}</> : null}
+        {job.engine === "local" ? (
+          <span className="block text-zinc-600 dark:text-zinc-400">
+            The local preview is not AI: it draws shapes and colors from the prompt and style.
+          </span>
+        ) : null}
+      </p>
+
+      <div className="flex flex-wrap gap-3">
+        <Link href={`/?remix=${job.id}`} className={buttonClasses("primary")}>
+          Remix this video
+        </Link>
+        <a href={downloadUrl(job.videoUrl)} download={`${asciiSlug(job.prompt)}.mp4`} className={buttonClasses("secondary")}>
+          Download
+        </a>
+        <Link href="/" className={buttonClasses("ghost")}>
+          Make your own
+        </Link>
+      </div>
+
+      <dl className="grid gap-4 text-sm sm:grid-cols-2">
+        <div className="space-y-0.5 sm:col-span-2">
+          <dt className="text-xs font-medium tracking-wide text-zinc-600 uppercase dark:text-zinc-400">Prompt as sent</dt>
+          <dd className="break-words whitespace-pre-wrap">{job.finalPrompt ?? job.prompt}</dd>
+        </div>
+        <div className="space-y-0.5">
+          <dt className="text-xs font-medium tracking-wide text-zinc-600 uppercase dark:text-zinc-400">Style</dt>
+          <dd>{style?.label ?? job.style}</dd>
+        </div>
+        <div className="space-y-0.5">
+          <dt className="text-xs font-medium tracking-wide text-zinc-600 uppercase dark:text-zinc-400">Settings</dt>
+          <dd>
+            {[
+              job.params.duration !== null ? `${job.params.duration} seconds` : null,
+              job.params.aspectRatio,
+              job.params.resolution,
+              job.params.seed !== null ? `seed ${job.params.seed}` : null,
+            ]
+              .filter(Boolean)
+              .join(" · ") || "Model defaults"}
+          </dd>
+        </div>
+      </dl>
+    </article>
+  );
+}
