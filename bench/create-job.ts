@@ -23,7 +23,11 @@ export async function jobCreation(origin: string, opts: { model: string; replays
     const context = await browser.newContext();
     const page = await context.newPage();
     await page.goto(`${origin}/`);
-    await page.waitForLoadState("networkidle");
+    // Hydrated: before that the form would post natively (the no-JavaScript path), not through the action.
+    await page.waitForFunction(() => {
+      const button = [...document.querySelectorAll("button")].find((b) => b.textContent?.trim() === "Generate");
+      return Boolean(button && Object.keys(button).some((k) => k.startsWith("__reactFiber")));
+    });
     await page.getByRole("textbox", { name: "Prompt", exact: true }).fill("A paper lantern drifting over a dark lake at night");
     await page.getByRole("combobox", { name: "Model" }).selectOption(opts.model);
     const [request] = await Promise.all([

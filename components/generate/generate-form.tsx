@@ -2,6 +2,7 @@
 
 import { startTransition, useActionState, useEffect, useId, useMemo, useRef, useState, useTransition, type FormEvent } from "react";
 import { useRouter } from "next/navigation";
+import { EnhancePanel } from "@/components/generate/enhance-panel";
 import { ParamsPanel } from "@/components/generate/params-panel";
 import { StylePicker } from "@/components/generate/style-picker";
 import {
@@ -200,6 +201,15 @@ export function GenerateForm({
             {promptLength < PROMPT_MIN ? <span className="sr-only"> (at least {PROMPT_MIN})</span> : null}
           </p>
         </div>
+        <EnhancePanel
+          id={id}
+          prompt={values.prompt}
+          style={values.style}
+          value={values.enhancedPrompt}
+          error={errors.enhancedPrompt}
+          disabled={busy}
+          onChange={(enhanced) => update("enhancedPrompt", enhanced)}
+        />
       </div>
 
       <StylePicker
@@ -276,7 +286,6 @@ export function GenerateForm({
         </div>
       </div>
 
-      {values.enhancedPrompt ? <input type="hidden" name="enhancedPrompt" value={values.enhancedPrompt} /> : null}
       {values.remixOf ? <input type="hidden" name="remixOf" value={values.remixOf} /> : null}
 
       <div className="flex flex-col gap-3 sm:flex-row sm:items-center">

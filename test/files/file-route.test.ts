@@ -6,14 +6,16 @@ import { GET, HEAD } from "@/app/api/files/[jobId]/[file]/route";
 import { resetEnvCache } from "@/lib/env";
 import { localVideoStore } from "@/lib/files";
 import { videoKey } from "@/lib/files/types";
-import { newJobId } from "@/test/support/job-factory";
+import { setStoreForTests } from "@/lib/store";
+import { EmbeddedStore } from "@/lib/store/embedded-store";
+import { makeJob, newJobId } from "@/test/support/job-factory";
 
 let dir: string;
 const id = newJobId();
 const previousDataDir = process.env.DATA_DIR;
 
-const call = (handler: typeof GET, jobId: string, file: string, headers: Record<string, string> = {}) =>
-  handler(new Request(`http://app.test/api/files/${jobId}/${file}`, { headers }), { params: Promise.resolve({ jobId, file }) });
+const call = (handler: typeof GET, jobId: string, file: string, headers: Record<string, string> = {}, query = "") =>
+  handler(new Request(`http://app.test/api/files/${jobId}/${file}${query}`, { headers }), { params: Promise.resolve({ jobId, file }) });
 
 beforeAll(async () => {
   dir = await mkdtemp(path.join(os.tmpdir(), "p2v-route-"));
@@ -25,6 +27,7 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
+  setStoreForTests(null);
   if (previousDataDir === undefined) delete process.env.DATA_DIR;
   else process.env.DATA_DIR = previousDataDir;
   resetEnvCache();
@@ -74,5 +77,22 @@ describe("GET /api/files/[jobId]/[file]", () => {
     const missing = await call(GET, newJobId(), "video.mp4");
     expect(missing.status).toBe(404);
     expect((await missing.json()).error).toBe("File not found.");
+  });
+
+  it("names a download after the job's prompt with ?download=1", async () => {
+    const store = new EmbeddedStore({ dir });
+    setStoreForTests(store);
+    await store.create(makeJob({ id, prompt: "Café at dawn, rain on the window" }));
+    const res = await call(GET, id, "video.mp4", {}, "?download=1");
+    expect(res.status).toBe(200);
+    expect(res.headers.get("content-disposition")).toBe(
+      `attachment; filename="cafe-at-dawn-rain-on-the-window.mp4"; filename*=UTF-8''caf%C3%A9-at-dawn-rain-on-the-window.mp4`,
+    );
+    expect((await call(GET, id, "video.mp4")).headers.get("content-disposition")).toBeNull();
+    expect((await call(GET, id, "poster.jpg", {}, "?download=1")).headers.get("content-disposition")).toBeNull();
+    // A file whose job is gone still downloads, under a generic name.
+    const orphan = newJobId();
+    await localVideoStore().put(videoKey(orphan, "video.mp4"), new Response("v").body!, { contentType: "video/mp4", maxBytes: 10 });
+    expect((await call(GET, orphan, "video.mp4", {}, "?download=1")).headers.get("content-disposition")).toMatch(/filename="prompt2video\.mp4"/);
   });
 });

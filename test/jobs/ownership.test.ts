@@ -1,0 +1,140 @@
+import { mkdtemp, rm } from "node:fs/promises";
+import os from "node:os";
+import path from "node:path";
+import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from "vitest";
+import { resetEnvCache } from "@/lib/env";
+import { setStoreForTests } from "@/lib/store";
+import { EmbeddedStore } from "@/lib/store/embedded-store";
+import { makeJob, makeStep } from "@/test/support/job-factory";
+import { STEP_NAMES } from "@/lib/jobs/schema";
+
+/**
+ * The owner-only server actions refuse anyone but the browser that made the job. Outside Next
+ * there is no request, so `next/headers` is replaced by one cookie jar per "browser"; the owner
+ * cookie itself is minted and verified by the real code (ensureOwner / currentOwner).
+ */
+
+const browser = vi.hoisted(() => ({ jar: new Map<string, string>() }));
+
+vi.mock("next/headers", () => ({
+  cookies: async () => ({
+    get: (name: string) => (browser.jar.has(name) ? { name, value: browser.jar.get(name)! } : undefined),
+    set: (name: string, value: string) => void browser.jar.set(name, value),
+  }),
+  headers: async () => new Headers(),
+}));
+
+const { cancelJob, deleteJob, retryJob, setShared } = await import("@/lib/jobs/actions");
+const { ensureOwner } = await import("@/lib/auth/owner");
+
+let dir: string;
+let store: EmbeddedStore;
+const previousDataDir = process.env.DATA_DIR;
+
+/** A new browser with its own owner cookie; returns its cookie jar and owner id. */
+async function newBrowser(): Promise<{ jar: Map<string, string>; ownerId: string }> {
+  browser.jar = new Map();
+  const ownerId = await ensureOwner();
+  return { jar: browser.jar, ownerId };
+}
+
+function succeededJob(ownerId: string) {
+  const now = Date.now();
+  return makeJob({
+    ownerId,
+    status: "succeeded",
+    stage: "done",
+    progress: 100,
+    steps: STEP_NAMES.map((name) => makeStep(name, { state: name === "sound" ? "skipped" : "done", completedAt: now })),
+    videoUrl: "/api/files/x/video.mp4",
+    completedAt: now,
+  });
+}
+
+beforeAll(async () => {
+  dir = await mkdtemp(path.join(os.tmpdir(), "p2v-ownership-"));
+  process.env.DATA_DIR = dir;
+  resetEnvCache();
+  store = new EmbeddedStore({ dir });
+  setStoreForTests(store);
+});
+
+afterAll(async () => {
+  setStoreForTests(null);
+  if (previousDataDir === undefined) delete process.env.DATA_DIR;
+  else process.env.DATA_DIR = previousDataDir;
+  resetEnvCache();
+  await rm(dir, { recursive: true, force: true });
+});
+
+let owner: { jar: Map<string, string>; ownerId: string };
+beforeEach(async () => {
+  owner = await newBrowser();
+});
+
+describe("owner-only actions", () => {
+  it("refuse a browser without an owner cookie, and change nothing", async () => {
+    const running = makeJob({ ownerId: owner.ownerId });
+    const done = succeededJob(owner.ownerId);
+    const failed = makeJob({ ownerId: owner.ownerId, status: "failed", stage: "failed" });
+    for (const job of [running, done, failed]) await store.create(job);
+
+    browser.jar = new Map();
+    expect(await cancelJob(running.id)).toEqual({ ok: false, message: "Only the person who made this video can cancel it." });
+    expect(await deleteJob(done.id)).toEqual({ ok: false, message: "Only the person who made this video can delete it." });
+    expect(await setShared(done.id, true)).toEqual({ ok: false, message: "Only the person who made this video can share it." });
+    expect(await retryJob(failed.id)).toEqual({ ok: false, message: "Only the person who made this video can retry it." });
+
+    expect((await store.get(running.id))?.status).toBe("queued");
+    expect((await store.get(done.id))?.shared).toBe(false);
+    expect(await store.get(failed.id)).not.toBeNull();
+  });
+
+  it("refuse another browser's cookie and a forged one", async () => {
+    const job = succeededJob(owner.ownerId);
+    await store.create(job);
+    const running = makeJob({ ownerId: owner.ownerId });
+    await store.create(running);
+
+    const other = await newBrowser();
+    expect(other.ownerId).not.toBe(owner.ownerId);
+    expect((await deleteJob(job.id)).ok).toBe(false);
+    expect((await cancelJob(running.id)).ok).toBe(false);
+
+    // The owner's id with a signature that is not the server's.
+    const [, mac] = (other.jar.get("p2v_owner") ?? "").split(".");
+    browser.jar = new Map([["p2v_owner", `${owner.ownerId}.${mac}`]]);
+    expect((await deleteJob(job.id)).ok).toBe(false);
+    expect((await setShared(job.id, true)).ok).toBe(false);
+
+    expect(await store.get(job.id)).not.toBeNull();
+    expect((await store.get(running.id))?.status).toBe("queued");
+  });
+
+  it("let the owner share, unshare, cancel and delete", async () => {
+    const job = succeededJob(owner.ownerId);
+    const running = makeJob({ ownerId: owner.ownerId });
+    await store.create(job);
+    await store.create(running);
+
+    browser.jar = owner.jar;
+    expect(await setShared(job.id, true)).toEqual({ ok: true });
+    expect((await store.get(job.id))?.shared).toBe(true);
+    expect(await setShared(job.id, false)).toEqual({ ok: true });
+    expect((await store.get(job.id))?.shared).toBe(false);
+
+    // Queued, nothing started upstream: canceling asks no engine.
+    expect(await cancelJob(running.id)).toEqual({ ok: true });
+    expect((await store.get(running.id))?.status).toBe("canceled");
+
+    expect(await deleteJob(job.id)).toEqual({ ok: true });
+    expect(await store.get(job.id)).toBeNull();
+  });
+
+  it("refuse to share a job that has not finished", async () => {
+    const running = makeJob({ ownerId: owner.ownerId });
+    await store.create(running);
+    browser.jar = owner.jar;
+    expect(await setShared(running.id, true)).toEqual({ ok: false, message: "Only a finished video can be shared." });
+  });
+});
