@@ -1,24 +1,14 @@
 import { spawn, type ChildProcess } from "node:child_process";
-import { createServer } from "node:net";
+import { freePort } from "../../test/support/redis";
 
 /**
  * A second instance of the built app (`next start`) that a test owns: it can be killed with
  * SIGKILL, as a crash would, and started again on the same port and data. Its process group is
  * killed too, so renders it started die with it.
  */
-export type AppServer = { origin: string; port: number; kill(): Promise<void> };
+export { freePort };
 
-export async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = createServer();
-    srv.once("error", reject);
-    srv.listen(0, "127.0.0.1", () => {
-      const address = srv.address();
-      const port = typeof address === "object" && address ? address.port : 0;
-      srv.close(() => resolve(port));
-    });
-  });
-}
+export type AppServer = { origin: string; port: number; kill(): Promise<void> };
 
 export async function startAppServer(port: number, env: Record<string, string>): Promise<AppServer> {
   const child: ChildProcess = spawn(process.execPath, ["node_modules/next/dist/bin/next", "start", "-p", String(port), "-H", "127.0.0.1"], {
