@@ -2,7 +2,7 @@ import http from "node:http";
 import { openSse, type SseConnection } from "../test/live/sse-client";
 import { get } from "./http-load";
 import { EngineFeed } from "./jobs";
-import { mapLimit, percentile, sleep } from "./stats";
+import { percentile, sleep } from "./stats";
 import type { Job } from "@/lib/jobs/schema";
 import { nextPollDelay, POLL_MIN_MS } from "@/lib/swr/use-job";
 
@@ -63,6 +63,16 @@ function pollWatcher(origin: string, id: string, seen: Seen, agent: http.Agent) 
       await done;
     },
   };
+}
+
+/** First requests of a fresh server load code and fill caches: not what a running site sees. */
+export async function warmUp(origin: string, job: Job, secret: string): Promise<void> {
+  const seen: Seen = new Map();
+  const conn = streamWatcher(origin, job.id, seen);
+  const feed = new EngineFeed(origin, job, secret);
+  for (let i = 0; i < 5; i++) await feed.next();
+  await waitUntil(() => seen.has(feed.seq), 5000);
+  conn.close();
 }
 
 export type LatencyStats = { samples: number; missed: number; p50: number; p99: number; max: number };
@@ -161,6 +171,8 @@ export async function updateLatency(
   };
 }
 
+const ROUND_MS = 2000;
+
 export type WatchersResult = {
   watchers: number;
   connected: number;
@@ -190,13 +202,17 @@ export async function sustainedWatchers(origin: string, jobs: Job[], perJob: num
   const connected = watchers.filter((w) => w.seen.has(0)).length;
   const connectSeconds = (performance.now() - connectStart) / 1000;
 
+  // Sustained load: in each round every job gets one event at a random moment of a 2 s window
+  // (100 jobs: about 50 events/s, each fanned out to its watchers).
   for (let r = 0; r < rounds; r++) {
-    await mapLimit(feeds, 16, async (f) => {
-      const at = performance.now();
-      const { seq, applied } = await f.feed.next();
-      if (applied) f.sent.set(seq, at);
-    });
-    await sleep(500);
+    await Promise.all(
+      feeds.map(async (f) => {
+        await sleep(Math.random() * ROUND_MS);
+        const at = performance.now();
+        const { seq, applied } = await f.feed.next();
+        if (applied) f.sent.set(seq, at);
+      }),
+    );
   }
   await waitUntil(() => watchers.every((w) => w.seen.has(w.feed.feed.seq)), 10_000);
   for (const w of watchers) w.conn?.close();

@@ -15,7 +15,7 @@ import { pageJs, type PageJs } from "./client-js";
 import { jobCreation, type CreateResult } from "./create-job";
 import { load, type LoadResult } from "./http-load";
 import { BENCH_MODEL, closeFeedAgent, writeJobs } from "./jobs";
-import { sustainedWatchers, updateLatency, type UpdateLatencyResult, type WatchersResult } from "./live";
+import { sustainedWatchers, updateLatency, warmUp, type UpdateLatencyResult, type WatchersResult } from "./live";
 import { ensureBuild, freePort, startServer, type BenchServer } from "./server";
 import { ms, num } from "./stats";
 import type { BackendCosts } from "./store-costs";
@@ -164,7 +164,7 @@ async function main(): Promise<void> {
     });
     step(`next start on ${origin} (pid ${server.pid}), data in ${dataDir}`);
 
-    const total = 1 + LATENCY.streamJobs + LATENCY.pollingJobs + LATENCY.idleJobs + WATCH.jobs;
+    const total = 2 + LATENCY.streamJobs + LATENCY.pollingJobs + LATENCY.idleJobs + WATCH.jobs;
     const jobs = await writeJobs(dataDir, total);
     const probe = jobs[0]!;
     let next = 1;
@@ -180,6 +180,7 @@ async function main(): Promise<void> {
     const etag = String((await fetch(statusUrl)).headers.get("etag"));
     const status304 = await load(statusUrl, { ...LOAD, headers: { "if-none-match": etag } });
 
+    await warmUp(origin, take(1)[0]!, secret);
     step(`update latency, stream vs polling (${LATENCY.durationMs / 1000} s)`);
     const latency = await updateLatency(origin, { stream: take(LATENCY.streamJobs), polling: take(LATENCY.pollingJobs), idle: take(LATENCY.idleJobs) }, secret, LATENCY.durationMs);
 

@@ -18,17 +18,3 @@ export function num(value: number, digits = 1): string {
 }
 
 export const sleep = (millis: number) => new Promise<void>((resolve) => setTimeout(resolve, millis));
-
-/** Runs `work` over `items` with at most `limit` at a time. */
-export async function mapLimit<T, R>(items: readonly T[], limit: number, work: (item: T, index: number) => Promise<R>): Promise<R[]> {
-  const out: R[] = new Array(items.length);
-  let next = 0;
-  const lanes = Array.from({ length: Math.min(limit, items.length) }, async () => {
-    while (next < items.length) {
-      const i = next++;
-      out[i] = await work(items[i]!, i);
-    }
-  });
-  await Promise.all(lanes);
-  return out;
-}

@@ -51,7 +51,7 @@ export function SharePanel({ jobId, shared, onChanged }: { jobId: string; shared
             Public share page
           </p>
           <p id={`${id}-hint`} className="text-sm text-zinc-600 dark:text-zinc-400">
-            {shared ? "On: anyone with the link can watch and remix it." : "Off: only this browser can see this video."}
+            {shared ? "On: anyone with the link can watch and remix it." : "Off: this video has no public page."}
           </p>
         </div>
         <button

@@ -70,6 +70,20 @@ function claimNudge(id: string, now: number, intervalMs: number): boolean {
   return true;
 }
 
+/**
+ * The public JSON of a job state. Watchers of one job on one instance get the same record object
+ * from the store's notification: it is serialised once for all of them, unless a time-based
+ * estimate makes it depend on the moment.
+ */
+const serialized = new WeakMap<Job, string>();
+
+function serialize(job: Job, now: number): string {
+  if (runningStep(job)?.progressEstimated) return JSON.stringify(toPublicJob(job, now));
+  let data = serialized.get(job);
+  if (data === undefined) serialized.set(job, (data = JSON.stringify(toPublicJob(job, now))));
+  return data;
+}
+
 /** The seq the client already has: Last-Event-ID (a reconnect) wins over ?since= (the first connect). */
 function lastSeenSeq(req: Request): number {
   const candidates = [req.headers.get("last-event-id"), new URL(req.url).searchParams.get("since")];
@@ -143,7 +157,7 @@ export async function eventStreamResponse(req: Request, id: string, options: Eve
   };
 
   const send = (j: Job, now = Date.now()) => {
-    const data = JSON.stringify(toPublicJob(j, now));
+    const data = serialize(j, now);
     if (j.seq === sentSeq && data === sentData) return;
     sentSeq = j.seq;
     sentData = data;

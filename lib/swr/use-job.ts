@@ -76,7 +76,10 @@ function parseEvent(data: string): PublicJob | null {
  * delay that grows while nothing changes. `fallbackData` is the server-rendered record.
  */
 export function useJob(id: string, fallbackData?: PublicJob) {
-  const [transport, setTransport] = useState<JobTransport>("stream");
+  // Browsers without EventSource (none current) poll from the start; the server renders either way.
+  const [transport, setTransport] = useState<JobTransport>(() =>
+    typeof window !== "undefined" && typeof EventSource === "undefined" ? "polling" : "stream",
+  );
   const polling = transport === "polling";
   const fallbackEnded = fallbackData ? isTerminal(fallbackData.status) : false;
   const validator = useRef<Validator | null>(null);
@@ -118,15 +121,14 @@ export function useJob(id: string, fallbackData?: PublicJob) {
   });
 
   const ended = data ? isTerminal(data.status) : fallbackEnded;
+  // The latest seq, for the stream to start from, without reopening the stream on every change.
   const seq = useRef(-1);
-  seq.current = data?.seq ?? -1;
+  useEffect(() => {
+    seq.current = data?.seq ?? -1;
+  }, [data?.seq]);
 
   useEffect(() => {
     if (transport !== "stream" || ended) return;
-    if (typeof EventSource === "undefined") {
-      setTransport("polling");
-      return;
-    }
     // `since`: the state the page already has is not sent again. On a reconnect the browser sends Last-Event-ID.
     const source = new EventSource(`/api/events/${encodeURIComponent(id)}?since=${seq.current}`);
     let opened = false;
