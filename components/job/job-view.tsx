@@ -31,7 +31,7 @@ function videoFrameClasses(aspectRatio: string | null): string {
   }
 }
 
-/** A job as it runs: polled every second until it ends, then the video or what went wrong. */
+/** A job as it runs: pushed over SSE (polled only as a fallback) until it ends, then the video or what went wrong. */
 export function JobView({
   initialJob,
   canCancel = true,
