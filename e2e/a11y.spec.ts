@@ -1,0 +1,101 @@
+import AxeBuilder from "@axe-core/playwright";
+import { expect, test, type BrowserContextOptions, type Page } from "@playwright/test";
+import { THEME_STORAGE_KEY } from "../components/ui/theme";
+import { waitForHydration } from "./helpers";
+
+/**
+ * Accessibility and looks of the four main pages (home, a finished job, history, a shared
+ * video) in light and dark mode: axe (WCAG 2 A and AA) must find nothing serious or critical,
+ * and each page is saved as a screenshot at desktop and phone sizes under e2e/screenshots/.
+ */
+
+const SIZES = [
+  { name: "desktop", width: 1280, height: 800 },
+  { name: "phone", width: 375, height: 812 },
+] as const;
+
+type StorageState = Exclude<BrowserContextOptions["storageState"], string | undefined>;
+
+let ownerState: StorageState;
+let jobId: string;
+
+// One finished, shared video made by one browser; every test below is that browser.
+test.beforeAll(async ({ browser, baseURL }) => {
+  test.setTimeout(180_000);
+  const context = await browser.newContext({ baseURL });
+  const page = await context.newPage();
+  await page.goto("/");
+  await waitForHydration(page);
+  await page.getByRole("textbox", { name: "Prompt", exact: true }).fill("A lighthouse on a cliff at dusk");
+  await page.getByRole("button", { name: "Generate" }).click();
+  await page.waitForURL(/\/jobs\/[A-Za-z0-9_-]{22}$/);
+  jobId = new URL(page.url()).pathname.split("/").pop()!;
+  await expect(page.locator("video")).toBeVisible({ timeout: 120_000 });
+  await page.getByRole("switch", { name: "Public share page" }).click();
+  await expect(page.getByRole("switch", { name: "Public share page" })).toHaveAttribute("aria-checked", "true");
+  ownerState = await context.storageState();
+  await context.close();
+});
+
+/** Waits for what makes each page "done": hydration, and images or video frames loaded. */
+const PAGES: { name: string; path: () => string; ready: (page: Page) => Promise<void> }[] = [
+  { name: "home", path: () => "/", ready: (page) => waitForHydration(page) },
+  {
+    name: "job",
+    path: () => `/jobs/${jobId}`,
+    ready: async (page) => {
+      await waitForHydration(page, "video");
+      await expect.poll(() => page.locator("video").evaluate((v: HTMLVideoElement) => v.readyState)).toBeGreaterThanOrEqual(1);
+    },
+  },
+  {
+    name: "history",
+    path: () => "/history",
+    ready: async (page) => {
+      const img = page.locator("main img").first();
+      await expect.poll(() => img.evaluate((el: HTMLImageElement) => el.complete && el.naturalWidth)).toBeGreaterThan(0);
+    },
+  },
+  {
+    name: "share",
+    path: () => `/v/${jobId}`,
+    ready: async (page) => {
+      await expect.poll(() => page.locator("video").evaluate((v: HTMLVideoElement) => v.readyState)).toBeGreaterThanOrEqual(1);
+    },
+  },
+];
+
+for (const scheme of ["light", "dark"] as const) {
+  test(`no serious or critical axe violations in ${scheme} mode`, async ({ browser, baseURL }) => {
+    const context = await browser.newContext({ baseURL, storageState: ownerState, colorScheme: scheme, reducedMotion: "reduce" });
+    // The theme toggle's stored choice, as if the user had picked it; the boot script applies it before paint.
+    await context.addInitScript(([key, value]) => window.localStorage.setItem(key, value), [THEME_STORAGE_KEY, scheme] as const);
+    const page = await context.newPage();
+    const problems: string[] = [];
+
+    for (const target of PAGES) {
+      for (const size of SIZES) {
+        await page.setViewportSize({ width: size.width, height: size.height });
+        await page.goto(target.path());
+        await target.ready(page);
+        await expect(page.locator("html")).toHaveClass(new RegExp(`\\b${scheme}\\b`));
+        await expect(page.getByRole("radio", { name: scheme === "light" ? "Light" : "Dark" })).toBeChecked();
+
+        const results = await new AxeBuilder({ page }).withTags(["wcag2a", "wcag2aa"]).analyze();
+        for (const v of results.violations) {
+          if (v.impact !== "serious" && v.impact !== "critical") continue;
+          const where = v.nodes.map((n) => `      ${n.target.join(" ")}: ${n.failureSummary?.replace(/\s+/g, " ") ?? ""}`).join("\n");
+          problems.push(`${target.name} (${scheme}, ${size.name}) ${v.impact} ${v.id}: ${v.help}\n${where}`);
+        }
+        // No horizontal scrolling on a phone.
+        const overflow = await page.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth);
+        if (overflow > 0) problems.push(`${target.name} (${scheme}, ${size.name}) scrolls sideways by ${overflow}px`);
+
+        await page.screenshot({ path: `e2e/screenshots/${target.name}-${scheme}-${size.name}.png`, fullPage: true });
+      }
+    }
+    await context.close();
+    if (problems.length > 0) console.log(problems.join("\n"));
+    expect(problems).toEqual([]);
+  });
+}
