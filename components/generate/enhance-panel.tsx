@@ -4,7 +4,7 @@ import { useState, useTransition } from "react";
 import { Button } from "@/components/ui/button";
 import { controlClasses, describedBy, FieldError } from "@/components/ui/field";
 import { enhancePrompt } from "@/lib/jobs/actions";
-import { PROMPT_MAX } from "@/lib/jobs/request";
+import { PROMPT_MAX } from "@/lib/jobs/form-limits";
 
 type Enhancement = { from: { prompt: string; style: string }; note: string | null; engine: "llm" | "rules" };
 

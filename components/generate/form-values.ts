@@ -1,5 +1,5 @@
 import type { ModelOption } from "@/lib/jobs/queries";
-import { SEED_MAX } from "@/lib/jobs/request";
+import { SEED_MAX } from "@/lib/jobs/form-limits";
 import { DEFAULT_STYLE, STYLE_IDS, type StyleId } from "@/lib/styles";
 
 /**

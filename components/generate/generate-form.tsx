@@ -18,7 +18,8 @@ import { Button } from "@/components/ui/button";
 import { controlClasses, describedBy, FieldError, FieldHint, Label } from "@/components/ui/field";
 import { createJob } from "@/lib/jobs/actions";
 import type { ModelOption } from "@/lib/jobs/queries";
-import { createJobSchema, fieldErrors, PROMPT_MAX, PROMPT_MIN, type CreateJobState } from "@/lib/jobs/request";
+import { PROMPT_MAX, PROMPT_MIN } from "@/lib/jobs/form-limits";
+import type { CreateJobState } from "@/lib/jobs/request";
 import { MODELS } from "@/lib/models/registry";
 
 type Errors = Partial<Record<string, string>>;
@@ -28,6 +29,11 @@ const FIELD_ORDER = ["prompt", "style", "model", "duration", "aspectRatio", "res
 const VISIBLE_FIELDS: readonly string[] = FIELD_ORDER;
 
 const initialState: CreateJobState = { status: "idle" };
+
+// The form is checked with the same Zod schema as the server action, loaded on first use rather
+// than with the page: it is the largest part of the page's JavaScript.
+let requestModule: Promise<typeof import("@/lib/jobs/request")> | null = null;
+const loadRequest = () => (requestModule ??= import("@/lib/jobs/request"));
 
 function formatWait(seconds: number): string {
   if (seconds < 60) return `${Math.max(1, Math.ceil(seconds))} seconds`;
@@ -87,7 +93,8 @@ export function GenerateForm({
   }
 
   const model = models.find((m) => m.id === values.model);
-  const schema = useMemo(() => createJobSchema(MODELS.filter((m) => models.some((o) => o.id === m.id))), [models]);
+  const offered = useMemo(() => MODELS.filter((m) => models.some((o) => o.id === m.id)), [models]);
+  const checking = useRef(false);
   const busy = pending || navigating || state.status === "created";
 
   const focusFirstError = (errs: Errors) => {
@@ -145,16 +152,30 @@ export function GenerateForm({
   const onSubmit = (event: FormEvent<HTMLFormElement>) => {
     // With JavaScript the form never posts by itself: it is checked here first, then sent.
     event.preventDefault();
-    if (busy) return;
+    if (busy || checking.current) return;
     let submitted = values;
     if (model?.params.seed && !lockSeed) {
       submitted = { ...values, seed: String(randomSeed()) };
       setValues(submitted);
     }
     const formData = toFormData(submitted, model);
-    const parsed = schema.safeParse(Object.fromEntries(formData));
-    if (!parsed.success) {
-      const errs = fieldErrors(parsed.error);
+    checking.current = true;
+    void loadRequest()
+      .then(
+        ({ createJobSchema, fieldErrors }) => {
+          const parsed = createJobSchema(offered).safeParse(Object.fromEntries(formData));
+          send(parsed.success ? null : fieldErrors(parsed.error), formData);
+        },
+        // Without the schema (a failed chunk load), the server checks the form anyway.
+        () => send(null, formData),
+      )
+      .finally(() => {
+        checking.current = false;
+      });
+  };
+
+  const send = (errs: Errors | null, formData: FormData) => {
+    if (errs) {
       setErrors(errs);
       const count = FIELD_ORDER.filter((f) => errs[f]).length;
       setStatusLine(
@@ -177,7 +198,7 @@ export function GenerateForm({
     : "Adds a soundtrack that follows the video.";
 
   return (
-    <form ref={formRef} action={formAction} onSubmit={onSubmit} noValidate className="space-y-6">
+    <form ref={formRef} action={formAction} onSubmit={onSubmit} onFocus={() => void loadRequest()} noValidate className="space-y-6">
       <div className="space-y-1.5">
         <Label htmlFor={`${id}-prompt`}>Prompt</Label>
         <textarea

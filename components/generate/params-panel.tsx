@@ -2,7 +2,7 @@ import { Button } from "@/components/ui/button";
 import { controlClasses, describedBy, FieldError, FieldHint, Label } from "@/components/ui/field";
 import type { GenerateFormValues, ParamField } from "@/components/generate/form-values";
 import type { ModelOption } from "@/lib/jobs/queries";
-import { NEGATIVE_PROMPT_MAX } from "@/lib/jobs/request";
+import { NEGATIVE_PROMPT_MAX } from "@/lib/jobs/form-limits";
 
 const ASPECT_NAMES: Record<string, string> = {
   "16:9": "landscape",

@@ -1,6 +1,7 @@
 import { z } from "zod";
 import { findModel, type ModelDef } from "@/lib/models/registry";
 import { STYLE_IDS } from "@/lib/styles";
+import { NEGATIVE_PROMPT_MAX, PROMPT_MAX, PROMPT_MIN, SEED_MAX } from "@/lib/jobs/form-limits";
 import { JOB_ID_PATTERN } from "@/lib/jobs/schema";
 
 /**
@@ -8,10 +9,7 @@ import { JOB_ID_PATTERN } from "@/lib/jobs/schema";
  * submitting, and the createJob server action validates the same FormData with it again.
  */
 
-export const PROMPT_MIN = 3;
-export const PROMPT_MAX = 2000;
-export const NEGATIVE_PROMPT_MAX = 500;
-export const SEED_MAX = 2_147_483_647;
+export { NEGATIVE_PROMPT_MAX, PROMPT_MAX, PROMPT_MIN, SEED_MAX };
 
 const emptyToUndefined = (v: unknown) => (v === "" || v === null ? undefined : v);
 
