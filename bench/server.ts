@@ -1,8 +1,8 @@
 import { spawn, spawnSync, type ChildProcess } from "node:child_process";
 import { existsSync, readFileSync, statSync } from "node:fs";
-import { createServer } from "node:net";
 import path from "node:path";
 import { sleep } from "./stats";
+import { freePort } from "../test/support/redis";
 
 /** The production build and a `next start` of it on loopback, owned (and killed) by the benchmark. */
 
@@ -26,17 +26,7 @@ export function ensureBuild(): { buildId: string; built: boolean; builtAt: Date 
   return { buildId: readFileSync(buildIdFile, "utf8").trim(), built, builtAt: statSync(buildIdFile).mtime };
 }
 
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = createServer();
-    srv.once("error", reject);
-    srv.listen(0, "127.0.0.1", () => {
-      const address = srv.address();
-      const port = typeof address === "object" && address ? address.port : 0;
-      srv.close(() => resolve(port));
-    });
-  });
-}
+export { freePort };
 
 export type BenchServer = { origin: string; port: number; pid: number; stop(): Promise<void> };
 

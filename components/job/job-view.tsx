@@ -15,21 +15,9 @@ import { ProgressBar } from "@/components/ui/progress-bar";
 import { asciiSlug, downloadUrl } from "@/lib/files/download-name";
 import { isTerminal, type PublicJob } from "@/lib/jobs/schema";
 import { useJob } from "@/lib/swr/use-job";
+import { videoFrameClasses } from "@/components/ui/video-frame";
 
 const APP_NAME = "Prompt2Video";
-
-function videoFrameClasses(aspectRatio: string | null): string {
-  switch (aspectRatio) {
-    case "9:16":
-    case "9:21":
-    case "3:4":
-      return "mx-auto max-h-[75vh] w-auto max-w-full";
-    case "1:1":
-      return "mx-auto aspect-square max-h-[75vh] w-full max-w-[75vh]";
-    default:
-      return "aspect-video w-full";
-  }
-}
 
 /** A job as it runs: pushed over SSE (polled only as a fallback) until it ends, then the video or what went wrong. */
 export function JobView({

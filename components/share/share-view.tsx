@@ -1,21 +1,9 @@
 import Link from "next/link";
 import { buttonClasses } from "@/components/ui/button";
+import { videoFrameClasses } from "@/components/ui/video-frame";
 import { asciiSlug, downloadUrl } from "@/lib/files/download-name";
 import type { PublicJob } from "@/lib/jobs/schema";
 import { STYLES } from "@/lib/styles";
-
-function frameClasses(aspectRatio: string | null): string {
-  switch (aspectRatio) {
-    case "9:16":
-    case "9:21":
-    case "3:4":
-      return "mx-auto max-h-[75vh] w-auto max-w-full";
-    case "1:1":
-      return "mx-auto aspect-square max-h-[75vh] w-full max-w-[75vh]";
-    default:
-      return "aspect-video w-full";
-  }
-}
 
 /** The public page of a shared video: the video, what made it, and a way to make one like it. */
 export function ShareView({ job }: { job: PublicJob & { videoUrl: string } }) {
@@ -33,7 +21,7 @@ export function ShareView({ job }: { job: PublicJob & { videoUrl: string } }) {
         preload="metadata"
         poster={job.posterUrl ?? undefined}
         src={job.videoUrl}
-        className={`rounded-xl bg-black ${frameClasses(job.params.aspectRatio)}`}
+        className={`rounded-xl bg-black ${videoFrameClasses(job.params.aspectRatio)}`}
       >
         Your browser cannot play this video here; use the download link below.
       </video>

@@ -45,6 +45,11 @@ function compact(input: Record<string, unknown>): Record<string, unknown> {
   return Object.fromEntries(Object.entries(input).filter(([, v]) => v !== null && v !== undefined && v !== ""));
 }
 
+/** The input of models that take duration, aspect_ratio, resolution and seed under those names. */
+function durationAspectResolutionSeed(prompt: string, p: JobParams): Record<string, unknown> {
+  return compact({ prompt, duration: p.duration, aspect_ratio: p.aspectRatio, resolution: p.resolution, seed: p.seed });
+}
+
 export const LOCAL_MODEL_ID = "local/preview";
 
 export const MODELS: readonly ModelDef[] = [
@@ -62,8 +67,7 @@ export const MODELS: readonly ModelDef[] = [
     },
     ownAudio: false,
     typicalSeconds: 6,
-    toInput: (prompt, p) =>
-      compact({ prompt, duration: p.duration, aspect_ratio: p.aspectRatio, resolution: p.resolution, seed: p.seed }),
+    toInput: durationAspectResolutionSeed,
     readOutput: readUrlOutput,
   },
   {
@@ -119,8 +123,7 @@ export const MODELS: readonly ModelDef[] = [
     },
     ownAudio: false,
     typicalSeconds: 60,
-    toInput: (prompt, p) =>
-      compact({ prompt, duration: p.duration, aspect_ratio: p.aspectRatio, resolution: p.resolution, seed: p.seed }),
+    toInput: durationAspectResolutionSeed,
     readOutput: readUrlOutput,
   },
   {
@@ -137,8 +140,7 @@ export const MODELS: readonly ModelDef[] = [
     },
     ownAudio: false,
     typicalSeconds: 120,
-    toInput: (prompt, p) =>
-      compact({ prompt, duration: p.duration, aspect_ratio: p.aspectRatio, resolution: p.resolution, seed: p.seed }),
+    toInput: durationAspectResolutionSeed,
     readOutput: readUrlOutput,
   },
   {

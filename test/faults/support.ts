@@ -3,6 +3,7 @@ import { Webhook } from "standardwebhooks";
 import type { Job } from "@/lib/jobs/schema";
 import { derive } from "@/lib/jobs/transition";
 import { makeJob, makeStep } from "@/test/support/job-factory";
+import { prng } from "@/lib/engines/local/render-plan";
 
 /** Helpers shared by the fault tests: signed deliveries and jobs waiting on a generate step. */
 
@@ -97,16 +98,7 @@ export async function pool<T>(tasks: (() => Promise<T>)[], limit: number): Promi
 }
 
 /** A small seeded PRNG (mulberry32), so a failing shuffle can be replayed. */
-export function seeded(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+export const seeded = prng;
 
 export function shuffle<T>(items: T[], random: () => number): T[] {
   const out = [...items];

@@ -1,6 +1,6 @@
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
-import { startAppHarness, type AppHarness } from "../support/app-harness";
+import { createScheduler, startAppHarness, type AppHarness } from "../support/app-harness";
 import { EmbeddedStore } from "@/lib/store/embedded-store";
 import type { JobStore } from "@/lib/store/types";
 import { eventStreamResponse, type EventStreamOptions } from "@/lib/jobs/event-stream";
@@ -50,11 +50,7 @@ export async function startLiveHarness(
     },
   });
 
-  const pending = new Set<Promise<unknown>>();
-  const schedule = (task: () => Promise<unknown>) => {
-    const p = task().catch(() => undefined).finally(() => pending.delete(p));
-    pending.add(p);
-  };
+  const { schedule, settle: settleStreams } = createScheduler();
   let origin = "";
   const server: Server = createServer((req, res) => {
     void (async () => {
@@ -87,9 +83,6 @@ export async function startLiveHarness(
   await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
   origin = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
 
-  const settleStreams = async () => {
-    while (pending.size > 0) await Promise.allSettled([...pending]);
-  };
   return {
     ...app,
     eventsOrigin: origin,

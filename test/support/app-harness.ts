@@ -27,7 +27,20 @@ export type AppHarness = {
   close(): Promise<void>;
 };
 
-async function toRequest(req: IncomingMessage, origin: string): Promise<Request> {
+/** Collects work scheduled "after the response" (Next's `after`), so tests can wait for it. */
+export function createScheduler() {
+  const pending = new Set<Promise<unknown>>();
+  const schedule = (task: () => Promise<unknown>) => {
+    const p = task().catch(() => undefined).finally(() => pending.delete(p));
+    pending.add(p);
+  };
+  const settle = async () => {
+    while (pending.size > 0) await Promise.allSettled([...pending]);
+  };
+  return { schedule, pending, settle };
+}
+
+export async function toRequest(req: IncomingMessage, origin: string): Promise<Request> {
   const headers = new Headers();
   for (const [k, v] of Object.entries(req.headers)) if (typeof v === "string") headers.set(k, v);
   const hasBody = req.method !== "GET" && req.method !== "HEAD";
@@ -46,11 +59,7 @@ async function send(res: ServerResponse, response: Response): Promise<void> {
 
 export async function startAppHarness(opts: { env?: Record<string, string>; store?: (dataDir: string) => JobStore } = {}): Promise<AppHarness> {
   const dataDir = await mkdtemp(path.join(os.tmpdir(), "p2v-harness-"));
-  const pending = new Set<Promise<unknown>>();
-  const schedule = (task: () => Promise<unknown>) => {
-    const p = task().catch(() => undefined).finally(() => pending.delete(p));
-    pending.add(p);
-  };
+  const { schedule, pending, settle } = createScheduler();
   let origin = "";
   const server: Server = createServer((req, res) => {
     void (async () => {
@@ -84,9 +93,7 @@ export async function startAppHarness(opts: { env?: Record<string, string>; stor
     port,
     dataDir,
     store,
-    async settle() {
-      while (pending.size > 0) await Promise.allSettled([...pending]);
-    },
+    settle,
     async close() {
       const closed = new Promise<void>((resolve) => server.close(() => resolve()));
       server.closeAllConnections();

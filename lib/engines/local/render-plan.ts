@@ -81,7 +81,7 @@ export function deriveSeed(prompt: string, styleId: string, explicit?: number | 
 }
 
 /** mulberry32: a tiny deterministic PRNG. */
-function prng(seed: number): () => number {
+export function prng(seed: number): () => number {
   let a = seed >>> 0;
   return () => {
     a = (a + 0x6d2b79f5) >>> 0;
