@@ -7,6 +7,7 @@ export async function register() {
   const { env } = await import("@/lib/env");
   env();
   const { resumeUnfinished } = await import("@/lib/jobs/reconcile");
+  const { applyRetention } = await import("@/lib/ops/retention");
   const { log } = await import("@/lib/log");
   // Wait until a dead process's steps have been quiet long enough to be recognised as lost.
   const timer = setTimeout(() => {
@@ -15,4 +16,12 @@ export async function register() {
       .catch((error: unknown) => log.warn({ err: String(error) }, "resuming unfinished jobs failed"));
   }, 6_000);
   timer.unref();
+
+  // The retention policy: at start (after the resume) and every six hours.
+  const retain = () =>
+    applyRetention()
+      .then((removed) => log.info(removed, "retention applied"))
+      .catch((error: unknown) => log.warn({ err: String(error) }, "retention failed"));
+  setTimeout(retain, 30_000).unref();
+  setInterval(retain, 6 * 60 * 60 * 1000).unref();
 }
