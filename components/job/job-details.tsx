@@ -1,3 +1,4 @@
+import Link from "next/link";
 import type { ReactNode } from "react";
 import type { PublicJob } from "@/lib/jobs/schema";
 import { STYLES } from "@/lib/styles";
@@ -55,6 +56,13 @@ export function JobDetails({ job }: { job: PublicJob }) {
       <Row term="Options">
         {[job.options.enhance ? "Enhance prompt: on" : "Enhance prompt: off", job.options.sound ? "Add sound: on" : "Add sound: off"].join(" · ")}
       </Row>
+      {job.remixOf ? (
+        <Row term="Remix of">
+          <Link href={`/jobs/${job.remixOf}`} className="font-medium text-brand-700 underline underline-offset-4 dark:text-indigo-300">
+            an earlier video
+          </Link>
+        </Row>
+      ) : null}
     </dl>
   );
 }
