@@ -30,6 +30,26 @@ const VISIBLE_FIELDS: readonly string[] = FIELD_ORDER;
 
 const initialState: CreateJobState = { status: "idle" };
 
+function CheckField(props: { id: string; name: string; label: string; hint: string; checked: boolean; onChange: (checked: boolean) => void }) {
+  return (
+    <div className="flex items-start gap-2.5">
+      <input
+        id={props.id}
+        name={props.name}
+        type="checkbox"
+        checked={props.checked}
+        onChange={(e) => props.onChange(e.target.checked)}
+        aria-describedby={`${props.id}-hint`}
+        className="mt-0.5 size-4 shrink-0 accent-brand-600"
+      />
+      <div className="space-y-0.5">
+        <Label htmlFor={props.id}>{props.label}</Label>
+        <FieldHint id={`${props.id}-hint`}>{props.hint}</FieldHint>
+      </div>
+    </div>
+  );
+}
+
 // The form is checked with the same Zod schema as the server action, loaded on first use rather
 // than with the page: it is the largest part of the page's JavaScript.
 let requestModule: Promise<typeof import("@/lib/jobs/request")> | null = null;
@@ -273,38 +293,22 @@ export function GenerateForm({
       />
 
       <div className="space-y-3">
-        <div className="flex items-start gap-2.5">
-          <input
-            id={`${id}-enhance`}
-            name="enhance"
-            type="checkbox"
-            checked={values.enhance}
-            onChange={(e) => update("enhance", e.target.checked)}
-            aria-describedby={`${id}-enhance-hint`}
-            className="mt-0.5 size-4 shrink-0 accent-brand-600"
-          />
-          <div className="space-y-0.5">
-            <Label htmlFor={`${id}-enhance`}>Enhance prompt automatically</Label>
-            <FieldHint id={`${id}-enhance-hint`}>
-              Adds camera and lighting detail before generating. The next page shows your prompt and the one sent.
-            </FieldHint>
-          </div>
-        </div>
-        <div className="flex items-start gap-2.5">
-          <input
-            id={`${id}-sound`}
-            name="sound"
-            type="checkbox"
-            checked={values.sound}
-            onChange={(e) => update("sound", e.target.checked)}
-            aria-describedby={`${id}-sound-hint`}
-            className="mt-0.5 size-4 shrink-0 accent-brand-600"
-          />
-          <div className="space-y-0.5">
-            <Label htmlFor={`${id}-sound`}>Add sound</Label>
-            <FieldHint id={`${id}-sound-hint`}>{soundHint}</FieldHint>
-          </div>
-        </div>
+        <CheckField
+          id={`${id}-enhance`}
+          name="enhance"
+          label="Enhance prompt automatically"
+          hint="Adds camera and lighting detail before generating. The next page shows your prompt and the one sent."
+          checked={values.enhance}
+          onChange={(checked) => update("enhance", checked)}
+        />
+        <CheckField
+          id={`${id}-sound`}
+          name="sound"
+          label="Add sound"
+          hint={soundHint}
+          checked={values.sound}
+          onChange={(checked) => update("sound", checked)}
+        />
       </div>
 
       {values.remixOf ? <input type="hidden" name="remixOf" value={values.remixOf} /> : null}

@@ -15,7 +15,7 @@ import { ProgressBar } from "@/components/ui/progress-bar";
 import { asciiSlug, downloadUrl } from "@/lib/files/download-name";
 import { isTerminal, type PublicJob } from "@/lib/jobs/schema";
 import { useJob } from "@/lib/swr/use-job";
-import { videoFrameClasses } from "@/components/ui/video-frame";
+import { JobVideo } from "@/components/ui/job-video";
 
 const APP_NAME = "Prompt2Video";
 
@@ -71,17 +71,7 @@ export function JobView({
 
           {job.status === "succeeded" && job.videoUrl ? (
             <div className="space-y-3">
-              <video
-                key={job.videoUrl}
-                controls
-                playsInline
-                preload="auto"
-                poster={job.posterUrl ?? undefined}
-                src={job.videoUrl}
-                className={`rounded-xl bg-black ${videoFrameClasses(job.params.aspectRatio)}`}
-              >
-                Your browser cannot play this video here; use the download link below.
-              </video>
+              <JobVideo key={job.videoUrl} src={job.videoUrl} poster={job.posterUrl} aspectRatio={job.params.aspectRatio} preload="auto" />
               <div className="flex flex-wrap items-center gap-3">
                 <a href={downloadUrl(job.videoUrl)} download={`${asciiSlug(job.prompt)}.mp4`} className={buttonClasses("primary")}>
                   <svg viewBox="0 0 20 20" fill="none" stroke="currentColor" strokeWidth="1.8" aria-hidden="true" className="size-4">

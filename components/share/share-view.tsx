@@ -1,6 +1,6 @@
 import Link from "next/link";
 import { buttonClasses } from "@/components/ui/button";
-import { videoFrameClasses } from "@/components/ui/video-frame";
+import { JobVideo } from "@/components/ui/job-video";
 import { asciiSlug, downloadUrl } from "@/lib/files/download-name";
 import type { PublicJob } from "@/lib/jobs/schema";
 import { STYLES } from "@/lib/styles";
@@ -15,16 +15,7 @@ export function ShareView({ job }: { job: PublicJob & { videoUrl: string } }) {
         <h1 className="text-2xl font-semibold tracking-tight break-words sm:text-3xl">{job.prompt}</h1>
       </header>
 
-      <video
-        controls
-        playsInline
-        preload="metadata"
-        poster={job.posterUrl ?? undefined}
-        src={job.videoUrl}
-        className={`rounded-xl bg-black ${videoFrameClasses(job.params.aspectRatio)}`}
-      >
-        Your browser cannot play this video here; use the download link below.
-      </video>
+      <JobVideo src={job.videoUrl} poster={job.posterUrl} aspectRatio={job.params.aspectRatio} preload="metadata" />
 
       <p className="rounded-lg bg-zinc-100 px-3 py-2 text-sm dark:bg-zinc-900">
         Made with: <strong className="font-semibold">{job.modelLabel}</strong>
