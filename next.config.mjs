@@ -3,6 +3,8 @@ const nextConfig = {
   // A self-contained server for self-hosting (`node .next/standalone/server.js`).
   output: "standalone",
   poweredByHeader: false,
+  // `next dev` serves its scripts to localhost only; opening http://127.0.0.1:3000 should work too.
+  allowedDevOrigins: ["127.0.0.1"],
   // The ffmpeg binary ships inside this package; it must be loaded from node_modules at run time.
   serverExternalPackages: ["@ffmpeg-installer/ffmpeg", "ioredis", "pino"],
   outputFileTracingIncludes: {
