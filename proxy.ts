@@ -1,6 +1,6 @@
 import { NextResponse, type NextRequest } from "next/server";
 import { env } from "@/lib/env";
-import { securityHeaders } from "@/lib/security/csp";
+import { frameAncestorsFor, securityHeaders } from "@/lib/security/csp";
 
 /**
  * Security headers on every page and API response, with a fresh CSP nonce per request (Next 16
@@ -13,7 +13,12 @@ export function proxy(request: NextRequest) {
   const nonce = Buffer.from(crypto.randomUUID()).toString("base64");
   const https =
     request.nextUrl.protocol === "https:" || request.headers.get("x-forwarded-proto")?.split(",")[0]?.trim() === "https";
-  const headers = securityHeaders({ nonce, isDev: env().NODE_ENV === "development", upgradeInsecureRequests: https });
+  const headers = securityHeaders({
+    nonce,
+    isDev: env().NODE_ENV === "development",
+    upgradeInsecureRequests: https,
+    frameAncestors: frameAncestorsFor(request.nextUrl.pathname),
+  });
 
   const requestHeaders = new Headers(request.headers);
   requestHeaders.set("x-nonce", nonce);

@@ -211,7 +211,11 @@ test("a shared video plays for anyone; only its owner can change it", async ({ p
   expect(meta("og:video:width")).toBe("640");
   expect(meta("og:video:height")).toBe("360");
   expect(meta("og:image")).toMatch(new RegExp(`^http://localhost:\\d+/api/files/${id}/[a-z0-9-]+\\.jpg$`));
-  expect(meta("twitter:card")).toBe("summary_large_image");
+  expect(meta("twitter:card")).toBe("player");
+  expect(meta("twitter:player")).toBe(`${shareUrl}/embed`);
+  expect(meta("twitter:player:stream")).toBe(meta("og:video"));
+  expect(meta("twitter:player:width")).toBe("640");
+  expect(meta("twitter:player:height")).toBe("360");
   expect(html).toContain(`<title>${prompt} · Prompt2Video</title>`);
 
   // A stranger: a fresh browser context, no owner cookie.
@@ -229,6 +233,12 @@ test("a shared video plays for anyone; only its owner can change it", async ({ p
   await expect.poll(() => video.evaluate((v: HTMLVideoElement) => v.currentTime), { timeout: 10_000 }).toBeGreaterThan(0);
   await expect(other.getByRole("link", { name: "Remix this video" })).toHaveAttribute("href", `/?remix=${id}`);
   await screenshot(other, "share");
+
+  // The player card's frame: a bare player that other sites may frame, and nothing else may.
+  const embed = await other.goto(`/v/${id}/embed`);
+  expect(embed?.status()).toBe(200);
+  expect(await embed?.headerValue("content-security-policy")).toContain("frame-ancestors 'self' https:");
+  await expect(other.locator("video")).toHaveAttribute("src", meta("og:video")!);
 
   // On the job page the stranger sees the video but none of the owner's controls.
   await other.goto(`/jobs/${id}`);
@@ -250,6 +260,7 @@ test("a shared video plays for anyone; only its owner can change it", async ({ p
   await expect(toggle).toHaveAttribute("aria-checked", "false");
   const gone = await other.goto(`/v/${id}`);
   expect(gone?.status()).toBe(404);
+  expect((await other.goto(`/v/${id}/embed`))?.status()).toBe(404);
   await other.goto(`/jobs/${id}`);
   await expect(other.getByRole("link", { name: "Remix" })).toHaveCount(0);
   await other.goto(`/?remix=${id}`);

@@ -2,7 +2,7 @@ import type { Metadata } from "next";
 import Link from "next/link";
 import { HistoryList } from "@/components/history/history-list";
 
-export const metadata: Metadata = { title: "Your videos" };
+export const metadata: Metadata = { title: "Your videos", robots: { index: false, follow: false } };
 
 export default function HistoryPage() {
   return (

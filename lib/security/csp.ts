@@ -1,6 +1,6 @@
 /**
  * The security headers of every page and API response, built in one pure function so a path can
- * vary them (the share page may one day be framed as a Twitter player: pass `frameAncestors`).
+ * vary them (the embed player of a shared video may be framed: see `frameAncestorsFor`).
  * The policy follows Next's CSP guide: a fresh nonce per request, `'strict-dynamic'` so the
  * scripts Next loads with that nonce may load their chunks, `'unsafe-eval'` in development only
  * (React rebuilds server error stacks with eval there).
@@ -53,4 +53,15 @@ export function securityHeaders(opts: SecurityHeaderOptions): { "Content-Securit
     ...(deny ? { "X-Frame-Options": "DENY" } : {}),
     "Permissions-Policy": "camera=(), microphone=(), geolocation=()",
   };
+}
+
+const EMBED_PATH = /^\/v\/[A-Za-z0-9_-]+\/embed\/?$/;
+
+/**
+ * Who may frame a path. Only the bare player of a shared video (`/v/[id]/embed`, the Twitter/X
+ * player card, or any site embedding it) may be framed, by HTTPS pages; it has no actions to
+ * click-jack. Everything else: nobody.
+ */
+export function frameAncestorsFor(pathname: string): readonly string[] | undefined {
+  return EMBED_PATH.test(pathname) ? ["'self'", "https:"] : undefined;
 }

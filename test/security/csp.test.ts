@@ -65,6 +65,17 @@ describe("proxy", () => {
     expect(again).not.toBe(csp);
   });
 
+  it("lets only the embed player of a shared video be framed, by HTTPS pages", () => {
+    const embed = proxy(new NextRequest("http://localhost:3000/v/abcdefghijklmnopqrstuv/embed")).headers;
+    expect(directives(embed.get("content-security-policy")!).get("frame-ancestors")).toEqual(["'self'", "https:"]);
+    expect(embed.get("x-frame-options")).toBeNull();
+    for (const path of ["/v/abcdefghijklmnopqrstuv", "/v/abc/embed/x", "/jobs/abc/embed"]) {
+      const headers = proxy(new NextRequest(`http://localhost:3000${path}`)).headers;
+      expect(directives(headers.get("content-security-policy")!).get("frame-ancestors")).toEqual(["'none'"]);
+      expect(headers.get("x-frame-options")).toBe("DENY");
+    }
+  });
+
   it("upgrades insecure requests behind an HTTPS proxy", () => {
     const res = proxy(new NextRequest("http://localhost:3000/", { headers: { "x-forwarded-proto": "https" } }));
     expect(res.headers.get("content-security-policy")).toContain("upgrade-insecure-requests");

@@ -15,10 +15,12 @@ const loadJob = cache(getJobForViewer);
 
 export async function generateMetadata({ params }: Props): Promise<Metadata> {
   const { id } = await params;
-  if (!jobIdSchema.safeParse(id).success) return { title: "Malformed link" };
+  // A job page is a private link: never indexed, whoever follows it (shared videos live at /v/[id]).
+  const robots = { index: false, follow: false };
+  if (!jobIdSchema.safeParse(id).success) return { title: "Malformed link", robots };
   const found = await loadJob(id);
   // The same title the page keeps up to date while the job runs, so nothing flickers.
-  return { title: found ? jobTitle(found.job) : "Not found" };
+  return { title: found ? jobTitle(found.job) : "Not found", robots };
 }
 
 export default async function JobPage({ params }: Props) {

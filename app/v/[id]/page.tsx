@@ -34,6 +34,8 @@ export async function generateMetadata({ params }: Props): Promise<Metadata> {
   const posterUrl = job.posterUrl ? absoluteUrl(job.posterUrl, origin) : null;
   // Only the local preview's frame size is known here; an AI model's output size is its own.
   const size = job.engine === "local" ? localFrameSize(job.params.aspectRatio, job.params.resolution) : null;
+  // The player card's frame: the video's shape at a size X shows well.
+  const playerSize = size ?? localFrameSize(job.params.aspectRatio, "480p");
   const title = shortTitle(job.prompt);
   const description = `A ${job.params.duration ? `${job.params.duration}-second ` : ""}video made with ${job.modelLabel} on Prompt2Video.`;
 
@@ -57,9 +59,15 @@ export async function generateMetadata({ params }: Props): Promise<Metadata> {
       ],
       ...(posterUrl ? { images: [{ url: posterUrl, alt: title, ...(size ?? {}) }] } : {}),
     },
-    // A player card needs a page X may frame; this app's CSP forbids framing (frame-ancestors 'none'),
-    // so the card is the poster, linking here.
-    twitter: { card: "summary_large_image", title, description, ...(posterUrl ? { images: [posterUrl] } : {}) },
+    // A player card frames the bare player (`/v/[id]/embed`, the one path the CSP lets others frame).
+    // X renders player cards only for HTTPS pages and players.
+    twitter: {
+      card: "player",
+      title,
+      description,
+      players: [{ playerUrl: `${pageUrl}/embed`, streamUrl: videoUrl, ...playerSize }],
+      ...(posterUrl ? { images: [posterUrl] } : {}),
+    },
   };
 }
 

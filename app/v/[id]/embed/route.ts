@@ -1,0 +1,34 @@
+// GET /v/[id]/embed - the bare player of a shared video, for other sites to frame (the Twitter/X player card)
+import { absoluteUrl, publicOrigin } from "@/lib/http/public-origin";
+import { getSharedJob } from "@/lib/jobs/queries";
+
+export const dynamic = "force-dynamic";
+
+/** Text for an HTML attribute or element: the prompt is user input and stays inert. */
+function escapeHtml(text: string): string {
+  return text.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
+}
+
+function page(title: string, body: string, status: number): Response {
+  const html = `<!doctype html><html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width,initial-scale=1"><meta name="robots" content="noindex"><title>${escapeHtml(title)}</title><style>html,body{margin:0;height:100%;background:#000;color:#fff;font:14px system-ui,sans-serif}video{display:block;width:100%;height:100%;object-fit:contain}p{margin:0;padding:1rem}</style></head><body>${body}</body></html>`;
+  // Only a shared, finished video gets here, and it can be unshared: browsers may keep it briefly.
+  return new Response(html, {
+    status,
+    headers: { "Content-Type": "text/html; charset=utf-8", "Cache-Control": "public, max-age=300" },
+  });
+}
+
+export async function GET(_req: Request, { params }: { params: Promise<{ id: string }> }) {
+  const { id } = await params;
+  const job = await getSharedJob(id);
+  if (!job?.videoUrl) return page("Not found", "<p>This video is not shared.</p>", 404);
+  const origin = await publicOrigin();
+  const src = escapeHtml(absoluteUrl(job.videoUrl, origin));
+  const poster = job.posterUrl ? ` poster="${escapeHtml(absoluteUrl(job.posterUrl, origin))}"` : "";
+  const label = escapeHtml(job.prompt);
+  return page(
+    job.prompt,
+    `<video controls playsinline preload="metadata" src="${src}"${poster} aria-label="${label}"></video>`,
+    200,
+  );
+}
