@@ -1,7 +1,9 @@
 /** @type {import('next').NextConfig} */
 const nextConfig = {
-  // A self-contained server for self-hosting (`node .next/standalone/server.js`).
-  output: "standalone",
+  // A self-contained server for self-hosting (`node .next/standalone/server.js`), on request:
+  // `next start` (npm start, the tests, the benchmark) does not serve a standalone build.
+  // A build-time switch, so it is read here rather than in lib/env.ts.
+  output: process.env.NEXT_OUTPUT === "standalone" ? "standalone" : undefined,
   poweredByHeader: false,
   // `next dev` serves its scripts to localhost only; opening http://127.0.0.1:3000 should work too.
   allowedDevOrigins: ["127.0.0.1"],
