@@ -1,3 +1,4 @@
+import { log } from "@/lib/log";
 import { StoreUnavailableError } from "@/lib/store/types";
 
 /**
@@ -57,6 +58,7 @@ export function errorResponse(error: unknown): Response {
       "Retry-After": "5",
     }).toResponse();
   }
-  console.error(error);
+  // pino serialises `err` (type, message, stack) into the same JSON line.
+  log.error({ err: error }, "unexpected error in a route");
   return new AppError("internal", "Something went wrong on our side.").toResponse();
 }

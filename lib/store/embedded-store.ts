@@ -4,6 +4,7 @@ import { mkdir, readFile, readdir, rename, rm, unlink, writeFile } from "node:fs
 import path from "node:path";
 import { env } from "@/lib/env";
 import { JOB_ID_PATTERN, jobSchema, type Job } from "@/lib/jobs/schema";
+import { log } from "@/lib/log";
 import type { JobPage, JobStore, UpdateResult } from "@/lib/store/types";
 
 export const DAY_MS = 86_400_000;
@@ -249,7 +250,7 @@ export class EmbeddedStore implements JobStore {
     try {
       return jobSchema.parse(JSON.parse(text));
     } catch (err) {
-      console.warn(`[store] skipping unreadable job file ${file}: ${(err as Error).message}`);
+      log.warn({ file, err: (err as Error).message }, "store: skipping an unreadable job file");
       return null;
     }
   }
@@ -334,7 +335,7 @@ export class EmbeddedStore implements JobStore {
       const parsed = JSON.parse(await readFile(file, "utf8")) as Partial<Kv>;
       return { ...empty, ...parsed };
     } catch (err) {
-      if ((err as NodeJS.ErrnoException).code !== "ENOENT") console.warn(`[store] ignoring unreadable ${file}`, err);
+      if ((err as NodeJS.ErrnoException).code !== "ENOENT") log.warn({ file, err: (err as Error).message }, "store: ignoring an unreadable file");
       return empty;
     }
   }

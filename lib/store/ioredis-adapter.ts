@@ -1,4 +1,5 @@
 import { Redis, type RedisOptions } from "ioredis";
+import { log } from "@/lib/log";
 import { RedisJobStore, type RedisArg, type RedisCommands } from "@/lib/store/redis-store";
 import { StoreUnavailableError } from "@/lib/store/types";
 
@@ -23,7 +24,7 @@ function isReplyError(err: unknown): boolean {
 function quietErrors(client: Redis, label: string): void {
   let reported = false;
   client.on("error", (err: Error) => {
-    if (!reported) console.warn(`[store] ${label}: ${err.message}`);
+    if (!reported) log.warn({ connection: label, err: err.message }, "store: Redis connection error");
     reported = true;
   });
   client.on("ready", () => (reported = false));
@@ -58,7 +59,7 @@ export class IoredisCommands implements RedisCommands {
     if (!listeners) {
       listeners = new Set();
       this.channels.set(channel, listeners);
-      sub.subscribe(channel).catch((err: Error) => console.warn(`[store] subscribe ${channel}: ${err.message}`));
+      sub.subscribe(channel).catch((err: Error) => log.warn({ channel, err: err.message }, "store: subscribe failed"));
     }
     const set = listeners;
     set.add(onMessage);

@@ -1,6 +1,7 @@
 import { createHash } from "node:crypto";
 import { env } from "@/lib/env";
 import { jobSchema, type Job } from "@/lib/jobs/schema";
+import { log } from "@/lib/log";
 import { DAY_MS, decodeCursor, encodeCursor, stampUpdate } from "@/lib/store/embedded-store";
 import type { JobPage, JobStore, UpdateResult } from "@/lib/store/types";
 
@@ -118,7 +119,7 @@ function parseJob(data: unknown, where: string): Job | null {
   try {
     return jobSchema.parse(JSON.parse(String(data)));
   } catch (err) {
-    console.warn(`[store] skipping unreadable job record ${where}: ${(err as Error).message}`);
+    log.warn({ key: where, err: (err as Error).message }, "store: skipping an unreadable job record");
     return null;
   }
 }
@@ -300,7 +301,7 @@ export class RedisJobStore implements JobStore {
       const job = await this.get(id);
       if (job) this.emitIfNewer(w, job);
     } catch (err) {
-      console.warn(`[store] polling job ${id} failed: ${(err as Error).message}`);
+      log.warn({ jobId: id, err: (err as Error).message }, "store: polling a watched job failed");
     }
   }
 

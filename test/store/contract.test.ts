@@ -6,6 +6,7 @@ import path from "node:path";
 import { Redis } from "ioredis";
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, inject, it, vi } from "vitest";
 import { jobSchema, type Job } from "@/lib/jobs/schema";
+import { log } from "@/lib/log";
 import { createStore } from "@/lib/store";
 import { StoreUnavailableError, type JobStore } from "@/lib/store/types";
 import { makeJob, newJobId } from "@/test/support/job-factory";
@@ -292,7 +293,7 @@ contract("upstash", redisHarness("upstash"));
 describe("embedded store robustness", () => {
   it("skips corrupt job files when listing", async () => {
     const dir = await mkdtemp(path.join(tmpdir(), "p2v-corrupt-"));
-    const warn = vi.spyOn(console, "warn").mockImplementation(() => undefined);
+    const warn = vi.spyOn(log, "warn");
     try {
       const good = makeJob();
       await createStore({ kind: "embedded", dir }).create(good);
@@ -300,7 +301,8 @@ describe("embedded store robustness", () => {
       await writeFile(path.join(dir, "jobs", `${newJobId()}.json`), JSON.stringify({ id: "x" }));
       const store = createStore({ kind: "embedded", dir });
       expect((await store.listRecent(10)).map((j) => j.id)).toEqual([good.id]);
-      expect(warn).toHaveBeenCalled();
+      // A structured log line naming the unreadable file.
+      expect(warn).toHaveBeenCalledWith(expect.objectContaining({ file: expect.stringContaining(path.join(dir, "jobs")) }), expect.any(String));
     } finally {
       warn.mockRestore();
       await rm(dir, { recursive: true, force: true });
@@ -313,7 +315,6 @@ describe("unreachable backends", () => {
     ["redis", () => createStore({ kind: "redis", url: "redis://127.0.0.1:1" })],
     ["upstash", () => createStore({ kind: "upstash", url: "http://127.0.0.1:1", token: "t" })],
   ] as const)("%s: get() rejects with StoreUnavailableError quickly", async (_name, make) => {
-    const warn = vi.spyOn(console, "warn").mockImplementation(() => undefined);
     const store = make();
     const started = Date.now();
     try {
@@ -322,14 +323,12 @@ describe("unreachable backends", () => {
       expect(Date.now() - started).toBeLessThan(2500);
     } finally {
       await store.close();
-      warn.mockRestore();
     }
   });
 });
 
 describe("recovery", () => {
   it.skipIf(!findRedisServer())("a redis store works again once Redis comes back", async () => {
-    const warn = vi.spyOn(console, "warn").mockImplementation(() => undefined);
     const port = await freePort();
     const dir = await mkdtemp(path.join(tmpdir(), "p2v-recover-"));
     const store = createStore({ kind: "redis", url: `redis://127.0.0.1:${port}` }, { prefix: "recover:" });
@@ -346,7 +345,6 @@ describe("recovery", () => {
       await store.close();
       server.kill();
       await rm(dir, { recursive: true, force: true });
-      warn.mockRestore();
     }
   });
 });
