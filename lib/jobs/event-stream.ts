@@ -39,6 +39,8 @@ export type EventStreamOptions = {
   nudgeIntervalMs?: number;
   /** Runs reconciliation in the background (default: fire and forget; it logs its own failures). */
   schedule?: Schedule;
+  /** A client with more than this many bytes not yet taken from the stream is dropped (default 1 MiB). */
+  maxBufferedBytes?: number;
 };
 
 const DEFAULTS = {
@@ -47,10 +49,9 @@ const DEFAULTS = {
   retryMs: 2_000,
   tickMs: 1_000,
   nudgeIntervalMs: 3_000,
+  // A client that reads this slowly is dropped (it reconnects and gets the latest state).
+  maxBufferedBytes: 1 << 20,
 } as const;
-
-/** A client that reads this slowly is dropped (it reconnects and gets the latest state). */
-const MAX_BUFFERED_BYTES = 1 << 20;
 
 export const EVENT_STREAM_HEADERS = {
   "Content-Type": "text/event-stream; charset=utf-8",
@@ -103,10 +104,13 @@ export async function eventStreamResponse(req: Request, id: string, options: Eve
   const store = options.store ?? getStore();
   const lastSeen = lastSeenSeq(req);
 
-  // Subscribe before the read, so that a change applied in between is not lost.
+  // Subscribe before the read, so that a change applied in between is not lost. `known` tells the
+  // store what this stream has (-1 until the read), so a polling backend that finds a newer seq
+  // sends it even when its first poll comes after the read.
   const early: Job[] = [];
+  let known = -1;
   let deliver: (job: Job) => void = (job) => early.push(job);
-  const unsubscribe = store.subscribe(id, (job) => deliver(job));
+  const unsubscribe = store.subscribe(id, (job) => deliver(job), () => known);
 
   let job: Job | null;
   try {
@@ -120,6 +124,7 @@ export async function eventStreamResponse(req: Request, id: string, options: Eve
     return errorResponse(new AppError("not_found", "There is no job with that id. It may have been deleted."));
   }
   for (const j of early) if (j.seq > job.seq) job = j;
+  known = job.seq;
   if (isTerminal(job.status) && job.seq <= lastSeen) {
     unsubscribe();
     return new Response(null, { status: 204, headers: { "Cache-Control": "no-store" } });
@@ -151,7 +156,11 @@ export async function eventStreamResponse(req: Request, id: string, options: Eve
 
   const write = (text: string) => {
     if (closed) return;
-    if ((controller.desiredSize ?? 0) < -MAX_BUFFERED_BYTES) return finish();
+    // With the byte-length strategy below, desiredSize is highWaterMark minus the bytes queued and
+    // not yet taken by the server's writer, which stops taking them while the socket is full. The
+    // stream then closes: nothing more is queued and the store subscription goes; what is queued
+    // drains or dies with the connection.
+    if ((controller.desiredSize ?? 0) <= 0) return finish();
     controller.enqueue(encoder.encode(text));
     lastWrite = Date.now();
   };
@@ -173,6 +182,8 @@ export async function eventStreamResponse(req: Request, id: string, options: Eve
     if (now - lastWrite >= opts.heartbeatMs) write(": keepalive\n\n");
   };
 
+  // Counts queued bytes (the default strategy counts chunks), for the slow-client check in write().
+  const queued = new ByteLengthQueuingStrategy({ highWaterMark: opts.maxBufferedBytes });
   const body = new ReadableStream<Uint8Array>({
     start(c) {
       controller = c;
@@ -180,6 +191,7 @@ export async function eventStreamResponse(req: Request, id: string, options: Eve
       deliver = (j) => {
         if (closed || j.seq <= latest.seq) return;
         latest = j;
+        known = j.seq;
         send(j);
       };
       if (latest.seq > lastSeen) send(latest);
@@ -191,7 +203,7 @@ export async function eventStreamResponse(req: Request, id: string, options: Eve
       if (req.signal.aborted) finish();
     },
     cancel: finish,
-  });
+  }, queued);
 
   return new Response(body, { headers: EVENT_STREAM_HEADERS });
 }

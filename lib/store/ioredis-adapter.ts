@@ -30,11 +30,13 @@ function quietErrors(client: Redis, label: string): void {
   client.on("ready", () => (reported = false));
 }
 
+type Subscription = { onMessage: (message: string) => void; onResubscribed?: () => void };
+
 /** Redis over TCP. Pub/sub uses one extra connection shared by all channels. */
 export class IoredisCommands implements RedisCommands {
   private readonly client: Redis;
   private subscriber: Redis | null = null;
-  private readonly channels = new Map<string, Set<(message: string) => void>>();
+  private readonly channels = new Map<string, Set<Subscription>>();
   private closed = false;
   private waiting: Promise<void> | null = null;
 
@@ -53,7 +55,7 @@ export class IoredisCommands implements RedisCommands {
     }
   }
 
-  subscribe(channel: string, onMessage: (message: string) => void): () => void {
+  subscribe(channel: string, onMessage: (message: string) => void, onResubscribed?: () => void): () => void {
     const sub = this.subscriberConnection();
     let listeners = this.channels.get(channel);
     if (!listeners) {
@@ -62,9 +64,10 @@ export class IoredisCommands implements RedisCommands {
       sub.subscribe(channel).catch((err: Error) => log.warn({ channel, err: err.message }, "store: subscribe failed"));
     }
     const set = listeners;
-    set.add(onMessage);
+    const entry: Subscription = { onMessage, onResubscribed };
+    set.add(entry);
     return () => {
-      if (!set.delete(onMessage) || set.size > 0 || this.channels.get(channel) !== set) return;
+      if (!set.delete(entry) || set.size > 0 || this.channels.get(channel) !== set) return;
       this.channels.delete(channel);
       if (!this.closed) sub.unsubscribe(channel).catch(() => undefined);
     };
@@ -107,7 +110,24 @@ export class IoredisCommands implements RedisCommands {
     const sub = new Redis(this.url, { ...OPTIONS, lazyConnect: false, enableOfflineQueue: true, maxRetriesPerRequest: null });
     quietErrors(sub, "Redis subscriber");
     sub.on("message", (channel: string, message: string) => {
-      for (const listener of [...(this.channels.get(channel) ?? [])]) listener(message);
+      for (const listener of [...(this.channels.get(channel) ?? [])]) listener.onMessage(message);
+    });
+    // Messages published while the connection was down are lost. After a reconnect, subscribe
+    // again (ioredis also does; SUBSCRIBE twice is harmless) and, once Redis confirms, tell the
+    // listeners, who re-read what they may have missed.
+    let connectedBefore = false;
+    sub.on("ready", () => {
+      if (!connectedBefore) return void (connectedBefore = true);
+      const channels = [...this.channels.keys()];
+      if (this.closed || channels.length === 0) return;
+      sub.subscribe(...channels).then(
+        () => {
+          for (const channel of channels) {
+            for (const listener of [...(this.channels.get(channel) ?? [])]) listener.onResubscribed?.();
+          }
+        },
+        (err: Error) => log.warn({ err: err.message }, "store: resubscribing after a reconnect failed"),
+      );
     });
     this.subscriber = sub;
     return sub;

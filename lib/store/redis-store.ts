@@ -14,7 +14,11 @@ export type RedisArg = string | number;
  */
 export interface RedisCommands {
   call(command: string, ...args: RedisArg[]): Promise<unknown>;
-  subscribe?(channel: string, onMessage: (message: string) => void): () => void;
+  /**
+   * Messages published on `channel` from now on. `onResubscribed` runs once the subscription is
+   * back after a lost connection: messages published meanwhile were not delivered.
+   */
+  subscribe?(channel: string, onMessage: (message: string) => void, onResubscribed?: () => void): () => void;
   close(): Promise<void>;
 }
 
@@ -113,7 +117,15 @@ return 0`;
 const MAX_UPDATE_TRIES = 20;
 const SWEEP_BATCH = 200;
 
-type Watcher = { listeners: Set<(job: Job) => void>; lastSeq: number; timer: ReturnType<typeof setInterval> | null };
+/**
+ * A listener of a polled job. `seen`: the last seq sent to it, or the seq found by the first poll
+ * (-1 before); used only when the listener does not say itself what it has (`knownSeq`).
+ */
+type Listener = { onChange: (job: Job) => void; knownSeq?: () => number; seen: number };
+type Watcher = { listeners: Set<Listener>; timer: ReturnType<typeof setInterval> | null; polling: boolean };
+
+/** The seq a listener has; -1 when it does not know yet (it is still reading the job itself). */
+const seqOf = (l: Listener) => (l.knownSeq ? l.knownSeq() : l.seen);
 
 function parseJob(data: unknown, where: string): Job | null {
   try {
@@ -136,6 +148,8 @@ export class RedisJobStore implements JobStore {
   private readonly shas = new Map<string, string>();
   private readonly queues = new Map<string, Promise<unknown>>();
   private readonly watchers = new Map<string, Watcher>();
+  /** Re-reads after a pub/sub reconnect, one per job however many listen to it. */
+  private readonly resyncs = new Map<string, Promise<Job | null>>();
 
   constructor(
     private readonly redis: RedisCommands,
@@ -207,17 +221,11 @@ export class RedisJobStore implements JobStore {
     return String(await this.cmd("GET", key));
   }
 
-  subscribe(id: string, onChange: (job: Job) => void): () => void {
-    if (this.redis.subscribe) {
-      const where = this.jobKey(id);
-      return this.redis.subscribe(`${where}:events`, (message) => {
-        const job = parseJob(message, where);
-        if (job) onChange(job);
-      });
-    }
+  subscribe(id: string, onChange: (job: Job) => void, knownSeq?: () => number): () => void {
+    if (this.redis.subscribe) return this.subscribePubSub(id, onChange, knownSeq);
     let watcher = this.watchers.get(id);
     if (!watcher) {
-      const w: Watcher = { listeners: new Set(), lastSeq: -1, timer: null };
+      const w: Watcher = { listeners: new Set(), timer: null, polling: false };
       w.timer = setInterval(() => void this.poll(id, w), this.pollIntervalMs);
       w.timer.unref?.();
       this.watchers.set(id, w);
@@ -225,9 +233,10 @@ export class RedisJobStore implements JobStore {
       watcher = w;
     }
     const w = watcher;
-    w.listeners.add(onChange);
+    const listener: Listener = { onChange, knownSeq, seen: -1 };
+    w.listeners.add(listener);
     return () => {
-      w.listeners.delete(onChange);
+      w.listeners.delete(listener);
       if (w.listeners.size > 0 || this.watchers.get(id) !== w) return;
       if (w.timer) clearInterval(w.timer);
       this.watchers.delete(id);
@@ -289,19 +298,72 @@ export class RedisJobStore implements JobStore {
     return { jobs, nextCursor };
   }
 
+  /**
+   * Pub/sub delivers changes as they are published. While the subscriber connection is down
+   * nothing is delivered, so once it is back the job is read once and sent to the listeners that
+   * are behind it.
+   */
+  private subscribePubSub(id: string, onChange: (job: Job) => void, knownSeq?: () => number): () => void {
+    const where = this.jobKey(id);
+    let seen = -1;
+    const deliver = (job: Job) => {
+      seen = Math.max(seen, job.seq);
+      onChange(job);
+    };
+    const onMessage = (message: string) => {
+      const job = parseJob(message, where);
+      if (job) deliver(job);
+    };
+    const onResubscribed = () => {
+      void this.resync(id).then((job) => {
+        // Without knownSeq, a listener that has heard nothing yet has no baseline to compare with.
+        const has = knownSeq ? knownSeq() : seen;
+        if (job && has >= 0 && job.seq > has) deliver(job);
+      });
+    };
+    return this.redis.subscribe!(`${where}:events`, onMessage, onResubscribed);
+  }
+
+  private resync(id: string): Promise<Job | null> {
+    let pending = this.resyncs.get(id);
+    if (!pending) {
+      pending = this.get(id)
+        .catch((err: unknown) => {
+          log.warn({ jobId: id, err: (err as Error).message }, "store: re-reading a watched job after a reconnect failed");
+          return null;
+        })
+        .finally(() => this.resyncs.delete(id));
+      this.resyncs.set(id, pending);
+    }
+    return pending;
+  }
+
+  /**
+   * One small read per interval (the seq); the record itself only when a listener is behind it.
+   * A listener without `knownSeq` takes the first poll's seq as its baseline. One with it that
+   * does not know yet (-1) is reading the job itself and gets nothing but what is sent anyway,
+   * so a change between its read and the first poll is not lost to a baseline taken after it.
+   */
   private async poll(id: string, w: Watcher): Promise<void> {
+    if (w.polling) return;
+    w.polling = true;
     try {
-      const seq = await this.cmd("HGET", this.jobKey(id), "seq");
-      if (seq === null) return;
-      if (w.lastSeq < 0) {
-        w.lastSeq = Number(seq);
-        return;
+      const raw = await this.cmd("HGET", this.jobKey(id), "seq");
+      if (raw === null) return;
+      const seq = Number(raw);
+      let behind = false;
+      for (const l of w.listeners) {
+        if (!l.knownSeq && l.seen < 0) l.seen = seq;
+        const has = seqOf(l);
+        if (has >= 0 && seq > has) behind = true;
       }
-      if (Number(seq) <= w.lastSeq) return;
+      if (!behind) return;
       const job = await this.get(id);
       if (job) this.emitIfNewer(w, job);
     } catch (err) {
       log.warn({ jobId: id, err: (err as Error).message }, "store: polling a watched job failed");
+    } finally {
+      w.polling = false;
     }
   }
 
@@ -312,9 +374,11 @@ export class RedisJobStore implements JobStore {
   }
 
   private emitIfNewer(w: Watcher, job: Job): void {
-    if (job.seq <= w.lastSeq) return;
-    w.lastSeq = job.seq;
-    for (const listener of [...w.listeners]) listener(job);
+    for (const l of [...w.listeners]) {
+      if (job.seq <= seqOf(l)) continue;
+      if (!l.knownSeq) l.seen = job.seq;
+      l.onChange(job);
+    }
   }
 
   private cmd(command: string, ...args: RedisArg[]): Promise<unknown> {

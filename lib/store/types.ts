@@ -48,8 +48,14 @@ export interface JobStore {
   /**
    * Calls `onChange` with the new record after every change to job `id`, from any instance the
    * backend can hear. Returns an unsubscribe function. Backends that cannot push poll instead.
+   *
+   * `knownSeq` tells the store which seq the listener already has (-1 while it does not know
+   * yet), so that a record the listener may have missed can be sent again: by a polling backend
+   * that finds a newer seq than that, and by pub/sub after its connection comes back. Records are
+   * sent at most once per seq to a listener without `knownSeq`; with it, the listener ignores any
+   * record whose seq it already has.
    */
-  subscribe(id: string, onChange: (job: Job) => void): () => void;
+  subscribe(id: string, onChange: (job: Job) => void, knownSeq?: () => number): () => void;
   /** Throws when the backend is unreachable. */
   ping(): Promise<void>;
   /** Deletes jobs older than the retention period; returns how many went. */

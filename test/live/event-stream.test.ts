@@ -6,8 +6,8 @@ import { waitFor } from "../support/app-harness";
 import { makeJob, makeStep } from "../support/job-factory";
 import { startUpstashRestServer, type UpstashRestServer } from "../support/upstash-rest-server";
 import { startLiveHarness, type LiveHarness } from "./live-harness";
-import { jobEvents, openSse, type SseConnection } from "./sse-client";
-import { type EventStreamOptions } from "@/lib/jobs/event-stream";
+import { jobEvents, openSse, SseParser, type SseConnection } from "./sse-client";
+import { eventStreamResponse, type EventStreamOptions } from "@/lib/jobs/event-stream";
 import { newJob } from "@/lib/jobs/new-job";
 import { advance } from "@/lib/jobs/pipeline";
 import { createJobSchema } from "@/lib/jobs/request";
@@ -205,6 +205,30 @@ describe("GET /api/events/[id]", () => {
     await sleep(1500);
     expect(s.messages.filter((m) => m.kind === "comment").length).toBeGreaterThanOrEqual(10);
     expect(store.stats.commands - idleFrom).toBe(0);
+  });
+
+  it("drops a client that stops reading once its backlog passes the limit, and lets go of the store", async () => {
+    const { store } = await setup();
+    const job = await runningJob(store);
+    const limit = 16 * 1024;
+    // A client that never reads: nothing is taken from the body, so every event stays queued.
+    const req = new Request(app!.eventsUrl(job.id));
+    const res = await eventStreamResponse(req, job.id, { store, maxBufferedBytes: limit, schedule: () => undefined });
+    expect(res.status).toBe(200);
+    expect(app!.subscriptions()).toBe(1);
+    const padding = "x".repeat(1000);
+    let changes = 0;
+    while (app!.subscriptions() > 0 && changes < 100) await touch(store, job.id, `change ${++changes} ${padding}`);
+    // Dropped after about limit / 1 kB changes, long before the 100th.
+    expect(app!.subscriptions()).toBe(0);
+    expect(changes).toBeLessThan(40);
+
+    // What was queued is bounded by the limit (plus the one event that crossed it), and the stream has ended.
+    const text = await res.text();
+    expect(Buffer.byteLength(text)).toBeLessThan(limit + 4 * 1024);
+    const seqsQueued = jobEvents(new SseParser().push(text)).map((e) => e.job.seq);
+    expect(seqsQueued[0]).toBe(0);
+    expect(seqsQueued.at(-1)).toBeLessThan(changes);
   });
 
   it("answers 400 for a malformed id and 404 for an unknown job, without keeping a subscription", async () => {

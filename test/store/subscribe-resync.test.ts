@@ -1,0 +1,153 @@
+import { spawn, type ChildProcess } from "node:child_process";
+import { randomBytes } from "node:crypto";
+import { mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import { Redis } from "ioredis";
+import { afterEach, describe, expect, inject, it } from "vitest";
+import type { Job } from "@/lib/jobs/schema";
+import { createStore } from "@/lib/store";
+import type { JobStore } from "@/lib/store/types";
+import { makeJob } from "@/test/support/job-factory";
+import { findRedisServer, freePort, redisAnswers } from "@/test/support/redis";
+import { startUpstashRestServer } from "@/test/support/upstash-rest-server";
+
+/**
+ * A watcher that already holds a job must not miss a change the store's push cannot see: one
+ * made before the polling backend's first look at the job, or published while the Redis
+ * subscriber connection was down.
+ */
+
+const cleanups: (() => Promise<void>)[] = [];
+afterEach(async () => {
+  for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
+});
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+async function until(check: () => boolean, timeoutMs = 5000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!check()) {
+    if (Date.now() > deadline) throw new Error("condition not met in time");
+    await sleep(20);
+  }
+}
+
+const touch = (store: JobStore, id: string, message: string) => store.update(id, (j) => ({ ...j, message }));
+
+describe("Upstash REST (seq polling)", () => {
+  async function twoInstances() {
+    const url = inject("redisUrl");
+    if (!url) throw new Error(inject("redisError"));
+    const rest = await startUpstashRestServer({ redisUrl: url, token: randomBytes(12).toString("hex") });
+    const prefix = `p2v-resync-${randomBytes(4).toString("hex")}:`;
+    const config = { kind: "upstash" as const, url: rest.url, token: rest.token };
+    const opts = { prefix, retentionDays: 1, pollIntervalMs: 100 };
+    const watching = createStore(config, opts);
+    const other = createStore(config, opts);
+    const probe = new Redis(url);
+    cleanups.push(async () => {
+      await Promise.all([watching.close(), other.close()]);
+      const keys = await probe.keys(`${prefix}*`);
+      if (keys.length) await probe.del(...keys);
+      probe.disconnect();
+      await rest.close();
+    });
+    return { watching, other };
+  }
+
+  it("sends a change made between the watcher's read and the first poll", async () => {
+    const { watching, other } = await twoInstances();
+    const job = makeJob();
+    await watching.create(job);
+    // What the event stream does: read the job, then hear changes. Here the change lands after
+    // the read and before the store has ever polled, so a baseline taken by that first poll
+    // would already include it.
+    const read = (await watching.get(job.id))!;
+    await touch(other, job.id, "changed after the read");
+    const heard: Job[] = [];
+    const stop = watching.subscribe(job.id, (j) => heard.push(j), () => heard.at(-1)?.seq ?? read.seq);
+    try {
+      await until(() => heard.length > 0, 2000);
+      expect(heard.map((j) => [j.seq, j.message])).toEqual([[1, "changed after the read"]]);
+      // Nothing more while nothing changes.
+      await sleep(350);
+      expect(heard).toHaveLength(1);
+    } finally {
+      stop();
+    }
+  });
+});
+
+describe.skipIf(!findRedisServer())("Redis over TCP (pub/sub)", () => {
+  async function ownRedis(): Promise<string> {
+    const port = await freePort();
+    const dir = await mkdtemp(path.join(tmpdir(), "p2v-resync-redis-"));
+    const child: ChildProcess = spawn(findRedisServer()!, ["--port", String(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no", "--dir", dir], {
+      stdio: "ignore",
+    });
+    cleanups.push(async () => {
+      if (child.exitCode === null && child.signalCode === null) {
+        const exited = new Promise((resolve) => child.once("exit", resolve));
+        child.kill();
+        await exited;
+      }
+      await rm(dir, { recursive: true, force: true });
+    });
+    const url = `redis://127.0.0.1:${port}`;
+    const deadline = Date.now() + 10_000;
+    while (!(await redisAnswers(url))) {
+      if (Date.now() > deadline) throw new Error("redis-server did not start");
+      await sleep(100);
+    }
+    return url;
+  }
+
+  it("re-reads a watched job once its subscriber connection is back, and sends what was missed", async () => {
+    // A Redis of its own: the test cuts every pub/sub connection on it.
+    const url = await ownRedis();
+    const watching = createStore({ kind: "redis", url }, { prefix: "resync:", retentionDays: 1 });
+    const other = createStore({ kind: "redis", url }, { prefix: "resync:", retentionDays: 1 });
+    const admin = new Redis(url);
+    cleanups.push(async () => {
+      await Promise.all([watching.close(), other.close()]);
+      admin.disconnect();
+    });
+    const job = makeJob();
+    await watching.create(job);
+    const heard: Job[] = [];
+    const stop = watching.subscribe(job.id, (j) => heard.push(j), () => heard.at(-1)?.seq ?? 0);
+    try {
+      await waitForChannels(admin, 1);
+      await touch(other, job.id, "heard live");
+      await until(() => heard.length === 1);
+
+      // The subscriber connection drops; a change published before it is back reaches no one.
+      expect(await admin.call("CLIENT", "KILL", "TYPE", "pubsub")).toBe(1);
+      const missed = await touch(other, job.id, "published while nobody listened");
+      expect(missed?.job.seq).toBe(2);
+
+      await until(() => heard.length === 2, 5000);
+      expect(heard.map((j) => [j.seq, j.message])).toEqual([
+        [1, "heard live"],
+        [2, "published while nobody listened"],
+      ]);
+      // And it keeps hearing changes live afterwards, each once.
+      await touch(other, job.id, "live again");
+      await until(() => heard.length === 3);
+      await sleep(200);
+      expect(heard.map((j) => j.seq)).toEqual([1, 2, 3]);
+    } finally {
+      stop();
+    }
+  });
+});
+
+/** Waits until Redis has `count` channels with subscribers (subscribing is asynchronous). */
+async function waitForChannels(admin: Redis, count: number): Promise<void> {
+  const deadline = Date.now() + 5000;
+  while (((await admin.call("PUBSUB", "CHANNELS")) as string[]).length < count) {
+    if (Date.now() > deadline) throw new Error("the subscription did not reach Redis");
+    await sleep(20);
+  }
+}
