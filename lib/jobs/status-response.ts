@@ -2,9 +2,23 @@ import "server-only";
 import { AppError, errorResponse } from "@/lib/errors";
 import { toPublicJob } from "@/lib/jobs/public";
 import { needsReconcile, reconcile } from "@/lib/jobs/reconcile";
-import { isTerminal, JOB_ID_PATTERN } from "@/lib/jobs/schema";
+import { isTerminal, JOB_ID_PATTERN, type Job } from "@/lib/jobs/schema";
 import { getStore } from "@/lib/store";
 import type { Schedule } from "@/lib/webhooks/handle-delivery";
+
+/**
+ * A finished job's state stays in the browser's cache for as long as the browser keeps it, but
+ * is checked on every use: `no-cache` means "revalidate first", answered with a bodyless 304 for
+ * one store read while the ETag (the job's seq) still matches. It cannot be `immutable`: a
+ * finished job still changes (its owner shares or unshares it, which bumps the seq) and goes
+ * away (deleted by its owner, or by retention), and a fresh-for-a-year copy would go on showing
+ * the old state, or a deleted video, with no request to say otherwise. `private`: a job is for
+ * those who hold its link, not for shared caches. A running job changes every few seconds: never
+ * stored.
+ */
+function cacheControl(status: Job["status"]): string {
+  return isTerminal(status) ? "private, no-cache" : "no-store";
+}
 
 /**
  * A job's public state as JSON: one store read, an ETag from the sequence number (304 when the
@@ -18,11 +32,7 @@ export async function statusResponse(req: Request, id: string, schedule: Schedul
     if (needsReconcile(job, Date.now())) schedule(() => reconcile(id));
 
     const etag = `"${id}.${job.seq}"`;
-    const headers = {
-      ETag: etag,
-      // A finished job never changes again; a running one must never be served from a cache.
-      "Cache-Control": isTerminal(job.status) ? "private, max-age=31536000, immutable" : "no-store",
-    };
+    const headers = { ETag: etag, "Cache-Control": cacheControl(job.status) };
     if (req.headers.get("if-none-match") === etag) return new Response(null, { status: 304, headers });
     return Response.json(toPublicJob(job), { headers });
   } catch (error) {

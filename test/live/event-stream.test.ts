@@ -264,7 +264,7 @@ describe("GET /api/events/[id]", () => {
 });
 
 describe("GET /api/status/[id] validators", () => {
-  it("answers 304 to If-None-Match while nothing changed, and marks finished jobs cacheable", async () => {
+  it("answers 304 to If-None-Match while nothing changed; finished jobs are cached but always revalidated", async () => {
     const { store, origin } = await setup();
     const job = await runningJob(store);
     const first = await fetch(`${origin}/api/status/${job.id}`);
@@ -281,7 +281,21 @@ describe("GET /api/status/[id] validators", () => {
     const changed = await fetch(`${origin}/api/status/${job.id}`, { headers: { "if-none-match": etag } });
     expect(changed.status).toBe(200);
     expect(changed.headers.get("etag")).toBe(`"${job.id}.1"`);
-    expect(changed.headers.get("cache-control")).toContain("immutable");
+    // Kept by the browser, but never used without asking: a finished job still changes.
+    expect(changed.headers.get("cache-control")).toBe("private, no-cache");
+    const finished = await fetch(`${origin}/api/status/${job.id}`, { headers: { "if-none-match": `"${job.id}.1"` } });
+    expect(finished.status).toBe(304);
+    expect(finished.headers.get("cache-control")).toBe("private, no-cache");
+
+    // Its owner shares it: the cached copy is out of date, and revalidation says so.
+    await store.update(job.id, (j) => ({ ...j, shared: true }));
+    const shared = await fetch(`${origin}/api/status/${job.id}`, { headers: { "if-none-match": `"${job.id}.1"` } });
+    expect(shared.status).toBe(200);
+    expect(((await shared.json()) as { shared: boolean }).shared).toBe(true);
+    // Deleted: gone for everyone, cached copy or not.
+    await store.delete(job.id);
+    const deleted = await fetch(`${origin}/api/status/${job.id}`, { headers: { "if-none-match": `"${job.id}.2"` } });
+    expect(deleted.status).toBe(404);
   });
 });
 
