@@ -153,6 +153,15 @@ test("the enhanced prompt is shown beside the original, edited and sent", async 
   await expect(page.locator("video")).toBeVisible({ timeout: 120_000 });
   await expect(steps.getByRole("listitem").nth(1)).toContainText("Generate video");
   await expect(steps.getByRole("listitem").nth(3)).toContainText(/Save video\s*Done/);
+
+  // A remix keeps the edited prompt, and automatic enhancement stays off.
+  await page.getByRole("link", { name: "Remix" }).click();
+  await page.waitForURL(/\/\?remix=/);
+  await waitForHydration(page);
+  await expect(page.getByRole("textbox", { name: /Enhanced prompt/ })).toHaveValue(
+    "A red fox trotting through fresh snow, low golden light, edited by hand",
+  );
+  await expect(page.getByRole("checkbox", { name: "Enhance prompt automatically" })).not.toBeChecked();
 });
 
 test("a running job can be canceled, retried as a new job, and deleted", async ({ page }) => {

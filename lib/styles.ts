@@ -123,8 +123,44 @@ export function getStyle(id: string): Style {
   return style;
 }
 
-/** The prompt as sent to a video model: the style's template around the user's words. */
+/** Words that mean the prompt already sets the camera, or the light (a time of day, a light source). */
+const CAMERA_WORDS = /\b(camera|close-?ups?|wide shot|aerial|drone|dolly|tracking|crane shot|handheld|pov|pans?|panning|zooms?|zooming|tilts?|tilting|overhead|bird'?s[- ]eye)\b/i;
+const LIGHT_WORDS = /\b(dawn|sunrise|morning|noon|afternoon|sunset|dusk|evening|night|midnight|lighting|lit|backlit|moonlight|moonlit|sunlight|sunlit|candlelight|candlelit|neon)\b/i;
+
+/**
+ * The style's camera and lighting hints for a prompt, as short sentences. A hint the prompt
+ * already covers is left out, so "at night" never meets "golden-hour key light".
+ */
+export function styleHints(prompt: string, styleId: string): string[] {
+  const style = getStyle(styleId);
+  const hints: string[] = [];
+  if (!CAMERA_WORDS.test(prompt)) hints.push(`Camera: ${style.camera}.`);
+  if (!LIGHT_WORDS.test(prompt)) hints.push(`Lighting: ${style.lighting}.`);
+  return hints;
+}
+
+/**
+ * The prompt as sent to a video model when it is not enhanced: the style's template around the
+ * user's words, then the style's camera and lighting hints.
+ */
 export function applyStyle(prompt: string, styleId: string): string {
   const style = getStyle(styleId);
-  return style.template.replace("{prompt}", prompt.trim().replace(/[.\s]+$/, ""));
+  const styled = style.template.replace("{prompt}", prompt.trim().replace(/[.\s]+$/, ""));
+  return [styled, ...styleHints(prompt, styleId)].join(" ");
+}
+
+/**
+ * The negative prompt for a model that takes one: the person's terms first, then the style's,
+ * each term once (compared without case).
+ */
+export function mergeNegativePrompts(userNegative: string | null, styleId: string): string {
+  const seen = new Set<string>();
+  const terms: string[] = [];
+  for (const term of `${userNegative ?? ""},${getStyle(styleId).negativePrompt}`.split(",")) {
+    const t = term.trim().replace(/\s+/g, " ");
+    if (t === "" || seen.has(t.toLowerCase())) continue;
+    seen.add(t.toLowerCase());
+    terms.push(t);
+  }
+  return terms.join(", ");
 }

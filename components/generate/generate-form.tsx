@@ -297,7 +297,7 @@ export function GenerateForm({
           id={`${id}-enhance`}
           name="enhance"
           label="Enhance prompt automatically"
-          hint="Adds camera and lighting detail before generating. The next page shows your prompt and the one sent."
+          hint="Rewrites your prompt for video (action, setting, camera, lighting) before generating. The next page shows your prompt and the one sent."
           checked={values.enhance}
           onChange={(checked) => update("enhance", checked)}
         />

@@ -1,5 +1,6 @@
 import Link from "next/link";
 import type { ReactNode } from "react";
+import { negativePromptAsSent } from "@/lib/jobs/prompt-as-sent";
 import type { PublicJob } from "@/lib/jobs/schema";
 import { STYLES } from "@/lib/styles";
 
@@ -16,6 +17,7 @@ function Row({ term, children }: { term: string; children: ReactNode }) {
 export function JobDetails({ job }: { job: PublicJob }) {
   const style = STYLES.find((s) => s.id === job.style);
   const p = job.params;
+  const negativeSent = negativePromptAsSent(job);
   const settings = [
     p.duration !== null ? `${p.duration} seconds` : null,
     p.aspectRatio,
@@ -52,7 +54,8 @@ export function JobDetails({ job }: { job: PublicJob }) {
         {job.engineLabel !== job.modelLabel ? ` · ${job.engineLabel}` : null}
       </Row>
       {settings.length > 0 ? <Row term="Settings">{settings.join(" · ")}</Row> : null}
-      {p.negativePrompt ? <Row term="Negative prompt">{p.negativePrompt}</Row> : null}
+      {p.negativePrompt && p.negativePrompt !== negativeSent ? <Row term="Your negative prompt">{p.negativePrompt}</Row> : null}
+      {negativeSent ? <Row term="Negative prompt as sent">{negativeSent}</Row> : null}
       <Row term="Options">
         {[job.options.enhance ? "Enhance prompt: on" : "Enhance prompt: off", job.options.sound ? "Add sound: on" : "Add sound: off"].join(" · ")}
       </Row>

@@ -28,6 +28,11 @@ export function getEngine(id: "local" | "replicate"): Promise<Engine> {
   return engines.local;
 }
 
+/** Tests that need a local engine set up differently (a failing soundtrack, slow renders) put theirs in place. */
+export function setLocalEngineForTests(engine: Engine): void {
+  engines.local = Promise.resolve(engine);
+}
+
 /** Tests change the environment between suites; this drops the engines built from the old one. */
 export function resetEnginesForTests(): void {
   engines.local = undefined;

@@ -7,15 +7,11 @@ import { applyStyle, getStyle } from "@/lib/styles";
  */
 
 const MOTION_WORDS = /\b(moves?|moving|runs?|running|walks?|walking|flies|flying|flows?|flowing|dances?|dancing|spins?|spinning|falls?|falling|drifts?|drifting|rises?|rising|swims?|swimming|jumps?|jumping|waves?|waving|rolls?|rolling)\b/i;
-const TIME_WORDS = /\b(dawn|sunrise|morning|noon|afternoon|sunset|dusk|evening|night|midnight)\b/i;
 
 export function ruleEnhance(prompt: string, styleId: string): string {
-  const style = getStyle(styleId);
-  const base = applyStyle(prompt, styleId);
-  const parts = [base];
+  // The styled prompt already carries the style's camera and lighting hints.
+  const parts = [applyStyle(prompt, styleId)];
   if (!MOTION_WORDS.test(prompt)) parts.push("Subtle natural motion throughout the shot.");
-  parts.push(`Camera: ${style.camera}.`);
-  if (!TIME_WORDS.test(prompt)) parts.push(`Lighting: ${style.lighting}.`);
   parts.push("Coherent subject, smooth temporal consistency.");
   return parts.join(" ");
 }

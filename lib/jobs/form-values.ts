@@ -3,6 +3,9 @@ import type { Job } from "@/lib/jobs/schema";
 /** The form fields that recreate a job's settings (for retry and remix), seed included. */
 export function jobFormValues(job: Job): Record<string, string> {
   const p = job.params;
+  // A prompt enhanced (and maybe edited) before generating is sent as `enhancedPrompt`, and
+  // automatic enhancement stays off: it would not have run, and "discard" means the plain prompt.
+  const enhancedByUser = job.steps.find((s) => s.name === "enhance")?.engine === "you" && job.enhancedPrompt !== null;
   const values: Record<string, string | null> = {
     prompt: job.prompt,
     style: job.style,
@@ -12,9 +15,9 @@ export function jobFormValues(job: Job): Record<string, string> {
     resolution: p.resolution,
     seed: p.seed === null ? null : String(p.seed),
     negativePrompt: p.negativePrompt,
-    enhance: job.options.enhance ? "on" : null,
+    enhancedPrompt: enhancedByUser ? job.enhancedPrompt : null,
+    enhance: job.options.enhance && !enhancedByUser ? "on" : null,
     sound: job.options.sound ? "on" : null,
   };
   return Object.fromEntries(Object.entries(values).filter((e): e is [string, string] => e[1] !== null));
 }
-

@@ -45,7 +45,8 @@ export function newJob({ input, ownerId, llmEnhancer, now, id = newJobId() }: Ne
   const enhanceStep = enhancedByUser
     ? { ...step("enhance", "done", "you", "Enhanced before generating; edited by you."), output: input.enhancedPrompt ?? null }
     : input.enhance
-      ? step("enhance", "waiting", llmEnhancer && model.engine === "replicate" ? "replicate" : "rules")
+      ? // The same enhancer as the "Enhance" button: the LLM whenever one is configured, whatever the video model.
+        step("enhance", "waiting", llmEnhancer ? "replicate" : "rules")
       : step("enhance", "skipped", "none");
   const soundStep = !input.sound
     ? step("sound", "skipped", "none")

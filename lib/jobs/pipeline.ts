@@ -1,14 +1,13 @@
 import "server-only";
 import { getEngine, replicateConfigured } from "@/lib/engines";
 import { EngineError, type StartRequest } from "@/lib/engines/types";
-import { enhancerSystemPrompt, ruleEnhance } from "@/lib/enhance/rules";
-import { saveJobVideo, SaveError } from "@/lib/jobs/save-video";
+import { ruleEnhance } from "@/lib/enhance/rules";
+import { discardOrphanedVideo, saveJobVideo, SaveError } from "@/lib/jobs/save-video";
 import type { Job, Step, StepName } from "@/lib/jobs/schema";
+import { stepInput } from "@/lib/jobs/step-input";
 import { findStep, nextStep, transition, type JobEvent } from "@/lib/jobs/transition";
 import { jobLog } from "@/lib/log";
-import { ENHANCER_MODEL, getModel, SOUND_MODEL } from "@/lib/models/registry";
 import { getStore } from "@/lib/store";
-import { applyStyle } from "@/lib/styles";
 import { webhookUrl } from "@/lib/webhooks/urls";
 
 /**
@@ -54,9 +53,13 @@ async function runStep(job: Job, step: Step): Promise<void> {
       return;
     }
     if (step.name === "save") {
-      const saved = await saveJobVideo(job, attempt);
-      await applyEvent(job.id, { type: "saved", attempt, ...saved });
-      log.info({ bytes: saved.bytes }, "video saved");
+      const saved = await saveJobVideo(job, attempt, { lastAttempt: attempt >= MAX_ATTEMPTS });
+      const result = await applyEvent(job.id, { type: "saved", attempt, ...saved });
+      if (!result?.changed && (await discardOrphanedVideo(job.id))) {
+        log.info("the job was deleted or ended while saving; its files were removed");
+        return;
+      }
+      log.info({ bytes: saved.bytes, notice: saved.notice }, "video saved");
       return;
     }
     const engine = await getEngine(step.engine === "local" ? "local" : "replicate");
@@ -85,26 +88,5 @@ async function stepFailed(job: Job, step: Step, error: unknown): Promise<void> {
 
 function startRequest(job: Job, step: Step): StartRequest {
   const url = webhookUrl(step.engine === "local" ? "local" : "replicate", job.id, step.name, step.attempt);
-  const base = { job, step: step.name, webhookUrl: url };
-  const model = getModel(job.model);
-  const prompt = job.finalPrompt ?? applyStyle(job.prompt, job.style);
-  switch (step.name) {
-    case "enhance":
-      return { ...base, target: ENHANCER_MODEL.ref, input: ENHANCER_MODEL.toInput(job.prompt, enhancerSystemPrompt(job.style)) };
-    case "generate":
-      if (step.engine === "local") {
-        const p = job.params;
-        return { ...base, input: { prompt: job.prompt, style: job.style, duration: p.duration, aspect_ratio: p.aspectRatio, resolution: p.resolution, seed: p.seed } };
-      }
-      if (!model.ref) throw new EngineError(`${model.label} cannot run on Replicate.`, "invalid_input");
-      return { ...base, target: model.ref, input: model.toInput(prompt, job.params) };
-    case "sound": {
-      const video = findStep(job, "generate")?.output;
-      if (!video) throw new EngineError("There is no video to add sound to.", "invalid_input");
-      if (step.engine === "local") return { ...base, input: { video, style: job.style, seed: job.params.seed } };
-      return { ...base, target: SOUND_MODEL.ref, input: SOUND_MODEL.toInput(video, job.prompt, job.params.duration) };
-    }
-    case "save":
-      throw new Error("The save step runs in the app, not on an engine.");
-  }
+  return { job, step: step.name, webhookUrl: url, ...stepInput(job, step.name, step.engine) };
 }

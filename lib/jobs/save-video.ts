@@ -11,6 +11,7 @@ import { getVideoStore } from "@/lib/files";
 import type { Job } from "@/lib/jobs/schema";
 import { findStep } from "@/lib/jobs/transition";
 import { extractPoster } from "@/lib/media/ffmpeg";
+import { getStore } from "@/lib/store";
 
 /**
  * The save step: copies the finished video from the engine (a provider URL that expires in an
@@ -29,12 +30,25 @@ export class SaveError extends Error {
   }
 }
 
-export type SavedVideo = { videoUrl: string; posterUrl: string | null; bytes: number };
+export type SavedVideo = {
+  videoUrl: string;
+  posterUrl: string | null;
+  bytes: number;
+  /** Set when the video with sound could not be kept and the silent one was saved instead. */
+  notice: string | null;
+};
 
 /** The output to keep: the video with sound when the sound step made one, else the silent one. */
 export function videoSource(job: Job): string | null {
+  return soundOutput(job) ?? silentOutput(job);
+}
+
+function soundOutput(job: Job): string | null {
   const sound = findStep(job, "sound");
-  if (sound?.state === "done" && sound.output) return sound.output;
+  return sound?.state === "done" && sound.output ? sound.output : null;
+}
+
+function silentOutput(job: Job): string | null {
   return findStep(job, "generate")?.output ?? null;
 }
 
@@ -52,9 +66,39 @@ async function download(source: string, target: string, maxBytes: number): Promi
   await pipeline(Readable.fromWeb(fetched.stream as never), createWriteStream(target));
 }
 
-export async function saveJobVideo(job: Job, attempt: number): Promise<SavedVideo> {
-  const source = videoSource(job);
-  if (!source) throw new SaveError("The engine reported success but gave no video.", true);
+/**
+ * Saves the job's video. When the video with sound cannot be copied (for good, or on the last
+ * attempt), the silent video is saved instead with a notice, as when the sound step fails.
+ */
+export async function saveJobVideo(job: Job, attempt: number, options: { lastAttempt?: boolean } = {}): Promise<SavedVideo> {
+  const withSound = soundOutput(job);
+  const silent = silentOutput(job);
+  if (withSound) {
+    try {
+      return { ...(await storeVideo(job, attempt, withSound)), notice: null };
+    } catch (error) {
+      if (!(error instanceof SaveError) || !(error.permanent || options.lastAttempt) || !silent) throw error;
+      const saved = await storeVideo(job, attempt, silent);
+      const reason = error.message.replace(/\.$/, "");
+      return { ...saved, notice: `Sound could not be added (the video with sound could not be saved: ${reason}). Here is the silent video.` };
+    }
+  }
+  if (!silent) throw new SaveError("The engine reported success but gave no video.", true);
+  return { ...(await storeVideo(job, attempt, silent)), notice: null };
+}
+
+/**
+ * After a save: when the job was deleted, canceled or failed while its video was being stored,
+ * nothing will ever point at the stored files, so they are removed. Returns whether it did.
+ */
+export async function discardOrphanedVideo(jobId: string): Promise<boolean> {
+  const job = await getStore().get(jobId);
+  if (job && job.status !== "canceled" && job.status !== "failed") return false;
+  await getVideoStore().delete(jobId);
+  return true;
+}
+
+async function storeVideo(job: Job, attempt: number, source: string): Promise<Omit<SavedVideo, "notice">> {
   const e = env();
   const tmpDir = path.join(e.DATA_DIR, "tmp");
   await mkdir(tmpDir, { recursive: true });

@@ -33,7 +33,7 @@ export type JobEvent =
   | { type: "step.complete"; step: StepName; attempt: number; output: string | null; note?: string | null; engine?: string }
   | { type: "step.fail"; step: StepName; attempt: number; error: string }
   | { type: "step.reset"; step: StepName; attempt: number; reason: string }
-  | { type: "saved"; attempt: number; videoUrl: string; posterUrl: string | null }
+  | { type: "saved"; attempt: number; videoUrl: string; posterUrl: string | null; notice?: string | null }
   | { type: "cancel"; reason?: string };
 
 /** Share of the overall progress bar each step takes (skipped steps take none). */
@@ -141,6 +141,7 @@ function applyToStep(job: Job, event: JobEvent, now: number): Job | null {
         ...withStep(job, "save", (s) => ({ ...s, state: "done", progress: 100, completedAt: now })),
         videoUrl: event.videoUrl,
         posterUrl: event.posterUrl,
+        notice: event.notice ?? job.notice,
       };
     case "step.fail":
       return failStep(job, step, event.error, now);

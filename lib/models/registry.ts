@@ -25,6 +25,8 @@ export type ModelDef = {
   /** How predictions.create names it: an official model, or a pinned version. */
   ref: { model: `${string}/${string}` } | { version: string } | null;
   params: ModelParams;
+  /** Length in seconds of every clip, for a model without a duration setting (the sound step needs it). */
+  clipSeconds?: number;
   /** The model makes its own soundtrack, so the sound step has nothing to add. */
   ownAudio: boolean;
   /** Typical wall-clock run time once started, for progress estimates when the logs say nothing. */
@@ -77,6 +79,7 @@ export const MODELS: readonly ModelDef[] = [
     description: "6-second 720p clips with strong prompt following (the original Prompt2Video model).",
     ref: { model: "minimax/video-01" },
     params: {},
+    clipSeconds: 6,
     ownAudio: false,
     typicalSeconds: 240,
     // The app enhances prompts itself, so MiniMax's own optimizer stays off: the prompt shown is the prompt sent.
@@ -172,6 +175,7 @@ export const MODELS: readonly ModelDef[] = [
       seed: true,
       negativePrompt: true,
     },
+    clipSeconds: 8,
     ownAudio: true,
     typicalSeconds: 90,
     toInput: (prompt, p) =>
@@ -204,8 +208,9 @@ export const SOUND_MODEL = {
   id: "zsxkib/mmaudio",
   label: "MMAudio",
   typicalSeconds: 40,
+  /** `duration` is the video's length, so the soundtrack neither stops early nor runs past the picture. */
   toInput: (videoUrl: string, prompt: string, duration: number | null) =>
-    compact({ video: videoUrl, prompt, negative_prompt: "music", duration: duration ?? 8 }),
+    compact({ video: videoUrl, prompt, negative_prompt: "music", duration }),
   readOutput: readUrlOutput,
 };
 
@@ -222,6 +227,11 @@ export function getModel(id: string): ModelDef {
 /** The models on offer: the local preview always, the Replicate ones when a token is set. */
 export function availableModels(replicateConfigured: boolean): ModelDef[] {
   return MODELS.filter((m) => m.engine === "local" || replicateConfigured);
+}
+
+/** How long a job's clip is: its duration setting, or the model's fixed clip length. */
+export function clipSeconds(model: ModelDef, params: JobParams): number | null {
+  return params.duration ?? model.params.duration?.default ?? model.clipSeconds ?? null;
 }
 
 /** Parameters for a model: its defaults for what it supports, null for what it does not. */

@@ -2,6 +2,9 @@ import { existsSync } from "node:fs";
 import path from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { startAppHarness, waitFor, type AppHarness } from "../support/app-harness";
+import { getEngine, setLocalEngineForTests } from "@/lib/engines";
+import { LocalEngine } from "@/lib/engines/local/local-engine";
+import { env } from "@/lib/env";
 import { newJob } from "@/lib/jobs/new-job";
 import { advance } from "@/lib/jobs/pipeline";
 import { reconcile } from "@/lib/jobs/reconcile";
@@ -10,6 +13,7 @@ import { isTerminal, type Job } from "@/lib/jobs/schema";
 import { findStep } from "@/lib/jobs/transition";
 import { probeMedia } from "@/lib/media/ffmpeg";
 import { MODELS } from "@/lib/models/registry";
+import { localWebhookSecret } from "@/lib/webhooks/local-secret";
 
 let app: AppHarness;
 
@@ -87,9 +91,36 @@ describe("the local loop: job → local engine → signed webhooks → saved MP4
     expect(findStep(done, "enhance")?.engine).toBe("rules");
     expect(done.enhancedPrompt).toContain("lighthouse in a storm");
     expect(done.finalPrompt).toBe(done.enhancedPrompt);
+    // The renderer got the prompt the job page shows as sent, not the user's own.
+    const render = await (await getEngine("local")).get(findStep(done, "generate")!.ref!);
+    expect((render as { input?: { prompt?: string } } | null)?.input?.prompt).toBe(done.finalPrompt);
     const media = await probeMedia(path.join(app.dataDir, "videos", job.id, "video.mp4"));
     expect(media.video?.codec).toBe("h264");
     expect(media.audio?.codec).toBe("aac");
+  });
+
+  it("still delivers the silent video, with a notice, when the soundtrack fails", async () => {
+    const engine = new LocalEngine({
+      dataDir: env().DATA_DIR,
+      secret: await localWebhookSecret(),
+      // An audio encoder ffmpeg does not have: the sound step fails, the picture is untouched.
+      transformArgs: (args, step) => (step === "sound" ? args.map((a) => (a === "aac" ? "no-such-encoder" : a)) : args),
+    });
+    setLocalEngineForTests(engine);
+    const job = await createAndStart({ prompt: "a lighthouse in a storm", sound: "on" });
+    const done = await finished(job.id);
+    expect(done.status).toBe("succeeded");
+    expect(done.steps.map((s) => [s.name, s.state])).toEqual([
+      ["enhance", "skipped"],
+      ["generate", "done"],
+      ["sound", "failed"],
+      ["save", "done"],
+    ]);
+    expect(done.notice).toMatch(/^Sound could not be added \(.*\)\. Here is the silent video\.$/);
+    expect(done.message).toContain("silent video");
+    const media = await probeMedia(path.join(app.dataDir, "videos", job.id, "video.mp4"));
+    expect(media.video?.codec).toBe("h264");
+    expect(media.audio).toBeNull();
   });
 
   it("resumes a render whose process died: the step is retried and the job still finishes", async () => {

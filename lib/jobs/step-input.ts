@@ -1,0 +1,37 @@
+import { EngineError, type ModelTarget } from "@/lib/engines/types";
+import { enhancerSystemPrompt } from "@/lib/enhance/rules";
+import type { Job, StepName } from "@/lib/jobs/schema";
+import { negativePromptAsSent, promptAsSent } from "@/lib/jobs/prompt-as-sent";
+import { findStep } from "@/lib/jobs/transition";
+import { clipSeconds, ENHANCER_MODEL, getModel, SOUND_MODEL } from "@/lib/models/registry";
+
+/** What each step sends to its engine, as a pure function of the job. */
+
+export type StepInput = { input: Record<string, unknown>; target?: ModelTarget };
+
+/** The input of one step on its engine ("local" or "replicate"). The save step runs in the app and has none. */
+export function stepInput(job: Job, step: StepName, engine: string): StepInput {
+  const model = getModel(job.model);
+  switch (step) {
+    case "enhance":
+      return { target: ENHANCER_MODEL.ref, input: ENHANCER_MODEL.toInput(job.prompt, enhancerSystemPrompt(job.style)) };
+    case "generate": {
+      const prompt = promptAsSent(job);
+      if (engine === "local") {
+        const p = job.params;
+        // The renderer captions the video with this prompt (cut to two lines) and takes its colours from it.
+        return { input: { prompt, style: job.style, duration: p.duration, aspect_ratio: p.aspectRatio, resolution: p.resolution, seed: p.seed } };
+      }
+      if (!model.ref) throw new EngineError(`${model.label} cannot run on Replicate.`, "invalid_input");
+      return { target: model.ref, input: model.toInput(prompt, { ...job.params, negativePrompt: negativePromptAsSent(job) }) };
+    }
+    case "sound": {
+      const video = findStep(job, "generate")?.output;
+      if (!video) throw new EngineError("There is no video to add sound to.", "invalid_input");
+      if (engine === "local") return { input: { video, style: job.style, seed: job.params.seed } };
+      return { target: SOUND_MODEL.ref, input: SOUND_MODEL.toInput(video, job.prompt, clipSeconds(model, job.params)) };
+    }
+    case "save":
+      throw new Error("The save step runs in the app, not on an engine.");
+  }
+}
