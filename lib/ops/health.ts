@@ -1,5 +1,9 @@
 import "server-only";
+import { constants as fsConstants } from "node:fs";
+import { access } from "node:fs/promises";
 import { replicateConfigured } from "@/lib/engines";
+import { replicateClient } from "@/lib/engines/replicate/client";
+import { env } from "@/lib/env";
 import { log } from "@/lib/log";
 import { ffmpegPath } from "@/lib/media/ffmpeg";
 import { getStore } from "@/lib/store";
@@ -8,26 +12,43 @@ import pkg from "@/package.json";
 
 /**
  * What /api/health reports: whether the store answers (and how fast), whether the local engine
- * can run (its ffmpeg binary), and whether Replicate is configured. Replicate is not called:
- * a monitor polling this endpoint must not spend the API's rate limit or time.
+ * can run (its ffmpeg binary is there and executable), and whether Replicate accepts the token.
+ *
+ * - `status: "down"` (HTTP 503): this instance cannot work. The store does not answer, or ffmpeg
+ *   is missing, so every local job would fail. A load balancer should take it out of rotation.
+ * - `status: "degraded"` (HTTP 200): Replicate is configured but does not accept the token or
+ *   does not answer. That is outside this instance: taking it out would not help, and pages,
+ *   files and the local engine still work.
+ * - `status: "ok"` (HTTP 200), and `ok: true`: everything configured is ready.
+ *
+ * Replicate is asked at most once a minute per instance (GET /v1/account, a bounded wait), so a
+ * monitor polling this endpoint does not spend the API's rate limit.
  */
+export type HealthStatus = "ok" | "degraded" | "down";
+
+export type ReplicateHealth = { configured: false } | { configured: true; ok: boolean; error?: string };
+
 export type HealthReport = {
   ok: boolean;
+  status: HealthStatus;
   store: { kind: JobStore["kind"]; ok: boolean; latencyMs: number; error?: string };
-  engines: { local: { ok: boolean; ffmpeg: boolean }; replicate: { configured: boolean } };
+  engines: { local: { ok: boolean; ffmpeg: boolean }; replicate: ReplicateHealth };
   version: string;
 };
 
 export type HealthDeps = {
   store: JobStore;
-  replicateConfigured: boolean;
+  /** Null when Replicate is not configured; otherwise resolves when it accepts the token. */
+  replicate: (() => Promise<void>) | null;
   ffmpeg?: () => Promise<string>;
   version?: string;
-  /** The store counts as down when it does not answer within this time. */
+  /** The store, and Replicate, count as down when they do not answer within this time. */
   timeoutMs?: number;
 };
 
 const PING_TIMEOUT_MS = 2000;
+/** How long a Replicate answer is reused. */
+export const REPLICATE_CHECK_TTL_MS = 60_000;
 
 async function withTimeout<T>(work: Promise<T>, ms: number): Promise<T> {
   let timer: ReturnType<typeof setTimeout> | undefined;
@@ -41,35 +62,105 @@ async function withTimeout<T>(work: Promise<T>, ms: number): Promise<T> {
   }
 }
 
-export async function checkHealth(deps: HealthDeps): Promise<HealthReport> {
-  const started = performance.now();
-  let storeError: string | undefined;
+const message = (error: unknown) => (error instanceof Error ? error.message : String(error));
+
+/** The HTTP status of a failed Replicate call, when it got an answer (the client's ApiError). */
+function answerStatus(error: unknown): number | null {
+  const status = (error as { response?: { status?: unknown } } | null)?.response?.status;
+  return typeof status === "number" ? status : null;
+}
+
+async function checkReplicate(check: () => Promise<void>, timeoutMs: number): Promise<ReplicateHealth> {
   try {
-    await withTimeout(deps.store.ping(), deps.timeoutMs ?? PING_TIMEOUT_MS);
+    await withTimeout(check(), timeoutMs);
+    return { configured: true, ok: true };
   } catch (error) {
-    // The cause (host names, ports) stays in the logs; the public answer only says which part is down.
-    storeError = "The job store is unreachable.";
-    log.warn({ err: error instanceof Error ? error.message : String(error) }, "health check: store unreachable");
+    const status = answerStatus(error);
+    log.warn({ err: message(error), status }, "health check: Replicate is not ready");
+    // The public answer says what is wrong, not where (no URLs, no token).
+    if (status === 401 || status === 403) return { configured: true, ok: false, error: "Replicate refused the API token." };
+    if (status !== null) return { configured: true, ok: false, error: `Replicate answered ${status}.` };
+    return { configured: true, ok: false, error: "Replicate did not answer." };
   }
-  const latencyMs = Math.round(performance.now() - started);
-  const ffmpeg = await (deps.ffmpeg ?? ffmpegPath)().then(
+}
+
+/** The binary's path, checked again each time: ffmpegPath() remembers it once found. */
+async function ffmpegExecutable(): Promise<string> {
+  const binary = await ffmpegPath();
+  await access(binary, fsConstants.X_OK);
+  return binary;
+}
+
+export async function checkHealth(deps: HealthDeps): Promise<HealthReport> {
+  const timeoutMs = deps.timeoutMs ?? PING_TIMEOUT_MS;
+  const storeCheck = (async () => {
+    const started = performance.now();
+    try {
+      await withTimeout(deps.store.ping(), timeoutMs);
+      return { ok: true, latencyMs: Math.round(performance.now() - started) };
+    } catch (error) {
+      // The cause (host names, ports) stays in the logs; the public answer only says which part is down.
+      log.warn({ err: message(error) }, "health check: store unreachable");
+      return { ok: false, latencyMs: Math.round(performance.now() - started), error: "The job store is unreachable." };
+    }
+  })();
+  const ffmpegCheck = (deps.ffmpeg ?? ffmpegExecutable)().then(
     () => true,
-    () => false,
+    (error: unknown) => {
+      log.warn({ err: message(error) }, "health check: ffmpeg is not usable");
+      return false;
+    },
   );
-  const storeOk = storeError === undefined;
+  const replicateCheck: Promise<ReplicateHealth> = deps.replicate ? checkReplicate(deps.replicate, timeoutMs) : Promise.resolve({ configured: false });
+  const [store, ffmpeg, replicate] = await Promise.all([storeCheck, ffmpegCheck, replicateCheck]);
+
+  const status: HealthStatus = !store.ok || !ffmpeg ? "down" : replicate.configured && !replicate.ok ? "degraded" : "ok";
   return {
-    ok: storeOk,
-    store: { kind: deps.store.kind, ok: storeOk, latencyMs, ...(storeError ? { error: storeError } : {}) },
-    engines: { local: { ok: ffmpeg, ffmpeg }, replicate: { configured: deps.replicateConfigured } },
+    ok: status === "ok",
+    status,
+    store: { kind: deps.store.kind, ...store },
+    engines: { local: { ok: ffmpeg, ffmpeg }, replicate },
     version: deps.version ?? pkg.version,
   };
 }
 
-/** 200 when the store answers, 503 (same shape) when it does not; never cached. */
-export async function healthResponse(): Promise<Response> {
-  const report = await checkHealth({ store: getStore(), replicateConfigured: replicateConfigured() });
+/**
+ * One Replicate check shared by every health request for a minute (per token and API URL):
+ * the answer, good or bad, is reused; a check in flight is awaited, not repeated.
+ */
+export function cachedCheck(check: () => Promise<void>, ttlMs = REPLICATE_CHECK_TTL_MS, now = () => Date.now()): () => Promise<void> {
+  let last: { at: number; result: Promise<void> } | null = null;
+  return () => {
+    if (!last || now() - last.at >= ttlMs) {
+      const result = check();
+      result.catch(() => undefined);
+      last = { at: now(), result };
+    }
+    return last.result;
+  };
+}
+
+let replicateCheck: { key: string; check: () => Promise<void> } | null = null;
+
+function defaultReplicateCheck(): (() => Promise<void>) | null {
+  if (!replicateConfigured()) return null;
+  const { REPLICATE_API_TOKEN, REPLICATE_BASE_URL } = env();
+  const key = `${REPLICATE_API_TOKEN}\n${REPLICATE_BASE_URL ?? ""}`;
+  if (replicateCheck?.key !== key) {
+    const check = cachedCheck(async () => {
+      await replicateClient().accounts.current({ signal: AbortSignal.timeout(PING_TIMEOUT_MS) });
+    });
+    replicateCheck = { key, check };
+  }
+  return replicateCheck.check;
+}
+
+/** 200 when this instance can work (status ok or degraded), 503 (same shape) when it cannot; never cached. */
+export async function healthResponse(overrides: Partial<HealthDeps> = {}): Promise<Response> {
+  const report = await checkHealth({ store: getStore(), replicate: defaultReplicateCheck(), ...overrides });
+  const down = report.status === "down";
   return Response.json(report, {
-    status: report.ok ? 200 : 503,
-    headers: { "Cache-Control": "no-store", ...(report.ok ? {} : { "Retry-After": "5" }) },
+    status: down ? 503 : 200,
+    headers: { "Cache-Control": "no-store", ...(down ? { "Retry-After": "5" } : {}) },
   });
 }

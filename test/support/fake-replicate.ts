@@ -308,6 +308,7 @@ export async function startFakeReplicate(opts: FakeReplicateOptions = {}): Promi
     const route = `${req.method} ${url.pathname.replace(/\/+$/, "")}`;
     let m: RegExpExecArray | null;
     if (route === "GET /v1/webhooks/default/secret") return json(200, { key: signingSecret });
+    if (route === "GET /v1/account") return json(200, { type: "organization", username: "fake", name: "Fake Replicate", github_url: null });
     if ((m = /^POST \/v1\/models\/([^/]+\/[^/]+)\/predictions$/.exec(route))) {
       const r = create(body, m[1] ?? "");
       return json(r.status, r.body, "headers" in r ? r.headers : {});
