@@ -90,6 +90,9 @@ export const envSchema = z
     RATE_LIMIT_PER_BROWSER_PER_HOUR: optionalInt(0, 10),
     MAX_RUNNING_JOBS_PER_BROWSER: optionalInt(0, 2),
     DAILY_JOB_BUDGET: optionalInt(0, 500),
+    /** Uses of the "Enhance" button (one LLM prediction each with a Replicate token). */
+    ENHANCE_LIMIT_PER_BROWSER_PER_HOUR: optionalInt(0, 20),
+    ENHANCE_LIMIT_PER_IP_PER_HOUR: optionalInt(0, 60),
 
     LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).optional().default("info"),
   })

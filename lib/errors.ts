@@ -3,7 +3,7 @@ import { StoreUnavailableError } from "@/lib/store/types";
 
 /**
  * Code-keyed errors for route handlers: each code maps to one HTTP status, and every error
- * response has the same JSON shape: { error: { code, message } }.
+ * response has the same JSON shape: { error: { code, message, ...details } }.
  */
 export type ErrorCode =
   | "bad_request"
@@ -33,6 +33,8 @@ export class AppError extends Error {
     readonly code: ErrorCode,
     message: string,
     readonly headers: Record<string, string> = {},
+    /** More fields for the body's `error` object, e.g. `{ fieldErrors }` for a form. */
+    readonly details: Record<string, unknown> = {},
   ) {
     super(message);
     this.name = "AppError";
@@ -44,7 +46,7 @@ export class AppError extends Error {
 
   toResponse(): Response {
     return Response.json(
-      { error: { code: this.code, message: this.message } },
+      { error: { ...this.details, code: this.code, message: this.message } },
       { status: this.status, headers: { "Cache-Control": "no-store", ...this.headers } },
     );
   }

@@ -44,18 +44,45 @@ export async function currentOwner(): Promise<string | null> {
   return verifyOwnerCookie(jar.get(OWNER_COOKIE)?.value);
 }
 
+function cookieOptions() {
+  return {
+    httpOnly: true,
+    sameSite: "lax" as const,
+    secure: env().NODE_ENV === "production" && Boolean(env().APP_URL?.startsWith("https://")),
+    path: "/",
+    maxAge: ONE_YEAR,
+  };
+}
+
+/** A fresh owner id and its signed cookie value. */
+async function mintOwner(): Promise<{ id: string; value: string }> {
+  const id = randomBytes(16).toString("base64url");
+  return { id, value: `${id}.${sign(id, await sessionSecret())}` };
+}
+
 /** The owner id of this browser, making one when it has none. Only in server actions and route handlers. */
 export async function ensureOwner(): Promise<string> {
   const existing = await currentOwner();
   if (existing) return existing;
-  const id = randomBytes(16).toString("base64url");
+  const { id, value } = await mintOwner();
   const jar = await cookies();
-  jar.set(OWNER_COOKIE, `${id}.${sign(id, await sessionSecret())}`, {
-    httpOnly: true,
-    sameSite: "lax",
-    secure: env().NODE_ENV === "production" && Boolean(env().APP_URL?.startsWith("https://")),
-    path: "/",
-    maxAge: ONE_YEAR,
-  });
+  jar.set(OWNER_COOKIE, value, cookieOptions());
   return id;
+}
+
+/** The owner id in a request's Cookie header, or null: for code that answers a Request directly. */
+export async function ownerFromRequest(req: Request): Promise<string | null> {
+  for (const part of (req.headers.get("cookie") ?? "").split(";")) {
+    const eq = part.indexOf("=");
+    if (eq > 0 && part.slice(0, eq).trim() === OWNER_COOKIE) return verifyOwnerCookie(part.slice(eq + 1).trim());
+  }
+  return null;
+}
+
+/** A new owner and the Set-Cookie header value that gives it to the browser (same cookie as ensureOwner). */
+export async function newOwnerCookie(): Promise<{ ownerId: string; setCookie: string }> {
+  const { id, value } = await mintOwner();
+  const o = cookieOptions();
+  const attributes = [`Path=${o.path}`, `Max-Age=${o.maxAge}`, "HttpOnly", "SameSite=Lax", ...(o.secure ? ["Secure"] : [])];
+  return { ownerId: id, setCookie: [`${OWNER_COOKIE}=${value}`, ...attributes].join("; ") };
 }

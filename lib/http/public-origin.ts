@@ -15,9 +15,13 @@ function first(value: string | null): string | undefined {
  * A malformed Host falls back to localhost rather than ending up in the page.
  */
 export async function publicOrigin(): Promise<string> {
+  return publicOriginFrom(await headers());
+}
+
+/** `publicOrigin` for a request's headers, where there is a Request rather than next/headers. */
+export function publicOriginFrom(h: Pick<Headers, "get">): string {
   const configured = env().APP_URL;
   if (configured) return configured;
-  const h = await headers();
   const host = first(h.get("x-forwarded-host")) ?? first(h.get("host"));
   const proto = first(h.get("x-forwarded-proto")) === "https" ? "https" : "http";
   return host && HOST_PATTERN.test(host) ? `${proto}://${host}` : `http://localhost:${env().PORT}`;

@@ -8,13 +8,13 @@ import { enhanceNow, type Enhanced } from "@/lib/enhance/enhance-now";
 import { env } from "@/lib/env";
 import { getVideoStore } from "@/lib/files";
 import { jobFormValues } from "@/lib/jobs/form-values";
-import { newJob } from "@/lib/jobs/new-job";
-import { advance, applyEvent } from "@/lib/jobs/pipeline";
-import { createJobSchema, fieldErrors, promptSchema, type CreateJobInput, type CreateJobState } from "@/lib/jobs/request";
+import { applyEvent } from "@/lib/jobs/pipeline";
+import { createJobSchema, promptSchema, type CreateJobState } from "@/lib/jobs/request";
 import { isTerminal, JOB_ID_PATTERN, type Job } from "@/lib/jobs/schema";
+import { formValues, startJob, submitJob } from "@/lib/jobs/submit-job";
 import { STYLE_IDS } from "@/lib/styles";
 import { runningStep } from "@/lib/jobs/transition";
-import { checkCreateLimits, clientIp, releaseCreateLimits } from "@/lib/limits/spend";
+import { checkEnhanceLimits, clientIp } from "@/lib/limits/spend";
 import { jobLog, log } from "@/lib/log";
 import { availableModels } from "@/lib/models/registry";
 import { getStore } from "@/lib/store";
@@ -22,51 +22,19 @@ import { StoreUnavailableError } from "@/lib/store/types";
 
 const STORE_DOWN = "The job store is unreachable right now, so nothing was started. Try again in a moment.";
 
-function formValues(formData: FormData): Record<string, string> {
-  const values: Record<string, string> = {};
-  for (const [key, value] of formData.entries()) {
-    if (typeof value === "string" && !key.startsWith("$")) values[key] = value.slice(0, 4000);
-  }
-  return values;
-}
-
-type Started = { ok: true; id: string } | { ok: false; message: string; retryAfterSeconds: number };
-
-/**
- * Checks the spend limits, stores a new job and starts it after the response: creating a job
- * never waits for rendering, and a refused job never reaches an engine.
- */
-async function startJob(input: CreateJobInput, ownerId: string): Promise<Started> {
-  const store = getStore();
-  const now = Date.now();
-  const limitInput = { ip: clientIp(await headers()), ownerId, store, now, env: env() };
-  const limit = await checkCreateLimits(limitInput);
-  if (!limit.ok) {
-    log.info({ reason: limit.reason }, "job refused by a limit");
-    return { ok: false, message: limit.message, retryAfterSeconds: limit.retryAfterSeconds };
-  }
-  const job = newJob({ input, ownerId, llmEnhancer: replicateConfigured(), now });
-  try {
-    await store.create(job);
-  } catch (error) {
-    await releaseCreateLimits(limitInput).catch(() => undefined);
-    throw error;
-  }
-  jobLog(job.id).info({ model: job.model, style: job.style }, "job created");
-  after(() => advance(job.id));
-  return { ok: true, id: job.id };
-}
-
 /** Validates the form with the same schema the browser used, stores the job and starts it in the background. */
 export async function createJob(_prev: CreateJobState, formData: FormData): Promise<CreateJobState> {
   const values = formValues(formData);
-  const parsed = createJobSchema(availableModels(replicateConfigured())).safeParse(values);
-  if (!parsed.success) return { status: "invalid", fieldErrors: fieldErrors(parsed.error), values };
   try {
-    const ownerId = await ensureOwner();
-    const started = await startJob(parsed.data, ownerId);
-    if (!started.ok) return { status: "rate_limited", message: started.message, retryAfterSeconds: started.retryAfterSeconds, values };
-    return { status: "created", id: started.id };
+    const result = await submitJob(values, { owner: ensureOwner, ip: clientIp(await headers()), schedule: after });
+    switch (result.status) {
+      case "invalid":
+        return { status: "invalid", fieldErrors: result.fieldErrors, values };
+      case "rate_limited":
+        return { status: "rate_limited", message: result.message, retryAfterSeconds: result.retryAfterSeconds, values };
+      case "created":
+        return { status: "created", id: result.job.id };
+    }
   } catch (error) {
     if (error instanceof StoreUnavailableError) return { status: "failed", message: STORE_DOWN, values };
     log.error({ err: error instanceof Error ? error.message : String(error) }, "createJob failed");
@@ -162,8 +130,8 @@ export async function retryJob(id: string): Promise<{ ok: true; id: string } | {
     if (job.status !== "failed" && job.status !== "canceled") return { ok: false, message: "Only a failed or canceled job can be retried." };
     const input = createJobSchema(availableModels(replicateConfigured())).safeParse(jobFormValues(job));
     if (!input.success) return { ok: false, message: "This job's model is not available here any more; remix it with another model." };
-    const started = await startJob(input.data, job.ownerId!);
-    return started.ok ? started : { ok: false, message: started.message };
+    const started = await startJob(input.data, job.ownerId!, { ip: clientIp(await headers()), schedule: after });
+    return started.ok ? { ok: true, id: started.job.id } : { ok: false, message: started.message };
   } catch (error) {
     const result = storeDown(error);
     return result.ok ? { ok: false, message: "Something went wrong." } : result;
@@ -177,5 +145,17 @@ export async function enhancePrompt(prompt: string, style: string): Promise<Enha
   const parsedPrompt = promptSchema.safeParse(prompt);
   if (!parsedPrompt.success) return { ok: false, message: parsedPrompt.error.issues[0]?.message ?? "Type a prompt first." };
   if (!(STYLE_IDS as readonly string[]).includes(style)) return { ok: false, message: "Pick one of the styles." };
+  try {
+    // Each use may start a paid LLM prediction: counted per browser and per network like jobs.
+    const ownerId = await ensureOwner();
+    const limit = await checkEnhanceLimits({ ip: clientIp(await headers()), ownerId, store: getStore(), now: Date.now(), env: env() });
+    if (!limit.ok) {
+      log.info({ reason: limit.reason }, "enhance refused by a limit");
+      return { ok: false, message: limit.message };
+    }
+  } catch (error) {
+    if (error instanceof StoreUnavailableError) return { ok: false, message: "The job store is unreachable right now, so nothing was enhanced. Try again in a moment." };
+    throw error;
+  }
   return { ok: true, ...(await enhanceNow(parsedPrompt.data, style)) };
 }

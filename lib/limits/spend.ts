@@ -1,16 +1,15 @@
 import { isIP } from "node:net";
 import type { Env } from "@/lib/env";
 import { isTerminal } from "@/lib/jobs/schema";
+import { windowCounters, type Window, type WindowCounters } from "@/lib/limits/window-counters";
 import type { JobStore } from "@/lib/store/types";
 
 /**
- * Limits on starting jobs, checked before anything is created or sent to an engine: videos per
- * browser and per network per hour, videos running at once per browser, and a daily budget for
- * the whole site. Counters are fixed windows kept by `store.increment`, so they behave the same
- * on every backend (Redis INCR + EXPIRE, Upstash over REST, the embedded kv file).
- *
- * @upstash/ratelimit is not used: it talks to Upstash's REST client only, so the TCP Redis and
- * embedded backends would need this code anyway, and its fixed window is the same algorithm.
+ * Limits on spending money, checked before anything is created or sent to an engine: videos per
+ * browser and per network per hour, videos running at once per browser, a daily budget for the
+ * whole site, and uses of the "Enhance" button (an LLM prediction each) per browser and per
+ * network per hour. The counters are fixed windows (lib/limits/window-counters.ts):
+ * @upstash/ratelimit on Redis and Upstash/Vercel KV, `store.increment` on the embedded store.
  */
 
 export type LimitsEnv = Pick<
@@ -20,15 +19,17 @@ export type LimitsEnv = Pick<
   | "RATE_LIMIT_PER_BROWSER_PER_HOUR"
   | "MAX_RUNNING_JOBS_PER_BROWSER"
   | "DAILY_JOB_BUDGET"
+  | "ENHANCE_LIMIT_PER_BROWSER_PER_HOUR"
+  | "ENHANCE_LIMIT_PER_IP_PER_HOUR"
 >;
 
 export type LimitReason = "ip" | "browser" | "running" | "budget";
 
-export type LimitResult =
-  | { ok: true }
-  | { ok: false; reason: LimitReason; retryAfterSeconds: number; message: string };
+export type LimitRefusal = { ok: false; reason: LimitReason; retryAfterSeconds: number; message: string };
 
-export type CheckCreateLimitsInput = {
+export type LimitResult = { ok: true } | LimitRefusal;
+
+export type LimitsInput = {
   /** From `clientIp(headers)`; "unknown" skips the per-network limit. */
   ip: string;
   ownerId: string;
@@ -38,7 +39,8 @@ export type CheckCreateLimitsInput = {
 };
 
 const HOUR = 3600;
-const DAY_MS = 86_400_000;
+const DAY = 86_400;
+const DAY_MS = DAY * 1000;
 /** A running job frees its slot when it finishes; we cannot know when, so suggest a short wait. */
 const RUNNING_RETRY_SECONDS = 30;
 /**
@@ -47,6 +49,10 @@ const RUNNING_RETRY_SECONDS = 30;
  */
 const RUNNING_STALE_MS = 2 * 60 * 60 * 1000;
 const RUNNING_SCAN = 50;
+/** The per-browser lock around "count the open jobs, then create one". */
+const LOCK_TTL_SECONDS = 30;
+const LOCK_WAIT_MS = 5000;
+const LOCK_POLL_MS = 25;
 
 /** "12 minutes", "1 hour and 5 minutes", "less than a minute". */
 export function formatWait(seconds: number): string {
@@ -128,100 +134,172 @@ export const limitKeys = {
   ip: (ip: string) => `limit:ip:${ipBucket(ip)}`,
   /** One counter per UTC day, so the budget starts again at midnight UTC. */
   budget: (now: number) => `limit:budget:${new Date(now).toISOString().slice(0, 10)}`,
+  enhanceBrowser: (ownerId: string) => `limit:enhance:browser:${ownerId}`,
+  enhanceIp: (ip: string) => `limit:enhance:ip:${ipBucket(ip)}`,
+  creating: (ownerId: string) => `limit:creating:${ownerId}`,
 };
 
-type Counter = {
+type Counted = Window & {
   reason: "browser" | "ip" | "budget";
-  key: string;
-  limit: number;
-  windowSeconds: number;
   refusal: (retryAfterSeconds: number) => string;
 };
 
-function counters({ ip, ownerId, now, env }: CheckCreateLimitsInput): Counter[] {
-  const list: Counter[] = [
+/** A limit of 0 means unlimited. */
+const active = (list: Counted[]) => list.filter((c) => c.limit > 0);
+
+function createWindows({ ip, ownerId, now, env }: LimitsInput): Counted[] {
+  const perBrowser = env.RATE_LIMIT_PER_BROWSER_PER_HOUR;
+  const perIp = env.RATE_LIMIT_PER_IP_PER_HOUR;
+  return active([
     {
       reason: "browser",
       key: limitKeys.browser(ownerId),
-      limit: env.RATE_LIMIT_PER_BROWSER_PER_HOUR,
+      limit: perBrowser,
       windowSeconds: HOUR,
-      refusal: (s) =>
-        `You have made ${videos(env.RATE_LIMIT_PER_BROWSER_PER_HOUR)} in the last hour; you can make another in ${formatWait(s)}.`,
+      refusal: (s) => `This browser has made its ${videos(perBrowser)} for the hour; you can make another in ${formatWait(s)}.`,
     },
     {
       reason: "ip",
       key: limitKeys.ip(ip),
       // Without a known address every visitor would share one counter: skip it instead.
-      limit: ip === "unknown" ? 0 : env.RATE_LIMIT_PER_IP_PER_HOUR,
+      limit: ip === "unknown" ? 0 : perIp,
       windowSeconds: HOUR,
-      refusal: (s) =>
-        `Your network has made ${videos(env.RATE_LIMIT_PER_IP_PER_HOUR)} in the last hour; you can make another in ${formatWait(s)}.`,
+      refusal: (s) => `Your network has made its ${videos(perIp)} for the hour; you can make another in ${formatWait(s)}.`,
     },
     {
       reason: "budget",
       key: limitKeys.budget(now),
       limit: env.DAILY_JOB_BUDGET,
-      // A little past midnight, so the counter never outlives its day's key by less than a tick.
-      windowSeconds: untilUtcMidnight(now) + 60,
+      // A day: @upstash/ratelimit's daily windows start at midnight UTC, as the key's date does.
+      windowSeconds: DAY,
       refusal: (s) =>
         `This site has made all ${videos(env.DAILY_JOB_BUDGET)} it can make today; you can make another in ${formatWait(s)} (at midnight UTC).`,
     },
-  ];
-  // A limit of 0 means unlimited.
-  return list.filter((c) => c.limit > 0);
+  ]);
+}
+
+function enhanceWindows({ ip, ownerId, env }: LimitsInput): Counted[] {
+  const times = (n: number) => (n === 1 ? "1 time" : `${n} times`);
+  const perBrowser = env.ENHANCE_LIMIT_PER_BROWSER_PER_HOUR;
+  const perIp = env.ENHANCE_LIMIT_PER_IP_PER_HOUR;
+  return active([
+    {
+      reason: "browser",
+      key: limitKeys.enhanceBrowser(ownerId),
+      limit: perBrowser,
+      windowSeconds: HOUR,
+      refusal: (s) => `This browser has used Enhance ${times(perBrowser)} this hour, as often as it can; you can use it again in ${formatWait(s)}.`,
+    },
+    {
+      reason: "ip",
+      key: limitKeys.enhanceIp(ip),
+      limit: ip === "unknown" ? 0 : perIp,
+      windowSeconds: HOUR,
+      refusal: (s) => `Your network has used Enhance ${times(perIp)} this hour, as often as it can; you can use it again in ${formatWait(s)}.`,
+    },
+  ]);
 }
 
 /**
- * Whether this browser may start a job now. Cheapest checks first: the three counters (one
- * command each), then the owner's open jobs (a page of records). A refused or failed check
- * gives back every counter it took, so only jobs that are allowed to start are counted.
- * Call it right before creating the job; `releaseCreateLimits` undoes it if the job then
- * could not be created.
+ * Takes one from each counter in turn. The first refusal gives back every one taken so far (its
+ * own included), so a refused request uses up no limit and only what is let through is counted.
  */
-export async function checkCreateLimits(input: CheckCreateLimitsInput): Promise<LimitResult> {
-  const { ownerId, store, now, env } = input;
-  if (!env.RATE_LIMITS) return { ok: true };
-
-  const taken: string[] = [];
-  const giveBack = () => Promise.all(taken.map((key) => store.decrement(key).catch(() => undefined)));
+async function takeAll(
+  counters: WindowCounters,
+  windows: Counted[],
+  now: number,
+): Promise<{ ok: true; taken: Counted[] } | LimitRefusal> {
+  const taken: Counted[] = [];
+  const giveBack = () => Promise.all(taken.map((w) => counters.giveBack(w).catch(() => undefined)));
   try {
-    for (const counter of counters(input)) {
-      const { count, resetInSeconds } = await store.increment(counter.key, counter.windowSeconds);
-      taken.push(counter.key);
-      if (count > counter.limit) {
-        const retryAfterSeconds =
-          counter.reason === "budget" ? untilUtcMidnight(now) : Math.max(1, resetInSeconds);
+    for (const w of windows) {
+      const result = await counters.take(w);
+      taken.push(w);
+      if (!result.ok) {
         await giveBack();
-        return { ok: false, reason: counter.reason, retryAfterSeconds, message: counter.refusal(retryAfterSeconds) };
+        const retryAfterSeconds = w.reason === "budget" ? untilUtcMidnight(now) : result.retryAfterSeconds;
+        return { ok: false, reason: w.reason, retryAfterSeconds, message: w.refusal(retryAfterSeconds) };
       }
     }
-
-    const maxRunning = env.MAX_RUNNING_JOBS_PER_BROWSER;
-    if (maxRunning > 0) {
-      const { jobs } = await store.listByOwner(ownerId, { limit: RUNNING_SCAN });
-      const running = jobs.filter((j) => !isTerminal(j.status) && now - j.createdAt < RUNNING_STALE_MS).length;
-      if (running >= maxRunning) {
-        await giveBack();
-        return {
-          ok: false,
-          reason: "running",
-          retryAfterSeconds: RUNNING_RETRY_SECONDS,
-          message:
-            running === 1
-              ? "Your video is still being made; you can start another as soon as it finishes."
-              : `You already have ${videos(running)} being made; you can start another as soon as one of them finishes.`,
-        };
-      }
-    }
-    return { ok: true };
+    return { ok: true, taken };
   } catch (error) {
     await giveBack();
     throw error;
   }
 }
 
-/** Gives back the counters an allowed `checkCreateLimits` took, when the job could not be created after all. */
-export async function releaseCreateLimits(input: CheckCreateLimitsInput): Promise<void> {
-  if (!input.env.RATE_LIMITS) return;
-  await Promise.all(counters(input).map((c) => input.store.decrement(c.key).catch(() => undefined)));
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** Waits a little for the per-browser lock; false when another request keeps holding it. */
+async function lock(store: JobStore, key: string): Promise<boolean> {
+  const deadline = Date.now() + LOCK_WAIT_MS;
+  for (;;) {
+    if (await store.setOnce(key, LOCK_TTL_SECONDS)) return true;
+    if (Date.now() >= deadline) return false;
+    await sleep(LOCK_POLL_MS);
+  }
+}
+
+async function openJobs(store: JobStore, ownerId: string, now: number): Promise<number> {
+  const { jobs } = await store.listByOwner(ownerId, { limit: RUNNING_SCAN });
+  return jobs.filter((j) => !isTerminal(j.status) && now - j.createdAt < RUNNING_STALE_MS).length;
+}
+
+function runningRefusal(running: number): LimitRefusal {
+  return {
+    ok: false,
+    reason: "running",
+    retryAfterSeconds: RUNNING_RETRY_SECONDS,
+    message:
+      running === 1
+        ? "Your video is still being made; you can start another as soon as it finishes."
+        : `You already have ${videos(running)} being made; you can start another as soon as one of them finishes.`,
+  };
+}
+
+/**
+ * Creates a job only if this browser may start one now: the hourly and daily counters first (one
+ * command each), then the browser's open jobs. `create` must store the job (and nothing else
+ * that costs money: the engine starts after). Counting the open jobs and creating the new one
+ * happen under a per-browser lock, so two requests at once cannot both see a free slot. When
+ * `create` throws, the counters are given back and the error passes through.
+ */
+export async function withinCreateLimits<T>(input: LimitsInput, create: () => Promise<T>): Promise<{ ok: true; value: T } | LimitRefusal> {
+  const { ownerId, store, now, env } = input;
+  if (!env.RATE_LIMITS) return { ok: true, value: await create() };
+
+  const counters = windowCounters(store);
+  const counted = await takeAll(counters, createWindows(input), now);
+  if (!counted.ok) return counted;
+  const giveBack = () => Promise.all(counted.taken.map((w) => counters.giveBack(w).catch(() => undefined)));
+
+  try {
+    const maxRunning = env.MAX_RUNNING_JOBS_PER_BROWSER;
+    if (maxRunning <= 0) return { ok: true, value: await create() };
+    const key = limitKeys.creating(ownerId);
+    if (!(await lock(store, key))) {
+      await giveBack();
+      return { ok: false, reason: "running", retryAfterSeconds: 5, message: "Another video from this browser is being started; try again in a moment." };
+    }
+    try {
+      const running = await openJobs(store, ownerId, now);
+      if (running >= maxRunning) {
+        await giveBack();
+        return runningRefusal(running);
+      }
+      return { ok: true, value: await create() };
+    } finally {
+      await store.forget(key).catch(() => undefined);
+    }
+  } catch (error) {
+    await giveBack();
+    throw error;
+  }
+}
+
+/** Whether this browser may use "Enhance" now; an allowed use is counted (it starts an LLM prediction). */
+export async function checkEnhanceLimits(input: LimitsInput): Promise<LimitResult> {
+  if (!input.env.RATE_LIMITS) return { ok: true };
+  const counted = await takeAll(windowCounters(input.store), enhanceWindows(input), input.now);
+  return counted.ok ? { ok: true } : counted;
 }

@@ -4,6 +4,7 @@ import { jobSchema, type Job } from "@/lib/jobs/schema";
 import { log } from "@/lib/log";
 import { DAY_MS, decodeCursor, encodeCursor, stampUpdate } from "@/lib/store/embedded-store";
 import type { JobPage, JobStore, UpdateResult } from "@/lib/store/types";
+import { ratelimitRedis, type RatelimitRedis } from "@/lib/store/ratelimit-redis";
 
 export type RedisArg = string | number;
 
@@ -379,6 +380,14 @@ export class RedisJobStore implements JobStore {
       if (!l.knownSeq) l.seen = job.seq;
       l.onChange(job);
     }
+  }
+
+  /**
+   * This store's connection as the client @upstash/ratelimit expects, its keys under this
+   * store's prefix. Its commands count in `stats` like the store's own.
+   */
+  ratelimitClient(): { redis: RatelimitRedis; prefix: string } {
+    return { redis: ratelimitRedis((command, ...args) => this.cmd(command, ...args)), prefix: `${this.prefix}ratelimit` };
   }
 
   private cmd(command: string, ...args: RedisArg[]): Promise<unknown> {

@@ -5,10 +5,11 @@ import path from "node:path";
 import { Redis } from "ioredis";
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, inject, it } from "vitest";
 import type { JobStatus } from "@/lib/jobs/schema";
-import { checkCreateLimits, clientIp, formatWait, ipBucket, releaseCreateLimits, type LimitsEnv } from "@/lib/limits/spend";
+import { checkEnhanceLimits, clientIp, formatWait, ipBucket, withinCreateLimits, type LimitResult, type LimitsEnv } from "@/lib/limits/spend";
 import { createStore } from "@/lib/store";
 import type { JobStore } from "@/lib/store/types";
 import { makeJob } from "@/test/support/job-factory";
+import { startUpstashRestServer, type UpstashRestServer } from "@/test/support/upstash-rest-server";
 
 const DEFAULTS: LimitsEnv = {
   RATE_LIMITS: true,
@@ -16,6 +17,8 @@ const DEFAULTS: LimitsEnv = {
   RATE_LIMIT_PER_BROWSER_PER_HOUR: 10,
   MAX_RUNNING_JOBS_PER_BROWSER: 2,
   DAILY_JOB_BUDGET: 500,
+  ENHANCE_LIMIT_PER_BROWSER_PER_HOUR: 20,
+  ENHANCE_LIMIT_PER_IP_PER_HOUR: 60,
 };
 
 describe("clientIp", () => {
@@ -59,49 +62,69 @@ describe("formatWait", () => {
   });
 });
 
-type Backend = { open(): Promise<JobStore>; dispose(): Promise<void> };
+type Backend = {
+  /** Whether hourly windows start on the hour (@upstash/ratelimit) rather than at the first count. */
+  aligned: boolean;
+  open(): Promise<JobStore>;
+  /** Raw keys of the last opened store that match a glob after its prefix (Redis-backed only). */
+  keys(glob: string): Promise<string[]>;
+  dispose(): Promise<void>;
+};
 
 function embedded(): Backend {
   let root = "";
   let n = 0;
   return {
+    aligned: false,
     async open() {
       root ||= await mkdtemp(path.join(tmpdir(), "p2v-limits-"));
       return createStore({ kind: "embedded", dir: path.join(root, String(n++)) }, { retentionDays: 30 });
     },
+    keys: async () => [],
     dispose: () => (root ? rm(root, { recursive: true, force: true }) : Promise.resolve()),
   };
 }
 
-function redis(): Backend {
+/** Redis over TCP, or the same Redis behind the Upstash REST emulator. */
+function redis(kind: "redis" | "upstash"): Backend {
   const runPrefix = `p2v-test:limits:${randomBytes(6).toString("hex")}:`;
   let n = 0;
+  let rest: UpstashRestServer | null = null;
+  let client: Redis | null = null;
   const url = () => {
     const u = inject("redisUrl");
     if (!u) throw new Error(inject("redisError"));
     return u;
   };
+  const conn = () => (client ??= new Redis(url()));
   return {
+    aligned: true,
     async open() {
-      return createStore({ kind: "redis", url: url() }, { prefix: `${runPrefix}${n++}:`, retentionDays: 30 });
+      const opts = { prefix: `${runPrefix}${n++}:`, retentionDays: 30 };
+      if (kind === "redis") return createStore({ kind: "redis", url: url() }, opts);
+      rest ??= await startUpstashRestServer({ redisUrl: url(), token: randomBytes(12).toString("hex") });
+      return createStore({ kind: "upstash", url: rest.url, token: rest.token }, opts);
     },
+    keys: (glob) => conn().keys(`${runPrefix}${n - 1}:${glob}`),
     async dispose() {
-      const u = inject("redisUrl");
-      if (!u) return;
-      const client = new Redis(u);
+      await rest?.close();
+      if (!inject("redisUrl")) return;
       let cursor = "0";
       do {
-        const [next, keys] = await client.scan(cursor, "MATCH", `${runPrefix}*`, "COUNT", 500);
-        if (keys.length) await client.del(...keys);
+        const [next, keys] = await conn().scan(cursor, "MATCH", `${runPrefix}*`, "COUNT", 500);
+        if (keys.length) await conn().del(...keys);
         cursor = next;
       } while (cursor !== "0");
-      await client.quit();
+      await conn().quit();
     },
   };
 }
 
+/** Seconds to the next full hour (where an aligned hourly window ends). */
+const toNextHour = (now: number) => 3600 - Math.floor((now / 1000) % 3600);
+
 function suite(name: string, backend: () => Backend): void {
-  describe(`checkCreateLimits on the ${name} store`, () => {
+  describe(`spend limits on the ${name} store`, () => {
     let b: Backend;
     let store: JobStore;
     beforeAll(() => {
@@ -117,25 +140,34 @@ function suite(name: string, backend: () => Backend): void {
       await b.dispose();
     });
 
-    const check = (over: Partial<LimitsEnv> = {}, who: { ip?: string; ownerId?: string } = {}) =>
-      checkCreateLimits({
-        ip: who.ip ?? "203.0.113.7",
-        ownerId: who.ownerId ?? "owner-a",
-        store,
-        now: Date.now(),
-        env: { ...DEFAULTS, ...over },
-      });
+    const input = (over: Partial<LimitsEnv> = {}, who: { ip?: string; ownerId?: string } = {}) => ({
+      ip: who.ip ?? "203.0.113.7",
+      ownerId: who.ownerId ?? "owner-a",
+      store,
+      now: Date.now(),
+      env: { ...DEFAULTS, ...over },
+    });
+
+    /** One job creation through the limits, storing nothing. */
+    const check = async (over: Partial<LimitsEnv> = {}, who: { ip?: string; ownerId?: string } = {}): Promise<LimitResult> => {
+      const result = await withinCreateLimits(input(over, who), async () => undefined);
+      return result.ok ? { ok: true } : result;
+    };
 
     it("refuses the 11th job of a browser in an hour, saying when to retry", async () => {
       for (let i = 0; i < 10; i++) expect(await check()).toEqual({ ok: true });
+      const now = Date.now();
       const refused = await check();
       expect(refused).toMatchObject({ ok: false, reason: "browser" });
       if (refused.ok) throw new Error("unreachable");
-      expect(refused.retryAfterSeconds).toBeGreaterThan(3500);
-      expect(refused.retryAfterSeconds).toBeLessThanOrEqual(3600);
-      expect(refused.message).toMatch(/^You have made 10 videos in the last hour; you can make another in (59 minutes|1 hour)\.$/);
+      // Until the window ends: the next full hour on Redis, an hour after the first job on files.
+      const expected = b.aligned ? toNextHour(now) : 3600;
+      expect(Math.abs(refused.retryAfterSeconds - expected)).toBeLessThanOrEqual(2);
+      expect(refused.message).toMatch(/^This browser has made its 10 videos for the hour; you can make another in (.+ minutes?|1 hour|less than a minute)\.$/);
       // Another browser on another network is not affected.
       expect(await check({}, { ownerId: "owner-b", ip: "198.51.100.1" })).toEqual({ ok: true });
+      // On Redis the counting is @upstash/ratelimit's: its fixed-window keys hold the counts.
+      if (b.aligned) expect(await b.keys("ratelimit:limit:browser:owner-a:*")).toHaveLength(1);
     });
 
     it("lets exactly the limit through when requests race", async () => {
@@ -154,7 +186,7 @@ function suite(name: string, backend: () => Backend): void {
       const refused = await check(env, { ownerId: "c" });
       expect(refused).toMatchObject({ ok: false, reason: "ip" });
       if (refused.ok) throw new Error("unreachable");
-      expect(refused.message).toMatch(/^Your network has made 3 videos in the last hour; you can make another in /);
+      expect(refused.message).toMatch(/^Your network has made its 3 videos for the hour; you can make another in /);
       // Refused by the network limit: browser c's counter must not move either.
       expect(await check(env, { ownerId: "c", ip: "198.51.100.1" })).toEqual({ ok: true });
       expect(await check(env, { ownerId: "c", ip: "198.51.100.1" })).toEqual({ ok: true });
@@ -195,6 +227,27 @@ function suite(name: string, backend: () => Backend): void {
       expect(await check(env)).toMatchObject({ ok: false, reason: "browser" });
     });
 
+    it("starts exactly one of several simultaneous jobs when one may run at a time", async () => {
+      const created: string[] = [];
+      const results = await Promise.all(
+        Array.from({ length: 8 }, () =>
+          withinCreateLimits(input({ MAX_RUNNING_JOBS_PER_BROWSER: 1 }), async () => {
+            const job = makeJob({ ownerId: "owner-a", status: "queued" });
+            await store.create(job);
+            created.push(job.id);
+          }),
+        ),
+      );
+      expect(results.filter((r) => r.ok)).toHaveLength(1);
+      expect(results.filter((r) => !r.ok && r.reason === "running")).toHaveLength(7);
+      expect(created).toHaveLength(1);
+      expect((await store.listByOwner("owner-a", { limit: 50 })).jobs).toHaveLength(1);
+      // The seven refusals gave their hourly counts back: nine more jobs fit in the hour once it ends.
+      await store.update(created[0]!, (j) => ({ ...j, status: "succeeded" }));
+      for (let i = 0; i < 9; i++) expect(await check({ MAX_RUNNING_JOBS_PER_BROWSER: 0 })).toEqual({ ok: true });
+      expect(await check({ MAX_RUNNING_JOBS_PER_BROWSER: 0 })).toMatchObject({ ok: false, reason: "browser" });
+    });
+
     it("stops everyone when the daily budget is spent, until midnight UTC", async () => {
       const env = { DAILY_JOB_BUDGET: 3 };
       for (let i = 0; i < 3; i++) expect(await check(env, { ownerId: `o${i}`, ip: `192.0.2.${i}` })).toEqual({ ok: true });
@@ -209,13 +262,15 @@ function suite(name: string, backend: () => Backend): void {
       for (let i = 0; i < 10; i++) expect(await check({}, { ownerId: "o9", ip: "192.0.2.9" })).toEqual({ ok: true });
     });
 
-    it("gives the counters back with releaseCreateLimits", async () => {
-      const env = { ...DEFAULTS, RATE_LIMIT_PER_BROWSER_PER_HOUR: 1 };
-      const input = { ip: "203.0.113.7", ownerId: "owner-a", store, now: Date.now(), env };
-      expect(await checkCreateLimits(input)).toEqual({ ok: true });
-      await releaseCreateLimits(input);
-      expect(await checkCreateLimits(input)).toEqual({ ok: true });
-      expect(await checkCreateLimits(input)).toMatchObject({ ok: false, reason: "browser" });
+    it("gives the counters back when the job cannot be stored", async () => {
+      const env = { RATE_LIMIT_PER_BROWSER_PER_HOUR: 1 };
+      await expect(
+        withinCreateLimits(input(env), async () => {
+          throw new Error("disk full");
+        }),
+      ).rejects.toThrow("disk full");
+      expect(await check(env)).toEqual({ ok: true });
+      expect(await check(env)).toMatchObject({ ok: false, reason: "browser" });
     });
 
     it("is off with RATE_LIMITS=off, and a limit of 0 means unlimited", async () => {
@@ -228,8 +283,26 @@ function suite(name: string, backend: () => Backend): void {
       for (let i = 0; i < 40; i++) expect(await check(zero)).toEqual({ ok: true });
       expect(await check({ MAX_RUNNING_JOBS_PER_BROWSER: 0 })).toEqual({ ok: true });
     });
+
+    it("limits Enhance per browser and per network, apart from jobs", async () => {
+      const env = { ENHANCE_LIMIT_PER_BROWSER_PER_HOUR: 3, ENHANCE_LIMIT_PER_IP_PER_HOUR: 4 };
+      const enhance = (who: { ip?: string; ownerId?: string } = {}) => checkEnhanceLimits(input(env, who));
+      for (let i = 0; i < 3; i++) expect(await enhance()).toEqual({ ok: true });
+      const now = Date.now();
+      const refused = await enhance();
+      expect(refused).toMatchObject({ ok: false, reason: "browser" });
+      if (refused.ok) throw new Error("unreachable");
+      expect(Math.abs(refused.retryAfterSeconds - (b.aligned ? toNextHour(now) : 3600))).toBeLessThanOrEqual(2);
+      expect(refused.message).toMatch(/^This browser has used Enhance 3 times this hour, as often as it can; you can use it again in .+\.$/);
+      expect(await enhance({ ownerId: "owner-b" })).toEqual({ ok: true });
+      expect(await enhance({ ownerId: "owner-c" })).toMatchObject({ ok: false, reason: "ip" });
+      // Jobs have their own counters.
+      expect(await check(env)).toEqual({ ok: true });
+      for (let i = 0; i < 10; i++) expect(await checkEnhanceLimits(input({ ...env, RATE_LIMITS: false }))).toEqual({ ok: true });
+    });
   });
 }
 
 suite("embedded", embedded);
-suite("Redis", redis);
+suite("Redis (TCP)", () => redis("redis"));
+suite("Upstash REST", () => redis("upstash"));

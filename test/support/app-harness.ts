@@ -11,10 +11,11 @@ import { setStoreForTests } from "@/lib/store";
 import type { JobStore } from "@/lib/store/types";
 import { handleDelivery } from "@/lib/webhooks/handle-delivery";
 import { statusResponse } from "@/lib/jobs/status-response";
+import { createJobResponse } from "@/lib/jobs/create-response";
 
 /**
- * The app's server-side paths (webhook, status, file serving is not needed here) behind a real
- * HTTP server on loopback, without Next: engines deliver real signed webhooks to it. Work that
+ * The app's server-side paths (job creation, webhook, status; file serving is not needed here)
+ * behind a real HTTP server on loopback, without Next: engines deliver real signed webhooks to it. Work that
  * the app would run after a response (`after`) is collected so tests can wait for it.
  */
 export type AppHarness = {
@@ -68,6 +69,7 @@ export async function startAppHarness(opts: { env?: Record<string, string>; stor
       const status = url.pathname.match(/^\/api\/status\/([^/]+)$/);
       let response: Response;
       if (req.method === "POST" && url.pathname === "/api/webhook") response = await handleDelivery(request, schedule);
+      else if (req.method === "POST" && url.pathname === "/api/jobs") response = await createJobResponse(request, schedule);
       else if (req.method === "GET" && status) response = await statusResponse(request, decodeURIComponent(status[1]!), schedule);
       else response = Response.json({ error: "not found" }, { status: 404 });
       await send(res, response);

@@ -1,7 +1,11 @@
+import { after } from "next/server";
 import { errorResponse } from "@/lib/errors";
+import { createJobResponse } from "@/lib/jobs/create-response";
 import { listOwnerJobs } from "@/lib/jobs/queries";
 
 export const dynamic = "force-dynamic";
+// Starting the first step continues after the answer: give it time on Vercel.
+export const maxDuration = 300;
 
 // GET /api/jobs?cursor=<cursor> - this browser's jobs, newest first, a page at a time
 export async function GET(req: Request) {
@@ -12,4 +16,9 @@ export async function GET(req: Request) {
   } catch (error) {
     return errorResponse(error);
   }
+}
+
+// POST /api/jobs - start a job from the Generate form's fields (JSON or form data); 201 { id, url, job }
+export async function POST(req: Request) {
+  return createJobResponse(req, after);
 }

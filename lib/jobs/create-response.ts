@@ -1,0 +1,89 @@
+import "server-only";
+import { newOwnerCookie, ownerFromRequest } from "@/lib/auth/owner";
+import { AppError, errorResponse } from "@/lib/errors";
+import { publicOriginFrom } from "@/lib/http/public-origin";
+import { readBodyCapped } from "@/lib/http/read-body";
+import { toPublicJob } from "@/lib/jobs/public";
+import { formValues, jsonValues, submitJob } from "@/lib/jobs/submit-job";
+import { clientIp } from "@/lib/limits/spend";
+import type { Schedule } from "@/lib/webhooks/handle-delivery";
+
+/** The form's fields are a few kilobytes at most (a 2,000-character prompt, short options). */
+const MAX_BODY_BYTES = 32 * 1024;
+
+/**
+ * A browser's cross-site POST (a form on another site) carries that site's Origin: refuse it, as
+ * Next does for server actions. Clients that send no Origin (scripts, curl) are not browsers
+ * acting for someone else.
+ */
+function crossSite(req: Request): boolean {
+  const origin = req.headers.get("origin");
+  if (origin === null) return false;
+  const host = req.headers.get("x-forwarded-host")?.split(",")[0]?.trim() || req.headers.get("host");
+  try {
+    return new URL(origin).host !== host;
+  } catch {
+    return true;
+  }
+}
+
+async function readValues(req: Request): Promise<Record<string, string>> {
+  const contentType = req.headers.get("content-type") ?? "";
+  const type = contentType.split(";")[0]!.trim().toLowerCase();
+  if (type !== "application/json" && type !== "application/x-www-form-urlencoded" && type !== "multipart/form-data") {
+    throw new AppError("bad_request", "Send the job as JSON (Content-Type: application/json) or as form data.");
+  }
+  const text = await readBodyCapped(req, MAX_BODY_BYTES);
+  if (type === "application/x-www-form-urlencoded") return formValues(new URLSearchParams(text));
+  if (type === "multipart/form-data") {
+    const form = await new Response(text, { headers: { "content-type": contentType } }).formData().catch(() => {
+      throw new AppError("bad_request", "The form data could not be read.");
+    });
+    return formValues(form.entries());
+  }
+  let body: unknown;
+  try {
+    body = JSON.parse(text);
+  } catch {
+    throw new AppError("bad_request", "The body is not valid JSON.");
+  }
+  const values = jsonValues(body);
+  if (!values) throw new AppError("bad_request", "Send one JSON object with the form's fields.");
+  return values;
+}
+
+/**
+ * `POST /api/jobs`: the "Generate" form as an API, through the same path as its server action
+ * (lib/jobs/submit-job.ts) and with the same owner cookie, minted here when the browser has none.
+ * 201 `{ id, url, job }`; 400 with `fieldErrors`; 429 with `Retry-After`; 503 when the store is down.
+ */
+export async function createJobResponse(req: Request, schedule: Schedule): Promise<Response> {
+  let setCookie: string | null = null;
+  const owner = async () => {
+    const existing = await ownerFromRequest(req);
+    if (existing) return existing;
+    const fresh = await newOwnerCookie();
+    setCookie = fresh.setCookie;
+    return fresh.ownerId;
+  };
+  let response: Response;
+  try {
+    if (crossSite(req)) throw new AppError("forbidden", "Jobs cannot be started from another site.");
+    const values = await readValues(req);
+    const result = await submitJob(values, { owner, ip: clientIp(req.headers), schedule });
+    if (result.status === "invalid") {
+      throw new AppError("bad_request", "Some fields need a change; each one says what.", {}, { fieldErrors: result.fieldErrors });
+    }
+    if (result.status === "rate_limited") {
+      throw new AppError("rate_limited", result.message, { "Retry-After": String(result.retryAfterSeconds) });
+    }
+    const { job } = result;
+    const url = new URL(`/jobs/${job.id}`, publicOriginFrom(req.headers)).toString();
+    response = Response.json({ id: job.id, url, job: toPublicJob(job) }, { status: 201, headers: { Location: url, "Cache-Control": "no-store" } });
+  } catch (error) {
+    response = errorResponse(error);
+  }
+  // Also on a 429: the browser keeps its owner, so its limits and jobs stay its own.
+  if (setCookie) response.headers.append("Set-Cookie", setCookie);
+  return response;
+}

@@ -1,0 +1,86 @@
+import "server-only";
+import { replicateConfigured } from "@/lib/engines";
+import { env } from "@/lib/env";
+import { newJob } from "@/lib/jobs/new-job";
+import { advance } from "@/lib/jobs/pipeline";
+import { createJobSchema, fieldErrors, type CreateJobInput } from "@/lib/jobs/request";
+import type { Job } from "@/lib/jobs/schema";
+import { withinCreateLimits } from "@/lib/limits/spend";
+import { jobLog, log } from "@/lib/log";
+import { availableModels } from "@/lib/models/registry";
+import { getStore } from "@/lib/store";
+import type { Schedule } from "@/lib/webhooks/handle-delivery";
+
+/**
+ * Starting a job, the one path for the "Generate" form's server action, `POST /api/jobs` and
+ * "Retry": validate, check the spend limits, store the job, and start it after the answer.
+ * Creating a job never waits for rendering, and a refused job never reaches an engine.
+ * An unreachable store throws StoreUnavailableError; callers turn it into their own answer.
+ */
+
+export type StartContext = {
+  /** From `clientIp(headers)`. */
+  ip: string;
+  /** Runs work after the answer (Next's `after`). */
+  schedule: Schedule;
+};
+
+export type Started = { ok: true; job: Job } | { ok: false; message: string; retryAfterSeconds: number };
+
+export async function startJob(input: CreateJobInput, ownerId: string, ctx: StartContext): Promise<Started> {
+  const store = getStore();
+  const now = Date.now();
+  const job = newJob({ input, ownerId, llmEnhancer: replicateConfigured(), now });
+  const created = await withinCreateLimits({ ip: ctx.ip, ownerId, store, now, env: env() }, () => store.create(job));
+  if (!created.ok) {
+    log.info({ reason: created.reason }, "job refused by a limit");
+    return { ok: false, message: created.message, retryAfterSeconds: created.retryAfterSeconds };
+  }
+  jobLog(job.id).info({ model: job.model, style: job.style }, "job created");
+  ctx.schedule(() => advance(job.id));
+  return { ok: true, job };
+}
+
+export type Submitted =
+  | { status: "invalid"; fieldErrors: Partial<Record<string, string>> }
+  | { status: "rate_limited"; message: string; retryAfterSeconds: number }
+  | { status: "created"; job: Job };
+
+/**
+ * Validates the form's values with the same schema the browser used, then starts the job.
+ * `owner` is asked only for valid values, so an invalid request mints no owner cookie.
+ */
+export async function submitJob(
+  values: Record<string, string>,
+  ctx: StartContext & { owner: () => Promise<string> },
+): Promise<Submitted> {
+  const parsed = createJobSchema(availableModels(replicateConfigured())).safeParse(values);
+  if (!parsed.success) return { status: "invalid", fieldErrors: fieldErrors(parsed.error) };
+  const started = await startJob(parsed.data, await ctx.owner(), ctx);
+  if (!started.ok) return { status: "rate_limited", message: started.message, retryAfterSeconds: started.retryAfterSeconds };
+  return { status: "created", job: started.job };
+}
+
+const MAX_VALUE_LENGTH = 4000;
+
+/** Form fields as the schema reads them: strings only (files and React's `$` fields dropped), each bounded. */
+export function formValues(entries: Iterable<[string, unknown]>): Record<string, string> {
+  const values: Record<string, string> = {};
+  for (const [key, value] of entries) {
+    if (typeof value === "string" && !key.startsWith("$")) values[key] = value.slice(0, MAX_VALUE_LENGTH);
+  }
+  return values;
+}
+
+/**
+ * A JSON body's fields as form values: strings as they are, numbers and booleans as the form
+ * would send them ("4", "true"); anything else is left out, so the schema reports it missing.
+ * Null when the body is not one JSON object.
+ */
+export function jsonValues(body: unknown): Record<string, string> | null {
+  if (typeof body !== "object" || body === null || Array.isArray(body)) return null;
+  const entries = Object.entries(body).flatMap(([key, value]): [string, string][] =>
+    typeof value === "string" ? [[key, value]] : typeof value === "number" || typeof value === "boolean" ? [[key, String(value)]] : [],
+  );
+  return formValues(entries);
+}
