@@ -51,7 +51,8 @@ export interface Engine {
 export class EngineError extends Error {
   constructor(
     message: string,
-    readonly code: "auth" | "billing" | "invalid_input" | "rate_limited" | "unavailable" | "unknown",
+    /** "outcome_unknown": a create that may or may not have started a run (never retried blindly). */
+    readonly code: "auth" | "billing" | "invalid_input" | "rate_limited" | "unavailable" | "outcome_unknown" | "unknown",
     options?: { cause?: unknown },
   ) {
     super(message, options);

@@ -5,7 +5,8 @@ import { ruleEnhance } from "@/lib/enhance/rules";
 import { discardOrphanedVideo, saveJobVideo, SaveError } from "@/lib/jobs/save-video";
 import type { Job, Step, StepName } from "@/lib/jobs/schema";
 import { stepInput } from "@/lib/jobs/step-input";
-import { findStep, nextStep, transition, type JobEvent } from "@/lib/jobs/transition";
+import { cancelOrphan } from "@/lib/jobs/orphans";
+import { findStep, isOrphan, nextStep, transition, type JobEvent } from "@/lib/jobs/transition";
 import { jobLog } from "@/lib/log";
 import { getStore } from "@/lib/store";
 import { webhookUrl } from "@/lib/webhooks/urls";
@@ -67,7 +68,8 @@ async function runStep(job: Job, step: Step): Promise<void> {
     const { ref } = await engine.start(request);
     const result = await applyEvent(job.id, { type: "step.ref", step: step.name, attempt, ref });
     log.info({ step: step.name, ref }, "prediction created");
-    if (result?.job.status === "canceled") await engine.cancel(ref).catch(() => undefined);
+    // While the create was under way the job may have been canceled, or this attempt presumed lost.
+    if (isOrphan(result?.job ?? null, step.name, ref, attempt)) await cancelOrphan(job.id, engine.id, ref);
   } catch (error) {
     await stepFailed(job, step, error);
   }
@@ -75,6 +77,10 @@ async function runStep(job: Job, step: Step): Promise<void> {
 
 async function stepFailed(job: Job, step: Step, error: unknown): Promise<void> {
   const log = jobLog(job.id);
+  if (error instanceof EngineError && error.code === "outcome_unknown" && (await startConfirmed(job.id, step))) {
+    log.info({ step: step.name, attempt: step.attempt }, "the create went unanswered, but a delivery of the run arrived");
+    return;
+  }
   const retryable = (error instanceof SaveError && !error.permanent) || (error instanceof EngineError && error.code === "unavailable");
   const message = error instanceof SaveError || error instanceof EngineError ? error.message : "An unexpected error stopped this step.";
   log.warn({ step: step.name, attempt: step.attempt, err: error instanceof Error ? error.message : String(error) }, "step failed");
@@ -84,6 +90,13 @@ async function stepFailed(job: Job, step: Step, error: unknown): Promise<void> {
     return;
   }
   await applyEvent(job.id, { type: "step.fail", step: step.name, attempt: step.attempt, error: message });
+}
+
+/** Whether a delivery already named this attempt's prediction (the webhook URL carries the attempt). */
+async function startConfirmed(jobId: string, step: Step): Promise<boolean> {
+  const current = await getStore().get(jobId);
+  const now = current ? findStep(current, step.name) : undefined;
+  return now?.state === "running" && now.attempt === step.attempt && now.ref !== null;
 }
 
 function startRequest(job: Job, step: Step): StartRequest {

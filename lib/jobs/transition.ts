@@ -64,6 +64,27 @@ export function runningStep(job: Job): Step | undefined {
   return job.steps.find((s) => s.state === "running");
 }
 
+/**
+ * Whether prediction `ref`, started for `attempt` of a step, is no longer wanted: the job ended
+ * or was deleted, or the step moved on to another attempt or another prediction. Such a run
+ * would be paid for and never shown, so callers cancel it upstream.
+ */
+export function isOrphan(job: Job | null, name: StepName, ref: string, attempt?: number): boolean {
+  const step = job ? findStep(job, name) : undefined;
+  if (!job || !step) return true;
+  if (step.ref === ref) return step.state === "canceled";
+  if (attempt !== undefined && attempt !== step.attempt) return true;
+  // Running without a recorded prediction: this one may still become the step's.
+  return !(step.state === "running" && step.ref === null && !isTerminal(job.status));
+}
+
+/** The predictions a cancel stopped: those of the steps it marked canceled. */
+export function canceledRefs(job: Job): { engine: "local" | "replicate"; ref: string }[] {
+  return job.steps.flatMap((s) =>
+    s.state === "canceled" && s.ref && (s.engine === "local" || s.engine === "replicate") ? [{ engine: s.engine, ref: s.ref }] : [],
+  );
+}
+
 /** Progress of a step from tqdm lines in its logs (0–100), or null when the logs show none. */
 export function progressFromLogs(logs: string): number | null {
   // tqdm redraws a line with \r, and prefixes its bar with a description ("Generating:  45%|…"),

@@ -4,16 +4,21 @@ import { readBodyCapped } from "@/lib/http/read-body";
 import { advance } from "@/lib/jobs/pipeline";
 import { predictionEvent, predictionSchema } from "@/lib/jobs/prediction-event";
 import { JOB_ID_PATTERN, stepNameSchema } from "@/lib/jobs/schema";
-import { transition } from "@/lib/jobs/transition";
+import { cancelOrphan } from "@/lib/jobs/orphans";
+import { isOrphan, transition } from "@/lib/jobs/transition";
 import { jobLog } from "@/lib/log";
 import { getStore } from "@/lib/store";
-import { verifyWebhook } from "@/lib/webhooks/verify";
+import { signatureHeaders, verifyWebhook } from "@/lib/webhooks/verify";
 import { webhookSecrets } from "@/lib/webhooks/secrets";
 
 /** A prediction object is a few KiB; logs of a long run can be more. Anything past this is not a delivery. */
 const MAX_BODY_BYTES = 512 * 1024;
-/** Replicate retries a final delivery for about a minute with the same webhook-id: remember ids for a day. */
-const DEDUPE_SECONDS = 24 * 60 * 60;
+/**
+ * Replicate retries a final delivery for about a minute with the same webhook-id, and a signature
+ * is accepted for 5 minutes: a replay after that fails verification anyway. 15 minutes covers both
+ * with room for clock skew, and keeps the embedded store's key file small.
+ */
+const DEDUPE_SECONDS = 15 * 60;
 
 /** Runs work after the response is sent (Next's `after` in the app; a collector in tests). */
 export type Schedule = (task: () => Promise<unknown>) => void;
@@ -25,7 +30,10 @@ export type Schedule = (task: () => Promise<unknown>) => void;
 export async function handleDelivery(req: Request, schedule: Schedule): Promise<Response> {
   try {
     const raw = await readBodyCapped(req, MAX_BODY_BYTES);
-    const verified = verifyWebhook(raw, req.headers, await webhookSecrets());
+    // Checked before the secrets are loaded: an unsigned request must not make us ask Replicate for one.
+    if (!signatureHeaders(req.headers)) throw new AppError("unauthorized", "The delivery is not signed.");
+    const signers = await webhookSecrets();
+    const verified = verifyWebhook(raw, req.headers, signers.map((s) => s.secret));
     if (!verified.ok) {
       if (verified.reason === "malformed") throw new AppError("bad_request", "The body is not JSON.");
       throw new AppError("unauthorized", verified.reason === "unsigned" ? "The delivery is not signed." : "The signature does not match, or it is older than 5 minutes.");
@@ -54,6 +62,12 @@ export async function handleDelivery(req: Request, schedule: Schedule): Promise<
       // Not applied: let the sender's retry try again.
       await store.forget(dedupeKey).catch(() => undefined);
       throw error;
+    }
+    const { id: ref, status } = prediction.data;
+    const live = status === "starting" || status === "processing";
+    if (live && signers[verified.signer]?.engine === "replicate" && !result?.changed && isOrphan(result?.job ?? null, step.data, ref, attempt)) {
+      // A paid run that no step waits for (an attempt presumed lost, a canceled or deleted job): stop it.
+      schedule(() => cancelOrphan(jobId, "replicate", ref));
     }
     if (!result) {
       // An answer other than 2xx makes Replicate retry; a deleted job will never accept it.

@@ -40,7 +40,7 @@ async function setup(opts: { fake?: FakeReplicateOptions; appUrl?: boolean; env?
   return { app, fake };
 }
 
-async function createAndStart(form: Record<string, string> = {}): Promise<Job> {
+async function createQueued(form: Record<string, string> = {}): Promise<Job> {
   const input = createJobSchema(MODELS).parse({
     prompt: "a hummingbird drinking from a flower",
     style: "photoreal",
@@ -49,9 +49,22 @@ async function createAndStart(form: Record<string, string> = {}): Promise<Job> {
   });
   const job = newJob({ input, ownerId: "owner-r", llmEnhancer: true, now: Date.now() });
   await app!.store.create(job);
+  return job;
+}
+
+async function createAndStart(form: Record<string, string> = {}): Promise<Job> {
+  const job = await createQueued(form);
   await advance(job.id);
   return job;
 }
+
+/** What reconciliation does to a step it presumes lost: back to waiting, then a new attempt. */
+async function giveUpAttempt(jobId: string, attempt: number): Promise<void> {
+  await applyEvent(jobId, { type: "step.reset", step: "generate", attempt, reason: "Presumed lost." });
+  await advance(jobId);
+}
+
+const cancelsOf = (id: string) => fake!.requests.filter((r) => r.method === "POST" && r.path === `/v1/predictions/${id}/cancel`);
 
 /** Waits for the end, polling the status route like a browser does (which drives reconciliation). */
 async function finished(id: string, timeoutMs = 20_000): Promise<Job> {
@@ -178,12 +191,71 @@ describe("Replicate engine through signed webhooks", () => {
     expect((await app!.store.get(job.id))!.seq).toBe(done.seq);
   });
 
+  it("answers an unsigned request with 401 without asking Replicate for its signing secret", async () => {
+    await setup({ env: { REPLICATE_WEBHOOK_SIGNING_SECRET: "" } });
+    const job = await createQueued();
+    const res = await fetch(`${app!.origin}/api/webhook?job=${job.id}&step=generate&attempt=1`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({ id: "p-unsigned", status: "failed", error: "forged" }),
+    });
+    expect(res.status).toBe(401);
+    expect(fake!.requests.filter((r) => r.path === "/v1/webhooks/default/secret")).toHaveLength(0);
+  });
+
   it("backs off on 429 when creating, then runs", async () => {
     await setup({ fake: { scenario: "rate-limit-create", rateLimitCount: 1, retryAfterSeconds: 1 } });
     const job = await createAndStart();
     const done = await finished(job.id);
     expect(done.status).toBe("succeeded");
     expect(fake!.requests.filter((r) => r.method === "POST" && r.path.includes("/predictions")).length).toBe(2);
+  });
+
+  it("does not create twice when a create fails after the run started: a delivery of the run confirms it", async () => {
+    await setup({ fake: { scenario: "http-500-after-create", createDelayMs: 300 } });
+    const job = await createAndStart();
+    fake!.resetScenarios();
+    const done = await finished(job.id);
+    expect(done.status).toBe("succeeded");
+    expect(fake!.predictions.size).toBe(1);
+    expect(findStep(done, "generate")!.ref).toBe([...fake!.predictions.keys()][0]);
+  });
+
+  it("without webhooks, a create whose outcome is unknown fails the job with a sentence instead of paying twice", async () => {
+    await setup({ appUrl: false, fake: { scenario: "http-500-after-create" } });
+    const job = await createAndStart();
+    const done = await finished(job.id);
+    expect(done.status).toBe("failed");
+    expect(done.error).toMatch(/not sent again.*charged twice/);
+    expect(fake!.predictions.size).toBe(1);
+  });
+
+  it("cancels a run whose create answered after its attempt was given up, and finishes with the next one", async () => {
+    await setup({ appUrl: false, fake: { createDelayMs: 1_000, slowCreates: 1, timing: { startingMs: 100, processingMs: 2_500, ticks: 5 } } });
+    const job = await createQueued();
+    const firstAttempt = advance(job.id);
+    await waitFor(async () => fake!.predictions.size, (n) => n === 1);
+    await giveUpAttempt(job.id, 1);
+    await firstAttempt;
+    const done = await finished(job.id);
+    expect(done.status).toBe("succeeded");
+    const [stale, kept] = [...fake!.predictions.keys()];
+    expect(findStep(done, "generate")!.ref).toBe(kept);
+    expect((await fake!.settled(stale!)).status).toBe("canceled");
+    expect(cancelsOf(stale!)).toHaveLength(1);
+  });
+
+  it("cancels, once, a run whose (duplicated) deliveries name an attempt that was given up", async () => {
+    await setup({ fake: { scenario: "duplicate-webhooks", timing: { startingMs: 100, processingMs: 2_500, ticks: 5 } } });
+    const job = await createAndStart();
+    const [stale] = [...fake!.predictions.keys()];
+    await giveUpAttempt(job.id, 1);
+    const done = await finished(job.id);
+    expect(done.status).toBe("succeeded");
+    expect(findStep(done, "generate")!.ref).not.toBe(stale);
+    expect((await fake!.settled(stale!)).status).toBe("canceled");
+    expect(fake!.deliveries.filter((d) => d.predictionId === stale && d.payload.status === "processing").length).toBeGreaterThan(1);
+    expect(cancelsOf(stale!)).toHaveLength(1);
   });
 
   it.each([

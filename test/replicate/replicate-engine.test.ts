@@ -1,6 +1,6 @@
 import { parseProgressFromLogs } from "replicate";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
-import { createReplicateClient } from "@/lib/engines/replicate/client";
+import { createReplicateClient, DEFAULT_RETRY_POLICY } from "@/lib/engines/replicate/client";
 import { ReplicateEngine, WEBHOOK_EVENTS } from "@/lib/engines/replicate/replicate-engine";
 import { EngineError } from "@/lib/engines/types";
 import { ENHANCER_MODEL, readUrlOutput, SOUND_MODEL } from "@/lib/models/registry";
@@ -16,9 +16,23 @@ let fake: FakeReplicate;
 let receiver: Awaited<ReturnType<typeof startReceiver>>;
 let failCompleted = 0;
 
-function engineFor(f: FakeReplicate, retry = {}, auth = f.token) {
-  const client = createReplicateClient({ auth, baseUrl: f.baseUrl });
+function engineFor(f: FakeReplicate, retry = {}, auth = f.token, timeoutMs?: number) {
+  const client = createReplicateClient({ auth, baseUrl: f.baseUrl, timeoutMs });
   return new ReplicateEngine({ client, retry: { ...fast, ...retry } });
+}
+
+/** A retry policy on a virtual clock: its waits are recorded and pass at once. */
+function virtualClock() {
+  const clock = { t: 0, slept: [] as number[] };
+  const retry = {
+    baseDelayMs: DEFAULT_RETRY_POLICY.baseDelayMs,
+    now: () => clock.t,
+    sleep: async (ms: number) => {
+      clock.slept.push(ms);
+      clock.t += ms;
+    },
+  };
+  return { clock, retry };
 }
 
 const creates = (f: FakeReplicate) => f.requests.filter((r) => r.method === "POST" && !r.path.endsWith("/cancel"));
@@ -144,19 +158,60 @@ describe("create errors", () => {
     }
   });
 
+  it("waits out Replicate's usual 30 s Retry-After within the default bounds", async () => {
+    const limited = await startFakeReplicate({ scenario: "rate-limit-create", rateLimitCount: 1, retryAfterSeconds: 30 });
+    try {
+      const { clock, retry } = virtualClock();
+      const { ref } = await engineFor(limited, retry).start({ job, step: "generate", webhookUrl: null, input: {} });
+      expect(limited.predictions.has(ref)).toBe(true);
+      expect(clock.slept).toEqual([30_000]);
+      expect(creates(limited).map((r) => r.status)).toEqual([429, 201]);
+    } finally {
+      await limited.close();
+    }
+  });
+
+  it("gives up on a persistent 30 s Retry-After once another wait would pass the bound", async () => {
+    const limited = await startFakeReplicate({ scenario: "rate-limit-create", rateLimitCount: Infinity, retryAfterSeconds: 30 });
+    try {
+      const { clock, retry } = virtualClock();
+      const error = await rejection(engineFor(limited, retry).start({ job, step: "generate", webhookUrl: null, input: {} }));
+      expect(error.code).toBe("rate_limited");
+      expect(clock.slept).toEqual([30_000, 30_000]);
+      expect(clock.t).toBeLessThanOrEqual(DEFAULT_RETRY_POLICY.maxTotalMs);
+      expect(creates(limited)).toHaveLength(3);
+    } finally {
+      await limited.close();
+    }
+  });
+
   it.each([
     ["http-401", "auth", /API token was rejected/],
     ["http-402", "billing", /no credit/],
     ["http-422", "invalid_input", /refused the input.*input\.prompt: Invalid type/],
-    ["http-500", "unavailable", /not reachable right now/],
-  ] as const)("maps %s to %s", async (scenario, code, message) => {
+    ["http-500", "outcome_unknown", /did not confirm.*not sent again/],
+  ] as const)("maps %s to %s, without sending the create again", async (scenario, code, message) => {
     fake.setScenario(scenario);
     const before = creates(fake).length;
     const error = await rejection(engineFor(fake).start({ job, step: "generate", webhookUrl: null, input: {} }));
     expect(error.code).toBe(code);
     expect(error.message).toMatch(message);
-    // Only 5xx is retried (3 tries); a refused request is not sent again.
-    expect(creates(fake).length - before).toBe(scenario === "http-500" ? 3 : 1);
+    // A 5xx may come after the run was created: sending it again could start a second paid run.
+    expect(creates(fake).length - before).toBe(1);
+  });
+
+  it("abandons a create that gets no answer, and does not send it again", async () => {
+    const slow = await startFakeReplicate({ createDelayMs: 2_000 });
+    try {
+      const error = await rejection(
+        engineFor(slow, {}, slow.token, 300).start({ job, step: "generate", webhookUrl: null, input: { prompt: "x" } }),
+      );
+      expect(error.code).toBe("outcome_unknown");
+      // The run did start: a second create would be a second paid run.
+      expect(slow.predictions.size).toBe(1);
+    } finally {
+      await slow.close();
+    }
   });
 
   it("maps a wrong token to auth", async () => {

@@ -1,8 +1,8 @@
-import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from "vitest";
 import { createReplicateClient } from "@/lib/engines/replicate/client";
 import { EngineError } from "@/lib/engines/types";
 import { resetEnvCache } from "@/lib/env";
-import { replicateSigningSecret } from "@/lib/webhooks/replicate-secret";
+import { replicateSigningSecret, SECRET_FAILURE_TTL_MS } from "@/lib/webhooks/replicate-secret";
 import { startFakeReplicate, type FakeReplicate } from "@/test/support/fake-replicate";
 
 let fake: FakeReplicate;
@@ -33,13 +33,21 @@ describe("replicateSigningSecret", () => {
     expect(secretRequests().length - before).toBe(1);
   });
 
-  it("does not keep a failure: the next call asks again", async () => {
+  it("answers a failure from memory for 30 s, then asks again", async () => {
     const client = createReplicateClient({ auth: "r8_wrong", baseUrl: fake.baseUrl });
     const before = secretRequests().length;
     const first = await replicateSigningSecret(client).catch((e: unknown) => e);
     expect(first).toBeInstanceOf(EngineError);
     expect((first as EngineError).code).toBe("auth");
-    await replicateSigningSecret(client).catch(() => undefined);
+    expect(await replicateSigningSecret(client).catch((e: unknown) => e)).toBe(first);
+    expect(secretRequests().length - before).toBe(1);
+    vi.useFakeTimers({ toFake: ["Date"] });
+    try {
+      vi.setSystemTime(Date.now() + SECRET_FAILURE_TTL_MS + 1);
+      await replicateSigningSecret(client).catch(() => undefined);
+    } finally {
+      vi.useRealTimers();
+    }
     expect(secretRequests().length - before).toBe(2);
   });
 

@@ -21,7 +21,9 @@ export type Scenario =
   | "http-401"
   | "http-402"
   | "http-422"
-  | "http-500";
+  | "http-500"
+  /** The prediction is created (and its webhooks sent), but the create is answered with a 500. */
+  | "http-500-after-create";
 
 export type WebhookEvent = "start" | "output" | "logs" | "completed";
 export const ALL_EVENTS: WebhookEvent[] = ["start", "output", "logs", "completed"];

@@ -46,6 +46,9 @@ export type FakeReplicateOptions = {
   videoPath?: string;
   /** Deletes a prediction's output this long after it succeeded. */
   deleteOutputsAfterMs?: number;
+  /** The first `slowCreates` creates (default all) answer this late; the prediction exists at once. */
+  createDelayMs?: number;
+  slowCreates?: number;
 };
 
 export type FakePredictionRecord = {
@@ -104,6 +107,7 @@ export async function startFakeReplicate(opts: FakeReplicateOptions = {}): Promi
   let scenarios = initialScenarios();
   let globalScenario: Scenario = opts.scenario ?? "success";
   let throttledCreates = 0;
+  let delayedCreates = 0;
   const timers = new Set<NodeJS.Timeout>();
   const closing = new AbortController();
   const predictions = new Map<string, FakePredictionRecord>();
@@ -272,6 +276,7 @@ export async function startFakeReplicate(opts: FakeReplicateOptions = {}): Promi
     predictions.set(id, rec);
     deliver(rec, "start");
     run(rec, opts.models?.[model]?.output ?? opts.models?.[version]?.output ?? "string");
+    if (scenario === "http-500-after-create") return { status: 500, body: { detail: "Internal server error" } };
     return { status: 201, body: snapshot(prediction) };
   }
 
@@ -309,14 +314,19 @@ export async function startFakeReplicate(opts: FakeReplicateOptions = {}): Promi
     let m: RegExpExecArray | null;
     if (route === "GET /v1/webhooks/default/secret") return json(200, { key: signingSecret });
     if (route === "GET /v1/account") return json(200, { type: "organization", username: "fake", name: "Fake Replicate", github_url: null });
-    if ((m = /^POST \/v1\/models\/([^/]+\/[^/]+)\/predictions$/.exec(route))) {
-      const r = create(body, m[1] ?? "");
+    const created = async (r: ReturnType<typeof create>) => {
+      // A slow answer: the run has started, but the caller hears of it late (or gives up first).
+      if (opts.createDelayMs && delayedCreates++ < (opts.slowCreates ?? Infinity)) {
+        await new Promise<void>((resolve) => later(opts.createDelayMs ?? 0, resolve));
+      }
       return json(r.status, r.body, "headers" in r ? r.headers : {});
+    };
+    if ((m = /^POST \/v1\/models\/([^/]+\/[^/]+)\/predictions$/.exec(route))) {
+      return created(create(body, m[1] ?? ""));
     }
     if (route === "POST /v1/predictions") {
       if (typeof body.version !== "string") return json(422, { title: "Input validation failed", status: 422, detail: "- version: Required" });
-      const r = create(body, null);
-      return json(r.status, r.body, "headers" in r ? r.headers : {});
+      return created(create(body, null));
     }
     if ((m = /^(GET|POST) \/v1\/predictions\/([a-z0-9]+)(\/cancel)?$/.exec(route))) {
       const rec = predictions.get(m[2] ?? "");

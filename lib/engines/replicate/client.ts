@@ -7,6 +7,9 @@ export const DEFAULT_REPLICATE_BASE_URL = "https://api.replicate.com/v1";
 
 type FetchFn = (input: Request | string | URL, init?: RequestInit) => Promise<Response>;
 
+/** One request to Replicate (connect, answer and body) may take this long before it is abandoned. */
+export const REQUEST_TIMEOUT_MS = 20_000;
+
 /**
  * The client (replicate 1.4, lib/util.js `withAutomaticRetries`) retries 429s, 5xx on GET and any
  * thrown fetch error up to five times without a real delay: its sleep only runs for integer
@@ -14,22 +17,28 @@ type FetchFn = (input: Request | string | URL, init?: RequestInit) => Promise<Re
  * create after a network error that may already have started a paid run. It passes the same
  * `init` object to every try of one call, so this fetch answers the later tries with the outcome
  * of the first: one network request per client call, and backoff happens in createPrediction.
- * It also sets `cache: "no-store"`, without which Next.js may serve a cached prediction.
+ * It also sets `cache: "no-store"`, without which Next.js may serve a cached prediction, and a
+ * timeout: a request that hangs would otherwise hold its caller (and the job's step) forever.
  */
-export function singleShotFetch(inner: FetchFn = globalThis.fetch): FetchFn {
+export function singleShotFetch(inner: FetchFn = globalThis.fetch, timeoutMs = REQUEST_TIMEOUT_MS): FetchFn {
   const outcomes = new WeakMap<RequestInit, Promise<Response>>();
+  const send = (input: Request | string | URL, init: RequestInit | undefined) => {
+    const timeout = AbortSignal.timeout(timeoutMs);
+    const signal = init?.signal ? AbortSignal.any([init.signal, timeout]) : timeout;
+    return inner(input, { ...init, cache: "no-store", signal });
+  };
   return (input, init) => {
-    if (!init) return inner(input, { cache: "no-store" });
+    if (!init) return send(input, init);
     let outcome = outcomes.get(init);
     if (!outcome) {
-      outcome = inner(input, { ...init, cache: "no-store" });
+      outcome = send(input, init);
       outcomes.set(init, outcome);
     }
     return outcome;
   };
 }
 
-export type ReplicateClientConfig = { auth: string; baseUrl?: string; fetch?: FetchFn };
+export type ReplicateClientConfig = { auth: string; baseUrl?: string; fetch?: FetchFn; timeoutMs?: number };
 
 export function createReplicateClient(config: ReplicateClientConfig): Replicate {
   return new Replicate({
@@ -38,7 +47,7 @@ export function createReplicateClient(config: ReplicateClientConfig): Replicate 
     userAgent: "prompt2video",
     // Outputs stay plain URL strings: FileOutput streams start downloading and serialise to {}.
     useFileOutput: false,
-    fetch: singleShotFetch(config.fetch),
+    fetch: singleShotFetch(config.fetch, config.timeoutMs),
   });
 }
 
@@ -60,35 +69,53 @@ export type RetryPolicy = {
   maxTries: number;
   /** Give up instead of waiting past this many ms after the first attempt. */
   maxTotalMs: number;
-  /** First delay of the exponential backoff for 5xx and connection errors (and 429 without Retry-After). */
+  /** First delay of the exponential backoff for failed connections (and 429 without Retry-After). */
   baseDelayMs: number;
   sleep: (ms: number) => Promise<void>;
+  now: () => number;
 };
 
+/**
+ * Replicate's 429 says "resets in ~30s": two such waits fit. Bounded, because the job's step waits
+ * on it: see CREATE_DEADLINE_MS.
+ */
 export const DEFAULT_RETRY_POLICY: RetryPolicy = {
-  maxTries: 3,
-  maxTotalMs: 30_000,
+  maxTries: 4,
+  maxTotalMs: 75_000,
   baseDelayMs: 1_000,
   sleep: (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
+  now: () => Date.now(),
 };
+
+/**
+ * The longest a createPrediction call can take with the default policy: its last try starts
+ * within maxTotalMs and is abandoned after the request timeout. Until then a step without a
+ * prediction id is still being started, not lost (reconcile.ts waits longer than this).
+ */
+export const CREATE_DEADLINE_MS = DEFAULT_RETRY_POLICY.maxTotalMs + REQUEST_TIMEOUT_MS;
 
 export type CreatePredictionParams = Parameters<Replicate["predictions"]["create"]>[0];
 
-/** predictions.create with bounded retries of 429 (honouring Retry-After), 5xx and failed connections. */
+/**
+ * predictions.create, retried (bounded) only when a retry cannot start a second paid run: after a
+ * 429 (honouring Retry-After) and after a connection that never reached Replicate. A create whose
+ * request may have arrived (a cut connection, a timeout, a 5xx) is not sent again: it fails with
+ * the code "outcome_unknown".
+ */
 export async function createPrediction(
   client: Replicate,
   params: CreatePredictionParams,
   policy: Partial<RetryPolicy> = {},
 ): Promise<ReplicatePrediction> {
   const p = { ...DEFAULT_RETRY_POLICY, ...policy };
-  const startedAt = Date.now();
+  const startedAt = p.now();
   for (let attempt = 1; ; attempt++) {
     try {
       return await client.predictions.create(params);
     } catch (err) {
       const delay = retryDelayMs(err, attempt, p.baseDelayMs);
-      if (delay === null || attempt >= p.maxTries || Date.now() - startedAt + delay > p.maxTotalMs) {
-        throw toEngineError(err);
+      if (delay === null || attempt >= p.maxTries || p.now() - startedAt + delay > p.maxTotalMs) {
+        throw createError(err);
       }
       await p.sleep(delay);
     }
@@ -140,17 +167,30 @@ function networkErrorCode(err: unknown): string | null {
   return typeof code === "string" ? code : null;
 }
 
+function isConnectError(err: unknown): boolean {
+  return !isApiError(err) && CONNECT_ERRORS.has(networkErrorCode(err) ?? "");
+}
+
+/** Only failures that cannot have started a prediction are retried. */
 function retryDelayMs(err: unknown, attempt: number, baseDelayMs: number): number | null {
   const backoff = baseDelayMs * 2 ** (attempt - 1);
-  if (isApiError(err)) {
-    const status = err.response.status;
-    if (status === 429) {
-      const seconds = retryAfterSeconds(err);
-      return seconds === null ? backoff : seconds * 1000;
-    }
-    return status >= 500 ? backoff : null;
+  if (isApiError(err) && err.response.status === 429) {
+    const seconds = retryAfterSeconds(err);
+    return seconds === null ? backoff : seconds * 1000;
   }
-  return CONNECT_ERRORS.has(networkErrorCode(err) ?? "") ? backoff : null;
+  return isConnectError(err) ? backoff : null;
+}
+
+/** A failed create: like toEngineError, but a request that may have reached Replicate is "outcome_unknown". */
+function createError(err: unknown): EngineError {
+  const error = toEngineError(err);
+  const mayHaveArrived = error.code === "unavailable" && !isConnectError(err);
+  if (!mayHaveArrived) return error;
+  return new EngineError(
+    "Replicate did not confirm that the video started (the connection failed or it answered with a server error). It was not sent again, so that you are not charged twice. Please try again in a few minutes.",
+    "outcome_unknown",
+    { cause: err },
+  );
 }
 
 /** Maps a client failure to an EngineError whose message a user understands. */
