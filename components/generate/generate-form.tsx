@@ -55,21 +55,13 @@ function CheckField(props: { id: string; name: string; label: string; hint: stri
 let requestModule: Promise<typeof import("@/lib/jobs/request")> | null = null;
 const loadRequest = () => (requestModule ??= import("@/lib/jobs/request"));
 
-function formatWait(seconds: number): string {
-  if (seconds < 60) return `${Math.max(1, Math.ceil(seconds))} seconds`;
-  const minutes = Math.ceil(seconds / 60);
-  return minutes === 1 ? "a minute" : `${minutes} minutes`;
-}
-
 /** The status line for a server answer: a sentence, or null when the fields say it all. */
 function statusFor(state: CreateJobState): string | null {
   switch (state.status) {
     case "failed":
-      return state.message;
     case "rate_limited":
-      return state.retryAfterSeconds > 0
-        ? `${state.message} You can try again in ${formatWait(state.retryAfterSeconds)}.`
-        : state.message;
+      // A refusal's sentence already says when to try again.
+      return state.message;
     case "invalid": {
       // Errors about fields the form does not show (hidden ones, or the form as a whole).
       const other = Object.entries(state.fieldErrors)
