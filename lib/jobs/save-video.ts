@@ -8,6 +8,7 @@ import { resolveLocalOutput } from "@/lib/engines/local/local-engine";
 import { env } from "@/lib/env";
 import { fetchProviderVideo } from "@/lib/files/fetch-video";
 import { getVideoStore } from "@/lib/files";
+import { asciiSlug } from "@/lib/files/download-name";
 import type { Job } from "@/lib/jobs/schema";
 import { findStep } from "@/lib/jobs/transition";
 import { extractPoster } from "@/lib/media/ffmpeg";
@@ -116,7 +117,9 @@ async function storeVideo(job: Job, attempt: number, source: string): Promise<Om
     }
     const { size } = await stat(tmpVideo);
     const store = getVideoStore();
-    const video = await store.put(`${job.id}/video.mp4`, createReadStream(tmpVideo), { contentType: "video/mp4", maxBytes });
+    // Named after the prompt: a store that serves downloads itself (Vercel Blob's ?download=1)
+    // names the file from its path.
+    const video = await store.put(`${job.id}/${asciiSlug(job.prompt, 48)}.mp4`, createReadStream(tmpVideo), { contentType: "video/mp4", maxBytes });
     let posterUrl: string | null = null;
     try {
       await extractPoster(tmpVideo, tmpPoster);

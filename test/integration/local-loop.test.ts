@@ -14,6 +14,7 @@ import { findStep } from "@/lib/jobs/transition";
 import { probeMedia } from "@/lib/media/ffmpeg";
 import { MODELS } from "@/lib/models/registry";
 import { localWebhookSecret } from "@/lib/webhooks/local-secret";
+import { storedVideoPath } from "@/test/support/stored-video";
 
 let app: AppHarness;
 
@@ -60,8 +61,9 @@ describe("the local loop: job → local engine → signed webhooks → saved MP4
     expect(done.status).toBe("succeeded");
     expect(done.error).toBeNull();
     expect([...seen].some((p) => p > 0 && p < 100)).toBe(true);
-    expect(done.videoUrl).toBe(`/api/files/${job.id}/video.mp4`);
-    const file = path.join(app.dataDir, "videos", job.id, "video.mp4");
+    // The stored file is named after the prompt (stores that serve downloads name them from it).
+    expect(done.videoUrl).toBe(`/api/files/${job.id}/a-paper-boat-on-a-rainy-street.mp4`);
+    const file = path.join(app.dataDir, "videos", job.id, "a-paper-boat-on-a-rainy-street.mp4");
     const media = await probeMedia(file);
     expect(media.video?.codec).toBe("h264");
     expect(media.video?.width).toBe(640);
@@ -94,7 +96,7 @@ describe("the local loop: job → local engine → signed webhooks → saved MP4
     // The renderer got the prompt the job page shows as sent, not the user's own.
     const render = await (await getEngine("local")).get(findStep(done, "generate")!.ref!);
     expect((render as { input?: { prompt?: string } } | null)?.input?.prompt).toBe(done.finalPrompt);
-    const media = await probeMedia(path.join(app.dataDir, "videos", job.id, "video.mp4"));
+    const media = await probeMedia(storedVideoPath(app.dataDir, done));
     expect(media.video?.codec).toBe("h264");
     expect(media.audio?.codec).toBe("aac");
   });
@@ -118,7 +120,7 @@ describe("the local loop: job → local engine → signed webhooks → saved MP4
     ]);
     expect(done.notice).toMatch(/^Sound could not be added \(.*\)\. Here is the silent video\.$/);
     expect(done.message).toContain("silent video");
-    const media = await probeMedia(path.join(app.dataDir, "videos", job.id, "video.mp4"));
+    const media = await probeMedia(storedVideoPath(app.dataDir, done));
     expect(media.video?.codec).toBe("h264");
     expect(media.audio).toBeNull();
   });

@@ -10,6 +10,7 @@ import { findStep, transition } from "@/lib/jobs/transition";
 import { probeMedia, runFfmpeg } from "@/lib/media/ffmpeg";
 import { EmbeddedStore } from "@/lib/store/embedded-store";
 import type { JobStore } from "@/lib/store/types";
+import { storedVideoPath } from "@/test/support/stored-video";
 
 /**
  * The save step on its own: a job whose engine steps are done is advanced, and the save step
@@ -100,10 +101,10 @@ describe("the save step", () => {
     await advance(job.id);
     const done = (await app.store.get(job.id))!;
     expect(done.status).toBe("succeeded");
-    expect(done.videoUrl).toBe(`/api/files/${job.id}/video.mp4`);
+    expect(done.videoUrl).toMatch(new RegExp(`^/api/files/${job.id}/[a-z0-9-]+\\.mp4$`));
     expect(done.notice).toMatch(/Sound could not be added.*silent video/);
     expect(done.message).toContain("silent video");
-    const media = await probeMedia(path.join(videoDir(job.id), "video.mp4"));
+    const media = await probeMedia(storedVideoPath(app.dataDir, done));
     expect(media.video).not.toBeNull();
     expect(media.audio).toBeNull();
   });
@@ -125,7 +126,8 @@ describe("the save step", () => {
   it("keeps the files of a job that was saved", async () => {
     const job = await readyToSave({ video: await render("lp_keptkeptkeptkeptkept") });
     await advance(job.id);
-    expect((await app.store.get(job.id))!.status).toBe("succeeded");
-    expect(existsSync(path.join(videoDir(job.id), "video.mp4"))).toBe(true);
+    const kept = (await app.store.get(job.id))!;
+    expect(kept.status).toBe("succeeded");
+    expect(existsSync(storedVideoPath(app.dataDir, kept))).toBe(true);
   });
 });
