@@ -3,11 +3,17 @@
 import Link from "next/link";
 import { useEffect } from "react";
 import { Button, buttonClasses } from "@/components/ui/button";
+import { isStoreUnavailable, StoreUnavailable } from "@/components/ui/store-unavailable";
 
 export default function ErrorPage({ error, retry }: { error: unknown; retry: () => void }) {
+  const storeDown = isStoreUnavailable(error);
   useEffect(() => {
-    console.error(error);
-  }, [error]);
+    // An unreachable store is expected now and then, and the server has logged it.
+    if (!storeDown) console.error(error);
+  }, [error, storeDown]);
+
+  // Not a bug: the job store did not answer. Say so, and try again by itself until it does.
+  if (storeDown) return <StoreUnavailable retry={retry} />;
 
   const digest = error instanceof Error && "digest" in error && typeof error.digest === "string" ? error.digest : null;
 

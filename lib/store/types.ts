@@ -63,7 +63,16 @@ export interface JobStore {
   close(): Promise<void>;
 }
 
+/**
+ * The digest of a StoreUnavailableError. When a server component throws, Next.js hands the error
+ * boundary (app/error.tsx) no message in production, only a digest, and it keeps an error's own
+ * digest instead of hashing one: that is how the page tells "store unreachable" from a bug.
+ */
+export const STORE_UNAVAILABLE_DIGEST = "P2V_STORE_UNAVAILABLE";
+
 export class StoreUnavailableError extends Error {
+  readonly digest = STORE_UNAVAILABLE_DIGEST;
+
   constructor(cause: unknown) {
     super("The job store is unreachable", { cause });
     this.name = "StoreUnavailableError";

@@ -4,28 +4,43 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import { GET as health } from "@/app/api/health/route";
+import { log } from "@/lib/log";
 import type { HealthReport } from "@/lib/ops/health";
 import { createStore } from "@/lib/store";
 import { startAppHarness, waitFor, type AppHarness } from "@/test/support/app-harness";
+import { startLiveHarness } from "@/test/live/live-harness";
 import { findRedisServer, freePort, redisAnswers } from "@/test/support/redis";
 import { deliver, generatingJob, newWebhookId, refOf, tqdmLine, type Delivery } from "@/test/faults/support";
 
 /**
  * The job store goes away: every route answers 503 with Retry-After (JSON, nothing thrown, no
- * 500), a webhook refused that way is not marked as seen, and all of it works again once the
- * store is back, without restarting the app.
+ * 500), the "Generate" action answers with a message saying so, a webhook refused that way is
+ * not marked as seen, and all of it works again once the store is back, without restarting the
+ * app.
  */
+
+// The server action reads its request's cookies and headers; outside Next, one cookie jar.
+const jar = vi.hoisted(() => new Map<string, string>());
+vi.mock("next/headers", () => ({
+  cookies: async () => ({
+    get: (name: string) => (jar.has(name) ? { name, value: jar.get(name)! } : undefined),
+    set: (name: string, value: string) => void jar.set(name, value),
+  }),
+  headers: async () => new Headers({ "x-forwarded-for": "203.0.113.9" }),
+}));
 
 let app: AppHarness | null = null;
 let redis: { child: ChildProcess; dir: string } | null = null;
-let consoleError: ReturnType<typeof vi.spyOn>;
+/** errorResponse logs only unexpected errors (the ones that become 500s). */
+let unexpected: ReturnType<typeof vi.spyOn>;
 
 beforeEach(() => {
-  consoleError = vi.spyOn(console, "error");
+  unexpected = vi.spyOn(log, "error");
+  jar.clear();
 });
 
 afterEach(async () => {
-  consoleError.mockRestore();
+  unexpected.mockRestore();
   await app?.close();
   app = null;
   if (redis) {
@@ -82,13 +97,34 @@ describe("when the job store is unreachable", () => {
     const { status, report, cache } = await healthReport();
     expect(status).toBe(503);
     expect(cache).toBe("no-store");
-    expect(report).toMatchObject({ ok: false, store: { kind: "redis", ok: false, error: "The job store is unreachable." } });
+    expect(report).toMatchObject({ ok: false, status: "down", store: { kind: "redis", ok: false, error: "The job store is unreachable." } });
     expect(report.engines.replicate).toEqual({ configured: false });
     expect(JSON.stringify(report)).not.toContain("127.0.0.1");
 
     await app.settle();
-    // errorResponse logs only unexpected errors (the ones that become 500s).
-    expect(consoleError).not.toHaveBeenCalled();
+    expect(unexpected).not.toHaveBeenCalled();
+  });
+
+  it("answers the event stream with 503 JSON, and keeps no subscription", async () => {
+    const live = await startLiveHarness({ store: () => createStore({ kind: "redis", url: "redis://127.0.0.1:1" }, { prefix: "p2v-fault:" }) });
+    app = live;
+    const job = generatingJob();
+    for (let i = 0; i < 3; i++) await expectUnavailable(await fetch(live.eventsUrl(job.id)));
+    expect(live.subscriptions()).toBe(0);
+    expect(unexpected).not.toHaveBeenCalled();
+  });
+
+  it.each([
+    ["before the owner cookie can be signed (no SESSION_SECRET)", {}],
+    ["when the job is stored (SESSION_SECRET set)", { SESSION_SECRET: "s".repeat(32) }],
+  ])("refuses a new job with a message saying so, %s", async (_when, env) => {
+    app = await startAppHarness({ env, store: () => createStore({ kind: "redis", url: "redis://127.0.0.1:1" }, { prefix: "p2v-fault:" }) });
+    const { createJob } = await import("@/lib/jobs/actions");
+    const form = new FormData();
+    for (const [k, v] of Object.entries({ prompt: "a kite over a windy beach", style: "anime", model: "local/preview", enhance: "off", duration: "4" })) form.set(k, v);
+    const state = await createJob({ status: "idle" }, form);
+    expect(state).toMatchObject({ status: "failed", message: expect.stringMatching(/unreachable/), values: { prompt: "a kite over a windy beach" } });
+    expect(unexpected).not.toHaveBeenCalled();
   });
 
   it("recovers when the store comes back, and applies a delivery it refused before", async () => {
@@ -129,6 +165,6 @@ describe("when the job store is unreachable", () => {
     expect(report.version).toMatch(/^\d+\.\d+\.\d+/);
 
     await app.settle();
-    expect(consoleError).not.toHaveBeenCalled();
+    expect(unexpected).not.toHaveBeenCalled();
   });
 });

@@ -1,0 +1,59 @@
+"use client";
+
+import Link from "next/link";
+import { useRouter } from "next/navigation";
+import { useEffect, useState } from "react";
+import { Button, buttonClasses } from "@/components/ui/button";
+import { STORE_UNAVAILABLE_DIGEST } from "@/lib/store/types";
+
+/** Seconds between tries; the APIs' Retry-After says the same. */
+export const STORE_RETRY_SECONDS = 5;
+
+/** True for a StoreUnavailableError thrown while rendering on the server (Next passes its digest on). */
+export function isStoreUnavailable(error: unknown): boolean {
+  return typeof error === "object" && error !== null && "digest" in error && error.digest === STORE_UNAVAILABLE_DIGEST;
+}
+
+/**
+ * What a page shows while the job store is unreachable: that nothing is lost, and that it tries
+ * again by itself every few seconds (re-rendering the page on the server) until the store answers.
+ * `retry` defaults to refreshing the route; an error boundary passes its own.
+ */
+export function StoreUnavailable({ retry }: { retry?: () => void }) {
+  const router = useRouter();
+  const [left, setLeft] = useState(STORE_RETRY_SECONDS);
+
+  useEffect(() => {
+    const again = retry ?? (() => router.refresh());
+    let deadline = Date.now() + STORE_RETRY_SECONDS * 1000;
+    const timer = setInterval(() => {
+      const now = Date.now();
+      if (now >= deadline) {
+        deadline = now + STORE_RETRY_SECONDS * 1000;
+        again();
+      }
+      setLeft(Math.max(1, Math.ceil((deadline - now) / 1000)));
+    }, 1000);
+    return () => clearInterval(timer);
+  }, [retry, router]);
+
+  return (
+    <div className="mx-auto max-w-xl space-y-4 py-12 text-center">
+      <div role="alert" className="space-y-4">
+        <h1 className="text-2xl font-semibold tracking-tight">The job store is unreachable right now.</h1>
+        <p className="text-zinc-600 dark:text-zinc-400">
+          This page cannot be shown until it answers again. Nothing is lost: videos and jobs are kept there, and jobs
+          that were running carry on once it is back.
+        </p>
+      </div>
+      {/* Not a live region: a countdown read out every second would drown everything else. */}
+      <p className="text-sm text-zinc-600 dark:text-zinc-400">Trying again by itself in {left} s.</p>
+      <div className="flex flex-wrap justify-center gap-3">
+        <Button onClick={() => (retry ?? (() => router.refresh()))()}>Try now</Button>
+        <Link href="/" className={buttonClasses("secondary")}>
+          Back to the start
+        </Link>
+      </div>
+    </div>
+  );
+}
