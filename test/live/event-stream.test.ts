@@ -255,11 +255,10 @@ describe("GET /api/events/[id]", () => {
     await app!.settleStreams();
     await app!.settle();
     const events = jobEvents(s.messages);
-    expect(events.at(-1)!.job).toMatchObject({ status: "succeeded", videoUrl: `/api/files/${job.id}/video.mp4` });
+    // Every delivery went to port 1, so what the watcher saw (progress included, when a nudge
+    // caught the render midway) came from asking the engine.
+    expect(events.at(-1)!.job).toMatchObject({ status: "succeeded", videoUrl: expect.stringMatching(new RegExp(`^/api/files/${job.id}/[a-z0-9-]+\\.mp4$`)) });
     expect(events.map((e) => e.job.seq)).toEqual([...events.map((e) => e.job.seq)].sort((a, b) => a - b));
-    // No progress delivery got through: the render's result came from asking the engine.
-    const generate = events.map((e) => (e.job.steps as { name: string; progress: number | null }[]).find((st) => st.name === "generate")!.progress);
-    expect(generate.filter((p) => p !== null && p > 0 && p < 100)).toEqual([]);
   }, 30_000);
 });
 
