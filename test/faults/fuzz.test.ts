@@ -9,6 +9,7 @@ import { STYLE_IDS } from "@/lib/styles";
 import { startAppHarness, type AppHarness } from "@/test/support/app-harness";
 import { newJobId } from "@/test/support/job-factory";
 import { generatingJob, newWebhookId, outputOf, refOf, signedHeaders } from "@/test/faults/support";
+import { formValues } from "@/lib/jobs/submit-job";
 
 /**
  * Whatever arrives, the routes answer with a 2xx or 4xx, never a 5xx, and only a validly signed,
@@ -293,18 +294,9 @@ describe("fuzzing GET /api/status/<id>", () => {
   });
 });
 
-describe("fuzzing the createJob form schema", () => {
+describe("fuzzing the createJob form data (as the action and POST /api/jobs read it)", () => {
   const schema = createJobSchema(MODELS);
   const FIELDS = ["prompt", "style", "model", "duration", "aspectRatio", "resolution", "seed", "negativePrompt", "enhancedPrompt", "enhance", "sound", "remixOf"];
-
-  /** What createJob does with the FormData before validating it. */
-  function formValues(form: FormData): Record<string, string> {
-    const values: Record<string, string> = {};
-    for (const [key, value] of form.entries()) {
-      if (typeof value === "string" && !key.startsWith("$")) values[key] = value.slice(0, 4000);
-    }
-    return values;
-  }
 
   const valueArb = fc.oneof(
     fc.string({ unit: "binary", maxLength: 80 }),
@@ -328,7 +320,7 @@ describe("fuzzing the createJob form schema", () => {
           }
           for (const [k, v] of entries) form.append(k, v);
           if (entries.length % 3 === 0) form.append("file", new Blob(["x"]), "x.txt");
-          const result = schema.safeParse(formValues(form));
+          const result = schema.safeParse(formValues(form.entries()));
           if (result.success) {
             expect(result.data.prompt.length).toBeGreaterThanOrEqual(3);
             expect(result.data.prompt.length).toBeLessThanOrEqual(2000);
