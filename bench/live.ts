@@ -4,7 +4,7 @@ import { get } from "./http-load";
 import { EngineFeed } from "./jobs";
 import { percentile, sleep } from "./stats";
 import type { Job } from "@/lib/jobs/schema";
-import { nextPollDelay, POLL_MIN_MS } from "@/lib/swr/use-job";
+import { nextPollDelay, POLL_MIN_MS } from "@/lib/swr/job-fetch";
 
 /**
  * How fast an engine event reaches someone watching the job: a signed webhook is POSTed to the

@@ -13,7 +13,11 @@ export type FetchVideoOptions = {
   maxBytes: number;
   signal?: AbortSignal;
   maxRedirects?: number;
+  /** The download is abandoned when no byte (or no answer) arrives for this long; default 30 s. */
+  idleTimeoutMs?: number;
 };
+
+export const DEFAULT_IDLE_TIMEOUT_MS = 30_000;
 
 export type ProviderVideo = {
   stream: ReadableStream<Uint8Array>;
@@ -29,12 +33,24 @@ export function defaultVideoHosts(): string[] {
   return ["replicate.delivery", "*.replicate.delivery", ...(base ? [new URL(base).host] : [])];
 }
 
+/**
+ * An entry is a wildcard ("*.replicate.delivery"), a host name or IP ("[::1]" for IPv6, as
+ * URL.host writes it), or either with a port, which must then match too.
+ */
 function hostAllowed(url: URL, allowedHosts: readonly string[]): boolean {
   const hostname = url.hostname.toLowerCase();
   return allowedHosts.some((entry) => {
     const h = entry.toLowerCase();
     if (h.startsWith("*.")) return hostname.endsWith(h.slice(1)) && hostname.length > h.length - 1;
-    return h.includes(":") && !h.startsWith("[") ? url.host.toLowerCase() === h : hostname === h;
+    let parsed: URL;
+    try {
+      // Parsed with the URL's own scheme, so that a default port written out ("host:443") compares equal.
+      parsed = new URL(`${url.protocol}//${h}`);
+    } catch {
+      return false;
+    }
+    if (parsed.hostname !== hostname) return false;
+    return !/:\d+$/.test(h) || parsed.port === url.port;
   });
 }
 
@@ -72,25 +88,70 @@ function videoContentType(header: string | null, url: URL): string | null {
   return octet && url.pathname.toLowerCase().endsWith(".mp4") ? "video/mp4" : null;
 }
 
-function byteLimit(maxBytes: number): TransformStream<Uint8Array, Uint8Array> {
+function byteLimit(maxBytes: number, onChunk: () => void, onEnd: () => void): TransformStream<Uint8Array, Uint8Array> {
   let bytes = 0;
   return new TransformStream({
     transform(chunk, controller) {
+      onChunk();
       bytes += chunk.byteLength;
       // Throwing errors the stream and cancels the download.
-      if (bytes > maxBytes) throw videoTooLarge(maxBytes);
+      if (bytes > maxBytes) {
+        onEnd();
+        throw videoTooLarge(maxBytes);
+      }
       controller.enqueue(chunk);
     },
+    flush: onEnd,
   });
+}
+
+/**
+ * Aborts the download when nothing arrives for `ms`: a stalled copy must end (and be retried)
+ * instead of holding the save step. The caller's own signal aborts it too.
+ */
+function idleWatch(ms: number, outer: AbortSignal | undefined) {
+  const controller = new AbortController();
+  const forward = () => controller.abort(outer?.reason);
+  if (outer?.aborted) forward();
+  outer?.addEventListener("abort", forward, { once: true });
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const stop = () => {
+    clearTimeout(timer);
+    outer?.removeEventListener("abort", forward);
+  };
+  const touch = () => {
+    clearTimeout(timer);
+    timer = setTimeout(() => {
+      stop();
+      controller.abort(new VideoFileError(`The provider stopped sending the video (nothing for ${Math.round(ms / 1000)} s).`, "network", false));
+    }, ms);
+    timer.unref?.();
+  };
+  touch();
+  return { signal: controller.signal, touch, stop };
 }
 
 export async function fetchProviderVideo(rawUrl: string, opts: FetchVideoOptions): Promise<ProviderVideo> {
   const hosts = opts.allowedHosts ?? defaultVideoHosts();
-  let url = checkVideoUrl(rawUrl, hosts);
+  const url = checkVideoUrl(rawUrl, hosts);
+  const watch = idleWatch(opts.idleTimeoutMs ?? DEFAULT_IDLE_TIMEOUT_MS, opts.signal);
+  try {
+    const video = await openVideo(url, hosts, opts, watch.signal);
+    watch.touch();
+    return { ...video, stream: video.stream.pipeThrough(byteLimit(opts.maxBytes, watch.touch, watch.stop)) };
+  } catch (err) {
+    watch.stop();
+    if (!opts.signal?.aborted && watch.signal.reason instanceof VideoFileError) throw watch.signal.reason;
+    throw err;
+  }
+}
+
+async function openVideo(start: URL, hosts: readonly string[], opts: FetchVideoOptions, signal: AbortSignal): Promise<ProviderVideo> {
+  let url = start;
   for (let hop = 0; ; hop++) {
     let res: Response;
     try {
-      res = await fetch(url, { redirect: "manual", signal: opts.signal, cache: "no-store" });
+      res = await fetch(url, { redirect: "manual", signal, cache: "no-store" });
     } catch (err) {
       if (opts.signal?.aborted) throw err;
       throw new VideoFileError("The video could not be downloaded from the provider.", "network", false, { cause: err });
@@ -122,7 +183,7 @@ export async function fetchProviderVideo(rawUrl: string, opts: FetchVideoOptions
       await res.body.cancel();
       throw videoTooLarge(opts.maxBytes);
     }
-    return { stream: res.body.pipeThrough(byteLimit(opts.maxBytes)), contentType, contentLength };
+    return { stream: res.body, contentType, contentLength };
   }
 }
 

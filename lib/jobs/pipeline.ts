@@ -5,6 +5,7 @@ import { ruleEnhance } from "@/lib/enhance/rules";
 import { discardOrphanedVideo, saveJobVideo, SaveError } from "@/lib/jobs/save-video";
 import type { Job, Step, StepName } from "@/lib/jobs/schema";
 import { stepInput } from "@/lib/jobs/step-input";
+import { withLease } from "@/lib/jobs/lease";
 import { cancelOrphan } from "@/lib/jobs/orphans";
 import { findStep, isOrphan, nextStep, transition, type JobEvent } from "@/lib/jobs/transition";
 import { jobLog } from "@/lib/log";
@@ -54,7 +55,7 @@ async function runStep(job: Job, step: Step): Promise<void> {
       return;
     }
     if (step.name === "save") {
-      const saved = await saveJobVideo(job, attempt, { lastAttempt: attempt >= MAX_ATTEMPTS });
+      const saved = await withLease(job.id, "save", attempt, () => saveJobVideo(job, attempt, { lastAttempt: attempt >= MAX_ATTEMPTS }));
       const result = await applyEvent(job.id, { type: "saved", attempt, ...saved });
       if (!result?.changed && (await discardOrphanedVideo(job.id))) {
         log.info("the job was deleted or ended while saving; its files were removed");

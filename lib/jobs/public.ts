@@ -16,7 +16,7 @@ export function toPublicJob(job: Job, now = Date.now()): PublicJob {
   const model = findModel(job.model);
   let progress = job.progress;
   const running = runningStep(job);
-  const publicSteps = steps.map(({ output: _o, logsLength: _l, ref: _r, ...s }) => {
+  const publicSteps = steps.map(({ output: _o, logsLength: _l, ref: _r, leaseUntil: _lease, ...s }) => {
     if (s.name === "generate" && s.state === "running" && s.progressEstimated && s.runningAt !== null && model) {
       const estimate = Math.max(s.progress ?? 0, estimateProgress(s.runningAt, model.typicalSeconds, now));
       return { ...s, progress: estimate };

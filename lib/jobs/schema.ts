@@ -51,6 +51,11 @@ export const stepSchema = z.object({
   output: z.string().nullable(),
   error: z.string().nullable(),
   note: z.string().nullable(),
+  /**
+   * A step the app runs itself (saving) renews this while it works; until then reconciliation
+   * does not presume it lost. Absent in records written before it existed.
+   */
+  leaseUntil: z.number().nullable().optional(),
 });
 export type Step = z.infer<typeof stepSchema>;
 
@@ -115,7 +120,7 @@ export const jobSchema = z.object({
 export type Job = z.infer<typeof jobSchema>;
 
 /** What the API and the browser see: no owner, no provider output URLs. */
-export const publicStepSchema = stepSchema.omit({ output: true, logsLength: true, ref: true });
+export const publicStepSchema = stepSchema.omit({ output: true, logsLength: true, ref: true, leaseUntil: true });
 export const publicJobSchema = jobSchema
   .omit({ ownerId: true, steps: true, lastEventAt: true, engineRef: true })
   .extend({ steps: z.array(publicStepSchema), engineLabel: z.string(), modelLabel: z.string() });

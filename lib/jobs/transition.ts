@@ -33,6 +33,7 @@ export type JobEvent =
   | { type: "step.complete"; step: StepName; attempt: number; output: string | null; note?: string | null; engine?: string }
   | { type: "step.fail"; step: StepName; attempt: number; error: string }
   | { type: "step.reset"; step: StepName; attempt: number; reason: string }
+  | { type: "step.lease"; step: StepName; attempt: number; until: number }
   | { type: "saved"; attempt: number; videoUrl: string; posterUrl: string | null; notice?: string | null }
   | { type: "cancel"; reason?: string };
 
@@ -142,6 +143,7 @@ function applyToStep(job: Job, event: JobEvent, now: number): Job | null {
         progressEstimated: false,
         logsLength: 0,
         error: null,
+        leaseUntil: null,
       })),
       startedAt: job.startedAt ?? now,
       engineRef: null,
@@ -168,6 +170,9 @@ function applyToStep(job: Job, event: JobEvent, now: number): Job | null {
       return failStep(job, step, event.error, now);
     case "step.reset":
       return withStep(job, name, (s) => ({ ...s, state: "waiting", ref: null, note: event.reason, progress: null }));
+    case "step.lease":
+      if (event.until <= (step.leaseUntil ?? 0)) return null;
+      return withStep(job, name, (s) => ({ ...s, leaseUntil: event.until }));
     case "prediction":
       return applyPrediction(job, step, event, now);
   }

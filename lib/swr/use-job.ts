@@ -1,90 +1,74 @@
 "use client";
 
-import { useCallback, useEffect, useRef, useState } from "react";
-import useSWR from "swr";
-import { isTerminal, publicJobSchema, type PublicJob } from "@/lib/jobs/schema";
-
-/** The fallback poll: every second after a change, doubling while nothing changes, up to 8 s. */
-export const POLL_MIN_MS = 1000;
-export const POLL_MAX_MS = 8000;
-
-/** The next poll delay: back to the minimum after a change, doubled (capped) while nothing changes. */
-export function nextPollDelay(previousMs: number, changed: boolean): number {
-  return changed ? POLL_MIN_MS : Math.min(POLL_MAX_MS, Math.max(POLL_MIN_MS, previousMs * 2));
-}
+import { useCallback, useEffect, useRef } from "react";
+import useSWR, { useSWRConfig } from "swr";
+import useSWRSubscription from "swr/subscription";
+import { isTerminal, type PublicJob } from "@/lib/jobs/schema";
+import { fetchJob, nextPollDelay, parseJobEvent, POLL_MIN_MS, type JobFetchError, type Validator } from "@/lib/swr/job-fetch";
 
 /** How the page hears about changes: pushed over server-sent events, or polled when the stream fails. */
 export type JobTransport = "stream" | "polling";
 
-/** A failed status request: the HTTP status and the API's `{ error: { code, message } }`. */
-export class JobFetchError extends Error {
-  constructor(
-    message: string,
-    readonly status: number,
-    readonly code: string,
-    options?: { cause?: unknown },
-  ) {
-    super(message, options);
-    this.name = "JobFetchError";
-  }
-}
-
-type Validator = { etag: string; job: PublicJob };
-
-/**
- * GET /api/status/[id] with If-None-Match: a 304 answers "nothing changed" without a body.
- * A time-based progress estimate changes without a new seq (and ETag), so such a job is asked
- * for in full.
- */
-async function fetchJob(url: string, known: Validator | null): Promise<{ job: PublicJob; etag: string | null; notModified: boolean }> {
-  const headers: Record<string, string> = { accept: "application/json" };
-  if (known && !known.job.progressEstimated) headers["if-none-match"] = known.etag;
-  let res: Response;
-  try {
-    res = await fetch(url, { headers, cache: "no-store" });
-  } catch (cause) {
-    throw new JobFetchError("Could not reach the server. Check your connection.", 0, "network", { cause });
-  }
-  if (res.status === 304 && known) return { job: known.job, etag: known.etag, notModified: true };
-  const body: unknown = await res.json().catch(() => null);
-  if (!res.ok) {
-    const error = (body as { error?: { code?: unknown; message?: unknown } } | null)?.error;
-    throw new JobFetchError(
-      typeof error?.message === "string" ? error.message : `The server answered ${res.status}.`,
-      res.status,
-      typeof error?.code === "string" ? error.code : "unknown",
-    );
-  }
-  const parsed = publicJobSchema.safeParse(body);
-  if (!parsed.success) throw new JobFetchError("The server sent a status this page does not understand.", res.status, "bad_response");
-  return { job: parsed.data, etag: res.headers.get("etag"), notModified: false };
-}
-
-function parseEvent(data: string): PublicJob | null {
-  try {
-    const parsed = publicJobSchema.safeParse(JSON.parse(data));
-    return parsed.success ? parsed.data : null;
-  } catch {
-    return null;
-  }
-}
-
 /**
  * One job's public record, kept current until it succeeds, fails or is canceled. Changes are
- * pushed by GET /api/events/[id] (server-sent events); when that stream cannot be opened, or
- * breaks and cannot reconnect, the hook polls GET /api/status/[id] instead, with ETags and a
- * delay that grows while nothing changes. `fallbackData` is the server-rendered record.
+ * pushed by GET /api/events/[id] (server-sent events, followed with an SWR subscription that
+ * writes each state into the status key's cache); when that stream cannot be opened, or breaks
+ * and cannot reconnect, the hook polls GET /api/status/[id] under the same key instead, with
+ * ETags and a delay that grows while nothing changes. `fallbackData` is the server-rendered record.
  */
 export function useJob(id: string, fallbackData?: PublicJob) {
-  // Browsers without EventSource (none current) poll from the start; the server renders either way.
-  const [transport, setTransport] = useState<JobTransport>(() =>
-    typeof window !== "undefined" && typeof EventSource === "undefined" ? "polling" : "stream",
-  );
-  const polling = transport === "polling";
+  const statusKey = `/api/status/${encodeURIComponent(id)}`;
   const fallbackEnded = fallbackData ? isTerminal(fallbackData.status) : false;
+  const { mutate: mutateKey } = useSWRConfig();
+  // The latest seq, for the stream to start from, without reopening the stream on every change.
+  const seq = useRef(-1);
+
+  // A job that had ended when the page was rendered is final: no stream. A job that ends while
+  // watched ends its stream itself (the last event closes it). The subscription's error is the
+  // stream failing: from then on the page polls, for as long as it stays open.
+  const stream = useSWRSubscription<never, Error, readonly [string, string] | null>(
+    fallbackEnded ? null : (["job-events", id] as const),
+    ([, jobId], { next }) => {
+      // The failure is kept in SWR's cache: forget it when the page lets go, so that coming back
+      // to this job starts with the stream again.
+      const forget = () => next(null);
+      // Browsers without EventSource (none current) poll; the server renders either way.
+      if (typeof EventSource === "undefined") {
+        next(new Error("EventSource is not available"));
+        return forget;
+      }
+      // `since`: the state the page already has is not sent again. On a reconnect the browser sends Last-Event-ID.
+      const source = new EventSource(`/api/events/${encodeURIComponent(jobId)}?since=${seq.current}`);
+      let opened = false;
+      source.onopen = () => {
+        opened = true;
+      };
+      source.onmessage = (event: MessageEvent<string>) => {
+        const job = parseJobEvent(event.data);
+        if (!job || job.id !== jobId) return;
+        void mutateKey<PublicJob>(statusKey, (current) => (current && current.seq > job.seq ? current : job), { revalidate: false });
+        if (isTerminal(job.status)) source.close();
+      };
+      source.onerror = () => {
+        // The server closed a working stream (its time limit): the browser reconnects by itself.
+        if (opened && source.readyState === EventSource.CONNECTING) {
+          opened = false;
+          return;
+        }
+        // It could not connect, or was refused: poll instead.
+        source.close();
+        next(new Error("The live stream is not available"));
+      };
+      return () => {
+        source.close();
+        forget();
+      };
+    },
+  );
+  const polling = stream.error !== undefined;
+
   const validator = useRef<Validator | null>(null);
   const pollDelay = useRef(POLL_MIN_MS);
-
   const fetcher = useCallback(async (url: string) => {
     const known = validator.current;
     const result = await fetchJob(url, known);
@@ -102,7 +86,7 @@ export function useJob(id: string, fallbackData?: PublicJob) {
     [polling, fallbackEnded],
   );
 
-  const { data, error, isValidating, mutate } = useSWR<PublicJob, JobFetchError>(`/api/status/${encodeURIComponent(id)}`, fetcher, {
+  const { data, error, isValidating, mutate } = useSWR<PublicJob, JobFetchError>(statusKey, fetcher, {
     fallbackData,
     refreshInterval,
     // The stream sends the current state when it opens; a poll is only needed without it.
@@ -121,43 +105,15 @@ export function useJob(id: string, fallbackData?: PublicJob) {
   });
 
   const ended = data ? isTerminal(data.status) : fallbackEnded;
-  // The latest seq, for the stream to start from, without reopening the stream on every change.
-  const seq = useRef(-1);
   useEffect(() => {
     seq.current = data?.seq ?? -1;
   }, [data?.seq]);
-
-  useEffect(() => {
-    if (transport !== "stream" || ended) return;
-    // `since`: the state the page already has is not sent again. On a reconnect the browser sends Last-Event-ID.
-    const source = new EventSource(`/api/events/${encodeURIComponent(id)}?since=${seq.current}`);
-    let opened = false;
-    source.onopen = () => {
-      opened = true;
-    };
-    source.onmessage = (event: MessageEvent<string>) => {
-      const next = parseEvent(event.data);
-      if (!next || next.id !== id) return;
-      void mutate((current) => (current && current.seq > next.seq ? current : next), { revalidate: false });
-      if (isTerminal(next.status)) source.close();
-    };
-    source.onerror = () => {
-      // The server closed a working stream (its time limit): the browser reconnects by itself.
-      if (opened && source.readyState === EventSource.CONNECTING) {
-        opened = false;
-        return;
-      }
-      // It could not connect, or was refused: poll instead for as long as this page is open.
-      source.close();
-      setTransport("polling");
-    };
-    return () => source.close();
-  }, [id, transport, ended, mutate]);
 
   // The poll starts with a request at once, not after the first interval.
   useEffect(() => {
     if (polling && !ended) void mutate();
   }, [polling, ended, mutate]);
 
+  const transport: JobTransport = polling ? "polling" : "stream";
   return { job: data, error, isValidating, mutate, transport };
 }

@@ -34,6 +34,8 @@ function route(req: http.IncomingMessage, res: http.ServerResponse) {
     for (let i = 0; i < 20; i++) res.write(Buffer.alloc(64 * 1024));
     return res.end();
   }
+  if (p === "/stall.mp4") return res.writeHead(200, { "content-type": "video/mp4", "content-length": "1000" }).write("MP4!");
+  if (p === "/no-answer.mp4") return;
   if (p === "/gone.mp4") return res.writeHead(410).end();
   if (p === "/redirect-in") return res.writeHead(302, { location: "/ok.mp4" }).end();
   if (p === "/redirect-out") return res.writeHead(302, { location: "https://example.com/x.mp4" }).end();
@@ -84,6 +86,27 @@ describe("checkVideoUrl", () => {
     expect(() => checkVideoUrl(url, hosts)).toThrow(VideoFileError);
   });
 
+  it("compares IPv6 hosts with their brackets, and the port when the entry names one", () => {
+    expect(checkVideoUrl("http://[::1]:8080/out.mp4", ["[::1]:8080"]).port).toBe("8080");
+    expect(checkVideoUrl("http://[::1]:9090/out.mp4", ["[::1]"]).port).toBe("9090");
+    expect(() => checkVideoUrl("http://[::1]:9090/out.mp4", ["[::1]:8080"])).toThrow(VideoFileError);
+    expect(checkVideoUrl("https://replicate.delivery/out.mp4", ["replicate.delivery:443"]).host).toBe("replicate.delivery");
+  });
+
+  it("allows the host of an IPv6 REPLICATE_BASE_URL", () => {
+    process.env.REPLICATE_API_TOKEN = "r8_test";
+    process.env.REPLICATE_BASE_URL = "http://[::1]:8080/v1";
+    resetEnvCache();
+    try {
+      expect(checkVideoUrl("http://[::1]:8080/files/x.mp4").host).toBe("[::1]:8080");
+      expect(() => checkVideoUrl("http://[::1]:8081/files/x.mp4")).toThrow(VideoFileError);
+    } finally {
+      delete process.env.REPLICATE_API_TOKEN;
+      delete process.env.REPLICATE_BASE_URL;
+      resetEnvCache();
+    }
+  });
+
   it("adds the host of REPLICATE_BASE_URL, over http only when it is loopback", () => {
     process.env.REPLICATE_API_TOKEN = "r8_test";
     process.env.REPLICATE_BASE_URL = `http://${host}/v1`;
@@ -127,6 +150,12 @@ describe("fetchProviderVideo", () => {
     expect(await reason(fetchProviderVideo(`http://${host}/declared-big.mp4`, opts()))).toBe("too_large");
     const video = await fetchProviderVideo(`http://${host}/streamed-big.mp4`, opts());
     expect(await reason(new Response(video.stream).arrayBuffer())).toBe("too_large");
+  });
+
+  it("abandons a download that stops sending, or never answers, as a transient failure", async () => {
+    const stalled = await fetchProviderVideo(`http://${host}/stall.mp4`, { ...opts(), idleTimeoutMs: 200 });
+    expect(await reason(new Response(stalled.stream).arrayBuffer())).toBe("network (transient)");
+    expect(await reason(fetchProviderVideo(`http://${host}/no-answer.mp4`, { ...opts(), idleTimeoutMs: 200 }))).toBe("network (transient)");
   });
 
   it("tells deleted outputs (permanent) from server errors (transient)", async () => {

@@ -1,16 +1,17 @@
 import { existsSync } from "node:fs";
-import path from "node:path";
 import { Webhook } from "standardwebhooks";
 import { afterEach, describe, expect, it } from "vitest";
 import { startAppHarness, waitFor, type AppHarness } from "../support/app-harness";
 import { startFakeReplicate, type FakeReplicate, type FakeReplicateOptions } from "../support/fake-replicate";
 import { newJob } from "@/lib/jobs/new-job";
 import { advance, applyEvent } from "@/lib/jobs/pipeline";
+import { needsReconcile, reconcile } from "@/lib/jobs/reconcile";
 import { createJobSchema } from "@/lib/jobs/request";
 import { isTerminal, type Job } from "@/lib/jobs/schema";
 import { findStep } from "@/lib/jobs/transition";
 import { probeMedia } from "@/lib/media/ffmpeg";
 import { MODELS } from "@/lib/models/registry";
+import { storedVideoPath } from "@/test/support/stored-video";
 
 let app: AppHarness | undefined;
 let fake: FakeReplicate | undefined;
@@ -91,9 +92,9 @@ describe("Replicate engine through signed webhooks", () => {
     expect(record.webhookEventsFilter).toEqual(["start", "output", "logs", "completed"]);
     expect(record.body.input).toMatchObject({ num_frames: 81, aspect_ratio: "16:9", resolution: "480p" });
     expect(fake!.deliveries.filter((d) => d.status === 200).length).toBeGreaterThan(1);
-    expect(done.videoUrl).toBe(`/api/files/${job.id}/video.mp4`);
+    expect(done.videoUrl).toMatch(new RegExp(`^/api/files/${job.id}/[a-z0-9-]+\\.mp4$`));
     fake!.deleteOutputs();
-    const file = path.join(app!.dataDir, "videos", job.id, "video.mp4");
+    const file = storedVideoPath(app!.dataDir, done);
     expect((await probeMedia(file)).video?.codec).toBe("h264");
     const status = await (await fetch(`${app!.origin}/api/status/${job.id}`)).text();
     expect(status).not.toContain(fake!.origin);
@@ -118,7 +119,7 @@ describe("Replicate engine through signed webhooks", () => {
     expect(record.webhook).toBeNull();
     const done = await finished(job.id);
     expect(done.status).toBe("succeeded");
-    expect(existsSync(path.join(app!.dataDir, "videos", job.id, "video.mp4"))).toBe(true);
+    expect(existsSync(storedVideoPath(app!.dataDir, done))).toBe(true);
   });
 
   it("still finishes when every webhook is lost", async () => {
@@ -189,6 +190,26 @@ describe("Replicate engine through signed webhooks", () => {
     expect(replay.status).toBe(200);
     expect(await replay.json()).toMatchObject({ duplicate: true });
     expect((await app!.store.get(job.id))!.seq).toBe(done.seq);
+  });
+
+  it("asks Replicate about a quiet prediction at most once per RECONCILE_AFTER_SECONDS when webhooks work", async () => {
+    // A cold boot: a long wait in "starting", during which Replicate sends nothing.
+    await setup({ env: { RECONCILE_AFTER_SECONDS: "3" }, fake: { timing: { startingMs: 60_000 } } });
+    const job = await createAndStart();
+    const ref = [...fake!.predictions.keys()][0]!;
+    const gets = () => fake!.requests.filter((r) => r.method === "GET" && r.path === `/v1/predictions/${ref}`).length;
+    await waitFor(() => app!.store.get(job.id), (j) => needsReconcile(j!, Date.now()), 10_000);
+    await reconcile(job.id);
+    await waitFor(async () => gets(), (n) => n === 1);
+    // Still quiet, and past the 2 s floor between checks, but within RECONCILE_AFTER_SECONDS of the last one.
+    await new Promise((r) => setTimeout(r, 2_200));
+    expect(needsReconcile((await app!.store.get(job.id))!, Date.now())).toBe(true);
+    await reconcile(job.id);
+    await new Promise((r) => setTimeout(r, 200));
+    expect(gets()).toBe(1);
+    await new Promise((r) => setTimeout(r, 800));
+    await reconcile(job.id);
+    await waitFor(async () => gets(), (n) => n === 2);
   });
 
   it("answers an unsigned request with 401 without asking Replicate for its signing secret", async () => {
