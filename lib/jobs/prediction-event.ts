@@ -31,6 +31,11 @@ function stepModel(job: Job, step: StepName): { readOutput: (o: unknown) => stri
   return model ?? { readOutput: () => null, typicalSeconds: 120 };
 }
 
+/** Typical seconds of a step, for time-based estimates (the same figure the transition uses). */
+export function typicalSeconds(job: Job, step: StepName): number {
+  return stepModel(job, step).typicalSeconds;
+}
+
 function errorText(error: unknown): string | null {
   if (error === null || error === undefined || error === "") return null;
   const text = typeof error === "string" ? error : JSON.stringify(error);

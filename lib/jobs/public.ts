@@ -1,5 +1,6 @@
+import { typicalSeconds } from "@/lib/jobs/prediction-event";
 import { type Job, type PublicJob } from "@/lib/jobs/schema";
-import { estimateProgress, runningStep, STEP_WEIGHTS, weightTotal } from "@/lib/jobs/transition";
+import { derive, estimateProgress, runningStep } from "@/lib/jobs/transition";
 import { findModel } from "@/lib/models/registry";
 
 export const ENGINE_LABELS: Record<Job["engine"], string> = {
@@ -8,33 +9,25 @@ export const ENGINE_LABELS: Record<Job["engine"], string> = {
 };
 
 /**
- * The job as the API and the browser see it: no owner, no provider URLs or references.
- * A time-based estimate is brought up to `now`, never lowered.
+ * A running step's time-based estimate brought up to `now`, through derive() like a stored
+ * change. The transition raises the step to at least this when the next news arrives (even a
+ * lower first tqdm value), so what a viewer was shown never goes backwards.
  */
-export function toPublicJob(job: Job, now = Date.now()): PublicJob {
-  const { ownerId: _owner, lastEventAt: _last, engineRef: _ref, steps, ...rest } = job;
-  const model = findModel(job.model);
-  let progress = job.progress;
+function withCurrentEstimate(job: Job, now: number): Job {
   const running = runningStep(job);
-  const publicSteps = steps.map(({ output: _o, logsLength: _l, ref: _r, leaseUntil: _lease, ...s }) => {
-    if (s.name === "generate" && s.state === "running" && s.progressEstimated && s.runningAt !== null && model) {
-      const estimate = Math.max(s.progress ?? 0, estimateProgress(s.runningAt, model.typicalSeconds, now));
-      return { ...s, progress: estimate };
-    }
-    return s;
-  });
-  if (running?.name === "generate" && running.progressEstimated) {
-    const gen = publicSteps.find((s) => s.name === "generate");
-    if (gen?.progress != null && progress !== null) {
-      // Same weighting as derive(): recompute the overall share the refreshed estimate adds.
-      const delta = ((gen.progress - (running.progress ?? 0)) * STEP_WEIGHTS.generate) / weightTotal(job);
-      progress = Math.min(99, Math.round(progress + Math.max(0, delta)));
-    }
-  }
+  if (!running?.progressEstimated || running.runningAt === null) return job;
+  const estimate = estimateProgress(running.runningAt, typicalSeconds(job, running.name), now);
+  if (estimate <= (running.progress ?? 0)) return job;
+  return derive({ ...job, steps: job.steps.map((s) => (s === running ? { ...s, progress: estimate } : s)) });
+}
+
+/** The job as the API and the browser see it: no owner, no provider URLs or references. */
+export function toPublicJob(job: Job, now = Date.now()): PublicJob {
+  const { ownerId: _owner, lastEventAt: _last, engineRef: _ref, steps, ...rest } = withCurrentEstimate(job, now);
+  const model = findModel(job.model);
   return {
     ...rest,
-    progress,
-    steps: publicSteps,
+    steps: steps.map(({ output: _o, logsLength: _l, ref: _r, leaseUntil: _lease, ...s }) => s),
     engineLabel: ENGINE_LABELS[job.engine],
     modelLabel: model?.label ?? job.model,
   };

@@ -195,7 +195,13 @@ function applyPrediction(job: Job, step: Step, event: PredictionEvent, now: numb
       const fromLogs = logs ? progressFromLogs(logs) : null;
       const estimated = fromLogs === null;
       const value = fromLogs ?? estimateProgress(runningAt, event.typicalSeconds, now);
-      const progress = Math.max(current.progressEstimated === estimated ? (current.progress ?? 0) : 0, value);
+      // A viewer may have seen the estimate brought up to now (toPublicJob): a first tqdm line
+      // below it holds the bar there until the real progress passes it.
+      const shown =
+        current.progressEstimated && current.runningAt !== null
+          ? Math.max(current.progress ?? 0, estimateProgress(current.runningAt, event.typicalSeconds, now))
+          : (current.progress ?? 0);
+      const progress = Math.max(shown, value);
       return withStep(next, step.name, (s) => ({
         ...s,
         runningAt,

@@ -3,7 +3,8 @@ import { newJob } from "@/lib/jobs/new-job";
 import { createJobSchema, type CreateJobInput } from "@/lib/jobs/request";
 import { jobSchema, type Job, type StepName } from "@/lib/jobs/schema";
 import { findStep, nextStep, transition, type JobEvent, type PredictionEvent } from "@/lib/jobs/transition";
-import { MODELS } from "@/lib/models/registry";
+import { toPublicJob } from "@/lib/jobs/public";
+import { findModel, MODELS } from "@/lib/models/registry";
 
 const T0 = 1_700_000_000_000;
 
@@ -113,6 +114,27 @@ describe("transition", () => {
       T0 + 7000,
     );
     expect(longerButLower?.progress ?? before).toBeGreaterThanOrEqual(before!);
+  });
+
+  it("never shows less than an estimate already shown when the first tqdm line is lower", () => {
+    const model = "wan-video/wan-2.2-t2v-fast";
+    const typicalSeconds = findModel(model)!.typicalSeconds;
+    const gen = (j: { steps: { name: string; progress: number | null }[] }) => j.steps.find((s) => s.name === "generate")!.progress!;
+    let j = run(job({ model }), startGenerate);
+    j = transition(j, prediction("generate", "processing", { logs: "booting", startedAt: T0, typicalSeconds }), T0 + 5_000)!;
+    expect(j.progressEstimated).toBe(true);
+    // A viewer polls a while later: the estimate has moved on without any stored change.
+    const shown = toPublicJob(j, T0 + typicalSeconds * 500);
+    expect(gen(shown)).toBeGreaterThanOrEqual(45);
+    expect(shown.message).toContain(`${gen(shown)}% (estimated)`);
+    const tqdm = transition(j, prediction("generate", "processing", { logs: "booting\n 10%|█         | 10/100", startedAt: T0, typicalSeconds }), T0 + typicalSeconds * 500 + 1_000)!;
+    const after = toPublicJob(tqdm, T0 + typicalSeconds * 500 + 1_000);
+    expect(after.progressEstimated).toBe(false);
+    expect(gen(after)).toBeGreaterThanOrEqual(gen(shown));
+    expect(after.progress!).toBeGreaterThanOrEqual(shown.progress!);
+    // Real progress takes over once it passes the estimate.
+    const passed = transition(tqdm, prediction("generate", "processing", { logs: "booting\n 10%|█ | 10/100\n 80%|████████ | 80/100", typicalSeconds }), T0 + typicalSeconds * 500 + 2_000)!;
+    expect(findStep(passed, "generate")!.progress).toBe(80);
   });
 
   it("ignores duplicate deliveries", () => {
