@@ -13,7 +13,7 @@ import { createJobSchema, promptSchema, type CreateJobState } from "@/lib/jobs/r
 import { isTerminal, JOB_ID_PATTERN, type Job } from "@/lib/jobs/schema";
 import { formValues, startJob, submitJob } from "@/lib/jobs/submit-job";
 import { STYLE_IDS } from "@/lib/styles";
-import { runningStep } from "@/lib/jobs/transition";
+import { canceledRefs } from "@/lib/jobs/transition";
 import { checkEnhanceLimits, clientIp } from "@/lib/limits/spend";
 import { jobLog, log } from "@/lib/log";
 import { availableModels } from "@/lib/models/registry";
@@ -68,7 +68,7 @@ export async function cancelJob(id: string): Promise<ActionResult> {
     if (isTerminal(job.status)) return { ok: false, message: "This job has already finished." };
     const result = await applyEvent(job.id, { type: "cancel" });
     if (!result?.changed || result.job.status !== "canceled") return { ok: false, message: "This job has already finished." };
-    cancelUpstream(job);
+    cancelUpstream(result.job);
     jobLog(job.id).info("job canceled");
     return { ok: true };
   } catch (error) {
@@ -76,17 +76,21 @@ export async function cancelJob(id: string): Promise<ActionResult> {
   }
 }
 
-function cancelUpstream(job: Job): void {
-  const step = runningStep(job);
-  if (!step?.ref || (step.engine !== "local" && step.engine !== "replicate")) return;
-  const { ref, engine } = step;
-  after(async () => {
-    try {
-      await (await getEngine(engine)).cancel(ref);
-    } catch (error) {
-      jobLog(job.id).warn({ err: error instanceof Error ? error.message : String(error) }, "upstream cancel failed");
-    }
-  });
+/**
+ * Stops the predictions of the steps the cancel ended, read from the job as the cancel left it:
+ * a step that started between the owner's read and the cancel is stopped too. (One whose create
+ * is still under way is stopped by the pipeline when the create returns.)
+ */
+function cancelUpstream(canceled: Job): void {
+  for (const { engine, ref } of canceledRefs(canceled)) {
+    after(async () => {
+      try {
+        await (await getEngine(engine)).cancel(ref);
+      } catch (error) {
+        jobLog(canceled.id).warn({ err: error instanceof Error ? error.message : String(error) }, "upstream cancel failed");
+      }
+    });
+  }
 }
 
 /** Deletes a job and its files. A running job is canceled first, so no engine keeps working for nobody. Owner only. */
@@ -96,8 +100,8 @@ export async function deleteJob(id: string): Promise<ActionResult> {
     if ("message" in owned) return { ok: false, message: owned.message };
     const { job } = owned;
     if (!isTerminal(job.status)) {
-      await applyEvent(job.id, { type: "cancel" });
-      cancelUpstream(job);
+      const result = await applyEvent(job.id, { type: "cancel" });
+      if (result?.changed) cancelUpstream(result.job);
     }
     await getStore().delete(job.id);
     await getVideoStore().delete(job.id);

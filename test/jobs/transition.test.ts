@@ -2,7 +2,7 @@ import { describe, expect, it } from "vitest";
 import { newJob } from "@/lib/jobs/new-job";
 import { createJobSchema, type CreateJobInput } from "@/lib/jobs/request";
 import { jobSchema, type Job, type StepName } from "@/lib/jobs/schema";
-import { findStep, nextStep, transition, type JobEvent, type PredictionEvent } from "@/lib/jobs/transition";
+import { canceledRefs, findStep, isOrphan, nextStep, transition, type JobEvent, type PredictionEvent } from "@/lib/jobs/transition";
 import { toPublicJob } from "@/lib/jobs/public";
 import { findModel, MODELS } from "@/lib/models/registry";
 
@@ -179,6 +179,33 @@ describe("transition", () => {
     expect(a.status).toBe("canceled");
     expect(b.status).toBe("canceled");
     expect(a.steps.every((s) => s.state !== "running")).toBe(true);
+  });
+
+  it("names the predictions a cancel stopped from the job as the cancel left it, not as the owner read it", () => {
+    const enhanced = run(job({ enhance: "on" }, true), [
+      { type: "step.claim", step: "enhance", engine: "replicate" },
+      prediction("enhance", "succeeded", { ref: "pred-enhance", output: "A better prompt." }),
+    ]);
+    // The owner's page read the job while generation was being started, before its prediction id was known.
+    const readByOwner = run(enhanced, [{ type: "step.claim", step: "generate", engine: "replicate" }], T0 + 5_000);
+    expect(findStep(readByOwner, "generate")!.ref).toBeNull();
+    const beforeCancel = run(readByOwner, [{ type: "step.ref", step: "generate", attempt: 1, ref: "pred-generate" }], T0 + 10_000);
+    const canceled = transition(beforeCancel, { type: "cancel" }, T0 + 20_000)!;
+    expect(canceledRefs(canceled)).toEqual([{ engine: "replicate", ref: "pred-generate" }]);
+  });
+
+  it("tells which predictions no step waits for any more", () => {
+    const started = run(job(), startGenerate);
+    expect(isOrphan(started, "generate", "pred-1", 1)).toBe(false);
+    expect(isOrphan(started, "generate", "pred-2", 1)).toBe(true);
+    // Claimed, id not yet known: a delivery of this attempt may still name its prediction.
+    expect(isOrphan(run(job(), [startGenerate[0]!]), "generate", "early", 1)).toBe(false);
+    const retried = run(started, [{ type: "step.reset", step: "generate", attempt: 1, reason: "lost" }, startGenerate[0]!]);
+    expect(isOrphan(retried, "generate", "pred-1", 1)).toBe(true);
+    expect(isOrphan(run(started, [{ type: "cancel" }]), "generate", "pred-1", 1)).toBe(true);
+    expect(isOrphan(null, "generate", "pred-1", 1)).toBe(true);
+    const done = transition(started, prediction("generate", "succeeded", { output: "https://x/y.mp4" }), T0 + 5_000)!;
+    expect(isOrphan(done, "generate", "pred-1", 1)).toBe(false);
   });
 
   it("treats a succeeded prediction without output as a failure", () => {
