@@ -232,23 +232,36 @@ describe("Replicate engine through signed webhooks", () => {
     expect(fake!.requests.filter((r) => r.method === "POST" && r.path.includes("/predictions")).length).toBe(2);
   });
 
-  it("does not create twice when a create fails after the run started: a delivery of the run confirms it", async () => {
-    await setup({ fake: { scenario: "http-500-after-create", createDelayMs: 300 } });
-    const job = await createAndStart();
+  it("retries a create that got a 5xx, and cancels the extra run should the failed create have started one", async () => {
+    await setup();
+    const job = await createQueued();
+    fake!.setScenario("http-500-after-create");
+    const starting = advance(job.id);
+    // Only the first create fails (after starting its run); the retry, a second later, succeeds.
+    await waitFor(async () => fake!.predictions.size, (n) => n === 1);
     fake!.resetScenarios();
+    await starting;
+    const done = await finished(job.id);
+    expect(done.status).toBe("succeeded");
+    expect(fake!.predictions.size).toBe(2);
+    const kept = findStep(done, "generate")!.ref!;
+    const [extra] = [...fake!.predictions.keys()].filter((id) => id !== kept);
+    expect((await fake!.settled(extra!)).status).toBe("canceled");
+    expect(cancelsOf(extra!)).toHaveLength(1);
+  });
+
+  it("retries a create that got a 5xx without webhooks too, and runs once", async () => {
+    await setup({ appUrl: false });
+    const job = await createQueued();
+    fake!.setScenario("http-500");
+    const starting = advance(job.id);
+    await waitFor(async () => fake!.requests.filter((r) => r.method === "POST" && r.path.includes("/predictions")).length, (n) => n === 1);
+    fake!.resetScenarios();
+    await starting;
     const done = await finished(job.id);
     expect(done.status).toBe("succeeded");
     expect(fake!.predictions.size).toBe(1);
-    expect(findStep(done, "generate")!.ref).toBe([...fake!.predictions.keys()][0]);
-  });
-
-  it("without webhooks, a create whose outcome is unknown fails the job with a sentence instead of paying twice", async () => {
-    await setup({ appUrl: false, fake: { scenario: "http-500-after-create" } });
-    const job = await createAndStart();
-    const done = await finished(job.id);
-    expect(done.status).toBe("failed");
-    expect(done.error).toMatch(/not sent again.*charged twice/);
-    expect(fake!.predictions.size).toBe(1);
+    expect(fake!.requests.filter((r) => r.method === "POST" && r.path.includes("/predictions")).map((r) => r.status)).toEqual([500, 201]);
   });
 
   it("cancels a run whose create answered after its attempt was given up, and finishes with the next one", async () => {

@@ -189,15 +189,24 @@ describe("create errors", () => {
     ["http-401", "auth", /API token was rejected/],
     ["http-402", "billing", /no credit/],
     ["http-422", "invalid_input", /refused the input.*input\.prompt: Invalid type/],
-    ["http-500", "outcome_unknown", /did not confirm.*not sent again/],
   ] as const)("maps %s to %s, without sending the create again", async (scenario, code, message) => {
     fake.setScenario(scenario);
     const before = creates(fake).length;
     const error = await rejection(engineFor(fake).start({ job, step: "generate", webhookUrl: null, input: {} }));
     expect(error.code).toBe(code);
     expect(error.message).toMatch(message);
-    // A 5xx may come after the run was created: sending it again could start a second paid run.
     expect(creates(fake).length - before).toBe(1);
+  });
+
+  it("retries a 5xx with backoff, bounded, then says Replicate is having trouble", async () => {
+    fake.setScenario("http-500");
+    const before = creates(fake).length;
+    const { clock, retry } = virtualClock();
+    const error = await rejection(engineFor(fake, { ...retry, maxTries: 3 }).start({ job, step: "generate", webhookUrl: null, input: {} }));
+    expect(error.code).toBe("unavailable");
+    expect(error.message).toMatch(/having trouble.*HTTP 500/);
+    expect(creates(fake).length - before).toBe(3);
+    expect(clock.slept).toEqual([1_000, 2_000]);
   });
 
   it("abandons a create that gets no answer, and does not send it again", async () => {

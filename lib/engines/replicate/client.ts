@@ -97,10 +97,12 @@ export const CREATE_DEADLINE_MS = DEFAULT_RETRY_POLICY.maxTotalMs + REQUEST_TIME
 export type CreatePredictionParams = Parameters<Replicate["predictions"]["create"]>[0];
 
 /**
- * predictions.create, retried (bounded) only when a retry cannot start a second paid run: after a
- * 429 (honouring Retry-After) and after a connection that never reached Replicate. A create whose
- * request may have arrived (a cut connection, a timeout, a 5xx) is not sent again: it fails with
- * the code "outcome_unknown".
+ * predictions.create, retried with backoff (bounded): after a 429 (honouring Retry-After), a
+ * connection that never reached Replicate, and a 5xx, which is Replicate's own answer that the
+ * create failed. A create that went unanswered (a cut connection, a timeout) may have started a
+ * run: it is not sent again, and fails with the code "outcome_unknown". Should a 5xx ever come
+ * after a run did start, that run is an orphan: its first delivery names a prediction the step
+ * does not wait for, and it is canceled (see isOrphan and cancelOrphan).
  */
 export async function createPrediction(
   client: Replicate,
@@ -171,23 +173,25 @@ function isConnectError(err: unknown): boolean {
   return !isApiError(err) && CONNECT_ERRORS.has(networkErrorCode(err) ?? "");
 }
 
-/** Only failures that cannot have started a prediction are retried. */
+/** Failures Replicate answered (429, 5xx) or that never reached it are retried; nothing else is. */
 function retryDelayMs(err: unknown, attempt: number, baseDelayMs: number): number | null {
   const backoff = baseDelayMs * 2 ** (attempt - 1);
-  if (isApiError(err) && err.response.status === 429) {
-    const seconds = retryAfterSeconds(err);
+  const status = apiErrorStatus(err);
+  if (status === 429) {
+    const seconds = retryAfterSeconds(err as ApiErrorLike);
     return seconds === null ? backoff : seconds * 1000;
   }
+  if (status !== null && status >= 500) return backoff;
   return isConnectError(err) ? backoff : null;
 }
 
 /** A failed create: like toEngineError, but a request that may have reached Replicate is "outcome_unknown". */
 function createError(err: unknown): EngineError {
   const error = toEngineError(err);
-  const mayHaveArrived = error.code === "unavailable" && !isConnectError(err);
+  const mayHaveArrived = error.code === "unavailable" && !isConnectError(err) && !isApiError(err);
   if (!mayHaveArrived) return error;
   return new EngineError(
-    "Replicate did not confirm that the video started (the connection failed or it answered with a server error). It was not sent again, so that you are not charged twice. Please try again in a few minutes.",
+    "Replicate did not confirm that the video started (the connection failed before it answered). It was not sent again, so that you are not charged twice. Please try again in a few minutes.",
     "outcome_unknown",
     { cause: err },
   );
@@ -239,7 +243,7 @@ export function toEngineError(err: unknown): EngineError {
   }
   if (status >= 500) {
     return new EngineError(
-      "Replicate is not reachable right now. Please try again in a few minutes.",
+      `Replicate is having trouble right now (it answered HTTP ${status}). Please try again in a few minutes.`,
       "unavailable",
       { cause: err },
     );
