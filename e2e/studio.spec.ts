@@ -256,6 +256,14 @@ test("a shared video plays for anyone; only its owner can change it", async ({ p
   for (const name of ["Delete", "Cancel", "Retry"]) await expect(other.getByRole("button", { name, exact: true })).toHaveCount(0);
   await expect(other.getByRole("switch")).toHaveCount(0);
 
+  // The job API refuses the stranger too, and nothing changes; the owner is told the job is done.
+  expect((await other.request.post(`/api/jobs/${id}/cancel`)).status()).toBe(403);
+  const refused = await other.request.delete(`/api/jobs/${id}`);
+  expect(refused.status()).toBe(403);
+  expect(((await refused.json()) as { error: { message: string } }).error.message).toBe("Only the person who made this video can delete it.");
+  expect(((await (await other.request.get(`/api/status/${id}`)).json()) as { status: string }).status).toBe("succeeded");
+  expect((await page.request.post(`/api/jobs/${id}/cancel`)).status()).toBe(409);
+
   // The stranger may remix a shared video, and has no history of their own.
   await other.goto(`/?remix=${id}`);
   await expect(other.getByRole("textbox", { name: "Prompt", exact: true })).toHaveValue(prompt);
@@ -275,5 +283,11 @@ test("a shared video plays for anyone; only its owner can change it", async ({ p
   await other.goto(`/?remix=${id}`);
   await expect(other.getByText("That video cannot be remixed here")).toBeVisible();
   await expect(other.getByRole("textbox", { name: "Prompt", exact: true })).toHaveValue("");
+
+  // The owner may delete it through the API as well: the job and its video are gone.
+  const videoUrl = meta("og:video")!;
+  expect((await page.request.delete(`/api/jobs/${id}`)).status()).toBe(204);
+  expect((await other.request.get(`/api/status/${id}`)).status()).toBe(404);
+  expect((await other.request.get(videoUrl)).status()).toBe(404);
   await stranger.close();
 });

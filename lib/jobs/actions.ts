@@ -42,20 +42,23 @@ export async function createJob(_prev: CreateJobState, formData: FormData): Prom
   }
 }
 
-export type ActionResult = { ok: true } | { ok: false; message: string };
+/** Why an owner's action was refused; the job API answers each with its HTTP status. */
+export type ActionFailure = "bad_request" | "not_found" | "forbidden" | "conflict" | "unavailable";
+export type ActionResult = { ok: true } | { ok: false; code: ActionFailure; message: string };
+type Refusal = { code: ActionFailure; message: string };
 
 /** Loads a job this browser owns, or says why not (in a sentence). */
-async function ownedJob(id: unknown, verb: string): Promise<{ job: Job } | { message: string }> {
-  if (typeof id !== "string" || !JOB_ID_PATTERN.test(id)) return { message: "That is not a valid job id." };
+async function ownedJob(id: unknown, verb: string): Promise<{ job: Job } | Refusal> {
+  if (typeof id !== "string" || !JOB_ID_PATTERN.test(id)) return { code: "bad_request", message: "That is not a valid job id." };
   const job = await getStore().get(id);
-  if (!job) return { message: "There is no such job. It may have been deleted." };
+  if (!job) return { code: "not_found", message: "There is no such job. It may have been deleted." };
   const owner = await currentOwner();
-  if (!owner || owner !== job.ownerId) return { message: `Only the person who made this video can ${verb} it.` };
+  if (!owner || owner !== job.ownerId) return { code: "forbidden", message: `Only the person who made this video can ${verb} it.` };
   return { job };
 }
 
 function storeDown(error: unknown): ActionResult {
-  if (error instanceof StoreUnavailableError) return { ok: false, message: "The job store is unreachable right now; nothing changed. Try again in a moment." };
+  if (error instanceof StoreUnavailableError) return { ok: false, code: "unavailable", message: "The job store is unreachable right now; nothing changed. Try again in a moment." };
   throw error;
 }
 
@@ -63,11 +66,11 @@ function storeDown(error: unknown): ActionResult {
 export async function cancelJob(id: string): Promise<ActionResult> {
   try {
     const owned = await ownedJob(id, "cancel");
-    if ("message" in owned) return { ok: false, message: owned.message };
+    if ("message" in owned) return { ok: false, ...owned };
     const { job } = owned;
-    if (isTerminal(job.status)) return { ok: false, message: "This job has already finished." };
+    if (isTerminal(job.status)) return { ok: false, code: "conflict", message: "This job has already finished." };
     const result = await applyEvent(job.id, { type: "cancel" });
-    if (!result?.changed || result.job.status !== "canceled") return { ok: false, message: "This job has already finished." };
+    if (!result?.changed || result.job.status !== "canceled") return { ok: false, code: "conflict", message: "This job has already finished." };
     cancelUpstream(result.job);
     jobLog(job.id).info("job canceled");
     return { ok: true };
@@ -97,7 +100,7 @@ function cancelUpstream(canceled: Job): void {
 export async function deleteJob(id: string): Promise<ActionResult> {
   try {
     const owned = await ownedJob(id, "delete");
-    if ("message" in owned) return { ok: false, message: owned.message };
+    if ("message" in owned) return { ok: false, ...owned };
     const { job } = owned;
     if (!isTerminal(job.status)) {
       const result = await applyEvent(job.id, { type: "cancel" });
@@ -116,8 +119,8 @@ export async function deleteJob(id: string): Promise<ActionResult> {
 export async function setShared(id: string, shared: boolean): Promise<ActionResult> {
   try {
     const owned = await ownedJob(id, "share");
-    if ("message" in owned) return { ok: false, message: owned.message };
-    if (owned.job.status !== "succeeded" && shared) return { ok: false, message: "Only a finished video can be shared." };
+    if ("message" in owned) return { ok: false, ...owned };
+    if (owned.job.status !== "succeeded" && shared) return { ok: false, code: "conflict", message: "Only a finished video can be shared." };
     await getStore().update(owned.job.id, (j) => (j.shared === Boolean(shared) ? null : { ...j, shared: Boolean(shared) }));
     return { ok: true };
   } catch (error) {
@@ -129,7 +132,7 @@ export async function setShared(id: string, shared: boolean): Promise<ActionResu
 export async function retryJob(id: string): Promise<{ ok: true; id: string } | { ok: false; message: string }> {
   try {
     const owned = await ownedJob(id, "retry");
-    if ("message" in owned) return { ok: false, message: owned.message };
+    if ("message" in owned) return { ok: false, ...owned };
     const { job } = owned;
     if (job.status !== "failed" && job.status !== "canceled") return { ok: false, message: "Only a failed or canceled job can be retried." };
     const input = createJobSchema(availableModels(replicateConfigured())).safeParse(jobFormValues(job));

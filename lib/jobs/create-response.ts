@@ -1,6 +1,7 @@
 import "server-only";
 import { newOwnerCookie, ownerFromRequest } from "@/lib/auth/owner";
 import { AppError, errorResponse } from "@/lib/errors";
+import { crossSite } from "@/lib/http/cross-site";
 import { publicOriginFrom } from "@/lib/http/public-origin";
 import { readBodyCapped } from "@/lib/http/read-body";
 import { toPublicJob } from "@/lib/jobs/public";
@@ -10,22 +11,6 @@ import type { Schedule } from "@/lib/webhooks/handle-delivery";
 
 /** The form's fields are a few kilobytes at most (a 2,000-character prompt, short options). */
 const MAX_BODY_BYTES = 32 * 1024;
-
-/**
- * A browser's cross-site POST (a form on another site) carries that site's Origin: refuse it, as
- * Next does for server actions. Clients that send no Origin (scripts, curl) are not browsers
- * acting for someone else.
- */
-function crossSite(req: Request): boolean {
-  const origin = req.headers.get("origin");
-  if (origin === null) return false;
-  const host = req.headers.get("x-forwarded-host")?.split(",")[0]?.trim() || req.headers.get("host");
-  try {
-    return new URL(origin).host !== host;
-  } catch {
-    return true;
-  }
-}
 
 async function readValues(req: Request): Promise<Record<string, string>> {
   const contentType = req.headers.get("content-type") ?? "";
