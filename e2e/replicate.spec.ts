@@ -51,7 +51,8 @@ async function expectOurVideoPlays(page: Page, origin: string) {
   const video = page.locator("video");
   await expect(video).toBeVisible({ timeout: 60_000 });
   const src = await video.getAttribute("src");
-  expect(src).toMatch(/^\/api\/files\/[A-Za-z0-9_-]{22}\/video\.mp4$/);
+  // Our copy, named after the prompt.
+  expect(src).toMatch(/^\/api\/files\/[A-Za-z0-9_-]{22}\/a-hummingbird-hovering-by-a-red-flower\.mp4$/);
   fake!.deleteOutputs();
   await page.reload();
   await expect.poll(() => page.locator("video").evaluate((v: HTMLVideoElement) => v.readyState), { timeout: 30_000 }).toBeGreaterThanOrEqual(2);
