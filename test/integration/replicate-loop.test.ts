@@ -1,13 +1,13 @@
 import { existsSync } from "node:fs";
 import { Webhook } from "standardwebhooks";
 import { afterEach, describe, expect, it } from "vitest";
-import { startAppHarness, waitFor, type AppHarness } from "../support/app-harness";
+import { finishedJob, startAppHarness, waitFor, type AppHarness } from "../support/app-harness";
 import { startFakeReplicate, type FakeReplicate, type FakeReplicateOptions } from "../support/fake-replicate";
 import { newJob } from "@/lib/jobs/new-job";
 import { advance, applyEvent } from "@/lib/jobs/pipeline";
 import { needsReconcile, reconcile } from "@/lib/jobs/reconcile";
 import { createJobSchema } from "@/lib/jobs/request";
-import { isTerminal, type Job } from "@/lib/jobs/schema";
+import type { Job } from "@/lib/jobs/schema";
 import { findStep } from "@/lib/jobs/transition";
 import { probeMedia } from "@/lib/media/ffmpeg";
 import { MODELS } from "@/lib/models/registry";
@@ -67,19 +67,7 @@ async function giveUpAttempt(jobId: string, attempt: number): Promise<void> {
 
 const cancelsOf = (id: string) => fake!.requests.filter((r) => r.method === "POST" && r.path === `/v1/predictions/${id}/cancel`);
 
-/** Waits for the end, polling the status route like a browser does (which drives reconciliation). */
-async function finished(id: string, timeoutMs = 20_000): Promise<Job> {
-  await waitFor(
-    async () => {
-      await fetch(`${app!.origin}/api/status/${id}`);
-      return app!.store.get(id);
-    },
-    (j) => j !== null && isTerminal(j.status),
-    timeoutMs,
-  );
-  await app!.settle();
-  return (await app!.store.get(id))!;
-}
+const finished = (id: string, timeoutMs = 20_000) => finishedJob(app!, id, timeoutMs);
 
 describe("Replicate engine through signed webhooks", () => {
   it("ends with a video served from our own storage that outlives the provider's copy", async () => {

@@ -1,8 +1,8 @@
 import { afterEach, describe, expect, it } from "vitest";
 import { newOwnerCookie } from "@/lib/auth/owner";
-import { isTerminal, type Job, type PublicJob } from "@/lib/jobs/schema";
+import type { PublicJob } from "@/lib/jobs/schema";
 import { createStore } from "@/lib/store";
-import { startAppHarness, waitFor, type AppHarness } from "@/test/support/app-harness";
+import { finishedJob, startAppHarness, type AppHarness } from "@/test/support/app-harness";
 import { startFakeReplicate, type FakeReplicate } from "@/test/support/fake-replicate";
 
 /**
@@ -41,18 +41,7 @@ function ownerCookie(res: Response): string {
   return header!.split(";")[0]!;
 }
 
-async function finished(id: string, timeoutMs = 30_000): Promise<Job> {
-  await waitFor(
-    async () => {
-      await fetch(`${app!.origin}/api/status/${id}`);
-      return app!.store.get(id);
-    },
-    (j) => j !== null && isTerminal(j.status),
-    timeoutMs,
-  );
-  await app!.settle();
-  return (await app!.store.get(id))!;
-}
+const finished = (id: string, timeoutMs = 30_000) => finishedJob(app!, id, timeoutMs);
 
 async function withFakeReplicate(env: Record<string, string> = {}) {
   fake = await startFakeReplicate({ timing: { startingMs: 100, processingMs: 300, ticks: 2 } });

@@ -12,6 +12,7 @@ import type { JobStore } from "@/lib/store/types";
 import { handleDelivery } from "@/lib/webhooks/handle-delivery";
 import { statusResponse } from "@/lib/jobs/status-response";
 import { createJobResponse } from "@/lib/jobs/create-response";
+import { isTerminal, type Job } from "@/lib/jobs/schema";
 
 /**
  * The app's server-side paths (job creation, webhook, status; file serving is not needed here)
@@ -110,6 +111,23 @@ export async function startAppHarness(opts: { env?: Record<string, string>; stor
       await rm(dataDir, { recursive: true, force: true });
     },
   };
+}
+
+/**
+ * Waits for a job to end, polling the status route like a browser does (which drives
+ * reconciliation), then for the work scheduled after the answers; the job as stored.
+ */
+export async function finishedJob(app: AppHarness, id: string, timeoutMs = 20_000): Promise<Job> {
+  await waitFor(
+    async () => {
+      await fetch(`${app.origin}/api/status/${id}`);
+      return app.store.get(id);
+    },
+    (j) => j !== null && isTerminal(j.status),
+    timeoutMs,
+  );
+  await app.settle();
+  return (await app.store.get(id))!;
 }
 
 /** Polls a condition until it holds or the time runs out (then throws with the last value). */
