@@ -80,10 +80,10 @@ describe("owner-only actions", () => {
     for (const job of [running, done, failed]) await store.create(job);
 
     browser.jar = new Map();
-    expect(await cancelJob(running.id)).toEqual({ ok: false, message: "Only the person who made this video can cancel it." });
-    expect(await deleteJob(done.id)).toEqual({ ok: false, message: "Only the person who made this video can delete it." });
-    expect(await setShared(done.id, true)).toEqual({ ok: false, message: "Only the person who made this video can share it." });
-    expect(await retryJob(failed.id)).toEqual({ ok: false, message: "Only the person who made this video can retry it." });
+    expect(await cancelJob(running.id)).toEqual({ ok: false, code: "forbidden", message: "Only the person who made this video can cancel it." });
+    expect(await deleteJob(done.id)).toEqual({ ok: false, code: "forbidden", message: "Only the person who made this video can delete it." });
+    expect(await setShared(done.id, true)).toEqual({ ok: false, code: "forbidden", message: "Only the person who made this video can share it." });
+    expect(await retryJob(failed.id)).toEqual({ ok: false, code: "forbidden", message: "Only the person who made this video can retry it." });
 
     expect((await store.get(running.id))?.status).toBe("queued");
     expect((await store.get(done.id))?.shared).toBe(false);
@@ -135,6 +135,6 @@ describe("owner-only actions", () => {
     const running = makeJob({ ownerId: owner.ownerId });
     await store.create(running);
     browser.jar = owner.jar;
-    expect(await setShared(running.id, true)).toEqual({ ok: false, message: "Only a finished video can be shared." });
+    expect(await setShared(running.id, true)).toEqual({ ok: false, code: "conflict", message: "Only a finished video can be shared." });
   });
 });
