@@ -131,8 +131,11 @@ function scenario(name: string, open: () => Promise<AppHarness>) {
         expect(seen.at(-1)!.progress).toBe(100);
       }
       // A job whose succeeded event came first has one change only; most have a history to check.
+      // The changes applied per job are the records of a random order of its deliveries (about
+      // 3.8 on average for 25, so ~76 in all, standard deviation ~7): more than two per job is
+      // all but certain, while a flood that applied only the final events would fail it.
       const histories = [...samples.values()];
-      expect(histories.reduce((n, h) => n + h.length, 0), context).toBeGreaterThan(JOBS * 3);
+      expect(histories.reduce((n, h) => n + h.length, 0), context).toBeGreaterThan(JOBS * 2);
       expect(histories.flat().some((s) => s.stepProgress !== null && s.stepProgress > 0 && s.stepProgress < 100), context).toBe(true);
 
       // Late copies of a finished job's deliveries change nothing and are still answered 200.
