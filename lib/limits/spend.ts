@@ -200,6 +200,11 @@ function enhanceWindows({ ip, ownerId, env }: LimitsInput): Counted[] {
   ]);
 }
 
+/** Undoes the takes of these windows; a counter that cannot be reached keeps its count (it expires). */
+function giveBackAll(counters: WindowCounters, taken: readonly Window[]): Promise<unknown> {
+  return Promise.all(taken.map((w) => counters.giveBack(w).catch(() => undefined)));
+}
+
 /**
  * Takes one from each counter in turn. The first refusal gives back every one taken so far (its
  * own included), so a refused request uses up no limit and only what is let through is counted.
@@ -210,7 +215,7 @@ async function takeAll(
   now: number,
 ): Promise<{ ok: true; taken: Counted[] } | LimitRefusal> {
   const taken: Counted[] = [];
-  const giveBack = () => Promise.all(taken.map((w) => counters.giveBack(w).catch(() => undefined)));
+  const giveBack = () => giveBackAll(counters, taken);
   try {
     for (const w of windows) {
       const result = await counters.take(w);
@@ -271,7 +276,7 @@ export async function withinCreateLimits<T>(input: LimitsInput, create: () => Pr
   const counters = windowCounters(store);
   const counted = await takeAll(counters, createWindows(input), now);
   if (!counted.ok) return counted;
-  const giveBack = () => Promise.all(counted.taken.map((w) => counters.giveBack(w).catch(() => undefined)));
+  const giveBack = () => giveBackAll(counters, counted.taken);
 
   try {
     const maxRunning = env.MAX_RUNNING_JOBS_PER_BROWSER;

@@ -2,7 +2,7 @@ import "server-only";
 import { constants as fsConstants } from "node:fs";
 import { access } from "node:fs/promises";
 import { replicateConfigured } from "@/lib/engines";
-import { replicateClient } from "@/lib/engines/replicate/client";
+import { apiErrorStatus, replicateClient } from "@/lib/engines/replicate/client";
 import { env } from "@/lib/env";
 import { log } from "@/lib/log";
 import { ffmpegPath } from "@/lib/media/ffmpeg";
@@ -64,18 +64,12 @@ async function withTimeout<T>(work: Promise<T>, ms: number): Promise<T> {
 
 const message = (error: unknown) => (error instanceof Error ? error.message : String(error));
 
-/** The HTTP status of a failed Replicate call, when it got an answer (the client's ApiError). */
-function answerStatus(error: unknown): number | null {
-  const status = (error as { response?: { status?: unknown } } | null)?.response?.status;
-  return typeof status === "number" ? status : null;
-}
-
 async function checkReplicate(check: () => Promise<void>, timeoutMs: number): Promise<ReplicateHealth> {
   try {
     await withTimeout(check(), timeoutMs);
     return { configured: true, ok: true };
   } catch (error) {
-    const status = answerStatus(error);
+    const status = apiErrorStatus(error);
     log.warn({ err: message(error), status }, "health check: Replicate is not ready");
     // The public answer says what is wrong, not where (no URLs, no token).
     if (status === 401 || status === 403) return { configured: true, ok: false, error: "Replicate refused the API token." };
