@@ -1,5 +1,5 @@
 import { log } from "@/lib/log";
-import { StoreUnavailableError } from "@/lib/store/types";
+import { STORE_RETRY_SECONDS, StoreUnavailableError } from "@/lib/store/types";
 
 /**
  * Code-keyed errors for route handlers: each code maps to one HTTP status, and every error
@@ -57,7 +57,7 @@ export function errorResponse(error: unknown): Response {
   if (error instanceof AppError) return error.toResponse();
   if (error instanceof StoreUnavailableError) {
     return new AppError("unavailable", "The job store is unreachable right now. Try again in a moment.", {
-      "Retry-After": "5",
+      "Retry-After": String(STORE_RETRY_SECONDS),
     }).toResponse();
   }
   // pino serialises `err` (type, message, stack) into the same JSON line.

@@ -4,10 +4,7 @@ import Link from "next/link";
 import { useRouter } from "next/navigation";
 import { useEffect, useState } from "react";
 import { Button, buttonClasses } from "@/components/ui/button";
-import { STORE_UNAVAILABLE_DIGEST } from "@/lib/store/types";
-
-/** Seconds between tries; the APIs' Retry-After says the same. */
-export const STORE_RETRY_SECONDS = 5;
+import { STORE_RETRY_SECONDS, STORE_UNAVAILABLE_DIGEST } from "@/lib/store/types";
 
 /** True for a StoreUnavailableError thrown while rendering on the server (Next passes its digest on). */
 export function isStoreUnavailable(error: unknown): boolean {

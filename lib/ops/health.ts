@@ -7,7 +7,7 @@ import { env } from "@/lib/env";
 import { log } from "@/lib/log";
 import { ffmpegPath } from "@/lib/media/ffmpeg";
 import { getStore } from "@/lib/store";
-import type { JobStore } from "@/lib/store/types";
+import { STORE_RETRY_SECONDS, type JobStore } from "@/lib/store/types";
 import pkg from "@/package.json";
 
 /**
@@ -155,6 +155,6 @@ export async function healthResponse(overrides: Partial<HealthDeps> = {}): Promi
   const down = report.status === "down";
   return Response.json(report, {
     status: down ? 503 : 200,
-    headers: { "Cache-Control": "no-store", ...(down ? { "Retry-After": "5" } : {}) },
+    headers: { "Cache-Control": "no-store", ...(down ? { "Retry-After": String(STORE_RETRY_SECONDS) } : {}) },
   });
 }

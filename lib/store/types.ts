@@ -70,6 +70,9 @@ export interface JobStore {
  */
 export const STORE_UNAVAILABLE_DIGEST = "P2V_STORE_UNAVAILABLE";
 
+/** Seconds to wait before trying again while the store is unreachable: the APIs' Retry-After and the pages' retry. */
+export const STORE_RETRY_SECONDS = 5;
+
 export class StoreUnavailableError extends Error {
   readonly digest = STORE_UNAVAILABLE_DIGEST;
 
