@@ -1,15 +1,32 @@
+import { mkdtempSync } from "node:fs";
+import os from "node:os";
+import path from "node:path";
 import { expect, test } from "@playwright/test";
 import { screenshot, waitForHydration } from "./helpers";
+import { freePort, startAppServer, type AppServer } from "./support/app-server";
+import { gatedFfmpeg } from "./support/gated-ffmpeg";
 
 /**
  * The user's path with the local preview engine (no Replicate token): prompt → style → Generate
  * → the job page shows progress, survives a reload, and ends with a video that really plays.
+ *
+ * The first test runs its own server whose ffmpeg waits at a gate (FFMPEG_PATH, otherwise no
+ * configuration): the job is held at its first render while the page is reloaded, so the test
+ * sees the state before the render and every change after it, on a fast machine or a busy one.
  */
+
+let server: AppServer | undefined;
+test.afterEach(async () => {
+  await server?.kill();
+  server = undefined;
+});
 
 const JOB_URL = /\/jobs\/[A-Za-z0-9_-]{22}$/;
 
 test("a prompt becomes a playing video, with progress on the way", async ({ page }) => {
-  await page.goto("/");
+  const ffmpeg = gatedFfmpeg();
+  server = await startAppServer(await freePort(), { DATA_DIR: mkdtempSync(path.join(os.tmpdir(), "p2v-generate-")), FFMPEG_PATH: ffmpeg.path });
+  await page.goto(`${server.origin}/`);
   await waitForHydration(page);
   await screenshot(page, "home");
 
@@ -53,13 +70,22 @@ test("a prompt becomes a playing video, with progress on the way", async ({ page
   await page.addInitScript(`(${recorder.toString()})()`);
   await page.evaluate(recorder);
   const video = page.locator("video");
+  const progressBar = page.getByRole("progressbar", { name: "Video progress" });
+
+  // The render is held at the gate: the job is under way and no video exists yet.
+  await expect(progressBar).toBeVisible();
+  await expect.poll(() => seen.length).toBeGreaterThan(0);
 
   // Reload mid-job: the page comes back with the same job and keeps following it.
   await page.reload();
   await expect(page).toHaveURL(jobUrl);
   await expect(page.getByText("Made with: Local preview (not AI)")).toBeVisible();
+  await expect(progressBar).toBeVisible();
+  await expect(video).toHaveCount(0);
   await screenshot(page, "job-running");
 
+  // Let the render run: the reloaded page follows it to the end.
+  ffmpeg.open();
   await expect(video).toBeVisible({ timeout: 120_000 });
 
   const values = seen.map((s) => Number(s.split("|")[0])).filter((n) => Number.isFinite(n));

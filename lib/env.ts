@@ -76,6 +76,10 @@ export const envSchema = z
     RECONCILE_AFTER_SECONDS: optionalInt(1, 20),
 
     BLOB_READ_WRITE_TOKEN: optionalString,
+    /** An ffmpeg binary to use instead of the bundled one (e.g. the system's /usr/bin/ffmpeg). */
+    FFMPEG_PATH: optionalString.pipe(
+      z.string().startsWith("/", { message: "must be an absolute path to an ffmpeg binary" }).optional(),
+    ),
     MAX_VIDEO_MB: optionalInt(1, 200),
 
     LOCAL_WEBHOOK_SECRET: optionalString.pipe(

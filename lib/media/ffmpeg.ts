@@ -5,11 +5,13 @@ import { constants as fsConstants, existsSync } from "node:fs";
 import { access, chmod, stat } from "node:fs/promises";
 import { createRequire } from "node:module";
 import path from "node:path";
+import { env } from "@/lib/env";
 
 /**
- * The one way this app runs ffmpeg: the static binary of `@ffmpeg-installer/ffmpeg` (no system
- * ffmpeg, no ffprobe). Progress comes from ffmpeg's own `-progress` output; media facts from
- * the banner ffmpeg prints for `-i file`.
+ * The one way this app runs ffmpeg: `FFMPEG_PATH` when the operator names a binary (a system
+ * ffmpeg, kept up to date by the OS), else the static binary of `@ffmpeg-installer/ffmpeg`. No
+ * ffprobe: progress comes from ffmpeg's own `-progress` output, media facts from the banner
+ * ffmpeg prints for `-i file`.
  */
 
 let cachedPath: Promise<string> | null = null;
@@ -23,7 +25,21 @@ export function ffmpegPath(): Promise<string> {
   return cachedPath;
 }
 
+/** Tests change FFMPEG_PATH between cases; this makes the next ffmpegPath() resolve again. */
+export function resetFfmpegPathForTests(): void {
+  cachedPath = null;
+}
+
 async function resolveFfmpeg(): Promise<string> {
+  const configured = env().FFMPEG_PATH;
+  if (configured) {
+    try {
+      await access(configured, fsConstants.X_OK);
+    } catch (err) {
+      throw new Error(`FFMPEG_PATH ${configured} is not an executable file`, { cause: err });
+    }
+    return configured;
+  }
   let binary: string;
   try {
     const mod = (await import("@ffmpeg-installer/ffmpeg")) as { path?: string; default?: { path?: string } };
