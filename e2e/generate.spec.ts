@@ -2,7 +2,7 @@ import { mkdtempSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { expect, test } from "@playwright/test";
-import { screenshot, waitForHydration } from "./helpers";
+import { recordProgress, requestsSeenSoFar, screenshot, waitForHydration } from "./helpers";
 import { freePort, startAppServer, type AppServer } from "./support/app-server";
 import { gatedFfmpeg } from "./support/gated-ffmpeg";
 
@@ -50,25 +50,7 @@ test("a prompt becomes a playing video, with progress on the way", async ({ page
   // Progress advances: the bar's value rises or the stage message changes before the video shows.
   // Every change the page makes is recorded as it happens (a sampling loop could miss a quick
   // render on a busy machine); the recorder is installed again after the reload.
-  const seen: string[] = [];
-  await page.exposeFunction("__recordProgress", (entry: string) => void seen.push(entry));
-  const recorder = () => {
-    const w = window as unknown as { __recordProgress: (entry: string) => void };
-    const read = () => {
-      const bar = document.querySelector('[role="progressbar"][aria-label="Video progress"]');
-      const text = document.querySelector('[data-testid="job-message"]')?.textContent ?? null;
-      if (bar && text !== null) w.__recordProgress(`${bar.getAttribute("aria-valuenow") ?? "?"}|${text}`);
-    };
-    const observe = () => {
-      read();
-      new MutationObserver(read).observe(document.body, { subtree: true, childList: true, characterData: true, attributes: true });
-    };
-    // An init script runs before the document has a body.
-    if (document.body) observe();
-    else document.addEventListener("DOMContentLoaded", observe, { once: true });
-  };
-  await page.addInitScript(`(${recorder.toString()})()`);
-  await page.evaluate(recorder);
+  const seen = await recordProgress(page);
   const video = page.locator("video");
   const progressBar = page.getByRole("progressbar", { name: "Video progress" });
 
@@ -132,8 +114,8 @@ test("a too-short prompt shows a field error and starts nothing", async ({ page 
   await expect(prompt).toHaveAccessibleDescription(/at least 3 characters/);
   await expect(prompt).toBeFocused();
 
-  // Give a stray submission time to happen before checking that none did.
-  await page.waitForTimeout(1000);
+  // Every request the page made up to now has been reported: none was a submission.
+  await requestsSeenSoFar(page);
   expect(actionPosts).toEqual([]);
   expect(navigations).toEqual([]);
   expect(new URL(page.url()).pathname).toBe("/");

@@ -1,4 +1,10 @@
 import { expect, test, type Page } from "@playwright/test";
+import { mkdtempSync } from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import { recordProgress, requestsSeenSoFar, waitForHydration } from "./helpers";
+import { freePort, startAppServer, type AppServer } from "./support/app-server";
+import { gatedFfmpeg, type GatedFfmpeg } from "./support/gated-ffmpeg";
 
 /**
  * How the job page hears about changes: pushed over server-sent events (GET /api/events/[id]),
@@ -6,6 +12,28 @@ import { expect, test, type Page } from "@playwright/test";
  */
 
 const JOB_URL = /\/jobs\/[A-Za-z0-9_-]{22}$/;
+
+// Each test runs its own server whose renders wait at an ffmpeg gate until the page follows the
+// job, so what the page shows does not depend on how fast this machine renders.
+let server: AppServer | undefined;
+let ffmpeg: GatedFfmpeg;
+test.beforeEach(async () => {
+  ffmpeg = gatedFfmpeg();
+  server = await startAppServer(await freePort(), { DATA_DIR: mkdtempSync(path.join(os.tmpdir(), "p2v-live-")), FFMPEG_PATH: ffmpeg.path });
+});
+test.afterEach(async () => {
+  await server?.kill();
+  server = undefined;
+});
+
+/** Lets the held render run once the page is following the job, and waits for the video. */
+async function releaseAndFollow(page: Page): Promise<string[]> {
+  const seen = await recordProgress(page);
+  await expect(page.getByRole("progressbar", { name: "Video progress" })).toBeVisible();
+  ffmpeg.open();
+  await expect(page.locator("video")).toBeVisible({ timeout: 120_000 });
+  return seen;
+}
 
 function countRequests(page: Page) {
   const seen = { events: [] as string[], status: [] as string[] };
@@ -17,33 +45,11 @@ function countRequests(page: Page) {
   return seen;
 }
 
-async function startJob(page: Page, prompt: string): Promise<void> {
-  await page.goto("/");
+async function startJob(page: Page, origin: string, prompt: string): Promise<void> {
+  await page.goto(`${origin}/`);
   await page.getByRole("textbox", { name: "Prompt", exact: true }).fill(prompt);
   await page.getByRole("button", { name: "Generate" }).click();
   await page.waitForURL(JOB_URL);
-}
-
-/** Records what the progress area shows until the video appears; returns the distinct states seen. */
-async function followUntilVideo(page: Page): Promise<Set<string>> {
-  const seen = new Set<string>();
-  const bar = page.getByRole("progressbar", { name: "Video progress" });
-  const message = page.getByTestId("job-message");
-  const video = page.locator("video");
-  await expect
-    .poll(
-      async () => {
-        if (await bar.isVisible().catch(() => false)) {
-          const now = await bar.getAttribute("aria-valuenow", { timeout: 200 }).catch(() => null);
-          const text = await message.textContent({ timeout: 200 }).catch(() => null);
-          if (text !== null) seen.add(`${now ?? "?"}|${text}`);
-        }
-        return video.isVisible();
-      },
-      { timeout: 120_000, intervals: [100] },
-    )
-    .toBe(true);
-  return seen;
 }
 
 async function expectPlayable(page: Page): Promise<void> {
@@ -58,9 +64,9 @@ async function expectPlayable(page: Page): Promise<void> {
 
 test("the job page follows the job through the stream, without polling", async ({ page }) => {
   const seen = countRequests(page);
-  await startJob(page, "A kite rising over a windy beach at noon");
+  await startJob(page, server!.origin, "A kite rising over a windy beach at noon");
 
-  const states = await followUntilVideo(page);
+  const states = new Set(await releaseAndFollow(page));
   // Each state after the server-rendered one came through the stream: nothing polled.
   expect(states.size, `states seen: ${[...states].join(", ")}`).toBeGreaterThan(1);
   expect(seen.events.length).toBeGreaterThanOrEqual(1);
@@ -73,7 +79,8 @@ test("the job page follows the job through the stream, without polling", async (
   const before = { events: seen.events.length, status: seen.status.length };
   await page.reload();
   await expect(page.locator("video")).toBeVisible();
-  await page.waitForTimeout(1500);
+  await waitForHydration(page, "video");
+  await requestsSeenSoFar(page);
   expect(seen.events.length).toBe(before.events);
   expect(seen.status.length).toBe(before.status);
 });
@@ -85,9 +92,9 @@ test("when the stream is blocked, the page polls the status route instead and st
   page.on("response", (res) => {
     if (new URL(res.url()).pathname.startsWith("/api/status/")) statuses.push(res.status());
   });
-  await startJob(page, "A lighthouse beam sweeping through fog");
+  await startJob(page, server!.origin, "A lighthouse beam sweeping through fog");
 
-  await followUntilVideo(page);
+  await releaseAndFollow(page);
   expect(seen.events.length).toBeGreaterThanOrEqual(1);
   expect(seen.status.length).toBeGreaterThanOrEqual(1);
   expect(statuses.every((s) => s === 200 || s === 304), `status answers: ${statuses.join(", ")}`).toBe(true);
