@@ -20,7 +20,7 @@ export const STREAM_RETRY_SECONDS = 30;
 
 const open = { total: 0, byClient: new Map<string, number>() };
 
-/** Streams open right now on this instance (for tests and health). */
+/** Streams open right now on this instance, in all or from one address (its /64 for IPv6). */
 export function openStreams(address?: string): number {
   return address === undefined ? open.total : (open.byClient.get(ipBucket(address)) ?? 0);
 }
