@@ -116,10 +116,22 @@ test("over the open-stream cap, the job page is told to poll and follows the job
   await expect.poll(() => events).toEqual([429]);
   await expect.poll(() => polls.length).toBeGreaterThan(0);
 
+  // The held stream's client goes away: its slot comes back (each probe lets go of its own too).
+  held.destroy();
+  const probe = () =>
+    new Promise<number>((resolve, reject) => {
+      const req = http.get(`${origin}/api/events/${id}`, { headers: { cookie, accept: "text/event-stream" }, agent: false }, (res) => {
+        resolve(res.statusCode ?? 0);
+        req.destroy();
+      });
+      req.on("error", reject);
+    });
+  await expect.poll(probe).toBe(200);
+
   // The job ends upstream: the polling page shows the video.
   const prediction = [...fake.predictions.values()][0]!;
   fake.complete(prediction.prediction.id);
   await expect(page.locator("video")).toBeVisible({ timeout: 60_000 });
   expect(polls.every((s) => s === 200 || s === 304)).toBe(true);
-  held.destroy();
+  expect(events).toEqual([429]);
 });
