@@ -1,9 +1,13 @@
 /**
- * Runs once when a server instance starts: validates the environment (a bad variable stops the
+ * Runs once when a server instance starts, before Next handles its first request: stamps each
+ * request with its connection's address, validates the environment (a bad variable stops the
  * server with a message naming it), then resumes jobs a previous process left unfinished.
  */
 export async function register() {
   if (process.env.NEXT_RUNTIME !== "nodejs") return;
+  // First, before Next lets requests through: who the client is comes from this stamp.
+  const { installPeerStamp } = await import("@/lib/http/peer-address");
+  installPeerStamp();
   const { env } = await import("@/lib/env");
   env();
   const { resumeUnfinished } = await import("@/lib/jobs/reconcile");

@@ -155,6 +155,9 @@ async function main(): Promise<void> {
       LOCAL_WEBHOOK_SECRET: secret,
       SESSION_SECRET: randomBytes(32).toString("hex"),
       RATE_LIMITS: "off",
+      // Every watcher comes from 127.0.0.1: no cap on open streams.
+      EVENT_STREAMS_PER_CLIENT: "0",
+      EVENT_STREAMS_MAX: "0",
       REPLICATE_API_TOKEN: fake.token,
       REPLICATE_BASE_URL: fake.baseUrl,
       REPLICATE_WEBHOOK_SIGNING_SECRET: fake.signingSecret,

@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { parseTrustProxy } from "@/lib/http/trust-proxy";
 
 /**
  * The one place that reads process.env. Every variable is optional: with none at all the app
@@ -97,6 +98,19 @@ export const envSchema = z
     /** Uses of the "Enhance" button (one LLM prediction each with a Replicate token). */
     ENHANCE_LIMIT_PER_BROWSER_PER_HOUR: optionalInt(0, 20),
     ENHANCE_LIMIT_PER_IP_PER_HOUR: optionalInt(0, 60),
+    ENHANCE_LIMIT_PER_SITE_PER_HOUR: optionalInt(0, 300),
+    /** Which proxies may say who the client is (lib/http/trust-proxy.ts); off: the connection's address. */
+    TRUST_PROXY: optionalString.transform((v, ctx) => {
+      const parsed = parseTrustProxy(v);
+      if (typeof parsed === "string") {
+        ctx.addIssue({ code: "custom", message: parsed });
+        return z.NEVER;
+      }
+      return parsed;
+    }),
+    /** Live event streams open at once on one instance, per client address and in total. */
+    EVENT_STREAMS_PER_CLIENT: optionalInt(0, 20),
+    EVENT_STREAMS_MAX: optionalInt(0, 1000),
 
     LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).optional().default("info"),
   })

@@ -14,7 +14,8 @@ import { isTerminal, JOB_ID_PATTERN, type Job } from "@/lib/jobs/schema";
 import { formValues, startJob, submitJob } from "@/lib/jobs/submit-job";
 import { STYLE_IDS } from "@/lib/styles";
 import { canceledRefs } from "@/lib/jobs/transition";
-import { checkEnhanceLimits, clientIp } from "@/lib/limits/spend";
+import { clientAddress } from "@/lib/http/client-address";
+import { checkEnhanceLimits } from "@/lib/limits/spend";
 import { jobLog, log } from "@/lib/log";
 import { availableModels } from "@/lib/models/registry";
 import { getStore } from "@/lib/store";
@@ -26,7 +27,7 @@ const STORE_DOWN = "The job store is unreachable right now, so nothing was start
 export async function createJob(_prev: CreateJobState, formData: FormData): Promise<CreateJobState> {
   const values = formValues(formData);
   try {
-    const result = await submitJob(values, { owner: ensureOwner, ip: clientIp(await headers()), schedule: after });
+    const result = await submitJob(values, { owner: ensureOwner, ip: clientAddress(await headers()), schedule: after });
     switch (result.status) {
       case "invalid":
         return { status: "invalid", fieldErrors: result.fieldErrors, values };
@@ -137,7 +138,7 @@ export async function retryJob(id: string): Promise<{ ok: true; id: string } | {
     if (job.status !== "failed" && job.status !== "canceled") return { ok: false, message: "Only a failed or canceled job can be retried." };
     const input = createJobSchema(availableModels(replicateConfigured())).safeParse(jobFormValues(job));
     if (!input.success) return { ok: false, message: "This job's model is not available here any more; remix it with another model." };
-    const started = await startJob(input.data, job.ownerId!, { ip: clientIp(await headers()), schedule: after });
+    const started = await startJob(input.data, job.ownerId!, { ip: clientAddress(await headers()), schedule: after });
     return started.ok ? { ok: true, id: started.job.id } : { ok: false, message: started.message };
   } catch (error) {
     const result = storeDown(error);
@@ -145,7 +146,7 @@ export async function retryJob(id: string): Promise<{ ok: true; id: string } | {
   }
 }
 
-export type EnhanceResult = ({ ok: true } & Enhanced) | { ok: false; message: string };
+export type EnhanceResult = ({ ok: true } & Enhanced) | { ok: false; message: string; retryAfterSeconds?: number };
 
 /** The "Enhance" button: the prompt rewritten for video, to show beside the original and edit. */
 export async function enhancePrompt(prompt: string, style: string): Promise<EnhanceResult> {
@@ -153,12 +154,12 @@ export async function enhancePrompt(prompt: string, style: string): Promise<Enha
   if (!parsedPrompt.success) return { ok: false, message: parsedPrompt.error.issues[0]?.message ?? "Type a prompt first." };
   if (!(STYLE_IDS as readonly string[]).includes(style)) return { ok: false, message: "Pick one of the styles." };
   try {
-    // Each use may start a paid LLM prediction: counted per browser and per network like jobs.
+    // Each use may start a paid LLM prediction: counted per network, for the site and per browser.
     const ownerId = await ensureOwner();
-    const limit = await checkEnhanceLimits({ ip: clientIp(await headers()), ownerId, store: getStore(), now: Date.now(), env: env() });
+    const limit = await checkEnhanceLimits({ ip: clientAddress(await headers()), ownerId, store: getStore(), now: Date.now(), env: env() });
     if (!limit.ok) {
       log.info({ reason: limit.reason }, "enhance refused by a limit");
-      return { ok: false, message: limit.message };
+      return { ok: false, message: limit.message, retryAfterSeconds: limit.retryAfterSeconds };
     }
   } catch (error) {
     if (error instanceof StoreUnavailableError) return { ok: false, message: "The job store is unreachable right now, so nothing was enhanced. Try again in a moment." };

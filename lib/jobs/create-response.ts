@@ -1,12 +1,12 @@
 import "server-only";
 import { newOwnerCookie, ownerFromRequest } from "@/lib/auth/owner";
 import { AppError, errorResponse } from "@/lib/errors";
+import { clientAddress } from "@/lib/http/client-address";
 import { crossSite } from "@/lib/http/cross-site";
 import { publicOriginFrom } from "@/lib/http/public-origin";
 import { readBodyCapped } from "@/lib/http/read-body";
 import { toPublicJob } from "@/lib/jobs/public";
 import { formValues, jsonValues, submitJob } from "@/lib/jobs/submit-job";
-import { clientIp } from "@/lib/limits/spend";
 import type { Schedule } from "@/lib/webhooks/handle-delivery";
 
 /** The form's fields are a few kilobytes at most (a 2,000-character prompt, short options). */
@@ -55,7 +55,7 @@ export async function createJobResponse(req: Request, schedule: Schedule): Promi
   try {
     if (crossSite(req)) throw new AppError("forbidden", "Jobs cannot be started from another site.");
     const values = await readValues(req);
-    const result = await submitJob(values, { owner, ip: clientIp(req.headers), schedule });
+    const result = await submitJob(values, { owner, ip: clientAddress(req.headers), schedule });
     if (result.status === "invalid") {
       throw new AppError("bad_request", "Some fields need a change; each one says what.", {}, { fieldErrors: result.fieldErrors });
     }

@@ -19,7 +19,7 @@ import type { Schedule } from "@/lib/webhooks/handle-delivery";
  */
 
 export type StartContext = {
-  /** From `clientIp(headers)`. */
+  /** From `clientAddress(headers)`. */
   ip: string;
   /** Runs work after the answer (Next's `after`). */
   schedule: Schedule;

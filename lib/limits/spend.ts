@@ -1,15 +1,17 @@
 import { isIP } from "node:net";
 import type { Env } from "@/lib/env";
 import { isTerminal } from "@/lib/jobs/schema";
-import { windowCounters, type Window, type WindowCounters } from "@/lib/limits/window-counters";
+import { giveBack as giveBackOne, take, type Window } from "@/lib/limits/window-counters";
 import type { JobStore } from "@/lib/store/types";
 
 /**
  * Limits on spending money, checked before anything is created or sent to an engine: videos per
  * browser and per network per hour, videos running at once per browser, a daily budget for the
  * whole site, and uses of the "Enhance" button (an LLM prediction each) per browser and per
- * network per hour. The counters are fixed windows (lib/limits/window-counters.ts):
- * @upstash/ratelimit on Redis and Upstash/Vercel KV, `store.increment` on the embedded store.
+ * network per hour, and for the whole site per hour. The counters are fixed windows kept by the
+ * store (lib/limits/window-counters.ts). The per-network and site-wide counters are taken before
+ * the per-browser one, and a refusal gives back what it took (a counter back at 0 is removed):
+ * a refused request from a new browser leaves nothing in the store.
  */
 
 export type LimitsEnv = Pick<
@@ -21,16 +23,17 @@ export type LimitsEnv = Pick<
   | "DAILY_JOB_BUDGET"
   | "ENHANCE_LIMIT_PER_BROWSER_PER_HOUR"
   | "ENHANCE_LIMIT_PER_IP_PER_HOUR"
+  | "ENHANCE_LIMIT_PER_SITE_PER_HOUR"
 >;
 
-export type LimitReason = "ip" | "browser" | "running" | "budget";
+export type LimitReason = "ip" | "browser" | "running" | "budget" | "site";
 
 export type LimitRefusal = { ok: false; reason: LimitReason; retryAfterSeconds: number; message: string };
 
 export type LimitResult = { ok: true } | LimitRefusal;
 
 export type LimitsInput = {
-  /** From `clientIp(headers)`; "unknown" skips the per-network limit. */
+  /** From `clientAddress(headers)`; "unknown" skips the per-network limit. */
   ip: string;
   ownerId: string;
   store: JobStore;
@@ -95,40 +98,6 @@ function expandIpv6(ip: string): string[] | null {
   return [...left, ...fill, ...right].map((g) => (g.includes(".") ? g : g.replace(/^0+(?=.)/, "")));
 }
 
-/**
- * The client's address from the proxy headers: the first X-Forwarded-For entry, else X-Real-IP.
- * Only a valid IPv4/IPv6 address is accepted (ports and brackets are stripped); otherwise
- * "unknown". Trust: Vercel sets both headers itself; a self-hosted proxy must overwrite them
- * (`proxy_set_header X-Forwarded-For $remote_addr;`) or clients can choose their own address.
- */
-export function clientIp(headers: Pick<Headers, "get">): string {
-  const forwarded = headers.get("x-forwarded-for")?.split(",")[0];
-  for (const candidate of [forwarded, headers.get("x-real-ip")]) {
-    const ip = normalizeIp(candidate);
-    if (ip) return ip;
-  }
-  return "unknown";
-}
-
-function normalizeIp(value: string | null | undefined): string | null {
-  if (!value) return null;
-  let v = value.trim();
-  if (v.length > 64) return null;
-  const bracketed = v.match(/^\[([^\]]+)\](?::\d{1,5})?$/);
-  if (bracketed) v = bracketed[1]!;
-  else if (/^\d{1,3}(\.\d{1,3}){3}:\d{1,5}$/.test(v)) v = v.slice(0, v.lastIndexOf(":"));
-  // Zone ids (fe80::1%eth0) say nothing about the client.
-  v = v.replace(/%.*$/, "");
-  const version = isIP(v);
-  if (version === 0) return null;
-  if (version === 6) {
-    const mapped = v.toLowerCase().match(/^::ffff:(\d{1,3}(?:\.\d{1,3}){3})$/);
-    if (mapped && isIP(mapped[1]!) === 4) return mapped[1]!;
-    return v.toLowerCase();
-  }
-  return v;
-}
-
 export const limitKeys = {
   browser: (ownerId: string) => `limit:browser:${ownerId}`,
   ip: (ip: string) => `limit:ip:${ipBucket(ip)}`,
@@ -136,11 +105,12 @@ export const limitKeys = {
   budget: (now: number) => `limit:budget:${new Date(now).toISOString().slice(0, 10)}`,
   enhanceBrowser: (ownerId: string) => `limit:enhance:browser:${ownerId}`,
   enhanceIp: (ip: string) => `limit:enhance:ip:${ipBucket(ip)}`,
+  enhanceSite: () => "limit:enhance:site",
   creating: (ownerId: string) => `limit:creating:${ownerId}`,
 };
 
 type Counted = Window & {
-  reason: "browser" | "ip" | "budget";
+  reason: "browser" | "ip" | "budget" | "site";
   refusal: (retryAfterSeconds: number) => string;
 };
 
@@ -150,14 +120,8 @@ const active = (list: Counted[]) => list.filter((c) => c.limit > 0);
 function createWindows({ ip, ownerId, now, env }: LimitsInput): Counted[] {
   const perBrowser = env.RATE_LIMIT_PER_BROWSER_PER_HOUR;
   const perIp = env.RATE_LIMIT_PER_IP_PER_HOUR;
+  // The network and the day first: what they refuse never gets a per-browser counter.
   return active([
-    {
-      reason: "browser",
-      key: limitKeys.browser(ownerId),
-      limit: perBrowser,
-      windowSeconds: HOUR,
-      refusal: (s) => `This browser has made its ${videos(perBrowser)} for the hour; you can make another in ${formatWait(s)}.`,
-    },
     {
       reason: "ip",
       key: limitKeys.ip(ip),
@@ -170,10 +134,17 @@ function createWindows({ ip, ownerId, now, env }: LimitsInput): Counted[] {
       reason: "budget",
       key: limitKeys.budget(now),
       limit: env.DAILY_JOB_BUDGET,
-      // A day: @upstash/ratelimit's daily windows start at midnight UTC, as the key's date does.
+      // A day; the key is the UTC date, so the budget starts again at midnight UTC.
       windowSeconds: DAY,
       refusal: (s) =>
         `This site has made all ${videos(env.DAILY_JOB_BUDGET)} it can make today; you can make another in ${formatWait(s)} (at midnight UTC).`,
+    },
+    {
+      reason: "browser",
+      key: limitKeys.browser(ownerId),
+      limit: perBrowser,
+      windowSeconds: HOUR,
+      refusal: (s) => `This browser has made its ${videos(perBrowser)} for the hour; you can make another in ${formatWait(s)}.`,
     },
   ]);
 }
@@ -182,14 +153,8 @@ function enhanceWindows({ ip, ownerId, env }: LimitsInput): Counted[] {
   const times = (n: number) => (n === 1 ? "1 time" : `${n} times`);
   const perBrowser = env.ENHANCE_LIMIT_PER_BROWSER_PER_HOUR;
   const perIp = env.ENHANCE_LIMIT_PER_IP_PER_HOUR;
+  const perSite = env.ENHANCE_LIMIT_PER_SITE_PER_HOUR;
   return active([
-    {
-      reason: "browser",
-      key: limitKeys.enhanceBrowser(ownerId),
-      limit: perBrowser,
-      windowSeconds: HOUR,
-      refusal: (s) => `This browser has used Enhance ${times(perBrowser)} this hour, as often as it can; you can use it again in ${formatWait(s)}.`,
-    },
     {
       reason: "ip",
       key: limitKeys.enhanceIp(ip),
@@ -197,12 +162,26 @@ function enhanceWindows({ ip, ownerId, env }: LimitsInput): Counted[] {
       windowSeconds: HOUR,
       refusal: (s) => `Your network has used Enhance ${times(perIp)} this hour, as often as it can; you can use it again in ${formatWait(s)}.`,
     },
+    {
+      reason: "site",
+      key: limitKeys.enhanceSite(),
+      limit: perSite,
+      windowSeconds: HOUR,
+      refusal: (s) => `Enhance has been used ${times(perSite)} on this site this hour, as often as it can be; you can use it again in ${formatWait(s)}.`,
+    },
+    {
+      reason: "browser",
+      key: limitKeys.enhanceBrowser(ownerId),
+      limit: perBrowser,
+      windowSeconds: HOUR,
+      refusal: (s) => `This browser has used Enhance ${times(perBrowser)} this hour, as often as it can; you can use it again in ${formatWait(s)}.`,
+    },
   ]);
 }
 
 /** Undoes the takes of these windows; a counter that cannot be reached keeps its count (it expires). */
-function giveBackAll(counters: WindowCounters, taken: readonly Window[]): Promise<unknown> {
-  return Promise.all(taken.map((w) => counters.giveBack(w).catch(() => undefined)));
+function giveBackAll(store: JobStore, taken: readonly Window[]): Promise<unknown> {
+  return Promise.all(taken.map((w) => giveBackOne(store, w).catch(() => undefined)));
 }
 
 /**
@@ -210,15 +189,15 @@ function giveBackAll(counters: WindowCounters, taken: readonly Window[]): Promis
  * own included), so a refused request uses up no limit and only what is let through is counted.
  */
 async function takeAll(
-  counters: WindowCounters,
+  store: JobStore,
   windows: Counted[],
   now: number,
 ): Promise<{ ok: true; taken: Counted[] } | LimitRefusal> {
   const taken: Counted[] = [];
-  const giveBack = () => giveBackAll(counters, taken);
+  const giveBack = () => giveBackAll(store, taken);
   try {
     for (const w of windows) {
-      const result = await counters.take(w);
+      const result = await take(store, w);
       taken.push(w);
       if (!result.ok) {
         await giveBack();
@@ -273,10 +252,9 @@ export async function withinCreateLimits<T>(input: LimitsInput, create: () => Pr
   const { ownerId, store, now, env } = input;
   if (!env.RATE_LIMITS) return { ok: true, value: await create() };
 
-  const counters = windowCounters(store);
-  const counted = await takeAll(counters, createWindows(input), now);
+  const counted = await takeAll(store, createWindows(input), now);
   if (!counted.ok) return counted;
-  const giveBack = () => giveBackAll(counters, counted.taken);
+  const giveBack = () => giveBackAll(store, counted.taken);
 
   try {
     const maxRunning = env.MAX_RUNNING_JOBS_PER_BROWSER;
@@ -302,9 +280,12 @@ export async function withinCreateLimits<T>(input: LimitsInput, create: () => Pr
   }
 }
 
-/** Whether this browser may use "Enhance" now; an allowed use is counted (it starts an LLM prediction). */
+/**
+ * Whether this browser may use "Enhance" now: per network, for the whole site and per browser,
+ * each per hour. An allowed use is counted (it may start an LLM prediction).
+ */
 export async function checkEnhanceLimits(input: LimitsInput): Promise<LimitResult> {
   if (!input.env.RATE_LIMITS) return { ok: true };
-  const counted = await takeAll(windowCounters(input.store), enhanceWindows(input), input.now);
+  const counted = await takeAll(input.store, enhanceWindows(input), input.now);
   return counted.ok ? { ok: true } : counted;
 }

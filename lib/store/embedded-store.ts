@@ -178,6 +178,8 @@ export class EmbeddedStore implements JobStore {
       const counter = kv.counters[key];
       if (!counter || counter.resetAt <= now || counter.count <= 0) return { result: undefined, dirty: false };
       counter.count--;
+      // A counter back at 0 counts nothing: gone, so that a refused request leaves nothing behind.
+      if (counter.count === 0) delete kv.counters[key];
       return { result: undefined, dirty: true };
     });
   }

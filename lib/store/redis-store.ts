@@ -4,7 +4,6 @@ import { jobSchema, type Job } from "@/lib/jobs/schema";
 import { log } from "@/lib/log";
 import { DAY_MS, decodeCursor, encodeCursor, stampUpdate } from "@/lib/store/embedded-store";
 import type { JobPage, JobStore, UpdateResult } from "@/lib/store/types";
-import { ratelimitRedis, type RatelimitRedis } from "@/lib/store/ratelimit-redis";
 
 export type RedisArg = string | number;
 
@@ -111,8 +110,11 @@ local ttl = redis.call('TTL', KEYS[1])
 if ttl < 0 then redis.call('EXPIRE', KEYS[1], ARGV[1]); ttl = tonumber(ARGV[1]) end
 return {n, ttl}`;
 
+// A counter back at 0 counts nothing: deleted, so that a refused request leaves no key behind.
 const DECREMENT = `
-if tonumber(redis.call('GET', KEYS[1]) or '0') > 0 then return redis.call('DECR', KEYS[1]) end
+local n = tonumber(redis.call('GET', KEYS[1]) or '0')
+if n > 1 then return redis.call('DECR', KEYS[1]) end
+if n == 1 then redis.call('DEL', KEYS[1]) end
 return 0`;
 
 const MAX_UPDATE_TRIES = 20;
@@ -380,14 +382,6 @@ export class RedisJobStore implements JobStore {
       if (!l.knownSeq) l.seen = job.seq;
       l.onChange(job);
     }
-  }
-
-  /**
-   * This store's connection as the client @upstash/ratelimit expects, its keys under this
-   * store's prefix. Its commands count in `stats` like the store's own.
-   */
-  ratelimitClient(): { redis: RatelimitRedis; prefix: string } {
-    return { redis: ratelimitRedis((command, ...args) => this.cmd(command, ...args)), prefix: `${this.prefix}ratelimit` };
   }
 
   private cmd(command: string, ...args: RedisArg[]): Promise<unknown> {

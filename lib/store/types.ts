@@ -41,7 +41,7 @@ export interface JobStore {
    * value and the seconds left in the window. Used for rate limits and budgets.
    */
   increment(key: string, windowSeconds: number): Promise<{ count: number; resetInSeconds: number }>;
-  /** Subtracts 1 from a counter made by increment (never below 0). */
+  /** Subtracts 1 from a counter made by increment (never below 0); a counter back at 0 is removed. */
   decrement(key: string): Promise<void>;
   /** A named secret shared by all instances: returns the stored one, or stores `fresh`. */
   getOrCreateSecret(name: string, fresh: string): Promise<string>;

@@ -1,11 +1,11 @@
 import { randomBytes } from "node:crypto";
-import { mkdtemp, rm } from "node:fs/promises";
+import { mkdtemp, readFile, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { Redis } from "ioredis";
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, inject, it } from "vitest";
 import type { JobStatus } from "@/lib/jobs/schema";
-import { checkEnhanceLimits, clientIp, formatWait, ipBucket, withinCreateLimits, type LimitResult, type LimitsEnv } from "@/lib/limits/spend";
+import { checkEnhanceLimits, formatWait, ipBucket, withinCreateLimits, type LimitResult, type LimitsEnv } from "@/lib/limits/spend";
 import { createStore } from "@/lib/store";
 import type { JobStore } from "@/lib/store/types";
 import { makeJob } from "@/test/support/job-factory";
@@ -19,30 +19,10 @@ const DEFAULTS: LimitsEnv = {
   DAILY_JOB_BUDGET: 500,
   ENHANCE_LIMIT_PER_BROWSER_PER_HOUR: 20,
   ENHANCE_LIMIT_PER_IP_PER_HOUR: 60,
+  ENHANCE_LIMIT_PER_SITE_PER_HOUR: 300,
 };
 
-describe("clientIp", () => {
-  const h = (init: Record<string, string>) => new Headers(init);
-
-  it("takes the first X-Forwarded-For entry, then X-Real-IP", () => {
-    expect(clientIp(h({ "x-forwarded-for": "203.0.113.7, 10.0.0.1, 10.0.0.2" }))).toBe("203.0.113.7");
-    expect(clientIp(h({ "x-real-ip": "198.51.100.4" }))).toBe("198.51.100.4");
-    expect(clientIp(h({ "x-forwarded-for": "not an ip", "x-real-ip": "198.51.100.4" }))).toBe("198.51.100.4");
-  });
-
-  it("strips ports, brackets and IPv4-mapped prefixes, and lower-cases IPv6", () => {
-    expect(clientIp(h({ "x-forwarded-for": "203.0.113.7:51234" }))).toBe("203.0.113.7");
-    expect(clientIp(h({ "x-forwarded-for": "[2001:DB8::1]:443" }))).toBe("2001:db8::1");
-    expect(clientIp(h({ "x-forwarded-for": "::ffff:192.0.2.9" }))).toBe("192.0.2.9");
-  });
-
-  it('answers "unknown" for missing or malformed values', () => {
-    expect(clientIp(h({}))).toBe("unknown");
-    for (const bad of ["", " ", "999.1.1.1", "1.2.3", "<script>", "a".repeat(500), "1.2.3.4.5", "unknown"]) {
-      expect(clientIp(h({ "x-forwarded-for": bad }))).toBe("unknown");
-    }
-  });
-
+describe("ipBucket", () => {
   it("counts IPv6 per /64 and IPv4 per address", () => {
     expect(ipBucket("2001:db8:1:2:aaaa::1")).toBe("2001:db8:1:2::/64");
     expect(ipBucket("2001:0db8:0001:0002:ffff:ffff:ffff:ffff")).toBe("2001:db8:1:2::/64");
@@ -63,8 +43,6 @@ describe("formatWait", () => {
 });
 
 type Backend = {
-  /** Whether hourly windows start on the hour (@upstash/ratelimit) rather than at the first count. */
-  aligned: boolean;
   open(): Promise<JobStore>;
   /** Raw keys of the last opened store that match a glob after its prefix (Redis-backed only). */
   keys(glob: string): Promise<string[]>;
@@ -75,12 +53,16 @@ function embedded(): Backend {
   let root = "";
   let n = 0;
   return {
-    aligned: false,
     async open() {
       root ||= await mkdtemp(path.join(tmpdir(), "p2v-limits-"));
       return createStore({ kind: "embedded", dir: path.join(root, String(n++)) }, { retentionDays: 30 });
     },
-    keys: async () => [],
+    /** The counters in the last opened store's kv.json whose key matches the glob (only `*` is special). */
+    async keys(glob) {
+      const kv = JSON.parse(await readFile(path.join(root, String(n - 1), "kv.json"), "utf8").catch(() => "{}")) as { counters?: object };
+      const re = new RegExp(`^${glob.split("*").map((p) => p.replace(/[.+?^${}()|[\]\\]/g, "\\$&")).join(".*")}$`);
+      return Object.keys(kv.counters ?? {}).filter((k) => re.test(`count:${k}`));
+    },
     dispose: () => (root ? rm(root, { recursive: true, force: true }) : Promise.resolve()),
   };
 }
@@ -98,7 +80,6 @@ function redis(kind: "redis" | "upstash"): Backend {
   };
   const conn = () => (client ??= new Redis(url()));
   return {
-    aligned: true,
     async open() {
       const opts = { prefix: `${runPrefix}${n++}:`, retentionDays: 30 };
       if (kind === "redis") return createStore({ kind: "redis", url: url() }, opts);
@@ -119,9 +100,6 @@ function redis(kind: "redis" | "upstash"): Backend {
     },
   };
 }
-
-/** Seconds to the next full hour (where an aligned hourly window ends). */
-const toNextHour = (now: number) => 3600 - Math.floor((now / 1000) % 3600);
 
 function suite(name: string, backend: () => Backend): void {
   describe(`spend limits on the ${name} store`, () => {
@@ -156,18 +134,17 @@ function suite(name: string, backend: () => Backend): void {
 
     it("refuses the 11th job of a browser in an hour, saying when to retry", async () => {
       for (let i = 0; i < 10; i++) expect(await check()).toEqual({ ok: true });
-      const now = Date.now();
       const refused = await check();
       expect(refused).toMatchObject({ ok: false, reason: "browser" });
       if (refused.ok) throw new Error("unreachable");
-      // Until the window ends: the next full hour on Redis, an hour after the first job on files.
-      const expected = b.aligned ? toNextHour(now) : 3600;
-      expect(Math.abs(refused.retryAfterSeconds - expected)).toBeLessThanOrEqual(2);
+      // Until the window ends, an hour after the first job.
+      expect(refused.retryAfterSeconds).toBeLessThanOrEqual(3600);
+      expect(refused.retryAfterSeconds).toBeGreaterThan(3000);
       expect(refused.message).toMatch(/^This browser has made its 10 videos for the hour; you can make another in (.+ minutes?|1 hour|less than a minute)\.$/);
       // Another browser on another network is not affected.
       expect(await check({}, { ownerId: "owner-b", ip: "198.51.100.1" })).toEqual({ ok: true });
-      // On Redis the counting is @upstash/ratelimit's: its fixed-window keys hold the counts.
-      if (b.aligned) expect(await b.keys("ratelimit:limit:browser:owner-a:*")).toHaveLength(1);
+      // The counting is the store's own: one counter per browser.
+      expect(await b.keys("count:limit:browser:owner-a")).toHaveLength(1);
     });
 
     it("lets exactly the limit through when requests race", async () => {
@@ -288,17 +265,44 @@ function suite(name: string, backend: () => Backend): void {
       const env = { ENHANCE_LIMIT_PER_BROWSER_PER_HOUR: 3, ENHANCE_LIMIT_PER_IP_PER_HOUR: 4 };
       const enhance = (who: { ip?: string; ownerId?: string } = {}) => checkEnhanceLimits(input(env, who));
       for (let i = 0; i < 3; i++) expect(await enhance()).toEqual({ ok: true });
-      const now = Date.now();
       const refused = await enhance();
       expect(refused).toMatchObject({ ok: false, reason: "browser" });
       if (refused.ok) throw new Error("unreachable");
-      expect(Math.abs(refused.retryAfterSeconds - (b.aligned ? toNextHour(now) : 3600))).toBeLessThanOrEqual(2);
+      expect(refused.retryAfterSeconds).toBeLessThanOrEqual(3600);
+      expect(refused.retryAfterSeconds).toBeGreaterThan(3000);
       expect(refused.message).toMatch(/^This browser has used Enhance 3 times this hour, as often as it can; you can use it again in .+\.$/);
       expect(await enhance({ ownerId: "owner-b" })).toEqual({ ok: true });
       expect(await enhance({ ownerId: "owner-c" })).toMatchObject({ ok: false, reason: "ip" });
       // Jobs have their own counters.
       expect(await check(env)).toEqual({ ok: true });
       for (let i = 0; i < 10; i++) expect(await checkEnhanceLimits(input({ ...env, RATE_LIMITS: false }))).toEqual({ ok: true });
+    });
+
+    it("caps Enhance for the whole site, across browsers and networks, saying when to retry", async () => {
+      const env = { ENHANCE_LIMIT_PER_SITE_PER_HOUR: 3 };
+      for (let i = 0; i < 3; i++) expect(await checkEnhanceLimits(input(env, { ownerId: `o${i}`, ip: `192.0.2.${i}` }))).toEqual({ ok: true });
+      const refused = await checkEnhanceLimits(input(env, { ownerId: "o9", ip: "192.0.2.9" }));
+      expect(refused).toMatchObject({ ok: false, reason: "site" });
+      if (refused.ok) throw new Error("unreachable");
+      expect(refused.retryAfterSeconds).toBeLessThanOrEqual(3600);
+      expect(refused.message).toMatch(/^Enhance has been used 3 times on this site this hour, as often as it can be; you can use it again in .+\.$/);
+      // The refusal counted nothing for that browser or network.
+      expect(await b.keys("count:limit:enhance:browser:o9")).toEqual([]);
+      expect(await b.keys("count:limit:enhance:ip:192.0.2.9")).toEqual([]);
+    });
+
+    it("leaves no counter behind for a new browser or network it refuses", async () => {
+      const env = { RATE_LIMIT_PER_IP_PER_HOUR: 1, DAILY_JOB_BUDGET: 2 };
+      expect(await check(env, { ownerId: "first", ip: "192.0.2.1" })).toEqual({ ok: true });
+      // Refused by its network: no counter for the new browser.
+      for (let i = 0; i < 20; i++) expect(await check(env, { ownerId: `new-${i}`, ip: "192.0.2.1" })).toMatchObject({ ok: false, reason: "ip" });
+      expect(await b.keys("count:limit:browser:new-*")).toEqual([]);
+      expect(await check(env, { ownerId: "second", ip: "192.0.2.2" })).toEqual({ ok: true });
+      // Refused by the day's budget: no counter for the new browser nor for its new network.
+      for (let i = 0; i < 20; i++) expect(await check(env, { ownerId: `late-${i}`, ip: `198.51.100.${i}` })).toMatchObject({ ok: false, reason: "budget" });
+      expect(await b.keys("count:limit:browser:late-*")).toEqual([]);
+      expect(await b.keys("count:limit:ip:198.51.100.*")).toEqual([]);
+      expect((await b.keys("count:limit:*")).sort()).toHaveLength(5);
     });
   });
 }

@@ -4,6 +4,7 @@ import { createScheduler, startAppHarness, type AppHarness } from "../support/ap
 import { EmbeddedStore } from "@/lib/store/embedded-store";
 import type { JobStore } from "@/lib/store/types";
 import { eventStreamResponse, type EventStreamOptions } from "@/lib/jobs/event-stream";
+import { withStreamSlot } from "@/lib/limits/stream-caps";
 
 /**
  * The app harness (webhook and status routes) plus GET /api/events/[id] on a second loopback
@@ -38,7 +39,13 @@ function countSubscriptions(store: JobStore): () => number {
 }
 
 export async function startLiveHarness(
-  opts: { env?: Record<string, string>; store?: (dataDir: string) => JobStore; stream?: EventStreamOptions } = {},
+  opts: {
+    env?: Record<string, string>;
+    store?: (dataDir: string) => JobStore;
+    stream?: EventStreamOptions;
+    /** Within the open-stream caps, as the route is (lib/limits/stream-caps.ts). */
+    caps?: boolean;
+  } = {},
 ): Promise<LiveHarness> {
   let count: () => number = () => 0;
   const app = await startAppHarness({
@@ -63,7 +70,8 @@ export async function startLiveHarness(
       const headers = new Headers();
       for (const [k, v] of Object.entries(req.headers)) if (typeof v === "string") headers.set(k, v);
       const request = new Request(url, { headers, signal: aborter.signal });
-      const response = await eventStreamResponse(request, decodeURIComponent(match[1]!), { schedule, ...opts.stream });
+      const open = () => eventStreamResponse(request, decodeURIComponent(match[1]!), { schedule, ...opts.stream });
+      const response = await (opts.caps ? withStreamSlot(request, open) : open());
       res.writeHead(response.status, Object.fromEntries(response.headers.entries()));
       if (!response.body) return void res.end();
       res.flushHeaders();

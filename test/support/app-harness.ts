@@ -6,6 +6,7 @@ import path from "node:path";
 import { Readable } from "node:stream";
 import { resetEngineCaches } from "./reset";
 import { resetEnvCache } from "@/lib/env";
+import { installPeerStamp } from "@/lib/http/peer-address";
 import { EmbeddedStore } from "@/lib/store/embedded-store";
 import { setStoreForTests } from "@/lib/store";
 import type { JobStore } from "@/lib/store/types";
@@ -61,6 +62,8 @@ async function send(res: ServerResponse, response: Response): Promise<void> {
 
 export async function startAppHarness(opts: { env?: Record<string, string>; store?: (dataDir: string) => JobStore } = {}): Promise<AppHarness> {
   const dataDir = await mkdtemp(path.join(os.tmpdir(), "p2v-harness-"));
+  // As instrumentation.ts does in Next: each request carries its connection's address.
+  installPeerStamp();
   const { schedule, pending, settle } = createScheduler();
   let origin = "";
   const server: Server = createServer((req, res) => {

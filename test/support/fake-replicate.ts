@@ -88,6 +88,8 @@ export type FakeReplicate = {
   /** Back to the scenarios of the options. */
   resetScenarios(): void;
   deleteOutputs(): void;
+  /** Ends a running prediction now, succeeded with its output, whatever its timing says. */
+  complete(id: string): void;
   /** Resolves once the prediction is terminal and its webhooks (with retries) are delivered. */
   settled(id: string, timeoutMs?: number): Promise<FakePrediction>;
   close(): Promise<void>;
@@ -368,6 +370,15 @@ export async function startFakeReplicate(opts: FakeReplicateOptions = {}): Promi
     },
     deleteOutputs() {
       for (const rec of predictions.values()) removeOutput(rec);
+    },
+    complete(id) {
+      const rec = predictions.get(id);
+      if (!rec) throw new Error(`no prediction ${id}`);
+      const p = rec.prediction;
+      if (/^(meta|openai)\//.test(p.model)) return finish(rec, "succeeded", { output: LLM_TOKENS });
+      const shape = opts.models?.[p.model]?.output ?? opts.models?.[p.version]?.output ?? "string";
+      const url = `${origin}/files/${p.id}.mp4`;
+      finish(rec, "succeeded", { started_at: p.started_at ?? now(), output: shape === "array" ? [url] : url });
     },
     async settled(id, timeoutMs = 10_000) {
       const deadline = Date.now() + timeoutMs;

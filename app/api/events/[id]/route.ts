@@ -1,4 +1,5 @@
 import { eventStreamResponse } from "@/lib/jobs/event-stream";
+import { withStreamSlot } from "@/lib/limits/stream-caps";
 
 export const dynamic = "force-dynamic";
 // The stream closes itself after 280 s (EventStreamOptions.maxLifetimeMs), before this limit; the browser reconnects.
@@ -8,5 +9,7 @@ export const maxDuration = 300;
 export async function GET(req: Request, { params }: { params: Promise<{ id: string }> }) {
   // Reconciliation nudged by the stream starts at once (not under `after`, which would wait for
   // the stream to end); the open stream keeps the function alive meanwhile.
-  return eventStreamResponse(req, (await params).id);
+  // Within the open-stream caps (lib/limits/stream-caps.ts); over them the page polls instead.
+  const { id } = await params;
+  return withStreamSlot(req, () => eventStreamResponse(req, id));
 }
