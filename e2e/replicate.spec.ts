@@ -2,6 +2,7 @@ import { mkdtempSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { expect, test, type Page } from "@playwright/test";
+import { DEFAULT_MODEL_ID, getModel } from "../lib/models/registry";
 import { startFakeReplicate, type FakeReplicate } from "../test/support/fake-replicate";
 import { waitForHydration } from "./helpers";
 import { freePort, startAppServer, type AppServer } from "./support/app-server";
@@ -39,6 +40,11 @@ async function start(withAppUrl: boolean) {
 async function generate(page: Page, origin: string) {
   await page.goto(`${origin}/`);
   await waitForHydration(page);
+  // With a token the form opens on the registry's default AI model; the preview is listed last, still "not AI".
+  const modelMenu = page.getByRole("combobox", { name: "Model" });
+  await expect(modelMenu).toHaveValue(DEFAULT_MODEL_ID);
+  expect(getModel(DEFAULT_MODEL_ID).engine).toBe("replicate");
+  await expect(modelMenu.locator("option").last()).toHaveText("Local preview (not AI)");
   await page.getByRole("textbox", { name: "Prompt", exact: true }).fill("a hummingbird hovering by a red flower");
   await page.getByLabel("Model").selectOption({ label: "Wan 2.2 (fast)" });
   // Only what the model supports is offered: Wan has no negative prompt.

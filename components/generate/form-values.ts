@@ -1,5 +1,7 @@
 import type { ModelOption } from "@/lib/jobs/queries";
 import { SEED_MAX } from "@/lib/jobs/form-limits";
+import { FORM_OPTION_DEFAULTS } from "@/lib/jobs/form-defaults";
+import { defaultModel } from "@/lib/models/registry";
 import { DEFAULT_STYLE, STYLE_IDS, type StyleId } from "@/lib/styles";
 
 /**
@@ -44,19 +46,19 @@ export function paramsFor(
   };
 }
 
-/** Starting values: the given ones where valid, else the first model's defaults. */
+/** Starting values: the given ones where valid, else the default model's defaults. */
 export function initialFormValues(
   models: readonly ModelOption[],
   initial: Partial<GenerateFormValues> = {},
 ): GenerateFormValues {
-  const model = models.find((m) => m.id === initial.model) ?? models[0];
+  const model = models.find((m) => m.id === initial.model) ?? defaultModel(models);
   return {
     prompt: initial.prompt ?? "",
     style: initial.style && isStyleId(initial.style) ? initial.style : DEFAULT_STYLE,
     model: model?.id ?? "",
     ...paramsFor(model, initial),
-    enhance: initial.enhance ?? true,
-    sound: initial.sound ?? false,
+    enhance: initial.enhance ?? FORM_OPTION_DEFAULTS.enhance,
+    sound: initial.sound ?? FORM_OPTION_DEFAULTS.sound,
     enhancedPrompt: initial.enhancedPrompt ?? "",
     remixOf: initial.remixOf ?? "",
   };

@@ -40,7 +40,8 @@ async function readValues(req: Request): Promise<Record<string, string>> {
 /**
  * `POST /api/jobs`: the "Generate" form as an API, through the same path as its server action
  * (lib/jobs/submit-job.ts) and with the same owner cookie, minted here when the browser has none.
- * 201 `{ id, url, job }`; 400 with `fieldErrors`; 429 with `Retry-After`; 503 when the store is down.
+ * Fields left out take the form's defaults; `defaults` lists those used.
+ * 201 `{ id, url, job, defaults }`; 400 with `fieldErrors`; 429 with `Retry-After`; 503 when the store is down.
  */
 export async function createJobResponse(req: Request, schedule: Schedule): Promise<Response> {
   let setCookie: string | null = null;
@@ -55,16 +56,16 @@ export async function createJobResponse(req: Request, schedule: Schedule): Promi
   try {
     if (crossSite(req)) throw new AppError("forbidden", "Jobs cannot be started from another site.");
     const values = await readValues(req);
-    const result = await submitJob(values, { owner, ip: clientAddress(req.headers), schedule });
+    const result = await submitJob(values, { owner, ip: clientAddress(req.headers), schedule, formDefaults: true });
     if (result.status === "invalid") {
       throw new AppError("bad_request", "Some fields need a change; each one says what.", {}, { fieldErrors: result.fieldErrors });
     }
     if (result.status === "rate_limited") {
       throw new AppError("rate_limited", result.message, { "Retry-After": String(result.retryAfterSeconds) });
     }
-    const { job } = result;
+    const { job, defaults } = result;
     const url = new URL(`/jobs/${job.id}`, publicOriginFrom(req.headers)).toString();
-    response = Response.json({ id: job.id, url, job: toPublicJob(job) }, { status: 201, headers: { Location: url, "Cache-Control": "no-store" } });
+    response = Response.json({ id: job.id, url, job: toPublicJob(job), defaults }, { status: 201, headers: { Location: url, "Cache-Control": "no-store" } });
   } catch (error) {
     response = errorResponse(error);
   }

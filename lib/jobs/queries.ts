@@ -8,16 +8,17 @@ import { availableModels, type ModelDef } from "@/lib/models/registry";
 import { getStore } from "@/lib/store";
 
 /** What the form needs to know of a model: plain data a client component can receive. */
-export type ModelOption = Pick<ModelDef, "id" | "engine" | "label" | "description" | "params" | "ownAudio">;
+export type ModelOption = Pick<ModelDef, "id" | "engine" | "label" | "description" | "params" | "ownAudio" | "images">;
 
 export function homePageModels(): ModelOption[] {
-  return availableModels(replicateConfigured()).map(({ id, engine, label, description, params, ownAudio }) => ({
+  return availableModels(replicateConfigured()).map(({ id, engine, label, description, params, ownAudio, images }) => ({
     id,
     engine,
     label,
     description,
     params,
     ownAudio,
+    images,
   }));
 }
 

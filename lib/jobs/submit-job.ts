@@ -1,6 +1,7 @@
 import "server-only";
 import { replicateConfigured } from "@/lib/engines";
 import { env } from "@/lib/env";
+import { withFormDefaults, type AppliedDefaults } from "@/lib/jobs/form-defaults";
 import { newJob } from "@/lib/jobs/new-job";
 import { advance } from "@/lib/jobs/pipeline";
 import { createJobSchema, fieldErrors, type CreateJobInput } from "@/lib/jobs/request";
@@ -44,21 +45,25 @@ export async function startJob(input: CreateJobInput, ownerId: string, ctx: Star
 export type Submitted =
   | { status: "invalid"; fieldErrors: Partial<Record<string, string>> }
   | { status: "rate_limited"; message: string; retryAfterSeconds: number }
-  | { status: "created"; job: Job };
+  | { status: "created"; job: Job; defaults: AppliedDefaults };
 
 /**
  * Validates the form's values with the same schema the browser used, then starts the job.
  * `owner` is asked only for valid values, so an invalid request mints no owner cookie.
+ * With `formDefaults` (the API), fields left out take the form's defaults, listed in the answer;
+ * the form itself always sends every field (an unticked box is left out, and means off).
  */
 export async function submitJob(
-  values: Record<string, string>,
-  ctx: StartContext & { owner: () => Promise<string> },
+  submitted: Record<string, string>,
+  ctx: StartContext & { owner: () => Promise<string>; formDefaults?: boolean },
 ): Promise<Submitted> {
-  const parsed = createJobSchema(availableModels(replicateConfigured())).safeParse(values);
+  const models = availableModels(replicateConfigured());
+  const { values, defaults } = ctx.formDefaults ? withFormDefaults(submitted, models) : { values: submitted, defaults: {} };
+  const parsed = createJobSchema(models).safeParse(values);
   if (!parsed.success) return { status: "invalid", fieldErrors: fieldErrors(parsed.error) };
   const started = await startJob(parsed.data, await ctx.owner(), ctx);
   if (!started.ok) return { status: "rate_limited", message: started.message, retryAfterSeconds: started.retryAfterSeconds };
-  return { status: "created", job: started.job };
+  return { status: "created", job: started.job, defaults };
 }
 
 const MAX_VALUE_LENGTH = 4000;

@@ -17,6 +17,12 @@ export type ModelParams = {
   negativePrompt?: true;
 };
 
+/**
+ * The images a model takes as frames of its video, under the model's own input names (from its
+ * published schema). A model without `first` takes no images.
+ */
+export type ModelImages = { first: string; last?: string };
+
 export type ModelDef = {
   id: string;
   engine: EngineId;
@@ -25,6 +31,8 @@ export type ModelDef = {
   /** How predictions.create names it: an official model, or a pinned version. */
   ref: { model: `${string}/${string}` } | { version: string } | null;
   params: ModelParams;
+  /** Which frames it takes as images, and its input names for them; absent: text only. */
+  images?: ModelImages;
   /** Length in seconds of every clip, for a model without a duration setting (the sound step needs it). */
   clipSeconds?: number;
   /** The model makes its own soundtrack, so the sound step has nothing to add. */
@@ -54,24 +62,14 @@ function durationAspectResolutionSeed(prompt: string, p: JobParams): Record<stri
 
 export const LOCAL_MODEL_ID = "local/preview";
 
+/**
+ * The model a job uses when nothing names one (the form's first choice, the API's default) while
+ * Replicate is configured: fast, fairly cheap, and it takes both a first and a last frame.
+ * Without a token the local preview is the only model, and so the default.
+ */
+export const DEFAULT_MODEL_ID = "bytedance/seedance-1-lite";
+
 export const MODELS: readonly ModelDef[] = [
-  {
-    id: LOCAL_MODEL_ID,
-    engine: "local",
-    label: "Local preview (not AI)",
-    description: "An animated preview rendered on this server with ffmpeg. Not AI: shapes and colours follow the prompt and style.",
-    ref: null,
-    params: {
-      duration: { options: [4, 5, 6], default: 5 },
-      aspectRatio: { options: ["16:9", "9:16", "1:1"], default: "16:9" },
-      resolution: { options: ["360p", "480p"], default: "360p" },
-      seed: true,
-    },
-    ownAudio: false,
-    typicalSeconds: 6,
-    toInput: durationAspectResolutionSeed,
-    readOutput: readUrlOutput,
-  },
   {
     id: "minimax/video-01",
     engine: "replicate",
@@ -80,6 +78,7 @@ export const MODELS: readonly ModelDef[] = [
     ref: { model: "minimax/video-01" },
     params: {},
     clipSeconds: 6,
+    images: { first: "first_frame_image" },
     ownAudio: false,
     typicalSeconds: 240,
     // The app enhances prompts itself, so MiniMax's own optimizer stays off: the prompt shown is the prompt sent.
@@ -124,6 +123,7 @@ export const MODELS: readonly ModelDef[] = [
       resolution: { options: ["480p", "720p", "1080p"], default: "720p" },
       seed: true,
     },
+    images: { first: "image", last: "last_frame_image" },
     ownAudio: false,
     typicalSeconds: 60,
     toInput: durationAspectResolutionSeed,
@@ -141,6 +141,7 @@ export const MODELS: readonly ModelDef[] = [
       resolution: { options: ["480p", "1080p"], default: "1080p" },
       seed: true,
     },
+    images: { first: "image", last: "last_frame_image" },
     ownAudio: false,
     typicalSeconds: 120,
     toInput: durationAspectResolutionSeed,
@@ -157,6 +158,7 @@ export const MODELS: readonly ModelDef[] = [
       aspectRatio: { options: ["16:9", "9:16", "1:1"], default: "16:9" },
       negativePrompt: true,
     },
+    images: { first: "start_image" },
     ownAudio: false,
     typicalSeconds: 300,
     toInput: (prompt, p) =>
@@ -176,6 +178,7 @@ export const MODELS: readonly ModelDef[] = [
       negativePrompt: true,
     },
     clipSeconds: 8,
+    images: { first: "image" },
     ownAudio: true,
     typicalSeconds: 90,
     toInput: (prompt, p) =>
@@ -186,6 +189,26 @@ export const MODELS: readonly ModelDef[] = [
         seed: p.seed,
         negative_prompt: p.negativePrompt,
       }),
+    readOutput: readUrlOutput,
+  },
+  // Listed last: with a token the form opens on an AI model, and the preview stays one choice among them.
+  {
+    id: LOCAL_MODEL_ID,
+    engine: "local",
+    label: "Local preview (not AI)",
+    description: "An animated preview rendered on this server with ffmpeg. Not AI: shapes and colours follow the prompt and style.",
+    ref: null,
+    params: {
+      duration: { options: [4, 5, 6], default: 5 },
+      aspectRatio: { options: ["16:9", "9:16", "1:1"], default: "16:9" },
+      resolution: { options: ["360p", "480p"], default: "360p" },
+      seed: true,
+    },
+    // The renderer's own names (lib/jobs/step-input.ts): it animates the first frame towards the last.
+    images: { first: "image", last: "last_image" },
+    ownAudio: false,
+    typicalSeconds: 6,
+    toInput: durationAspectResolutionSeed,
     readOutput: readUrlOutput,
   },
 ];
@@ -227,6 +250,11 @@ export function getModel(id: string): ModelDef {
 /** The models on offer: the local preview always, the Replicate ones when a token is set. */
 export function availableModels(replicateConfigured: boolean): ModelDef[] {
   return MODELS.filter((m) => m.engine === "local" || replicateConfigured);
+}
+
+/** The default among the models on offer: DEFAULT_MODEL_ID when offered, else the first one. */
+export function defaultModel<M extends { id: string }>(models: readonly M[]): M | undefined {
+  return models.find((m) => m.id === DEFAULT_MODEL_ID) ?? models[0];
 }
 
 /** How long a job's clip is: its duration setting, or the model's fixed clip length. */

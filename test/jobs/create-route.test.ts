@@ -1,7 +1,9 @@
 import { afterEach, describe, expect, it } from "vitest";
 import { newOwnerCookie } from "@/lib/auth/owner";
 import type { PublicJob } from "@/lib/jobs/schema";
+import { DEFAULT_MODEL_ID, getModel } from "@/lib/models/registry";
 import { createStore } from "@/lib/store";
+import { DEFAULT_STYLE } from "@/lib/styles";
 import { finishedJob, startAppHarness, type AppHarness } from "@/test/support/app-harness";
 import { startFakeReplicate, type FakeReplicate } from "@/test/support/fake-replicate";
 
@@ -20,7 +22,7 @@ afterEach(async () => {
   fake = undefined;
 });
 
-type Created = { id: string; url: string; job: PublicJob };
+type Created = { id: string; url: string; job: PublicJob; defaults: Record<string, unknown> };
 type ErrorBody = { error: { code: string; message: string; fieldErrors?: Record<string, string> } };
 
 const LOCAL = { prompt: "a paper boat on a rainy street", style: "anime", model: "local/preview", duration: 4 };
@@ -87,6 +89,36 @@ describe("POST /api/jobs", () => {
     const second = (await form.json()) as Created;
     expect((await app.store.get(second.id))?.ownerId).toBe(done.ownerId);
     await finished(second.id);
+  });
+
+  it("with a token, a prompt alone makes a job on the default AI model with the form's defaults, and says which were used", async () => {
+    await withFakeReplicate();
+    const res = await post({ prompt: "a red fox trotting through fresh snow" });
+    expect(res.status).toBe(201);
+    const body = (await res.json()) as Created;
+    const model = getModel(DEFAULT_MODEL_ID);
+    expect(model.engine).toBe("replicate");
+    expect(body.defaults).toEqual({
+      style: DEFAULT_STYLE,
+      model: DEFAULT_MODEL_ID,
+      duration: model.params.duration?.default,
+      aspectRatio: model.params.aspectRatio?.default,
+      resolution: model.params.resolution?.default,
+      enhance: true,
+      sound: false,
+    });
+    expect(body.job).toMatchObject({ model: DEFAULT_MODEL_ID, engine: "replicate", style: DEFAULT_STYLE, options: { enhance: true, sound: false } });
+    const done = await finished(body.id);
+    expect(done.status).toBe("succeeded");
+    // The video prediction ran on that model.
+    expect([...fake!.predictions.values()].some((p) => p.prediction.model === DEFAULT_MODEL_ID)).toBe(true);
+
+    // A field that is sent is kept, and not listed as a default.
+    const named = (await (await post({ prompt: "a red fox trotting through fresh snow", style: "anime", enhance: false })).json()) as Created;
+    expect(named.defaults).not.toHaveProperty("style");
+    expect(named.defaults).not.toHaveProperty("enhance");
+    expect(named.job).toMatchObject({ style: "anime", options: { enhance: false } });
+    await finished(named.id);
   });
 
   it("answers 400 with one message per field for an invalid job, and creates nothing", async () => {
