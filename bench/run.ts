@@ -68,6 +68,21 @@ function pass(ok: boolean): string {
   return ok ? "✅" : "❌";
 }
 
+/**
+ * Upstash commands per watched job-minute, counted at the REST server: opening (subscribe stream,
+ * the stream's read, the catch-up read) spread over one stream's life, plus the quiet minutes.
+ */
+function upstashRow(costs: BackendCosts): [string, string, string] {
+  const rest = costs.rest!;
+  const lifetimeMin = STREAM_LIFETIME_S / 60;
+  const perMinute = (rest.perStreamOpen + rest.perJobMinuteIdle * lifetimeMin) / lifetimeMin;
+  return [
+    "Upstash store commands per watched job-minute (at the REST server)",
+    `${num(perMinute, 2)} (opening ${num(rest.perStreamOpen)} per job, then ${num(rest.perJobMinuteIdle, 2)} per quiet job-minute; one stream lasts ${STREAM_LIFETIME_S} s)`,
+    `≤ 10 ${pass(perMinute <= 10)}`,
+  ];
+}
+
 function table(r: Results, wallSeconds: number): string {
   const by = (kind: string) => r.stores.find((s) => s.backend === kind)!;
   const stores = (pick: (c: BackendCosts) => number, digits = 1) => ["embedded", "redis", "upstash"].map((k) => `${k} ${num(pick(by(k)), digits)}`).join(" · ");
@@ -101,6 +116,7 @@ function table(r: Results, wallSeconds: number): string {
       `0 on embedded and redis ${pass(by("embedded").perWatcherMinuteIdle === 0 && by("redis").perWatcherMinuteIdle === 0)}`,
     ],
     ["Store commands per idle watcher-minute", stores((c) => c.perWatcherMinuteIdle, 0), ""],
+    upstashRow(by("upstash")),
     ["Store commands to open a stream", stores((c) => c.perStreamOpen), ""],
     ["Store commands per completed job, local engine (rules enhancer, no sound)", stores((c) => c.perCompletedJob.local, 0), ""],
     ["Store commands per completed job, Replicate engine (fake server, LLM enhancer)", stores((c) => c.perCompletedJob.replicate, 0), ""],

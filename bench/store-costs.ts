@@ -13,7 +13,7 @@ import { Redis } from "ioredis";
 import { startAppHarness, waitFor, type AppHarness } from "../test/support/app-harness";
 import { startFakeReplicate } from "../test/support/fake-replicate";
 import { ensureRedis, stopStartedRedis } from "../test/support/redis";
-import { startUpstashRestServer } from "../test/support/upstash-rest-server";
+import { startUpstashRestServer, type UpstashRestServer } from "../test/support/upstash-rest-server";
 import { BENCH_MODEL, runningJob } from "./jobs";
 import { sleep } from "./stats";
 import { resetEnvCache } from "@/lib/env";
@@ -35,13 +35,24 @@ export type BackendCosts = {
   /** Store commands per watcher-minute while the watched job is quiet (10 jobs, one watcher each). */
   perWatcherMinuteIdle: number;
   perCompletedJob: { local: number; replicate: number };
+  /**
+   * Upstash only: what the REST server received (commands and subscribe requests, as Upstash
+   * counts them) while the watched jobs were opened and then quiet.
+   */
+  rest?: { perStreamOpen: number; perJobMinuteIdle: number };
 };
 
 const STATUS_REQUESTS = 50;
 const WATCHERS = 10;
-const IDLE_MS = 6000;
+const IDLE_MS = 10_000;
 
-type Backend = { kind: JobStore["kind"]; make: (dataDir: string) => JobStore; observer: (dataDir: string) => JobStore };
+type Backend = {
+  kind: JobStore["kind"];
+  make: (dataDir: string) => JobStore;
+  observer: (dataDir: string) => JobStore;
+  /** The Upstash REST emulator the store talks to, whose own count is read too. */
+  rest?: UpstashRestServer;
+};
 
 async function measure(backend: Backend): Promise<BackendCosts> {
   const fake = await startFakeReplicate({ timing: { startingMs: 150, processingMs: 800, ticks: 4 } });
@@ -72,6 +83,7 @@ async function measure(backend: Backend): Promise<BackendCosts> {
     for (const job of jobs) await store.create(job);
     const aborters = jobs.map(() => new AbortController());
     before = store.stats.commands;
+    const restBefore = backend.rest?.commands ?? 0;
     const readers = await Promise.all(
       jobs.map(async (job, i) => {
         const res = await eventStreamResponse(new Request(`${app.origin}/api/events/${job.id}`, { signal: aborters[i]!.signal }), job.id, { schedule });
@@ -82,13 +94,19 @@ async function measure(backend: Backend): Promise<BackendCosts> {
         return reader;
       }),
     );
-    await sleep(50);
+    // Upstash: until every subscribe stream is in place and its catch-up read is done.
+    if (backend.rest) await waitFor(async () => backend.rest!.streams(), (n) => n === WATCHERS, 10_000);
+    await sleep(backend.rest ? 300 : 50);
     const perStreamOpen = (store.stats.commands - before) / WATCHERS;
+    const restOpened = backend.rest?.commands ?? 0;
     before = store.stats.commands;
     const idleStart = performance.now();
     await sleep(IDLE_MS);
     const idleMinutes = (performance.now() - idleStart) / 60_000;
     const perWatcherMinuteIdle = (store.stats.commands - before) / (WATCHERS * idleMinutes);
+    const rest = backend.rest
+      ? { perStreamOpen: (restOpened - restBefore) / WATCHERS, perJobMinuteIdle: (backend.rest.commands - restOpened) / (WATCHERS * idleMinutes) }
+      : undefined;
     for (const a of aborters) a.abort();
     await Promise.all(readers.map((r) => r.cancel().catch(() => undefined)));
 
@@ -108,7 +126,7 @@ async function measure(backend: Backend): Promise<BackendCosts> {
     const local = await completed("local/preview", false);
     const replicate = await completed(BENCH_MODEL, true);
 
-    return { backend: backend.kind, perStatusRequest, perStreamOpen, perWatcherMinuteIdle, perCompletedJob: { local, replicate } };
+    return { backend: backend.kind, perStatusRequest, perStreamOpen, perWatcherMinuteIdle, perCompletedJob: { local, replicate }, rest };
   } finally {
     await observer.close();
     await app.close();
@@ -153,6 +171,7 @@ async function main(): Promise<void> {
           kind: "upstash",
           make: () => createStore(config, opts),
           observer: () => createStore({ kind: "redis", url: redisUrl }, opts),
+          rest,
         }),
       );
     } finally {

@@ -11,7 +11,7 @@ import type { Schedule } from "@/lib/webhooks/handle-delivery";
 /**
  * A job's changes as server-sent events (text/event-stream), pushed the moment the store applies
  * them: `store.subscribe` is an in-process emitter on the embedded store, pub/sub on Redis over
- * TCP, and seq polling on Upstash REST. After the first read, a quiet job costs no store reads.
+ * TCP, and the REST subscribe stream on Upstash. After the first read, a quiet job costs no store reads.
  *
  * What the client gets (the EventSource contract):
  * - `retry: <ms>` first: how long the browser waits before reconnecting.

@@ -11,8 +11,6 @@ export type CreateStoreOptions = {
   prefix?: string;
   /** Defaults to JOB_RETENTION_DAYS. */
   retentionDays?: number;
-  /** Upstash only: how often watched jobs are polled (default 500 ms). */
-  pollIntervalMs?: number;
 };
 
 export function createStore(config: StoreConfig, opts: CreateStoreOptions = {}): JobStore {

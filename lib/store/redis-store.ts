@@ -10,15 +10,15 @@ export type RedisArg = string | number;
 /**
  * The few things the store needs from a Redis client. `call` resolves with the raw RESP reply
  * (strings, integers, arrays, null), rejects with StoreUnavailableError when the server cannot be
- * reached and with a plain Error for a reply error. Without `subscribe` the store polls.
+ * reached and with a plain Error for a reply error.
  */
 export interface RedisCommands {
   call(command: string, ...args: RedisArg[]): Promise<unknown>;
   /**
    * Messages published on `channel` from now on. `onResubscribed` runs once the subscription is
-   * back after a lost connection: messages published meanwhile were not delivered.
+   * (back) in place after a time it was not: messages published meanwhile were not delivered.
    */
-  subscribe?(channel: string, onMessage: (message: string) => void, onResubscribed?: () => void): () => void;
+  subscribe(channel: string, onMessage: (message: string) => void, onResubscribed?: () => void): () => void;
   close(): Promise<void>;
 }
 
@@ -27,8 +27,6 @@ export type RedisJobStoreOptions = {
   /** Namespace for every key, so several apps or test runs can share one database. */
   prefix?: string;
   retentionDays?: number;
-  /** How often job changes are polled when the adapter cannot subscribe. */
-  pollIntervalMs?: number;
 };
 
 // Stored layout: hash <prefix>job:<id> { data: JSON, seq, owner, createdAt }.
@@ -120,16 +118,6 @@ return 0`;
 const MAX_UPDATE_TRIES = 20;
 const SWEEP_BATCH = 200;
 
-/**
- * A listener of a polled job. `seen`: the last seq sent to it, or the seq found by the first poll
- * (-1 before); used only when the listener does not say itself what it has (`knownSeq`).
- */
-type Listener = { onChange: (job: Job) => void; knownSeq?: () => number; seen: number };
-type Watcher = { listeners: Set<Listener>; timer: ReturnType<typeof setInterval> | null; polling: boolean };
-
-/** The seq a listener has; -1 when it does not know yet (it is still reading the job itself). */
-const seqOf = (l: Listener) => (l.knownSeq ? l.knownSeq() : l.seen);
-
 function parseJob(data: unknown, where: string): Job | null {
   try {
     return jobSchema.parse(JSON.parse(String(data)));
@@ -147,11 +135,9 @@ export class RedisJobStore implements JobStore {
   readonly stats = { commands: 0 };
   private readonly prefix: string;
   private readonly ttlSeconds: number;
-  private readonly pollIntervalMs: number;
   private readonly shas = new Map<string, string>();
   private readonly queues = new Map<string, Promise<unknown>>();
-  private readonly watchers = new Map<string, Watcher>();
-  /** Re-reads after a pub/sub reconnect, one per job however many listen to it. */
+  /** Re-reads after a pub/sub (re)subscription, one per job however many listen to it. */
   private readonly resyncs = new Map<string, Promise<Job | null>>();
 
   constructor(
@@ -161,7 +147,6 @@ export class RedisJobStore implements JobStore {
     this.kind = opts.kind;
     this.prefix = opts.prefix ?? "p2v:";
     this.ttlSeconds = Math.round(((opts.retentionDays ?? env().JOB_RETENTION_DAYS) * DAY_MS) / 1000);
-    this.pollIntervalMs = opts.pollIntervalMs ?? 500;
   }
 
   async create(job: Job): Promise<void> {
@@ -225,25 +210,7 @@ export class RedisJobStore implements JobStore {
   }
 
   subscribe(id: string, onChange: (job: Job) => void, knownSeq?: () => number): () => void {
-    if (this.redis.subscribe) return this.subscribePubSub(id, onChange, knownSeq);
-    let watcher = this.watchers.get(id);
-    if (!watcher) {
-      const w: Watcher = { listeners: new Set(), timer: null, polling: false };
-      w.timer = setInterval(() => void this.poll(id, w), this.pollIntervalMs);
-      w.timer.unref?.();
-      this.watchers.set(id, w);
-      void this.poll(id, w);
-      watcher = w;
-    }
-    const w = watcher;
-    const listener: Listener = { onChange, knownSeq, seen: -1 };
-    w.listeners.add(listener);
-    return () => {
-      w.listeners.delete(listener);
-      if (w.listeners.size > 0 || this.watchers.get(id) !== w) return;
-      if (w.timer) clearInterval(w.timer);
-      this.watchers.delete(id);
-    };
+    return this.subscribePubSub(id, onChange, knownSeq);
   }
 
   async ping(): Promise<void> {
@@ -261,8 +228,6 @@ export class RedisJobStore implements JobStore {
   }
 
   async close(): Promise<void> {
-    for (const w of this.watchers.values()) if (w.timer) clearInterval(w.timer);
-    this.watchers.clear();
     await Promise.allSettled([...this.queues.values()]);
     await this.redis.close();
   }
@@ -277,10 +242,7 @@ export class RedisJobStore implements JobStore {
       const args = [current.seq, JSON.stringify(w), w.seq, w.ownerId ?? "", w.createdAt, this.ttlSeconds, id, this.prefix];
       const result = await this.script(UPDATE, [this.jobKey(id), this.recentKey()], args);
       if (result === -1) return null;
-      if (result === 1) {
-        this.notifyLocal(w);
-        return { job: w, changed: true };
-      }
+      if (result === 1) return { job: w, changed: true };
       await sleep(Math.random() * 2 ** Math.min(attempt, 6));
     }
     throw new Error(`Job ${id} is changing too fast: gave up after ${MAX_UPDATE_TRIES} tries`);
@@ -302,9 +264,9 @@ export class RedisJobStore implements JobStore {
   }
 
   /**
-   * Pub/sub delivers changes as they are published. While the subscriber connection is down
-   * nothing is delivered, so once it is back the job is read once and sent to the listeners that
-   * are behind it.
+   * Pub/sub delivers changes as they are published. Until a subscription is in place (a Redis
+   * subscriber connection coming back; an Upstash stream confirming, also the first time) nothing
+   * is delivered, so then the job is read once and sent to the listeners that are behind it.
    */
   private subscribePubSub(id: string, onChange: (job: Job) => void, knownSeq?: () => number): () => void {
     const where = this.jobKey(id);
@@ -324,7 +286,7 @@ export class RedisJobStore implements JobStore {
         if (job && has >= 0 && job.seq > has) deliver(job);
       });
     };
-    return this.redis.subscribe!(`${where}:events`, onMessage, onResubscribed);
+    return this.redis.subscribe(`${where}:events`, onMessage, onResubscribed);
   }
 
   private resync(id: string): Promise<Job | null> {
@@ -339,49 +301,6 @@ export class RedisJobStore implements JobStore {
       this.resyncs.set(id, pending);
     }
     return pending;
-  }
-
-  /**
-   * One small read per interval (the seq); the record itself only when a listener is behind it.
-   * A listener without `knownSeq` takes the first poll's seq as its baseline. One with it that
-   * does not know yet (-1) is reading the job itself and gets nothing but what is sent anyway,
-   * so a change between its read and the first poll is not lost to a baseline taken after it.
-   */
-  private async poll(id: string, w: Watcher): Promise<void> {
-    if (w.polling) return;
-    w.polling = true;
-    try {
-      const raw = await this.cmd("HGET", this.jobKey(id), "seq");
-      if (raw === null) return;
-      const seq = Number(raw);
-      let behind = false;
-      for (const l of w.listeners) {
-        if (!l.knownSeq && l.seen < 0) l.seen = seq;
-        const has = seqOf(l);
-        if (has >= 0 && seq > has) behind = true;
-      }
-      if (!behind) return;
-      const job = await this.get(id);
-      if (job) this.emitIfNewer(w, job);
-    } catch (err) {
-      log.warn({ jobId: id, err: (err as Error).message }, "store: polling a watched job failed");
-    } finally {
-      w.polling = false;
-    }
-  }
-
-  /** Polling backends hear this instance's own changes at once instead of at the next poll. */
-  private notifyLocal(job: Job): void {
-    const w = this.watchers.get(job.id);
-    if (w) this.emitIfNewer(w, job);
-  }
-
-  private emitIfNewer(w: Watcher, job: Job): void {
-    for (const l of [...w.listeners]) {
-      if (job.seq <= seqOf(l)) continue;
-      if (!l.knownSeq) l.seen = job.seq;
-      l.onChange(job);
-    }
   }
 
   private cmd(command: string, ...args: RedisArg[]): Promise<unknown> {

@@ -47,13 +47,13 @@ export interface JobStore {
   getOrCreateSecret(name: string, fresh: string): Promise<string>;
   /**
    * Calls `onChange` with the new record after every change to job `id`, from any instance the
-   * backend can hear. Returns an unsubscribe function. Backends that cannot push poll instead.
+   * backend can hear (an in-process emitter, Redis pub/sub, Upstash's REST subscribe stream).
+   * Returns an unsubscribe function.
    *
    * `knownSeq` tells the store which seq the listener already has (-1 while it does not know
-   * yet), so that a record the listener may have missed can be sent again: by a polling backend
-   * that finds a newer seq than that, and by pub/sub after its connection comes back. Records are
-   * sent at most once per seq to a listener without `knownSeq`; with it, the listener ignores any
-   * record whose seq it already has.
+   * yet), so that a record the listener may have missed can be sent again once a pub/sub
+   * subscription is (back) in place. Records are sent at most once per seq to a listener without
+   * `knownSeq`; with it, the listener ignores any record whose seq it already has.
    */
   subscribe(id: string, onChange: (job: Job) => void, knownSeq?: () => number): () => void;
   /** Throws when the backend is unreachable. */

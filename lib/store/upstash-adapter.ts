@@ -1,19 +1,17 @@
 import { Redis, errors } from "@upstash/redis";
 import { RedisJobStore, type RedisArg, type RedisCommands } from "@/lib/store/redis-store";
 import { StoreUnavailableError } from "@/lib/store/types";
+import { UpstashChannels } from "@/lib/store/upstash-channels";
 
 const REQUEST_TIMEOUT_MS = 5000;
 
 /**
- * Upstash Redis / Vercel KV over its REST API.
- *
- * No `subscribe`: REST pub/sub is a long-lived streaming response per channel, which serverless
- * functions cut off at their time limit and which costs one open request per watcher. The store
- * therefore polls the job's seq (one small GET every 500 ms, only while someone watches that job)
- * and hears its own instance's changes immediately.
+ * Upstash Redis / Vercel KV over its REST API. Changes are heard through the REST API's subscribe
+ * stream: one per watched job per instance, shared by all its watchers (upstash-channels.ts).
  */
 export class UpstashCommands implements RedisCommands {
   private readonly redis: Redis;
+  private readonly channels: UpstashChannels;
 
   constructor(opts: { url: string; token: string }) {
     this.redis = new Redis({
@@ -26,6 +24,7 @@ export class UpstashCommands implements RedisCommands {
       retry: { retries: 2, backoff: (n) => 100 * (n + 1) },
       signal: () => AbortSignal.timeout(REQUEST_TIMEOUT_MS),
     });
+    this.channels = new UpstashChannels(opts);
   }
 
   async call(command: string, ...args: RedisArg[]): Promise<unknown> {
@@ -38,12 +37,18 @@ export class UpstashCommands implements RedisCommands {
     }
   }
 
-  async close(): Promise<void> {}
+  subscribe(channel: string, onMessage: (message: string) => void, onResubscribed?: () => void): () => void {
+    return this.channels.subscribe(channel, { onMessage, onSubscribed: onResubscribed });
+  }
+
+  async close(): Promise<void> {
+    this.channels.close();
+  }
 }
 
 export function createUpstashStore(
   config: { url: string; token: string },
-  opts: { prefix?: string; retentionDays?: number; pollIntervalMs?: number } = {},
+  opts: { prefix?: string; retentionDays?: number } = {},
 ): RedisJobStore {
   return new RedisJobStore(new UpstashCommands(config), { kind: "upstash", ...opts });
 }

@@ -3,6 +3,7 @@ import { randomBytes } from "node:crypto";
 import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
+import { Redis as UpstashClient } from "@upstash/redis";
 import { Redis } from "ioredis";
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, inject, it, vi } from "vitest";
 import { jobSchema, type Job } from "@/lib/jobs/schema";
@@ -65,7 +66,7 @@ function redisHarness(kind: "redis" | "upstash"): () => Promise<Harness> {
         prefix = `${runPrefix}${n++}:`;
       },
       open() {
-        const opts = { prefix, retentionDays: 30, pollIntervalMs: 100 };
+        const opts = { prefix, retentionDays: 30 };
         return rest ? createStore({ kind: "upstash", url: rest.url, token: rest.token }, opts) : createStore({ kind: "redis", url }, opts);
       },
       async dispose() {
@@ -362,6 +363,49 @@ describe("upstash REST emulator", () => {
       const bad = await post("right", ["NOSUCHCOMMAND"]);
       expect(bad.status).toBe(400);
       expect(await bad.json()).toHaveProperty("error");
+    } finally {
+      await rest.close();
+    }
+  });
+
+  it("serves the subscribe stream that @upstash/redis reads, with every published message fanned out to every stream", async () => {
+    const rest = await startUpstashRestServer({ redisUrl: redisUrl(), token: "right" });
+    const client = new UpstashClient({ url: rest.url, token: "right", automaticDeserialization: false, enableTelemetry: false });
+    const channel = `p2v-test:${randomBytes(4).toString("hex")}:events`;
+    const heard: string[][] = [[], []];
+    const subscribers = heard.map((list) => {
+      const subscriber = client.subscribe<string>(channel);
+      subscriber.on("message", ({ message }) => list.push(message));
+      return subscriber;
+    });
+    try {
+      await waitFor(() => rest.streams(channel) === 2);
+      // A comma and JSON in the message: only the first two commas separate the fields.
+      const message = JSON.stringify({ a: "x, y", b: [1, 2] });
+      // Redis has the subscription once a publish reaches a receiver.
+      let receivers = 0;
+      for (let i = 0; i < 50 && receivers < 1; i++) {
+        receivers = (await client.publish(channel, "probe")) as number;
+        if (receivers < 1) await sleep(20);
+      }
+      await waitFor(() => heard.every((list) => list.includes("probe")));
+      await client.publish(channel, message);
+      await waitFor(() => heard.every((list) => list.at(-1) === message));
+      expect(heard.map((list) => list.filter((m) => m !== "probe"))).toEqual([[message], [message]]);
+      expect(rest.commands).toBeGreaterThanOrEqual(2 + 2);
+    } finally {
+      await Promise.all(subscribers.map((s) => s.unsubscribe()));
+      await waitFor(() => rest.streams(channel) === 0);
+      await rest.close();
+    }
+  });
+
+  it("refuses a subscribe with a wrong token", async () => {
+    const rest = await startUpstashRestServer({ redisUrl: redisUrl(), token: "right" });
+    try {
+      const res = await fetch(`${rest.url}/subscribe/ch`, { method: "POST", headers: { authorization: "Bearer wrong", accept: "text/event-stream" }, body: "[]" });
+      expect(res.status).toBe(401);
+      expect(rest.streams()).toBe(0);
     } finally {
       await rest.close();
     }

@@ -14,8 +14,8 @@ import { startUpstashRestServer } from "@/test/support/upstash-rest-server";
 
 /**
  * A watcher that already holds a job must not miss a change the store's push cannot see: one
- * made before the polling backend's first look at the job, or published while the Redis
- * subscriber connection was down.
+ * made before the subscription was in place, or published while the Redis subscriber connection
+ * or the Upstash subscribe stream was down.
  */
 
 const cleanups: (() => Promise<void>)[] = [];
@@ -35,14 +35,14 @@ async function until(check: () => boolean, timeoutMs = 5000): Promise<void> {
 
 const touch = (store: JobStore, id: string, message: string) => store.update(id, (j) => ({ ...j, message }));
 
-describe("Upstash REST (seq polling)", () => {
+describe("Upstash REST (subscribe stream)", () => {
   async function twoInstances() {
     const url = inject("redisUrl");
     if (!url) throw new Error(inject("redisError"));
     const rest = await startUpstashRestServer({ redisUrl: url, token: randomBytes(12).toString("hex") });
     const prefix = `p2v-resync-${randomBytes(4).toString("hex")}:`;
     const config = { kind: "upstash" as const, url: rest.url, token: rest.token };
-    const opts = { prefix, retentionDays: 1, pollIntervalMs: 100 };
+    const opts = { prefix, retentionDays: 1 };
     const watching = createStore(config, opts);
     const other = createStore(config, opts);
     const probe = new Redis(url);
@@ -53,16 +53,15 @@ describe("Upstash REST (seq polling)", () => {
       probe.disconnect();
       await rest.close();
     });
-    return { watching, other };
+    return { watching, other, rest, channel: (id: string) => `${prefix}job:${id}:events` };
   }
 
-  it("sends a change made between the watcher's read and the first poll", async () => {
+  it("sends a change made between the watcher's read and the subscription being in place", async () => {
     const { watching, other } = await twoInstances();
     const job = makeJob();
     await watching.create(job);
     // What the event stream does: read the job, then hear changes. Here the change lands after
-    // the read and before the store has ever polled, so a baseline taken by that first poll
-    // would already include it.
+    // the read and before the subscribe stream is confirmed, so pub/sub alone never delivers it.
     const read = (await watching.get(job.id))!;
     await touch(other, job.id, "changed after the read");
     const heard: Job[] = [];
@@ -70,9 +69,67 @@ describe("Upstash REST (seq polling)", () => {
     try {
       await until(() => heard.length > 0, 2000);
       expect(heard.map((j) => [j.seq, j.message])).toEqual([[1, "changed after the read"]]);
-      // Nothing more while nothing changes.
-      await sleep(350);
-      expect(heard).toHaveLength(1);
+      // Later changes arrive over the stream, each once.
+      await touch(other, job.id, "live");
+      await until(() => heard.length === 2);
+      expect(heard.map((j) => [j.seq, j.message])).toEqual([
+        [1, "changed after the read"],
+        [2, "live"],
+      ]);
+    } finally {
+      stop();
+    }
+  });
+
+  it("holds one stream per watched job per instance, shared by its watchers, and closes it when the last one leaves", async () => {
+    const { watching, other, rest, channel } = await twoInstances();
+    const job = makeJob();
+    await watching.create(job);
+    const heard: Job[][] = [[], [], []];
+    const stops = heard.map((list) => watching.subscribe(job.id, (j) => list.push(j)));
+    await until(() => rest.streams(channel(job.id)) === 1);
+    const subscribes = rest.commands;
+    await touch(other, job.id, "to everyone");
+    await until(() => heard.every((list) => list.length === 1));
+    expect(heard.map((list) => list[0]?.message)).toEqual(["to everyone", "to everyone", "to everyone"]);
+    // The change cost its own update and nothing else: no stream was opened again.
+    expect(rest.streams(channel(job.id))).toBe(1);
+    expect(rest.commands - subscribes).toBeLessThanOrEqual(3);
+    stops[0]!();
+    stops[1]!();
+    expect(rest.streams(channel(job.id))).toBe(1);
+    stops[2]!();
+    await until(() => rest.streams(channel(job.id)) === 0);
+  });
+
+  it("opens a dropped stream again and sends what was published while it was down", async () => {
+    const { watching, other, rest, channel } = await twoInstances();
+    const job = makeJob();
+    await watching.create(job);
+    const heard: Job[] = [];
+    const stop = watching.subscribe(job.id, (j) => heard.push(j), () => heard.at(-1)?.seq ?? 0);
+    try {
+      await until(() => rest.streams(channel(job.id)) === 1);
+      await touch(other, job.id, "heard live");
+      await until(() => heard.length === 1);
+
+      // The stream ends, and the server takes the next subscribe only after the change below:
+      // that change is published while nobody listens.
+      const release = rest.dropStreams({ hold: true });
+      expect(rest.streams(channel(job.id))).toBe(0);
+      const missed = await touch(other, job.id, "published while nobody listened");
+      expect(missed?.job.seq).toBe(2);
+      release();
+
+      await until(() => heard.length === 2, 5000);
+      expect(heard.map((j) => [j.seq, j.message])).toEqual([
+        [1, "heard live"],
+        [2, "published while nobody listened"],
+      ]);
+      await touch(other, job.id, "live again");
+      await until(() => heard.length === 3);
+      expect(heard.map((j) => j.seq)).toEqual([1, 2, 3]);
+      expect(rest.streams(channel(job.id))).toBe(1);
     } finally {
       stop();
     }

@@ -59,6 +59,8 @@ export type FakePredictionRecord = {
   webhookEventsFilter: WebhookEvent[];
   scenario: Scenario;
   pendingDeliveries: number;
+  /** Finishes only through complete() (holdRuns). */
+  held?: boolean;
 };
 
 export type Delivery = {
@@ -90,6 +92,18 @@ export type FakeReplicate = {
   deleteOutputs(): void;
   /** Ends a running prediction now, succeeded with its output, whatever its timing says. */
   complete(id: string): void;
+  /**
+   * While on, predictions created from now on run (start, progress) but do not finish by
+   * themselves: `complete(id)` ends them.
+   */
+  holdRuns(on: boolean): void;
+  /**
+   * Output downloads for which `match` is true wait (after their headers are read) until the
+   * returned function is called; the others are answered at once. Returns the release.
+   */
+  holdDownloads(match: (req: http.IncomingMessage) => boolean): () => void;
+  /** Output downloads asked for so far, with the Range header each one had. */
+  downloads: { id: string; range: string | null; status: number }[];
   /** Resolves once the prediction is terminal and its webhooks (with retries) are delivered. */
   settled(id: string, timeoutMs?: number): Promise<FakePrediction>;
   close(): Promise<void>;
@@ -110,6 +124,9 @@ export async function startFakeReplicate(opts: FakeReplicateOptions = {}): Promi
   let globalScenario: Scenario = opts.scenario ?? "success";
   let throttledCreates = 0;
   let delayedCreates = 0;
+  let holdingRuns = false;
+  const downloadHolds = new Set<{ match: (req: http.IncomingMessage) => boolean; released: Promise<void>; release: () => void }>();
+  const downloads: FakeReplicate["downloads"] = [];
   const timers = new Set<NodeJS.Timeout>();
   const closing = new AbortController();
   const predictions = new Map<string, FakePredictionRecord>();
@@ -236,7 +253,7 @@ export async function startFakeReplicate(opts: FakeReplicateOptions = {}): Promi
               : `\r${tqdm(Math.round((i * 100) / ticks), 100, elapsed)}${i === ticks ? "\n" : ""}`;
           changed(rec, "logs");
         }
-        if (i === ticks) {
+        if (i === ticks && !rec.held) {
           const url = `${origin}/files/${p.id}.mp4`;
           finish(rec, "succeeded", { output: llm ? p.output : outputShape === "array" ? [url] : url });
         }
@@ -274,7 +291,7 @@ export async function startFakeReplicate(opts: FakeReplicateOptions = {}): Promi
       metrics: {},
       ...(hook ? { webhook: hook, webhook_events_filter: filter } : {}),
     };
-    const rec: FakePredictionRecord = { prediction, body, webhook: hook, webhookEventsFilter: filter, scenario, pendingDeliveries: 0 };
+    const rec: FakePredictionRecord = { prediction, body, webhook: hook, webhookEventsFilter: filter, scenario, pendingDeliveries: 0, held: holdingRuns };
     predictions.set(id, rec);
     deliver(rec, "start");
     run(rec, opts.models?.[model]?.output ?? opts.models?.[version]?.output ?? "string");
@@ -290,15 +307,12 @@ export async function startFakeReplicate(opts: FakeReplicateOptions = {}): Promi
     };
     const file = /^\/files\/([a-z0-9]+)\.mp4$/.exec(url.pathname);
     if (file && req.method === "GET") {
-      const rec = predictions.get(file[1] ?? "");
-      if (!rec || rec.prediction.data_removed || rec.prediction.status !== "succeeded") {
-        res.writeHead(404, { "content-type": "text/plain" }).end("Not found");
-        return 404;
-      }
-      const { size } = await stat(videoPath);
-      res.writeHead(200, { "content-type": "video/mp4", "content-length": String(size) });
-      createReadStream(videoPath).pipe(res);
-      return 200;
+      const id = file[1] ?? "";
+      const range = req.headers.range ?? null;
+      for (const hold of [...downloadHolds]) if (hold.match(req)) await hold.released;
+      const status = await serveOutput(id, range, res);
+      downloads.push({ id, range, status });
+      return status;
     }
     if (!url.pathname.startsWith("/v1/")) return json(404, { detail: "Not found." });
     if (req.headers.authorization !== `Bearer ${token}`) return json(401, { detail: "Invalid token." });
@@ -337,6 +351,31 @@ export async function startFakeReplicate(opts: FakeReplicateOptions = {}): Promi
       return json(200, snapshot(rec.prediction));
     }
     return json(404, { detail: "Not found." });
+  }
+
+  /** The output file, with a single byte range when asked (as Replicate's file hosts do). */
+  async function serveOutput(id: string, range: string | null, res: http.ServerResponse): Promise<number> {
+    const rec = predictions.get(id);
+    if (!rec || rec.prediction.data_removed || rec.prediction.status !== "succeeded") {
+      res.writeHead(404, { "content-type": "text/plain" }).end("Not found");
+      return 404;
+    }
+    const { size } = await stat(videoPath);
+    const spec = range ? /^bytes=(\d*)-(\d*)$/.exec(range.trim()) : null;
+    if (spec && (spec[1] || spec[2])) {
+      const start = spec[1] ? Number(spec[1]) : Math.max(0, size - Number(spec[2]));
+      const end = spec[1] && spec[2] ? Math.min(Number(spec[2]), size - 1) : size - 1;
+      if (start >= size || end < start) {
+        res.writeHead(416, { "content-range": `bytes */${size}` }).end();
+        return 416;
+      }
+      res.writeHead(206, { "content-type": "video/mp4", "accept-ranges": "bytes", "content-length": String(end - start + 1), "content-range": `bytes ${start}-${end}/${size}` });
+      createReadStream(videoPath, { start, end }).pipe(res);
+      return 206;
+    }
+    res.writeHead(200, { "content-type": "video/mp4", "accept-ranges": "bytes", "content-length": String(size) });
+    createReadStream(videoPath).pipe(res);
+    return 200;
   }
 
   const server = http.createServer((req, res) => {
@@ -380,6 +419,20 @@ export async function startFakeReplicate(opts: FakeReplicateOptions = {}): Promi
       const url = `${origin}/files/${p.id}.mp4`;
       finish(rec, "succeeded", { started_at: p.started_at ?? now(), output: shape === "array" ? [url] : url });
     },
+    holdRuns(on) {
+      holdingRuns = on;
+    },
+    downloads,
+    holdDownloads(match) {
+      let release = () => {};
+      const released = new Promise<void>((resolve) => (release = resolve));
+      const hold = { match, released, release };
+      downloadHolds.add(hold);
+      return () => {
+        downloadHolds.delete(hold);
+        hold.release();
+      };
+    },
     async settled(id, timeoutMs = 10_000) {
       const deadline = Date.now() + timeoutMs;
       for (;;) {
@@ -395,6 +448,8 @@ export async function startFakeReplicate(opts: FakeReplicateOptions = {}): Promi
     },
     async close() {
       closing.abort();
+      for (const hold of downloadHolds) hold.release();
+      downloadHolds.clear();
       for (const t of timers) clearTimeout(t);
       timers.clear();
       server.closeAllConnections();

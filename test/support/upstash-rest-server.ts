@@ -9,8 +9,26 @@ import { Redis } from "ioredis";
  * `Upstash-Encoding: base64`, under which every string in a result (also inside nested arrays)
  * is base64 of its UTF-8 bytes while integers and null stay as they are. The client decodes
  * exactly that (and passes a bare "OK" through).
+ *
+ * Pub/sub: POST /subscribe/<channel> answers a server-sent event stream, `data: subscribe,
+ * <channel>,1` once Redis has the subscription, then `data: message,<channel>,<message>` for
+ * every message published on that channel in Redis (by PUBLISH or a script), fanned out to every
+ * open stream of the channel from one Redis subscriber connection.
  */
-export type UpstashRestServer = { url: string; token: string; close(): Promise<void> };
+export type UpstashRestServer = {
+  url: string;
+  token: string;
+  /** Commands received, as Upstash counts them: one per command (also in a pipeline), one per subscribe. */
+  readonly commands: number;
+  /** Subscribe streams open now, per channel. */
+  streams(channel?: string): number;
+  /**
+   * Ends every open subscribe stream (as a lost connection would). With `hold`, new subscribe
+   * requests wait until the returned function is called.
+   */
+  dropStreams(opts?: { hold?: boolean }): () => void;
+  close(): Promise<void>;
+};
 
 type Command = [string, ...unknown[]];
 
@@ -40,12 +58,23 @@ const message = (err: unknown) => (err instanceof Error ? err.message : String(e
 
 export async function startUpstashRestServer(opts: { redisUrl: string; token: string }): Promise<UpstashRestServer> {
   const redis = new Redis(opts.redisUrl, { maxRetriesPerRequest: 1 });
-  const run = (command: Command) => redis.call(command[0], toArgs(command));
+  let commands = 0;
+  const run = (command: Command) => {
+    commands++;
+    return redis.call(command[0], toArgs(command));
+  };
+  const pubsub = pubSubFanOut(opts.redisUrl);
 
   const server = createServer((req, res) => {
     void (async () => {
       if (req.headers.authorization !== `Bearer ${opts.token}`) return send(res, 401, { error: "Unauthorized" });
       if (req.method !== "POST") return send(res, 405, { error: "Only POST is emulated" });
+      const subscribe = /^\/subscribe\/([^/?]+)/.exec(req.url ?? "");
+      if (subscribe) {
+        commands++;
+        req.resume();
+        return pubsub.open(decodeURIComponent(subscribe[1]!), res);
+      }
       const base64 = String(req.headers["upstash-encoding"] ?? "").toLowerCase() === "base64";
       const out = (result: unknown) => ({ result: base64 ? encode(result) : result });
       let body: unknown;
@@ -79,6 +108,7 @@ export async function startUpstashRestServer(opts: { redisUrl: string; token: st
           return send(res, 200, replies);
         }
         const multi = redis.multi();
+        commands += body.length;
         for (const command of body) multi.call(command[0], toArgs(command));
         try {
           const results = (await multi.exec()) ?? [];
@@ -97,10 +127,63 @@ export async function startUpstashRestServer(opts: { redisUrl: string; token: st
   return {
     url: `http://127.0.0.1:${port}`,
     token: opts.token,
+    get commands() {
+      return commands;
+    },
+    streams: (channel) => pubsub.count(channel),
+    dropStreams: (o) => pubsub.drop(o?.hold ?? false),
     async close() {
+      pubsub.endAll();
       server.closeAllConnections();
       await new Promise((resolve) => server.close(resolve));
-      await redis.quit().catch(() => redis.disconnect());
+      await Promise.all([redis, pubsub.redis].map((r) => r.quit().catch(() => r.disconnect())));
+    },
+  };
+}
+
+/** One Redis subscriber connection; each channel's messages go to every stream open on it. */
+function pubSubFanOut(redisUrl: string) {
+  const redis = new Redis(redisUrl, { maxRetriesPerRequest: null });
+  const streams = new Map<string, Set<ServerResponse>>();
+  let held: Promise<void> | null = null;
+  redis.on("message", (channel: string, message: string) => {
+    for (const res of streams.get(channel) ?? []) res.write(`data: message,${channel},${message}\n\n`);
+  });
+  const remove = (channel: string, res: ServerResponse) => {
+    const set = streams.get(channel);
+    if (!set?.delete(res) || set.size > 0) return;
+    streams.delete(channel);
+    void redis.unsubscribe(channel).catch(() => undefined);
+  };
+  return {
+    redis,
+    async open(channel: string, res: ServerResponse) {
+      if (held) await held;
+      res.writeHead(200, { "content-type": "text/event-stream", "cache-control": "no-cache" });
+      let set = streams.get(channel);
+      if (!set) streams.set(channel, (set = new Set()));
+      set.add(res);
+      res.on("close", () => remove(channel, res));
+      await redis.subscribe(channel);
+      if (!res.writableEnded) res.write(`data: subscribe,${channel},1\n\n`);
+    },
+    count(channel?: string): number {
+      if (channel) return streams.get(channel)?.size ?? 0;
+      return [...streams.values()].reduce((n, set) => n + set.size, 0);
+    },
+    drop(hold: boolean): () => void {
+      let release = () => {};
+      if (hold) held = new Promise<void>((resolve) => (release = () => ((held = null), resolve())));
+      this.endAll();
+      return release;
+    },
+    endAll() {
+      for (const [channel, set] of [...streams]) {
+        for (const res of [...set]) {
+          remove(channel, res);
+          res.end();
+        }
+      }
     },
   };
 }
