@@ -57,7 +57,12 @@ function cookieOptions() {
 /** A fresh owner id and its signed cookie value. */
 async function mintOwner(): Promise<{ id: string; value: string }> {
   const id = randomBytes(16).toString("base64url");
-  return { id, value: `${id}.${sign(id, await sessionSecret())}` };
+  return { id, value: await ownerCookieValue(id) };
+}
+
+/** The signed cookie value for an owner id (what the browser of that owner sends back). */
+export async function ownerCookieValue(ownerId: string): Promise<string> {
+  return `${ownerId}.${sign(ownerId, await sessionSecret())}`;
 }
 
 /** The owner id of this browser, making one when it has none. Only in server actions and route handlers. */

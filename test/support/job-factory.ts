@@ -2,6 +2,7 @@ import { randomBytes } from "node:crypto";
 import { jobSchema, STEP_NAMES, type Job, type Step, type StepName } from "@/lib/jobs/schema";
 import { LOCAL_MODEL_ID } from "@/lib/models/registry";
 import { DEFAULT_STYLE } from "@/lib/styles";
+import { TEST_OWNER_ID } from "./owner";
 
 /** A fresh job id: 16 random bytes, base64url (22 characters). */
 export function newJobId(): string {
@@ -55,7 +56,7 @@ export function makeJob(overrides: Partial<Job> = {}): Job {
     error: null,
     notice: null,
     engineRef: null,
-    ownerId: "owner-test",
+    ownerId: TEST_OWNER_ID,
     shared: false,
     remixOf: null,
     createdAt: now,
