@@ -10,7 +10,8 @@
  */
 import { randomBytes } from "node:crypto";
 import { Redis } from "ioredis";
-import { startAppHarness, waitFor, type AppHarness } from "../test/support/app-harness";
+import { startAppHarness, type AppHarness } from "../test/support/app-harness";
+import { waitFor } from "../test/support/wait-for";
 import { startFakeReplicate } from "../test/support/fake-replicate";
 import { ensureRedis, stopStartedRedis } from "../test/support/redis";
 import { startUpstashRestServer, type UpstashRestServer } from "../test/support/upstash-rest-server";

@@ -4,6 +4,7 @@ import path from "node:path";
 import { expect, test, type Page } from "@playwright/test";
 import { ensureRedis } from "../test/support/redis";
 import { freePort, startAppServer, type AppServer } from "./support/app-server";
+import { gatedFfmpeg } from "./support/gated-ffmpeg";
 
 /**
  * A crash mid-job loses nothing: the server is killed with SIGKILL while the preview renders
@@ -42,16 +43,19 @@ async function expectPlayingVideo(page: Page) {
 for (const backend of ["embedded", "redis"] as const) {
   test(`kill -9 mid-render, restart: the job still finishes (${backend} store)`, async ({ page }) => {
     const dataDir = mkdtempSync(path.join(os.tmpdir(), "p2v-restart-"));
-    const env: Record<string, string> = { DATA_DIR: dataDir };
+    // The render is held at the gate until after the crash: it cannot finish before the kill.
+    const ffmpeg = gatedFfmpeg();
+    const env: Record<string, string> = { DATA_DIR: dataDir, FFMPEG_PATH: ffmpeg.path };
     if (backend === "redis") env.REDIS_URL = await ensureRedis();
     const port = await freePort();
     server = await startAppServer(port, env);
     const id = await startJob(page, server.origin);
 
-    await expect.poll(async () => (await status(server!.origin, id)).stage, { timeout: 30_000, intervals: [100] }).toBe("generating");
+    await expect.poll(async () => (await status(server!.origin, id)).stage, { timeout: 30_000 }).toBe("generating");
     await server.kill();
 
     server = await startAppServer(port, env);
+    ffmpeg.open();
     await page.reload();
     await expectPlayingVideo(page);
     const done = await status(server.origin, id);

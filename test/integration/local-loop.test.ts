@@ -1,7 +1,8 @@
 import { existsSync } from "node:fs";
 import path from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { startAppHarness, waitFor, type AppHarness } from "../support/app-harness";
+import { startAppHarness, type AppHarness } from "../support/app-harness";
+import { waitFor } from "../support/wait-for";
 import { getEngine, setLocalEngineForTests } from "@/lib/engines";
 import { LocalEngine } from "@/lib/engines/local/local-engine";
 import { env } from "@/lib/env";
@@ -127,12 +128,17 @@ describe("the local loop: job → local engine → signed webhooks → saved MP4
 
   it("resumes a render whose process died: the step is retried and the job still finishes", async () => {
     const job = await createAndStart({ prompt: "a slow train crossing a bridge" });
+    const started = findStep((await app.store.get(job.id))!, "generate")!.ref!;
     // Simulate a restart: the render the record points at belongs to a process that no longer exists.
     await app.store.update(job.id, (j) => ({
       ...j,
       lastEventAt: Date.now() - 60_000,
       steps: j.steps.map((s) => (s.name === "generate" ? { ...s, state: "running", ref: "lp_vanished_render_000", attempt: 1 } : s)),
     }));
+    // The render this process did start dies with the "old process" too. Left running, it would
+    // compete for the CPU with the retried one (on a busy machine that doubled the wait), and its
+    // deliveries (for a ref and an attempt the job no longer waits for) are ignored anyway.
+    await (await getEngine("local")).cancel(started);
     await app.store.forget(`reconcile:${job.id}`);
     await reconcile(job.id);
     const done = await finished(job.id);

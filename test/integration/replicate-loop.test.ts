@@ -1,7 +1,8 @@
 import { existsSync } from "node:fs";
 import { Webhook } from "standardwebhooks";
-import { afterEach, describe, expect, it } from "vitest";
-import { finishedJob, startAppHarness, waitFor, type AppHarness } from "../support/app-harness";
+import { afterEach, describe, expect, it, vi } from "vitest";
+import { finishedJob, startAppHarness, type AppHarness } from "../support/app-harness";
+import { waitFor } from "../support/wait-for";
 import { startFakeReplicate, type FakeReplicate, type FakeReplicateOptions } from "../support/fake-replicate";
 import { newJob } from "@/lib/jobs/new-job";
 import { advance, applyEvent } from "@/lib/jobs/pipeline";
@@ -186,18 +187,29 @@ describe("Replicate engine through signed webhooks", () => {
     const job = await createAndStart();
     const ref = [...fake!.predictions.keys()][0]!;
     const gets = () => fake!.requests.filter((r) => r.method === "GET" && r.path === `/v1/predictions/${ref}`).length;
-    await waitFor(() => app!.store.get(job.id), (j) => needsReconcile(j!, Date.now()), 10_000);
-    await reconcile(job.id);
-    await waitFor(async () => gets(), (n) => n === 1);
-    // Still quiet, and past the 2 s floor between checks, but within RECONCILE_AFTER_SECONDS of the last one.
-    await new Promise((r) => setTimeout(r, 2_200));
-    expect(needsReconcile((await app!.store.get(job.id))!, Date.now())).toBe(true);
-    await reconcile(job.id);
-    await new Promise((r) => setTimeout(r, 200));
-    expect(gets()).toBe(1);
-    await new Promise((r) => setTimeout(r, 800));
-    await reconcile(job.id);
-    await waitFor(async () => gets(), (n) => n === 2);
+    // The start delivery has been answered and applied: from here on the run is quiet.
+    await waitFor(async () => fake!.predictions.get(ref)!.pendingDeliveries, (n) => n === 0);
+    await app!.settle();
+    const quietFrom = (await app!.store.get(job.id))!.lastEventAt;
+    // The app's clock (Date) is the test's from here; timers and I/O stay real.
+    vi.useFakeTimers({ toFake: ["Date"] });
+    try {
+      vi.setSystemTime(quietFrom + 3_000);
+      expect(needsReconcile((await app!.store.get(job.id))!, Date.now())).toBe(true);
+      // reconcile() resolves after its request was answered, and the fake records a request before answering.
+      await reconcile(job.id);
+      expect(gets()).toBe(1);
+      // Still quiet, and past the 2 s floor between checks, but within RECONCILE_AFTER_SECONDS of the last one.
+      vi.setSystemTime(quietFrom + 5_200);
+      expect(needsReconcile((await app!.store.get(job.id))!, Date.now())).toBe(true);
+      await reconcile(job.id);
+      expect(gets()).toBe(1);
+      vi.setSystemTime(quietFrom + 6_100);
+      await reconcile(job.id);
+      expect(gets()).toBe(2);
+    } finally {
+      vi.useRealTimers();
+    }
   });
 
   it("answers an unsigned request with 401 without asking Replicate for its signing secret", async () => {
@@ -335,7 +347,9 @@ describe("Replicate engine through signed webhooks", () => {
     await (await getEngine("replicate")).cancel(findStep(running!, "generate")!.ref!);
     const done = await finished(job.id);
     expect(done.status).toBe("canceled");
-    await new Promise((r) => setTimeout(r, 500));
+    // Replicate's own report of the end (and its retries) has been answered, and changed nothing.
+    await fake!.settled(findStep(running!, "generate")!.ref!);
+    await app!.settle();
     expect((await app!.store.get(job.id))!.status).toBe("canceled");
     expect(fake!.requests.some((r) => r.path.endsWith("/cancel"))).toBe(true);
   });

@@ -1,6 +1,6 @@
 import http from "node:http";
 import { afterEach, describe, expect, it } from "vitest";
-import { waitFor } from "../support/app-harness";
+import { waitFor } from "../support/wait-for";
 import { makeJob, makeStep } from "../support/job-factory";
 import { startLiveHarness, type LiveHarness } from "./live-harness";
 import { jobEvents, openSse, type SseConnection } from "./sse-client";

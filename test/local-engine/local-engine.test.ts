@@ -12,6 +12,7 @@ import { LocalEngine, resolveLocalOutput, tqdmLine, type LocalEngineOptions, typ
 import { EngineError } from "@/lib/engines/types";
 import { probeMedia } from "@/lib/media/ffmpeg";
 import { makeJob } from "../support/job-factory";
+import { waitFor } from "../support/wait-for";
 
 const secret = `whsec_${randomBytes(24).toString("base64")}`;
 
@@ -25,7 +26,6 @@ class Receiver {
   failCompleted: number[] = [];
   private server!: Server;
   url = "";
-  private waiters: (() => void)[] = [];
 
   async start(): Promise<void> {
     const wh = new Webhook(secret);
@@ -51,7 +51,6 @@ class Receiver {
         const status = terminal && this.failCompleted.length > 0 ? this.failCompleted.shift()! : 204;
         this.deliveries.push({ id: String(headers["webhook-id"]), timestamp: Number(headers["webhook-timestamp"]), prediction, status });
         res.writeHead(status).end();
-        for (const w of this.waiters.splice(0)) w();
       });
     });
     await new Promise<void>((r) => this.server.listen(0, "127.0.0.1", r));
@@ -63,30 +62,12 @@ class Receiver {
   }
 
   /** Resolves with the first accepted terminal delivery for `ref`. */
-  async completed(ref: string, timeoutMs = 25_000): Promise<Delivery> {
-    const deadline = Date.now() + timeoutMs;
-    for (;;) {
-      const done = this.for(ref).find((d) => ["succeeded", "failed", "canceled"].includes(d.prediction.status) && d.status < 300);
-      if (done) return done;
-      if (Date.now() > deadline) throw new Error(`no completed delivery for ${ref}`);
-      await new Promise<void>((r) => {
-        this.waiters.push(r);
-        setTimeout(r, 200);
-      });
-    }
+  completed(ref: string): Promise<Delivery> {
+    return this.waitFor((d) => d.prediction.id === ref && ["succeeded", "failed", "canceled"].includes(d.prediction.status) && d.status < 300);
   }
 
-  async waitFor(pred: (d: Delivery) => boolean, timeoutMs = 15_000): Promise<Delivery> {
-    const deadline = Date.now() + timeoutMs;
-    for (;;) {
-      const hit = this.deliveries.find(pred);
-      if (hit) return hit;
-      if (Date.now() > deadline) throw new Error("timed out waiting for a delivery");
-      await new Promise<void>((r) => {
-        this.waiters.push(r);
-        setTimeout(r, 100);
-      });
-    }
+  async waitFor(pred: (d: Delivery) => boolean): Promise<Delivery> {
+    return (await waitFor(() => this.deliveries.find(pred), (d) => d !== undefined))!;
   }
 
   close(): Promise<void> {
@@ -183,11 +164,10 @@ describe("tqdm lines", () => {
 describe("LocalEngine", () => {
   it("renders in the background and delivers signed start, progress and completed events", async () => {
     const e = engine({ transformArgs: slowDown(2.5) });
-    const t0 = Date.now();
     const { ref } = await generate(e);
-    expect(Date.now() - t0).toBeLessThan(1000); // never waits for the render
     expect(ref).toMatch(/^lp_[A-Za-z0-9_-]{20}$/);
-    expect((await e.get(ref))?.status).toMatch(/starting|processing/);
+    // start() answers with the reference before the render begins: nothing has run yet.
+    expect(await e.get(ref)).toMatchObject({ status: "starting", started_at: null });
 
     const done = await receiver.completed(ref);
     expect(receiver.rejected).toEqual([]);
@@ -246,12 +226,7 @@ describe("LocalEngine", () => {
     const e = engine();
     const before = receiver.deliveries.length;
     const { ref } = await generate(e, { duration: 4 }, null);
-    let p: LocalPrediction | null = null;
-    for (let i = 0; i < 200; i++) {
-      p = await e.get(ref);
-      if (p?.status === "succeeded" || p?.status === "failed") break;
-      await new Promise((r) => setTimeout(r, 100));
-    }
+    const p = await waitFor(() => e.get(ref), (got) => got?.status === "succeeded" || got?.status === "failed");
     expect(p?.status).toBe("succeeded");
     expect(receiver.deliveries.length).toBe(before);
   });
@@ -272,7 +247,14 @@ describe("LocalEngine", () => {
   });
 
   it("cancel() kills ffmpeg and delivers canceled", async () => {
-    const e = engine({ transformArgs: slowDown(1) });
+    let sends = 0;
+    const e = engine({
+      transformArgs: slowDown(1),
+      fetch: (...args) => {
+        sends++;
+        return fetch(...args);
+      },
+    });
     const { ref } = await generate(e, { duration: 6 });
     await receiver.waitFor((d) => d.prediction.id === ref && parseProgressFromLogs(d.prediction.logs ?? "") !== null);
     expect(await processesMentioning(`${ref}.part.mp4`)).toBe(1);
@@ -284,16 +266,20 @@ describe("LocalEngine", () => {
     expect(existsSync(path.join(dataDir, "renders", `${ref}.part.mp4`))).toBe(false);
     expect(existsSync(path.join(dataDir, "renders", `${ref}.mp4`))).toBe(false);
     expect((await e.get(ref))?.status).toBe("canceled");
+    const sent = sends;
     await e.cancel(ref); // a second cancel is a no-op
-    await new Promise((r) => setTimeout(r, 200));
+    // A delivery it queued would start within this turn of the event loop.
+    await new Promise((r) => setImmediate(r));
+    expect(sends).toBe(sent);
     expect(receiver.for(ref).filter((d) => d.prediction.status === "canceled")).toHaveLength(1);
   });
 
   it("cancels a render still waiting for a slot", async () => {
-    const e = engine({ maxConcurrent: 1, transformArgs: slowDown(1) });
+    // Ten times slower than real time: the first render holds the only slot until it is canceled.
+    const e = engine({ maxConcurrent: 1, transformArgs: slowDown(0.1) });
     const { ref: running } = await generate(e, { duration: 4 });
     const { ref: waiting } = await generate(e, { duration: 4 });
-    await new Promise((r) => setTimeout(r, 100));
+    await receiver.waitFor((d) => d.prediction.id === running && d.prediction.status === "processing");
     expect((await e.get(waiting))?.status).toBe("starting");
     await e.cancel(waiting);
     expect((await receiver.completed(waiting)).prediction.status).toBe("canceled");
@@ -326,8 +312,7 @@ describe("LocalEngine", () => {
   it("survives an unreachable webhook URL", async () => {
     const e = engine({ retryDelaysMs: [10, 10] });
     const { ref } = await generate(e, { duration: 4 }, "http://127.0.0.1:9/unreachable");
-    for (let i = 0; i < 200 && (await e.get(ref))?.status !== "succeeded"; i++) await new Promise((r) => setTimeout(r, 100));
-    expect((await e.get(ref))?.status).toBe("succeeded");
+    expect((await waitFor(() => e.get(ref), (p) => p?.status === "succeeded" || p?.status === "failed"))?.status).toBe("succeeded");
   });
 
   it("refuses invalid input at start", async () => {

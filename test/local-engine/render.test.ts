@@ -18,9 +18,8 @@ afterAll(async () => {
 async function render(name: string, prompt: string, styleId: string, params: RenderParams = {}, onProgress?: (p: FfmpegProgress) => void) {
   const out = path.join(dir, `${name}.mp4`);
   const plan = buildRenderPlan({ prompt, styleId, params, outputPath: out, fontFile: fontPath() });
-  const t0 = performance.now();
   await runFfmpeg(plan.args, { onProgress });
-  return { out, plan, ms: performance.now() - t0 };
+  return { out, plan };
 }
 
 /** Top-level MP4 box types, in file order. */
@@ -93,8 +92,11 @@ describe("ffmpeg helpers", () => {
 
   it("stops ffmpeg when the signal aborts", async () => {
     const controller = new AbortController();
-    const run = runFfmpeg(["-re", "-f", "lavfi", "-i", "nullsrc=s=16x16:d=30", "-f", "null", "-"], { signal: controller.signal });
-    setTimeout(() => controller.abort(), 200);
+    // Aborted once ffmpeg reports that it is running (at real-time speed, it would take 30 s).
+    const run = runFfmpeg(["-re", "-f", "lavfi", "-i", "nullsrc=s=16x16:d=30", "-f", "null", "-"], {
+      signal: controller.signal,
+      onProgress: () => controller.abort(),
+    });
     await expect(run).rejects.toMatchObject({ name: "AbortError" });
   });
 });
@@ -105,16 +107,14 @@ describe("a real preview render", () => {
 
   beforeAll(async () => {
     main = await render("default", "A red fox running through fresh snow at dawn", "cinematic", {}, (p) => progress.push(p));
-    console.info(`default 5 s 640x360 render: ${Math.round(main.ms)} ms`);
   });
 
-  it("is H.264 yuv420p 640x360, 24 fps, 5 s, without audio, quickly", async () => {
+  it("is H.264 yuv420p 640x360, 24 fps, 5 s, without audio", async () => {
     const info = await probeMedia(main.out);
     expect(info.video).toMatchObject({ codec: "h264", pixFmt: "yuv420p", width: 640, height: 360, fps: 24 });
     expect(info.durationSeconds).toBeGreaterThan(4.8);
     expect(info.durationSeconds).toBeLessThan(5.2);
     expect(info.audio).toBeNull();
-    expect(main.ms).toBeLessThan(15_000);
   });
 
   it("reports ffmpeg's own progress, ending with progress=end", () => {

@@ -130,9 +130,10 @@ describe("create errors", () => {
   it("retries a 429 after its Retry-After and then succeeds, one request per try", async () => {
     fake.setScenario("rate-limit-create");
     const before = creates(fake).length;
-    const started = Date.now();
-    const { ref } = await engineFor(fake).start({ job, step: "generate", webhookUrl: null, input: { prompt: "x" } });
-    expect(Date.now() - started).toBeGreaterThanOrEqual(1_900);
+    const { clock, retry } = virtualClock();
+    const { ref } = await engineFor(fake, retry).start({ job, step: "generate", webhookUrl: null, input: { prompt: "x" } });
+    // Retry-After: 1 (seconds), honoured before each new try.
+    expect(clock.slept).toEqual([1_000, 1_000]);
     expect(creates(fake).slice(before).map((r) => r.status)).toEqual([429, 429, 201]);
     expect(fake.predictions.has(ref)).toBe(true);
   });
@@ -140,19 +141,20 @@ describe("create errors", () => {
   it("gives up on a persistent 429 within its bounds, with a rate-limit message", async () => {
     const limited = await startFakeReplicate({ scenario: "rate-limit-create", rateLimitCount: Infinity });
     try {
-      const started = Date.now();
+      const first = virtualClock();
       const error = await rejection(
-        engineFor(limited, { maxTries: 3 }).start({ job, step: "generate", webhookUrl: null, input: {} }),
+        engineFor(limited, { ...first.retry, maxTries: 3 }).start({ job, step: "generate", webhookUrl: null, input: {} }),
       );
-      expect(Date.now() - started).toBeLessThan(4_000);
+      expect(first.clock.slept).toEqual([1_000, 1_000]);
       expect(error.code).toBe("rate_limited");
       expect(error.message).toMatch(/rate-limiting.*try again in 1 s/);
       expect(creates(limited)).toHaveLength(3);
 
       // A wait past maxTotalMs is not even started.
-      const quick = Date.now();
-      await rejection(engineFor(limited, { maxTotalMs: 500 }).start({ job, step: "generate", webhookUrl: null, input: {} }));
-      expect(Date.now() - quick).toBeLessThan(500);
+      const second = virtualClock();
+      await rejection(engineFor(limited, { ...second.retry, maxTotalMs: 500 }).start({ job, step: "generate", webhookUrl: null, input: {} }));
+      expect(second.clock.slept).toEqual([]);
+      expect(creates(limited)).toHaveLength(4);
     } finally {
       await limited.close();
     }

@@ -11,6 +11,7 @@ import type { JobStore } from "@/lib/store/types";
 import { makeJob } from "@/test/support/job-factory";
 import { findRedisServer, freePort, redisAnswers } from "@/test/support/redis";
 import { startUpstashRestServer } from "@/test/support/upstash-rest-server";
+import { until, waitFor } from "@/test/support/wait-for";
 
 /**
  * A watcher that already holds a job must not miss a change the store's push cannot see: one
@@ -23,15 +24,6 @@ afterEach(async () => {
   for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
 });
 
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
-
-async function until(check: () => boolean, timeoutMs = 5000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!check()) {
-    if (Date.now() > deadline) throw new Error("condition not met in time");
-    await sleep(20);
-  }
-}
 
 const touch = (store: JobStore, id: string, message: string) => store.update(id, (j) => ({ ...j, message }));
 
@@ -67,7 +59,7 @@ describe("Upstash REST (subscribe stream)", () => {
     const heard: Job[] = [];
     const stop = watching.subscribe(job.id, (j) => heard.push(j), () => heard.at(-1)?.seq ?? read.seq);
     try {
-      await until(() => heard.length > 0, 2000);
+      await until(() => heard.length > 0);
       expect(heard.map((j) => [j.seq, j.message])).toEqual([[1, "changed after the read"]]);
       // Later changes arrive over the stream, each once.
       await touch(other, job.id, "live");
@@ -121,7 +113,7 @@ describe("Upstash REST (subscribe stream)", () => {
       expect(missed?.job.seq).toBe(2);
       release();
 
-      await until(() => heard.length === 2, 5000);
+      await until(() => heard.length === 2);
       expect(heard.map((j) => [j.seq, j.message])).toEqual([
         [1, "heard live"],
         [2, "published while nobody listened"],
@@ -152,11 +144,7 @@ describe.skipIf(!findRedisServer())("Redis over TCP (pub/sub)", () => {
       await rm(dir, { recursive: true, force: true });
     });
     const url = `redis://127.0.0.1:${port}`;
-    const deadline = Date.now() + 10_000;
-    while (!(await redisAnswers(url))) {
-      if (Date.now() > deadline) throw new Error("redis-server did not start");
-      await sleep(100);
-    }
+    await until(() => redisAnswers(url));
     return url;
   }
 
@@ -184,16 +172,16 @@ describe.skipIf(!findRedisServer())("Redis over TCP (pub/sub)", () => {
       const missed = await touch(other, job.id, "published while nobody listened");
       expect(missed?.job.seq).toBe(2);
 
-      await until(() => heard.length === 2, 5000);
+      await until(() => heard.length === 2);
       expect(heard.map((j) => [j.seq, j.message])).toEqual([
         [1, "heard live"],
         [2, "published while nobody listened"],
       ]);
       // And it keeps hearing changes live afterwards, each once.
       await touch(other, job.id, "live again");
-      await until(() => heard.length === 3);
-      await sleep(200);
-      expect(heard.map((j) => j.seq)).toEqual([1, 2, 3]);
+      await touch(other, job.id, "and again");
+      await until(() => heard.length >= 4);
+      expect(heard.map((j) => j.seq)).toEqual([1, 2, 3, 4]);
     } finally {
       stop();
     }
@@ -202,9 +190,5 @@ describe.skipIf(!findRedisServer())("Redis over TCP (pub/sub)", () => {
 
 /** Waits until Redis has `count` channels with subscribers (subscribing is asynchronous). */
 async function waitForChannels(admin: Redis, count: number): Promise<void> {
-  const deadline = Date.now() + 5000;
-  while (((await admin.call("PUBSUB", "CHANNELS")) as string[]).length < count) {
-    if (Date.now() > deadline) throw new Error("the subscription did not reach Redis");
-    await sleep(20);
-  }
+  await waitFor(async () => ((await admin.call("PUBSUB", "CHANNELS")) as string[]).length, (n) => n >= count);
 }

@@ -14,6 +14,7 @@ import { handleDelivery } from "@/lib/webhooks/handle-delivery";
 import { statusResponse } from "@/lib/jobs/status-response";
 import { createJobResponse } from "@/lib/jobs/create-response";
 import { isTerminal, type Job } from "@/lib/jobs/schema";
+import { waitFor } from "./wait-for";
 
 /**
  * The app's server-side paths (job creation, webhook, status; file serving is not needed here)
@@ -131,16 +132,4 @@ export async function finishedJob(app: AppHarness, id: string, timeoutMs = 20_00
   );
   await app.settle();
   return (await app.store.get(id))!;
-}
-
-/** Polls a condition until it holds or the time runs out (then throws with the last value). */
-export async function waitFor<T>(read: () => Promise<T>, ok: (value: T) => boolean, timeoutMs = 20_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  let last: T = await read();
-  while (!ok(last)) {
-    if (Date.now() > deadline) throw new Error(`Timed out; last value: ${JSON.stringify(last).slice(0, 2000)}`);
-    await new Promise((r) => setTimeout(r, 100));
-    last = await read();
-  }
-  return last;
 }

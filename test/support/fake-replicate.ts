@@ -16,6 +16,7 @@ import {
   type Scenario,
   type WebhookEvent,
 } from "./fake-replicate-data";
+import { waitFor } from "./wait-for";
 
 export { sampleVideoPath, type FakePrediction, type Scenario, type WebhookEvent };
 
@@ -210,7 +211,14 @@ export async function startFakeReplicate(opts: FakeReplicateOptions = {}): Promi
     Object.assign(p, { status, completed_at: now(), ...patch });
     if (p.started_at) p.metrics.predict_time = (Date.parse(p.completed_at ?? "") - Date.parse(p.started_at)) / 1000;
     deliver(rec, "completed");
-    if (rec.scenario === "out-of-order") later(50, () => deliver(rec, "logs", stale));
+    if (rec.scenario === "out-of-order") {
+      // A stale delivery after the completed one; counted as pending until it has gone out.
+      rec.pendingDeliveries++;
+      later(50, () => {
+        deliver(rec, "logs", stale);
+        rec.pendingDeliveries--;
+      });
+    }
     if (status === "succeeded" && opts.deleteOutputsAfterMs !== undefined) {
       later(opts.deleteOutputsAfterMs, () => removeOutput(rec));
     }
@@ -433,18 +441,13 @@ export async function startFakeReplicate(opts: FakeReplicateOptions = {}): Promi
         hold.release();
       };
     },
-    async settled(id, timeoutMs = 10_000) {
-      const deadline = Date.now() + timeoutMs;
-      for (;;) {
-        const rec = predictions.get(id);
-        if (rec && TERMINAL.has(rec.prediction.status) && rec.pendingDeliveries === 0) {
-          // Let a stale out-of-order delivery (sent 50 ms after completion) go out too.
-          await new Promise((r) => setTimeout(r, rec.scenario === "out-of-order" ? 120 : 0));
-          if (rec.pendingDeliveries === 0) return snapshot(rec.prediction);
-        }
-        if (Date.now() > deadline) throw new Error(`Prediction ${id} did not settle within ${timeoutMs} ms`);
-        await new Promise((r) => setTimeout(r, 20));
-      }
+    async settled(id, timeoutMs) {
+      const rec = await waitFor(
+        () => predictions.get(id),
+        (r) => r !== undefined && TERMINAL.has(r.prediction.status) && r.pendingDeliveries === 0,
+        timeoutMs,
+      );
+      return snapshot(rec!.prediction);
     },
     async close() {
       closing.abort();
