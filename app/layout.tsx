@@ -5,6 +5,7 @@ import type { ReactNode } from "react";
 import { ThemeScript } from "@/components/ui/theme-script";
 import { ThemeToggle } from "@/components/ui/theme-toggle";
 import "./globals.css";
+import { LogoIcon } from "@/components/ui/icons";
 
 export const metadata: Metadata = {
   title: { template: "%s · Prompt2Video", default: "Prompt2Video" },
@@ -37,10 +38,7 @@ export default async function RootLayout({ children }: { children: ReactNode }) 
         <header className="border-b border-zinc-200 dark:border-zinc-800">
           <div className="mx-auto flex max-w-5xl items-center justify-between gap-2 px-3 py-3 sm:px-4">
             <Link href="/" className="flex items-center gap-2 text-base font-semibold tracking-tight">
-              <svg viewBox="0 0 24 24" aria-hidden="true" className="size-6 text-brand-600 dark:text-indigo-400">
-                <rect x="2" y="5" width="14" height="14" rx="3" fill="currentColor" />
-                <path d="m17 10 5-3v10l-5-3z" fill="currentColor" />
-              </svg>
+              <LogoIcon className="size-6 text-brand-600 dark:text-indigo-400" />
               Prompt2Video
             </Link>
             <nav aria-label="Main" className="flex items-center gap-1 sm:gap-4">

@@ -5,6 +5,7 @@ import { Button } from "@/components/ui/button";
 import { controlClasses, describedBy, FieldError } from "@/components/ui/field";
 import { enhancePrompt } from "@/lib/jobs/actions";
 import { PROMPT_MAX } from "@/lib/jobs/form-limits";
+import { SparklesIcon } from "@/components/ui/icons";
 
 type Enhancement = { from: { prompt: string; style: string }; note: string | null; engine: "llm" | "rules" };
 
@@ -68,9 +69,7 @@ export function EnhancePanel({
     <div className="space-y-3">
       <div className="flex flex-wrap items-center gap-3">
         <Button variant="secondary" onClick={enhance} disabled={pending || disabled} aria-describedby={`${id}-enhance-button-hint`}>
-          <svg viewBox="0 0 20 20" fill="none" stroke="currentColor" strokeWidth="1.6" aria-hidden="true" className="size-4">
-            <path d="M10 2.5 11.6 7l4.4 1.6-4.4 1.6L10 14.7l-1.6-4.5L4 8.6 8.4 7zM15.5 13l.7 1.8 1.8.7-1.8.7-.7 1.8-.7-1.8-1.8-.7 1.8-.7z" strokeLinejoin="round" />
-          </svg>
+          <SparklesIcon className="size-4" />
           {pending ? "Enhancing…" : open ? "Enhance again" : "Enhance"}
         </Button>
         <p id={`${id}-enhance-button-hint`} className="text-sm text-zinc-600 dark:text-zinc-400">

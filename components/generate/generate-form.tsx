@@ -21,6 +21,7 @@ import type { ModelOption } from "@/lib/jobs/queries";
 import { PROMPT_MAX, PROMPT_MIN } from "@/lib/jobs/form-limits";
 import type { CreateJobState } from "@/lib/jobs/request";
 import { MODELS } from "@/lib/models/registry";
+import { SpinnerIcon } from "@/components/ui/icons";
 
 type Errors = Partial<Record<string, string>>;
 
@@ -309,10 +310,7 @@ export function GenerateForm({
         <Button type="submit" disabled={busy} aria-describedby={statusLine ? `${id}-status` : undefined} className="px-6 py-2.5 text-base">
           {busy ? (
             <>
-              <svg viewBox="0 0 24 24" fill="none" aria-hidden="true" className="size-4 motion-safe:animate-spin">
-                <circle cx="12" cy="12" r="9" stroke="currentColor" strokeOpacity="0.3" strokeWidth="3" />
-                <path d="M21 12a9 9 0 0 0-9-9" stroke="currentColor" strokeWidth="3" strokeLinecap="round" />
-              </svg>
+              <SpinnerIcon track={0.3} className="size-4 motion-safe:animate-spin" />
               Generating…
             </>
           ) : (

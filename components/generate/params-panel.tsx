@@ -3,6 +3,7 @@ import { controlClasses, describedBy, FieldError, FieldHint, Label } from "@/com
 import type { GenerateFormValues, ParamField } from "@/components/generate/form-values";
 import type { ModelOption } from "@/lib/jobs/queries";
 import { NEGATIVE_PROMPT_MAX } from "@/lib/jobs/form-limits";
+import { DiceIcon } from "@/components/ui/icons";
 
 const ASPECT_NAMES: Record<string, string> = {
   "16:9": "landscape",
@@ -112,13 +113,7 @@ export function ParamsPanel({
               className={controlClasses(Boolean(errors.seed), "", "w-40 flex-none")}
             />
             <Button variant="secondary" onClick={onRandomSeed}>
-              <svg viewBox="0 0 20 20" fill="none" stroke="currentColor" strokeWidth="1.6" aria-hidden="true" className="size-4">
-                <rect x="3" y="3" width="14" height="14" rx="3" />
-                <circle cx="7.5" cy="7.5" r="1" fill="currentColor" />
-                <circle cx="12.5" cy="12.5" r="1" fill="currentColor" />
-                <circle cx="12.5" cy="7.5" r="1" fill="currentColor" />
-                <circle cx="7.5" cy="12.5" r="1" fill="currentColor" />
-              </svg>
+              <DiceIcon className="size-4" />
               Random
             </Button>
             <label className="inline-flex items-center gap-2 text-sm">

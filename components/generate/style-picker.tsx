@@ -1,5 +1,6 @@
 import { FieldError } from "@/components/ui/field";
 import { STYLES, type StyleId } from "@/lib/styles";
+import { CheckIcon } from "@/components/ui/icons";
 
 /**
  * The style choice as native radio buttons drawn as swatches: Tab reaches the group, the arrow
@@ -67,18 +68,7 @@ export function StylePicker({
               <span className="flex flex-1 flex-col gap-0.5 px-2.5 py-2">
                 <span id={`${optionId}-label`} className="flex items-center gap-1 text-sm font-medium">
                   {style.label}
-                  <svg
-                    viewBox="0 0 20 20"
-                    fill="currentColor"
-                    aria-hidden="true"
-                    className="hidden size-4 text-brand-600 group-has-checked:inline dark:text-indigo-300"
-                  >
-                    <path
-                      fillRule="evenodd"
-                      d="M16.7 5.3a1 1 0 0 1 0 1.4l-8 8a1 1 0 0 1-1.4 0l-4-4a1 1 0 1 1 1.4-1.4L8 12.58l7.3-7.3a1 1 0 0 1 1.4 0Z"
-                      clipRule="evenodd"
-                    />
-                  </svg>
+                  <CheckIcon className="hidden size-4 text-brand-600 group-has-checked:inline dark:text-indigo-300" />
                 </span>
                 <span id={`${optionId}-desc`} className="text-xs leading-snug text-zinc-600 dark:text-zinc-400">
                   {style.description}

@@ -4,6 +4,7 @@ import Link from "next/link";
 import { JobCard } from "@/components/history/job-card";
 import { Button, buttonClasses } from "@/components/ui/button";
 import { useJobs } from "@/lib/swr/use-jobs";
+import { VideoPlayIcon } from "@/components/ui/icons";
 
 function Skeleton({ count }: { count: number }) {
   return (
@@ -53,11 +54,7 @@ export function HistoryList() {
   if (jobs.length === 0) {
     return (
       <div className="flex flex-col items-center gap-4 rounded-2xl border border-dashed border-zinc-300 px-6 py-14 text-center dark:border-zinc-700">
-        <svg viewBox="0 0 48 48" fill="none" aria-hidden="true" className="size-14 text-brand-600 dark:text-indigo-400">
-          <rect x="4" y="10" width="30" height="28" rx="6" stroke="currentColor" strokeWidth="2.5" />
-          <path d="m34 20 10-6v20l-10-6z" stroke="currentColor" strokeWidth="2.5" strokeLinejoin="round" />
-          <path d="M15 19v10l8-5z" fill="currentColor" />
-        </svg>
+        <VideoPlayIcon className="size-14 text-brand-600 dark:text-indigo-400" />
         <div className="space-y-1">
           <h2 className="text-lg font-semibold">No videos yet</h2>
           <p className="max-w-md text-sm text-zinc-600 dark:text-zinc-400">

@@ -4,6 +4,7 @@ import { RelativeTime } from "@/components/ui/relative-time";
 import { StatusBadge } from "@/components/ui/status-badge";
 import type { PublicJob } from "@/lib/jobs/schema";
 import { STYLES } from "@/lib/styles";
+import { VideoOutlineIcon } from "@/components/ui/icons";
 
 /** One video in the history: its poster (or a neutral frame), prompt, status and age. */
 export function JobCard({ job }: { job: PublicJob }) {
@@ -16,10 +17,7 @@ export function JobCard({ job }: { job: PublicJob }) {
           <Image src={job.posterUrl} alt="" fill unoptimized sizes="(min-width: 1024px) 33vw, (min-width: 640px) 50vw, 100vw" className="object-cover" />
         ) : (
           <div className="flex size-full items-center justify-center text-zinc-400 dark:text-zinc-500" data-testid="poster-placeholder">
-            <svg viewBox="0 0 24 24" fill="none" stroke="currentColor" strokeWidth="1.5" aria-hidden="true" className="size-10">
-              <rect x="2.5" y="5" width="14" height="14" rx="2.5" />
-              <path d="m16.5 10 5-3v10l-5-3z" strokeLinejoin="round" />
-            </svg>
+            <VideoOutlineIcon className="size-10" />
           </div>
         )}
       </div>

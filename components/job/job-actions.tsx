@@ -8,6 +8,7 @@ import { Button, buttonClasses } from "@/components/ui/button";
 import { ConfirmDialog } from "@/components/ui/confirm-dialog";
 import { deleteJob, retryJob } from "@/lib/jobs/actions";
 import type { PublicJob } from "@/lib/jobs/schema";
+import { RemixIcon } from "@/components/ui/icons";
 
 const UNREACHABLE = "The request did not reach the server. Try again.";
 
@@ -33,9 +34,7 @@ export function JobActions({
   if (!isOwner && !job.shared) return null;
   const remix = (
     <Link href={`/?remix=${job.id}`} className={buttonClasses("secondary")}>
-      <svg viewBox="0 0 20 20" fill="none" stroke="currentColor" strokeWidth="1.6" aria-hidden="true" className="size-4">
-        <path d="M3 6h9a4 4 0 0 1 0 8H6m0 0 3-3m-3 3 3 3" strokeLinecap="round" strokeLinejoin="round" />
-      </svg>
+      <RemixIcon className="size-4" />
       Remix
     </Link>
   );

@@ -16,6 +16,7 @@ import { asciiSlug, downloadUrl } from "@/lib/files/download-name";
 import { isTerminal, type PublicJob } from "@/lib/jobs/schema";
 import { useJob } from "@/lib/swr/use-job";
 import { JobVideo } from "@/components/ui/job-video";
+import { DownloadIcon } from "@/components/ui/icons";
 
 const APP_NAME = "Prompt2Video";
 
@@ -74,9 +75,7 @@ export function JobView({
               <JobVideo key={job.videoUrl} src={job.videoUrl} poster={job.posterUrl} aspectRatio={job.params.aspectRatio} preload="auto" />
               <div className="flex flex-wrap items-center gap-3">
                 <a href={downloadUrl(job.videoUrl)} download={`${asciiSlug(job.prompt)}.mp4`} className={buttonClasses("primary")}>
-                  <svg viewBox="0 0 20 20" fill="none" stroke="currentColor" strokeWidth="1.8" aria-hidden="true" className="size-4">
-                    <path d="M10 3v10m0 0-4-4m4 4 4-4M4 16h12" strokeLinecap="round" strokeLinejoin="round" />
-                  </svg>
+                  <DownloadIcon className="size-4" />
                   Download
                 </a>
                 <p className="text-sm text-zinc-600 dark:text-zinc-400">{job.message}</p>

@@ -4,6 +4,7 @@ import { useEffect, useRef, useState, useSyncExternalStore } from "react";
 import { Button } from "@/components/ui/button";
 import { STAGE_LABELS } from "@/components/job/job-text";
 import { isTerminal, type PublicJob } from "@/lib/jobs/schema";
+import { BellIcon } from "@/components/ui/icons";
 
 type Support = "unsupported" | "denied" | "default" | "granted";
 
@@ -64,9 +65,7 @@ export function NotifyButton({ job }: { job: Pick<PublicJob, "id" | "status" | "
   };
   return (
     <Button variant="secondary" onClick={() => void ask()}>
-      <svg viewBox="0 0 20 20" fill="none" stroke="currentColor" strokeWidth="1.6" aria-hidden="true" className="size-4">
-        <path d="M10 2.5a5 5 0 0 0-5 5v3l-1.5 3h13L15 10.5v-3a5 5 0 0 0-5-5ZM8 16a2 2 0 0 0 4 0" strokeLinejoin="round" />
-      </svg>
+      <BellIcon className="size-4" />
       Notify me when it&apos;s done
     </Button>
   );

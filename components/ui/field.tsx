@@ -1,4 +1,5 @@
 import type { ReactNode } from "react";
+import { AlertCircleIcon } from "@/components/ui/icons";
 
 /** The shared look of text inputs, selects and textareas; red border when invalid. */
 export function controlClasses(invalid: boolean, extra = "", width = "block w-full"): string {
@@ -33,13 +34,7 @@ export function FieldError({ id, message }: { id: string; message: string | unde
   if (!message) return null;
   return (
     <p id={id} className="flex items-start gap-1.5 text-sm font-medium text-red-700 dark:text-red-300">
-      <svg viewBox="0 0 20 20" fill="currentColor" aria-hidden="true" className="mt-0.5 size-4 shrink-0">
-        <path
-          fillRule="evenodd"
-          d="M18 10a8 8 0 1 1-16 0 8 8 0 0 1 16 0Zm-8-5a.75.75 0 0 1 .75.75v4.5a.75.75 0 0 1-1.5 0v-4.5A.75.75 0 0 1 10 5Zm0 10a1 1 0 1 0 0-2 1 1 0 0 0 0 2Z"
-          clipRule="evenodd"
-        />
-      </svg>
+      <AlertCircleIcon className="mt-0.5 size-4 shrink-0" />
       <span>{message}</span>
     </p>
   );

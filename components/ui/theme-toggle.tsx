@@ -2,6 +2,7 @@
 
 import { useLayoutEffect, useSyncExternalStore, type ReactNode } from "react";
 import { applyTheme, readStoredTheme, THEME_STORAGE_KEY, type Theme } from "@/components/ui/theme";
+import { MonitorIcon, MoonIcon, SunIcon } from "@/components/ui/icons";
 
 const CHANGE_EVENT = "p2v-theme-change";
 
@@ -31,32 +32,21 @@ const OPTIONS: { value: Theme; label: string; icon: ReactNode }[] = [
     value: "system",
     label: "System",
     icon: (
-      <svg viewBox="0 0 20 20" fill="none" stroke="currentColor" strokeWidth="1.6" aria-hidden="true" className="size-4">
-        <rect x="2.5" y="3.5" width="15" height="10" rx="1.5" />
-        <path d="M7 16.5h6M10 13.5v3" strokeLinecap="round" />
-      </svg>
+      <MonitorIcon className="size-4" />
     ),
   },
   {
     value: "light",
     label: "Light",
     icon: (
-      <svg viewBox="0 0 20 20" fill="none" stroke="currentColor" strokeWidth="1.6" aria-hidden="true" className="size-4">
-        <circle cx="10" cy="10" r="3.5" />
-        <path
-          d="M10 1.5v2M10 16.5v2M1.5 10h2M16.5 10h2M4 4l1.4 1.4M14.6 14.6 16 16M4 16l1.4-1.4M14.6 5.4 16 4"
-          strokeLinecap="round"
-        />
-      </svg>
+      <SunIcon className="size-4" />
     ),
   },
   {
     value: "dark",
     label: "Dark",
     icon: (
-      <svg viewBox="0 0 20 20" fill="none" stroke="currentColor" strokeWidth="1.6" aria-hidden="true" className="size-4">
-        <path d="M16.5 12.5A7 7 0 0 1 7.5 3.5a7 7 0 1 0 9 9Z" strokeLinejoin="round" />
-      </svg>
+      <MoonIcon className="size-4" />
     ),
   },
 ];
