@@ -383,23 +383,19 @@ describe("upstash REST emulator", () => {
       return subscriber;
     });
     try {
-      await waitFor(() => rest.streams(channel) === 2);
+      await until(() => rest.streams(channel) === 2);
       // A comma and JSON in the message: only the first two commas separate the fields.
       const message = JSON.stringify({ a: "x, y", b: [1, 2] });
       // Redis has the subscription once a publish reaches a receiver.
-      let receivers = 0;
-      for (let i = 0; i < 50 && receivers < 1; i++) {
-        receivers = (await client.publish(channel, "probe")) as number;
-        if (receivers < 1) await sleep(20);
-      }
-      await waitFor(() => heard.every((list) => list.includes("probe")));
+      await waitFor(async () => (await client.publish(channel, "probe")) as number, (receivers) => receivers >= 1);
+      await until(() => heard.every((list) => list.includes("probe")));
       await client.publish(channel, message);
-      await waitFor(() => heard.every((list) => list.at(-1) === message));
+      await until(() => heard.every((list) => list.at(-1) === message));
       expect(heard.map((list) => list.filter((m) => m !== "probe"))).toEqual([[message], [message]]);
       expect(rest.commands).toBeGreaterThanOrEqual(2 + 2);
     } finally {
       await Promise.all(subscribers.map((s) => s.unsubscribe()));
-      await waitFor(() => rest.streams(channel) === 0);
+      await until(() => rest.streams(channel) === 0);
       await rest.close();
     }
   });
