@@ -5,6 +5,13 @@ const nextConfig = {
   // A build-time switch, so it is read here rather than in lib/env.ts.
   output: process.env.NEXT_OUTPUT === "standalone" ? "standalone" : undefined,
   poweredByHeader: false,
+  experimental: {
+    // The Generate form may carry a first and a last frame of up to 10 MB each (lib/media/frame-image.ts);
+    // POST /api/jobs reads its own body with its own cap. The proxy (proxy.ts) buffers bodies up
+    // to this size; past it the route would get a cut body.
+    serverActions: { bodySizeLimit: "21mb" },
+    proxyClientMaxBodySize: "30mb",
+  },
   // `next dev` serves its scripts to localhost only; opening http://127.0.0.1:3000 should work too.
   allowedDevOrigins: ["127.0.0.1"],
   // The ffmpeg binary ships inside this package; it must be loaded from node_modules at run time.

@@ -46,9 +46,12 @@ export interface LocalFiles extends VideoStore {
 }
 
 export const JOB_ID_KEY_PATTERN = /^[A-Za-z0-9_-]{22}$/;
-export const FILE_NAME_PATTERN = /^[a-z0-9-]+\.(mp4|jpg)$/;
+export const FILE_NAME_PATTERN = /^[a-z0-9-]+\.(mp4|jpg|png|webp)$/;
 
-const CONTENT_TYPES = { mp4: "video/mp4", jpg: "image/jpeg" } as const;
+const CONTENT_TYPES = { mp4: "video/mp4", jpg: "image/jpeg", png: "image/png", webp: "image/webp" } as const;
+
+/** Frame images a user uploaded start with this: served to the owner only, never by the public file route. */
+export const FRAME_FILE_PREFIX = "frame-";
 
 export class InvalidVideoKeyError extends Error {
   constructor(key: string) {
@@ -99,5 +102,6 @@ export function parseVideoKey(key: string): { jobId: string; file: string } {
 }
 
 export function contentTypeOf(file: string): string {
-  return file.endsWith(".jpg") ? CONTENT_TYPES.jpg : CONTENT_TYPES.mp4;
+  const ext = file.slice(file.lastIndexOf(".") + 1);
+  return ext in CONTENT_TYPES ? CONTENT_TYPES[ext as keyof typeof CONTENT_TYPES] : CONTENT_TYPES.mp4;
 }

@@ -5,10 +5,15 @@ import { AppError } from "@/lib/errors";
  * Content-Length claims.
  */
 export async function readBodyCapped(req: Request, maxBytes: number): Promise<string> {
-  const tooLarge = () => new AppError("payload_too_large", `The body is larger than ${Math.round(maxBytes / 1024)} KiB.`);
+  return (await readBytesCapped(req, maxBytes)).toString("utf8");
+}
+
+/** The same, as bytes (multipart bodies carry files). */
+export async function readBytesCapped(req: Request, maxBytes: number): Promise<Buffer> {
+  const tooLarge = () => new AppError("payload_too_large", maxBytes >= 1024 * 1024 ? `The body is larger than ${Math.round(maxBytes / 1024 / 1024)} MiB.` : `The body is larger than ${Math.round(maxBytes / 1024)} KiB.`);
   const declared = Number(req.headers.get("content-length"));
   if (Number.isFinite(declared) && declared > maxBytes) throw tooLarge();
-  if (!req.body) return "";
+  if (!req.body) return Buffer.alloc(0);
   const reader = req.body.getReader();
   const chunks: Uint8Array[] = [];
   let size = 0;
@@ -22,5 +27,5 @@ export async function readBodyCapped(req: Request, maxBytes: number): Promise<st
     }
     chunks.push(value);
   }
-  return Buffer.concat(chunks).toString("utf8");
+  return Buffer.concat(chunks);
 }

@@ -8,6 +8,7 @@ import { enhanceNow, type Enhanced } from "@/lib/enhance/enhance-now";
 import { env } from "@/lib/env";
 import { getVideoStore } from "@/lib/files";
 import { jobFormValues } from "@/lib/jobs/form-values";
+import { jobFrameUploads, readFrameUploads } from "@/lib/jobs/frame-images";
 import { applyEvent } from "@/lib/jobs/pipeline";
 import { createJobSchema, promptSchema, type CreateJobState } from "@/lib/jobs/request";
 import { isTerminal, JOB_ID_PATTERN, type Job } from "@/lib/jobs/schema";
@@ -27,7 +28,8 @@ const STORE_DOWN = "The job store is unreachable right now, so nothing was start
 export async function createJob(_prev: CreateJobState, formData: FormData): Promise<CreateJobState> {
   const values = formValues(formData);
   try {
-    const result = await submitJob(values, { owner: ensureOwner, ip: clientAddress(await headers()), schedule: after });
+    const frames = await readFrameUploads((field) => formData.get(field) ?? undefined);
+    const result = await submitJob(values, { owner: ensureOwner, ip: clientAddress(await headers()), schedule: after }, frames);
     switch (result.status) {
       case "invalid":
         return { status: "invalid", fieldErrors: result.fieldErrors, values };
@@ -138,7 +140,7 @@ export async function retryJob(id: string): Promise<{ ok: true; id: string } | {
     if (job.status !== "failed" && job.status !== "canceled") return { ok: false, message: "Only a failed or canceled job can be retried." };
     const input = createJobSchema(availableModels(replicateConfigured())).safeParse(jobFormValues(job));
     if (!input.success) return { ok: false, message: "This job's model is not available here any more; remix it with another model." };
-    const started = await startJob(input.data, job.ownerId!, { ip: clientAddress(await headers()), schedule: after });
+    const started = await startJob(input.data, job.ownerId!, { ip: clientAddress(await headers()), schedule: after }, { uploads: await jobFrameUploads(job) });
     return started.ok ? { ok: true, id: started.job.id } : { ok: false, message: started.message };
   } catch (error) {
     const result = storeDown(error);

@@ -4,37 +4,48 @@ import { AppError, errorResponse } from "@/lib/errors";
 import { clientAddress } from "@/lib/http/client-address";
 import { crossSite } from "@/lib/http/cross-site";
 import { publicOriginFrom } from "@/lib/http/public-origin";
-import { readBodyCapped } from "@/lib/http/read-body";
+import { readBytesCapped } from "@/lib/http/read-body";
+import { readFrameUploads, type FrameUploadsResult } from "@/lib/jobs/frame-images";
+import { MAX_IMAGE_BYTES } from "@/lib/media/frame-image";
 import { toPublicJob } from "@/lib/jobs/public";
 import { formValues, jsonValues, submitJob } from "@/lib/jobs/submit-job";
 import type { Schedule } from "@/lib/webhooks/handle-delivery";
 
-/** The form's fields are a few kilobytes at most (a 2,000-character prompt, short options). */
-const MAX_BODY_BYTES = 32 * 1024;
+/**
+ * The form's fields are a few kilobytes; two frame images of up to 10 MB each come on top
+ * (as files, or base64 data URIs in JSON, a third larger).
+ */
+export const MAX_BODY_BYTES = 2 * Math.ceil((MAX_IMAGE_BYTES * 4) / 3) + 64 * 1024;
 
-async function readValues(req: Request): Promise<Record<string, string>> {
+type Body = { values: Record<string, string>; frames: FrameUploadsResult };
+
+async function readJobBody(req: Request): Promise<Body> {
   const contentType = req.headers.get("content-type") ?? "";
   const type = contentType.split(";")[0]!.trim().toLowerCase();
   if (type !== "application/json" && type !== "application/x-www-form-urlencoded" && type !== "multipart/form-data") {
     throw new AppError("bad_request", "Send the job as JSON (Content-Type: application/json) or as form data.");
   }
-  const text = await readBodyCapped(req, MAX_BODY_BYTES);
-  if (type === "application/x-www-form-urlencoded") return formValues(new URLSearchParams(text));
+  const bytes = await readBytesCapped(req, MAX_BODY_BYTES);
+  if (type === "application/x-www-form-urlencoded") {
+    const params = new URLSearchParams(bytes.toString("utf8"));
+    return { values: formValues(params), frames: await readFrameUploads((f) => params.get(f) ?? undefined) };
+  }
   if (type === "multipart/form-data") {
-    const form = await new Response(text, { headers: { "content-type": contentType } }).formData().catch(() => {
+    const form = await new Response(new Uint8Array(bytes), { headers: { "content-type": contentType } }).formData().catch(() => {
       throw new AppError("bad_request", "The form data could not be read.");
     });
-    return formValues(form.entries());
+    return { values: formValues(form.entries()), frames: await readFrameUploads((f) => form.get(f) ?? undefined) };
   }
   let body: unknown;
   try {
-    body = JSON.parse(text);
+    body = JSON.parse(bytes.toString("utf8"));
   } catch {
     throw new AppError("bad_request", "The body is not valid JSON.");
   }
   const values = jsonValues(body);
   if (!values) throw new AppError("bad_request", "Send one JSON object with the form's fields.");
-  return values;
+  const fields = body as Record<string, unknown>;
+  return { values, frames: await readFrameUploads((f) => fields[f]) };
 }
 
 /**
@@ -55,8 +66,8 @@ export async function createJobResponse(req: Request, schedule: Schedule): Promi
   let response: Response;
   try {
     if (crossSite(req)) throw new AppError("forbidden", "Jobs cannot be started from another site.");
-    const values = await readValues(req);
-    const result = await submitJob(values, { owner, ip: clientAddress(req.headers), schedule, formDefaults: true });
+    const { values, frames } = await readJobBody(req);
+    const result = await submitJob(values, { owner, ip: clientAddress(req.headers), schedule, formDefaults: true }, frames);
     if (result.status === "invalid") {
       throw new AppError("bad_request", "Some fields need a change; each one says what.", {}, { fieldErrors: result.fieldErrors });
     }

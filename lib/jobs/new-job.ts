@@ -1,6 +1,6 @@
 import { randomBytes } from "node:crypto";
 import type { CreateJobInput } from "@/lib/jobs/request";
-import type { Job, Step, StepName } from "@/lib/jobs/schema";
+import type { Job, JobImages, Step, StepName } from "@/lib/jobs/schema";
 import { derive } from "@/lib/jobs/transition";
 import { getModel } from "@/lib/models/registry";
 import { applyStyle } from "@/lib/styles";
@@ -36,10 +36,14 @@ export type NewJobOptions = {
   llmEnhancer: boolean;
   now: number;
   id?: string;
+  /** Frames already stored under `id`. */
+  images?: JobImages;
+  /** The job whose last frame this one continues. */
+  continuedFrom?: string;
 };
 
 /** The record of a job that was just accepted: every step waiting, skipped, or done by the user. */
-export function newJob({ input, ownerId, llmEnhancer, now, id = newJobId() }: NewJobOptions): Job {
+export function newJob({ input, ownerId, llmEnhancer, now, id = newJobId(), images, continuedFrom }: NewJobOptions): Job {
   const model = getModel(input.model);
   const enhancedByUser = input.enhancedPrompt !== undefined && input.enhancedPrompt !== "";
   const enhanceStep = enhancedByUser
@@ -86,6 +90,8 @@ export function newJob({ input, ownerId, llmEnhancer, now, id = newJobId() }: Ne
     ownerId,
     shared: false,
     remixOf: input.remixOf ?? null,
+    ...(images ? { images } : {}),
+    ...(continuedFrom ? { continuedFrom } : {}),
     createdAt: now,
     startedAt: null,
     completedAt: null,

@@ -2,6 +2,7 @@ import "server-only";
 import { getEngine, replicateConfigured } from "@/lib/engines";
 import { EngineError, type StartRequest } from "@/lib/engines/types";
 import { ruleEnhance } from "@/lib/enhance/rules";
+import { loadFrameImage } from "@/lib/jobs/frame-images";
 import { discardOrphanedVideo, saveJobVideo, SaveError } from "@/lib/jobs/save-video";
 import type { Job, Step, StepName } from "@/lib/jobs/schema";
 import { stepInput } from "@/lib/jobs/step-input";
@@ -65,7 +66,7 @@ async function runStep(job: Job, step: Step): Promise<void> {
       return;
     }
     const engine = await getEngine(step.engine === "local" ? "local" : "replicate");
-    const request = startRequest(job, step);
+    const request = await startRequest(job, step);
     const { ref } = await engine.start(request);
     const result = await applyEvent(job.id, { type: "step.ref", step: step.name, attempt, ref });
     log.info({ step: step.name, ref }, "prediction created");
@@ -100,7 +101,25 @@ async function startConfirmed(jobId: string, step: Step): Promise<boolean> {
   return now?.state === "running" && now.attempt === step.attempt && now.ref !== null;
 }
 
-function startRequest(job: Job, step: Step): StartRequest {
+/**
+ * The step's request, with the job's frame images as files under the model's input names: the
+ * Replicate client uploads a File through its files API and sends the file's URL (a data: URI
+ * when that API fails), as Replicate's own clients do; the local engine reads the bytes.
+ */
+async function startRequest(job: Job, step: Step): Promise<StartRequest> {
   const url = webhookUrl(step.engine === "local" ? "local" : "replicate", job.id, step.name, step.attempt);
-  return { job, step: step.name, webhookUrl: url, ...stepInput(job, step.name, step.engine) };
+  const { frames = [], input, target } = stepInput(job, step.name, step.engine);
+  const withFrames: Record<string, unknown> = { ...input };
+  for (const { field, frame } of frames) {
+    const image = job.images?.[frame];
+    if (!image) continue;
+    let bytes: Buffer;
+    try {
+      bytes = await loadFrameImage(job.id, image);
+    } catch (error) {
+      throw new EngineError(`The ${frame} frame image could not be read from storage; try again.`, "unavailable", { cause: error });
+    }
+    withFrames[field] = new File([new Uint8Array(bytes)], image.file, { type: image.contentType });
+  }
+  return { job, step: step.name, webhookUrl: url, input: withFrames, ...(target ? { target } : {}) };
 }

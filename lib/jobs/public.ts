@@ -1,5 +1,6 @@
 import { typicalSeconds } from "@/lib/jobs/prediction-event";
-import { type Job, type PublicJob } from "@/lib/jobs/schema";
+import { type FrameImage, type Job, type PublicJob } from "@/lib/jobs/schema";
+import type { Frame } from "@/lib/media/frame-image";
 import { derive, estimateProgress, runningStep } from "@/lib/jobs/transition";
 import { findModel } from "@/lib/models/registry";
 
@@ -21,12 +22,22 @@ function withCurrentEstimate(job: Job, now: number): Job {
   return derive({ ...job, steps: job.steps.map((s) => (s === running ? { ...s, progress: estimate } : s)) });
 }
 
-/** The job as the API and the browser see it: no owner, no provider URLs or references. */
+/** The owner-only route of a job's frame image (app/api/jobs/[id]/frames/[frame]). */
+export function frameImagePath(jobId: string, frame: Frame): string {
+  return `/api/jobs/${jobId}/frames/${frame}`;
+}
+
+function publicImage(jobId: string, frame: Frame, image: FrameImage | null | undefined) {
+  return image ? { url: frameImagePath(jobId, frame), contentType: image.contentType } : null;
+}
+
+/** The job as the API and the browser see it: no owner, no provider URLs or references, no storage URLs. */
 export function toPublicJob(job: Job, now = Date.now()): PublicJob {
-  const { ownerId: _owner, lastEventAt: _last, engineRef: _ref, steps, ...rest } = withCurrentEstimate(job, now);
+  const { ownerId: _owner, lastEventAt: _last, engineRef: _ref, steps, images, ...rest } = withCurrentEstimate(job, now);
   const model = findModel(job.model);
   return {
     ...rest,
+    images: { first: publicImage(job.id, "first", images?.first), last: publicImage(job.id, "last", images?.last) },
     steps: steps.map(({ output: _o, logsLength: _l, ref: _r, leaseUntil: _lease, ...s }) => s),
     engineLabel: ENGINE_LABELS[job.engine],
     modelLabel: model?.label ?? job.model,

@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { IMAGE_TYPES } from "@/lib/media/frame-image";
 
 /**
  * The job record: one schema for the store, the API and the UI.
@@ -82,6 +83,20 @@ export const paramsSchema = z.object({
 });
 export type JobParams = z.infer<typeof paramsSchema>;
 
+/** An image the job's video starts (or ends) on, kept in our video storage with the job. */
+export const frameImageSchema = z.object({
+  /** File name in the job's storage folder, e.g. `frame-first.png`. */
+  file: z.string(),
+  contentType: z.enum(IMAGE_TYPES),
+  bytes: z.number().int().positive(),
+  /** Where the storage keeps it (an app path, or a Blob URL): never given to the browser. */
+  url: z.string(),
+});
+export type FrameImage = z.infer<typeof frameImageSchema>;
+
+export const jobImagesSchema = z.object({ first: frameImageSchema.nullable(), last: frameImageSchema.nullable() });
+export type JobImages = z.infer<typeof jobImagesSchema>;
+
 export const jobSchema = z.object({
   id: jobIdSchema,
   /** Incremented on every applied change; clients and streams use it as a version. */
@@ -110,6 +125,12 @@ export const jobSchema = z.object({
   ownerId: z.string().nullable(),
   shared: z.boolean(),
   remixOf: z.string().nullable(),
+  /** Images the video starts and ends on; absent in records written before they existed. */
+  images: jobImagesSchema.optional(),
+  /** The job whose last frame this one starts from ("Continue from the last frame"). */
+  continuedFrom: z.string().nullable().optional(),
+  /** Jobs that continue this one from its last frame. */
+  continuations: z.array(z.string()).optional(),
   createdAt: z.number(),
   startedAt: z.number().nullable(),
   completedAt: z.number().nullable(),
@@ -121,8 +142,15 @@ export type Job = z.infer<typeof jobSchema>;
 
 /** What the API and the browser see: no owner, no provider output URLs. */
 export const publicStepSchema = stepSchema.omit({ output: true, logsLength: true, ref: true, leaseUntil: true });
+/** A frame image as the browser sees it: the owner-only route that serves it, not where it is stored. */
+export const publicFrameImageSchema = z.object({ url: z.string(), contentType: z.enum(IMAGE_TYPES) });
 export const publicJobSchema = jobSchema
-  .omit({ ownerId: true, steps: true, lastEventAt: true, engineRef: true })
-  .extend({ steps: z.array(publicStepSchema), engineLabel: z.string(), modelLabel: z.string() });
+  .omit({ ownerId: true, steps: true, lastEventAt: true, engineRef: true, images: true })
+  .extend({
+    steps: z.array(publicStepSchema),
+    engineLabel: z.string(),
+    modelLabel: z.string(),
+    images: z.object({ first: publicFrameImageSchema.nullable(), last: publicFrameImageSchema.nullable() }),
+  });
 export type PublicJob = z.infer<typeof publicJobSchema>;
 export type PublicStep = z.infer<typeof publicStepSchema>;

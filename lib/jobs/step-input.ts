@@ -1,13 +1,27 @@
 import { EngineError, type ModelTarget } from "@/lib/engines/types";
 import { enhancerSystemPrompt } from "@/lib/enhance/rules";
 import type { Job, StepName } from "@/lib/jobs/schema";
+import type { Frame } from "@/lib/media/frame-image";
 import { negativePromptAsSent, promptAsSent } from "@/lib/jobs/prompt-as-sent";
 import { findStep } from "@/lib/jobs/transition";
 import { clipSeconds, ENHANCER_MODEL, getModel, SOUND_MODEL } from "@/lib/models/registry";
 
 /** What each step sends to its engine, as a pure function of the job. */
 
-export type StepInput = { input: Record<string, unknown>; target?: ModelTarget };
+/** A frame image the step sends, under the model's own input name; the caller loads its bytes. */
+export type FrameInput = { field: string; frame: Frame };
+
+export type StepInput = { input: Record<string, unknown>; target?: ModelTarget; frames?: FrameInput[] };
+
+/** The job's frames under the model's input names (only those the model takes). */
+export function frameInputs(job: Job): FrameInput[] {
+  const names = getModel(job.model).images;
+  if (!names) return [];
+  const frames: FrameInput[] = [];
+  if (job.images?.first) frames.push({ field: names.first, frame: "first" });
+  if (job.images?.last && names.last) frames.push({ field: names.last, frame: "last" });
+  return frames;
+}
 
 /** The input of one step on its engine ("local" or "replicate"). The save step runs in the app and has none. */
 export function stepInput(job: Job, step: StepName, engine: string): StepInput {
@@ -20,10 +34,17 @@ export function stepInput(job: Job, step: StepName, engine: string): StepInput {
       if (engine === "local") {
         const p = job.params;
         // The renderer captions the video with this prompt (cut to two lines) and takes its colours from it.
-        return { input: { prompt, style: job.style, duration: p.duration, aspect_ratio: p.aspectRatio, resolution: p.resolution, seed: p.seed } };
+        return {
+          input: { prompt, style: job.style, duration: p.duration, aspect_ratio: p.aspectRatio, resolution: p.resolution, seed: p.seed },
+          frames: frameInputs(job),
+        };
       }
       if (!model.ref) throw new EngineError(`${model.label} cannot run on Replicate.`, "invalid_input");
-      return { target: model.ref, input: model.toInput(prompt, { ...job.params, negativePrompt: negativePromptAsSent(job) }) };
+      return {
+        target: model.ref,
+        input: model.toInput(prompt, { ...job.params, negativePrompt: negativePromptAsSent(job) }),
+        frames: frameInputs(job),
+      };
     }
     case "sound": {
       const video = findStep(job, "generate")?.output;

@@ -2,13 +2,15 @@ import "server-only";
 import { replicateConfigured } from "@/lib/engines";
 import { env } from "@/lib/env";
 import { withFormDefaults, type AppliedDefaults } from "@/lib/jobs/form-defaults";
-import { newJob } from "@/lib/jobs/new-job";
+import { getVideoStore } from "@/lib/files";
+import { framesRefusedBy, storeFrameImages, type FrameUploads, type FrameUploadsResult } from "@/lib/jobs/frame-images";
+import { newJob, newJobId } from "@/lib/jobs/new-job";
 import { advance } from "@/lib/jobs/pipeline";
 import { createJobSchema, fieldErrors, type CreateJobInput } from "@/lib/jobs/request";
 import type { Job } from "@/lib/jobs/schema";
 import { withinCreateLimits } from "@/lib/limits/spend";
 import { jobLog, log } from "@/lib/log";
-import { availableModels } from "@/lib/models/registry";
+import { availableModels, getModel } from "@/lib/models/registry";
 import { getStore } from "@/lib/store";
 import type { Schedule } from "@/lib/webhooks/handle-delivery";
 
@@ -28,11 +30,25 @@ export type StartContext = {
 
 export type Started = { ok: true; job: Job } | { ok: false; message: string; retryAfterSeconds: number };
 
-export async function startJob(input: CreateJobInput, ownerId: string, ctx: StartContext): Promise<Started> {
+export type StartExtras = {
+  /** Checked frames (the model takes them): stored with the job before it is created. */
+  uploads?: FrameUploads;
+  continuedFrom?: string;
+};
+
+export async function startJob(input: CreateJobInput, ownerId: string, ctx: StartContext, extras: StartExtras = {}): Promise<Started> {
   const store = getStore();
   const now = Date.now();
-  const job = newJob({ input, ownerId, llmEnhancer: replicateConfigured(), now });
-  const created = await withinCreateLimits({ ip: ctx.ip, ownerId, store, now, env: env() }, () => store.create(job));
+  const id = newJobId();
+  const images = extras.uploads ? await storeFrameImages(id, extras.uploads) : undefined;
+  const job = newJob({ input, ownerId, llmEnhancer: replicateConfigured(), now, id, images, continuedFrom: extras.continuedFrom });
+  let created: Awaited<ReturnType<typeof withinCreateLimits>> | null = null;
+  try {
+    created = await withinCreateLimits({ ip: ctx.ip, ownerId, store, now, env: env() }, () => store.create(job));
+  } finally {
+    // A refused (or failed) job keeps no files.
+    if (images && !created?.ok) await getVideoStore().delete(id).catch(() => undefined);
+  }
   if (!created.ok) {
     log.info({ reason: created.reason }, "job refused by a limit");
     return { ok: false, message: created.message, retryAfterSeconds: created.retryAfterSeconds };
@@ -56,12 +72,15 @@ export type Submitted =
 export async function submitJob(
   submitted: Record<string, string>,
   ctx: StartContext & { owner: () => Promise<string>; formDefaults?: boolean },
+  frames: FrameUploadsResult = { ok: true, uploads: {} },
 ): Promise<Submitted> {
   const models = availableModels(replicateConfigured());
   const { values, defaults } = ctx.formDefaults ? withFormDefaults(submitted, models) : { values: submitted, defaults: {} };
   const parsed = createJobSchema(models).safeParse(values);
-  if (!parsed.success) return { status: "invalid", fieldErrors: fieldErrors(parsed.error) };
-  const started = await startJob(parsed.data, await ctx.owner(), ctx);
+  const errors = { ...(parsed.success ? {} : fieldErrors(parsed.error)), ...(frames.ok ? {} : frames.fieldErrors) };
+  if (parsed.success && frames.ok) Object.assign(errors, framesRefusedBy(getModel(parsed.data.model), frames.uploads));
+  if (!parsed.success || !frames.ok || Object.keys(errors).length > 0) return { status: "invalid", fieldErrors: errors };
+  const started = await startJob(parsed.data, await ctx.owner(), ctx, { uploads: frames.uploads });
   if (!started.ok) return { status: "rate_limited", message: started.message, retryAfterSeconds: started.retryAfterSeconds };
   return { status: "created", job: started.job, defaults };
 }

@@ -1,6 +1,7 @@
 import { afterEach, describe, expect, it } from "vitest";
 import { newOwnerCookie } from "@/lib/auth/owner";
 import type { PublicJob } from "@/lib/jobs/schema";
+import { MAX_BODY_BYTES } from "@/lib/jobs/create-response";
 import { DEFAULT_MODEL_ID, getModel } from "@/lib/models/registry";
 import { createStore } from "@/lib/store";
 import { DEFAULT_STYLE } from "@/lib/styles";
@@ -145,7 +146,7 @@ describe("POST /api/jobs", () => {
       expect(bad.status).toBe(400);
       expect(((await bad.json()) as ErrorBody).error.code).toBe("bad_request");
     }
-    const huge = await post({ ...LOCAL, prompt: "x".repeat(40_000) });
+    const huge = await post({ ...LOCAL, prompt: "x".repeat(MAX_BODY_BYTES) });
     expect(huge.status).toBe(413);
     const crossSite = await post(LOCAL, { headers: { origin: "https://evil.example" } });
     expect(crossSite.status).toBe(403);

@@ -5,6 +5,7 @@ import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { buildRenderPlan, type RenderParams } from "@/lib/engines/local/render-plan";
 import { buildSoundPlan } from "@/lib/engines/local/sound-plan";
+import { colourDistance, meanColour, twoColourImage, type Rgb } from "@/test/support/frame-colours";
 import { extractPoster, ffmpegPath, fontPath, parseMediaInfo, probeMedia, runFfmpeg, type FfmpegProgress } from "@/lib/media/ffmpeg";
 
 let dir: string;
@@ -168,5 +169,35 @@ describe("a real preview render", () => {
     await extractPoster(main.out, jpg);
     const info = await probeMedia(jpg);
     expect(info.video).toMatchObject({ codec: "mjpeg", width: 640, height: 360 });
+  });
+});
+
+describe("image to video", () => {
+  const BLUE: Rgb = [30, 144, 220];
+  const ORANGE: Rgb = [220, 90, 30];
+  const GREEN: Rgb = [40, 180, 80];
+  const PURPLE: Rgb = [150, 60, 190];
+  // Left and right thirds of the upper half: clear of the caption box and the "not AI" label.
+  const LEFT = { x: 0.05, y: 0.3, w: 0.2, h: 0.2 };
+  const RIGHT = { x: 0.75, y: 0.3, w: 0.2, h: 0.2 };
+
+  it("opens on the first frame, and with a last frame ends on it", async () => {
+    const first = path.join(dir, "first.png");
+    const last = path.join(dir, "last.jpg");
+    await twoColourImage(first, BLUE, ORANGE);
+    await twoColourImage(last, GREEN, PURPLE);
+
+    const out = path.join(dir, "from-image.mp4");
+    const plan = buildRenderPlan({ prompt: "a slow pan over a painted wall", styleId: "cinematic", params: { duration: 2 }, outputPath: out, fontFile: fontPath(), images: { first } });
+    await runFfmpeg(plan.args);
+    expect(colourDistance(await meanColour(out, 0, LEFT), BLUE)).toBeLessThan(24);
+    expect(colourDistance(await meanColour(out, 0, RIGHT), ORANGE)).toBeLessThan(24);
+
+    const both = path.join(dir, "first-to-last.mp4");
+    const plan2 = buildRenderPlan({ prompt: "a slow pan over a painted wall", styleId: "cinematic", params: { duration: 2 }, outputPath: both, fontFile: fontPath(), images: { first, last } });
+    await runFfmpeg(plan2.args);
+    expect(colourDistance(await meanColour(both, 0, LEFT), BLUE)).toBeLessThan(24);
+    expect(colourDistance(await meanColour(both, "last", LEFT), GREEN)).toBeLessThan(24);
+    expect(colourDistance(await meanColour(both, "last", RIGHT), PURPLE)).toBeLessThan(24);
   });
 });

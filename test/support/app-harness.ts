@@ -13,6 +13,8 @@ import type { JobStore } from "@/lib/store/types";
 import { handleDelivery } from "@/lib/webhooks/handle-delivery";
 import { statusResponse } from "@/lib/jobs/status-response";
 import { createJobResponse } from "@/lib/jobs/create-response";
+import { GET as getFrame } from "@/app/api/jobs/[id]/frames/[frame]/route";
+import { GET as getFile } from "@/app/api/files/[jobId]/[file]/route";
 import { isTerminal, type Job } from "@/lib/jobs/schema";
 import { waitFor } from "./wait-for";
 
@@ -72,10 +74,16 @@ export async function startAppHarness(opts: { env?: Record<string, string>; stor
       const request = await toRequest(req, origin);
       const url = new URL(request.url);
       const status = url.pathname.match(/^\/api\/status\/([^/]+)$/);
+      let frame: RegExpMatchArray | null;
+      let file: RegExpMatchArray | null;
       let response: Response;
       if (req.method === "POST" && url.pathname === "/api/webhook") response = await handleDelivery(request, schedule);
       else if (req.method === "POST" && url.pathname === "/api/jobs") response = await createJobResponse(request, schedule);
       else if (req.method === "GET" && status) response = await statusResponse(request, decodeURIComponent(status[1]!), schedule);
+      else if (req.method === "GET" && (frame = url.pathname.match(/^\/api\/jobs\/([^/]+)\/frames\/([^/]+)$/)))
+        response = await getFrame(request, { params: Promise.resolve({ id: frame[1]!, frame: frame[2]! }) });
+      else if (req.method === "GET" && (file = url.pathname.match(/^\/api\/files\/([^/]+)\/([^/]+)$/)))
+        response = await getFile(request, { params: Promise.resolve({ jobId: file[1]!, file: file[2]! }) });
       else response = Response.json({ error: "not found" }, { status: 404 });
       await send(res, response);
       // An early answer (413) leaves an unread body on a keep-alive socket: drain it.

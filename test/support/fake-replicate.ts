@@ -77,6 +77,9 @@ export type Delivery = {
   at: number;
 };
 
+/** A file uploaded through the files API (`POST /v1/files`), as the client sends frame images. */
+export type FakeFile = { id: string; name: string; contentType: string; bytes: Buffer; url: string };
+
 export type FakeReplicate = {
   origin: string;
   /** Ends with /v1, as the client's baseUrl. */
@@ -86,6 +89,10 @@ export type FakeReplicate = {
   predictions: Map<string, FakePredictionRecord>;
   requests: { method: string; path: string; status: number; at: number }[];
   deliveries: Delivery[];
+  /** Files uploaded through the files API, by id; served at their `urls.get`. */
+  files: Map<string, FakeFile>;
+  /** The uploaded file an input value names (its `urls.get`), if any. */
+  fileAt(url: unknown): FakeFile | undefined;
   /** For one model ("owner/name" or version id), or for every model without its own. */
   setScenario(scenario: Scenario, model?: string): void;
   /** Back to the scenarios of the options. */
@@ -133,6 +140,7 @@ export async function startFakeReplicate(opts: FakeReplicateOptions = {}): Promi
   const predictions = new Map<string, FakePredictionRecord>();
   const requests: FakeReplicate["requests"] = [];
   const deliveries: Delivery[] = [];
+  const files = new Map<string, FakeFile>();
   let origin = "";
 
   const later = (ms: number, fn: () => void) => {
@@ -322,11 +330,47 @@ export async function startFakeReplicate(opts: FakeReplicateOptions = {}): Promi
       downloads.push({ id, range, status });
       return status;
     }
+    const uploaded = /^\/files\/(f_[a-z0-9]+)$/.exec(url.pathname);
+    if (uploaded && req.method === "GET") {
+      const f = files.get(uploaded[1] ?? "");
+      if (!f) return json(404, { detail: "Not found." });
+      res.writeHead(200, { "content-type": f.contentType, "content-length": String(f.bytes.length) }).end(f.bytes);
+      return 200;
+    }
     if (!url.pathname.startsWith("/v1/")) return json(404, { detail: "Not found." });
     if (req.headers.authorization !== `Bearer ${token}`) return json(401, { detail: "Invalid token." });
 
     const chunks: Buffer[] = [];
     for await (const chunk of req) chunks.push(chunk as Buffer);
+    // The files API: multipart with the file in `content` (and JSON `metadata`), as the client sends it.
+    if (req.method === "POST" && url.pathname === "/v1/files") {
+      const form = await new Response(Buffer.concat(chunks), { headers: { "content-type": req.headers["content-type"] ?? "" } })
+        .formData()
+        .catch(() => null);
+      const content = form?.get("content");
+      if (!(content instanceof Blob)) return json(422, { title: "Invalid file", status: 422, detail: "- content: Required" });
+      const id = `f_${base32(12)}`;
+      const file: FakeFile = {
+        id,
+        name: "name" in content && typeof content.name === "string" ? content.name : id,
+        contentType: content.type || "application/octet-stream",
+        bytes: Buffer.from(await content.arrayBuffer()),
+        url: `${origin}/files/${id}`,
+      };
+      files.set(id, file);
+      return json(201, {
+        id,
+        name: file.name,
+        content_type: file.contentType,
+        size: file.bytes.length,
+        etag: id,
+        checksums: {},
+        metadata: {},
+        created_at: now(),
+        expires_at: null,
+        urls: { get: file.url },
+      });
+    }
     let body: Record<string, unknown> = {};
     try {
       if (chunks.length) body = JSON.parse(Buffer.concat(chunks).toString("utf8")) as Record<string, unknown>;
@@ -405,6 +449,10 @@ export async function startFakeReplicate(opts: FakeReplicateOptions = {}): Promi
     predictions,
     requests,
     deliveries,
+    files,
+    fileAt(value) {
+      return typeof value === "string" ? [...files.values()].find((f) => f.url === value) : undefined;
+    },
     setScenario(scenario, model) {
       if (model) scenarios.set(model, scenario);
       else globalScenario = scenario;

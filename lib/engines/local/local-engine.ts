@@ -8,6 +8,7 @@ import { Webhook } from "standardwebhooks";
 import { buildRenderPlan, RenderPlanError, type RenderPlan } from "@/lib/engines/local/render-plan";
 import { buildSoundPlan, SoundPlanError } from "@/lib/engines/local/sound-plan";
 import { EngineError, type Engine, type Prediction, type StartRequest } from "@/lib/engines/types";
+import { IMAGE_EXTENSIONS, SNIFF_BYTES, sniffImageType } from "@/lib/media/frame-image";
 import { LOCAL_MODEL_ID } from "@/lib/models/registry";
 import { fontPath, probeMedia, runFfmpeg, type FfmpegProgress } from "@/lib/media/ffmpeg";
 
@@ -94,7 +95,7 @@ export function tqdmLine(current: number, total: number, elapsedSeconds: number)
 }
 
 type Work =
-  | { step: "generate"; plan: RenderPlan }
+  | { step: "generate"; plan: RenderPlan; frames?: string[] }
   | { step: "sound"; videoPath: string; styleId: string; seed: number | null };
 
 type Run = {
@@ -202,14 +203,16 @@ export class LocalEngine implements Engine {
       } catch (err) {
         throw new EngineError("The preview renderer's font is missing", "unavailable", { cause: err });
       }
+      // Frame images arrive as files (as the Replicate client would upload them): kept beside the render.
+      const images = await this.writeFrames(id, input);
       let plan: RenderPlan;
       try {
-        plan = buildRenderPlan({ prompt, styleId, params, outputPath: partPath, fontFile: font });
+        plan = buildRenderPlan({ prompt, styleId, params, outputPath: partPath, fontFile: font, images: images.paths });
       } catch (err) {
         if (err instanceof RenderPlanError) throw new EngineError(err.message, "invalid_input", { cause: err });
         throw err;
       }
-      work = { step, plan };
+      work = { step, plan, frames: images.paths ? [images.paths.first, ...(images.paths.last ? [images.paths.last] : [])] : undefined };
       predictionInput = {
         prompt,
         style: styleId,
@@ -217,6 +220,7 @@ export class LocalEngine implements Engine {
         aspect_ratio: params.aspectRatio ?? "16:9",
         resolution: params.resolution ?? "360p",
         seed: plan.seed,
+        ...images.described,
       };
     } else {
       const video = str(input.video);
@@ -281,6 +285,31 @@ export class LocalEngine implements Engine {
     // Begin after the caller has the reference.
     setImmediate(() => this.pump());
     return { ref: id };
+  }
+
+  /** Writes the `image` / `last_image` files of an input under the renders directory. */
+  private async writeFrames(
+    id: string,
+    input: Record<string, unknown>,
+  ): Promise<{ paths?: { first: string; last: string | null }; described: Record<string, string> }> {
+    const file = async (field: string, name: string): Promise<string | null> => {
+      const value = input[field];
+      if (!(value instanceof Blob)) return null;
+      const bytes = new Uint8Array(await value.arrayBuffer());
+      const type = sniffImageType(bytes.subarray(0, SNIFF_BYTES));
+      if (!type) throw new EngineError(`The ${field} input is not a PNG, JPEG or WebP image`, "invalid_input");
+      await mkdir(this.rendersDir, { recursive: true });
+      const target = path.join(this.rendersDir, `${id}.${name}.${IMAGE_EXTENSIONS[type]}`);
+      await writeFile(target, bytes);
+      return target;
+    };
+    const first = await file("image", "first");
+    if (!first) return { described: {} };
+    const last = await file("last_image", "last");
+    // The prediction's input names the files as Replicate would show an uploaded file.
+    const described: Record<string, string> = { image: `local:renders/${path.basename(first)}` };
+    if (last) described.last_image = `local:renders/${path.basename(last)}`;
+    return { paths: { first, last }, described };
   }
 
   async cancel(ref: string): Promise<void> {
@@ -428,6 +457,8 @@ export class LocalEngine implements Engine {
     if (run.state === "done") return;
     run.state = "done";
     liveControllers.delete(run.controller);
+    // The frame images were only for this render (the job keeps its own copies).
+    if (run.job.step === "generate" && run.job.frames) for (const f of run.job.frames) await unlink(f).catch(() => undefined);
     if (run.progressTimer) clearTimeout(run.progressTimer);
     run.progressTimer = null;
     const p = run.prediction;

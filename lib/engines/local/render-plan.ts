@@ -33,6 +33,11 @@ export type RenderPlanInput = {
   outputPath: string;
   /** TTF font for drawtext (resolved by the caller: `fontPath()` in lib/media/ffmpeg). */
   fontFile: string;
+  /**
+   * Image files to animate instead of the generated field: the clip opens on `first` and, with
+   * `last`, cross-fades towards it while both pan and zoom slowly.
+   */
+  images?: { first: string; last?: string | null };
 };
 
 export type RenderPlan = {
@@ -434,6 +439,40 @@ function pictureGraph(opts: {
 }
 
 // ---------------------------------------------------------------------------------------------
+// Image to video
+
+/** A slow zoom (in, or out towards the last frame) with a gentle pan, over the whole clip. */
+const IMAGE_ZOOM = 0.12;
+
+/**
+ * The picture from one or two images (ffmpeg inputs 0 and 1): each covers the frame, zoompan
+ * moves over it (`on` is the output frame number), and with a last frame a blend cross-fades
+ * from the first to the last over the clip, so the clip starts on the first image and ends on the last.
+ */
+function imageGraph(opts: { width: number; height: number; fps: number; totalFrames: number; durationSeconds: number; withLast: boolean; panSign: 1 | -1 }): Picture {
+  const { width: W, height: H, fps, totalFrames, durationSeconds, withLast, panSign } = opts;
+  const span = Math.max(1, totalFrames - 1);
+  // Twice the frame size first, so the zoom's whole-pixel steps do not make the picture shake.
+  const cover = (input: number, label: string) =>
+    `[${input}:v]scale=${W * 2}:${H * 2}:force_original_aspect_ratio=increase,crop=${W * 2}:${H * 2},setsar=1,format=yuv420p[${label}]`;
+  const move = (label: string, out: string, zoomIn: boolean) => {
+    const progress = zoomIn ? `on/${span}` : `(1-on/${span})`;
+    const zoom = `1+${n(IMAGE_ZOOM)}*${progress}`;
+    const x = `(iw-iw/zoom)*(0.5+${n(0.5 * panSign)}*${progress})`;
+    const y = "(ih-ih/zoom)/2";
+    return `[${label}]zoompan=z='${zoom}':x='${x}':y='${y}':d=1:s=${W}x${H}:fps=${fps}[${out}]`;
+  };
+  const chains = [cover(0, "i0"), move("i0", withLast ? "m0" : "img", true)];
+  if (withLast) {
+    // The last frame ends unzoomed and unpanned, exactly the image given.
+    chains.push(cover(1, "i1"), move("i1", "m1", false));
+    const f = `min(1,T/${n(durationSeconds)})`;
+    chains.push(`[m0][m1]blend=all_expr='A*(1-${f})+B*${f}'[img]`);
+  }
+  return { chains, out: "img" };
+}
+
+// ---------------------------------------------------------------------------------------------
 
 function pickOption<T extends string>(value: string | null | undefined, options: readonly T[], name: string): T {
   if (value === null || value === undefined || value === "") return options[0] as T;
@@ -492,7 +531,10 @@ export function buildRenderPlan(input: RenderPlanInput): RenderPlan {
   const mid = t2 ? mix(palette[1], tint(t2), 0.4) : t1 ? mix(palette[1], tint(t1), 0.2) : palette[1];
   const colors: [Rgb, Rgb, Rgb, Rgb] = [palette[0], mid, accent, mix(accent, [255, 255, 255], 0.45)];
 
-  const picture = pictureGraph({
+  const fromImage = Boolean(input.images?.first);
+  const picture = fromImage
+    ? imageGraph({ width, height, fps, totalFrames, durationSeconds, withLast: Boolean(input.images?.last), panSign: seed % 2 === 0 ? 1 : -1 })
+    : pictureGraph({
     width,
     height,
     fps,
@@ -514,15 +556,17 @@ export function buildRenderPlan(input: RenderPlanInput): RenderPlan {
   const fade = Math.min(0.4, durationSeconds / 8);
 
   const post: string[] = [];
-  if (!gray) {
+  // An image is shown as given from the first frame: no tint, vignette or fade-in over it.
+  if (!gray && !fromImage) {
     const h0 = (comp.hueShiftDeg * Math.PI) / 180;
     post.push(`hue=H=${escapeFilterValue(`${n(h0)}+${n(comp.hueSway)}*sin(t*${n(comp.hueSwaySpeed)})`)}`);
   }
-  post.push("vignette=angle=PI/5");
+  if (!fromImage) post.push("vignette=angle=PI/5");
   if (style.preview.grain > 0) {
     post.push(`noise=c0s=${Math.round(style.preview.grain)}:c0f=t:c0_seed=${seed % 2147483647}`);
   }
-  post.push(`fade=t=in:st=0:d=${n(fade)}`, `fade=t=out:st=${n(durationSeconds - fade)}:d=${n(fade)}`);
+  // No fade-out: the last frame stays a picture, which "Continue from the last frame" starts from.
+  if (!fromImage) post.push(`fade=t=in:st=0:d=${n(fade)}`);
   if (caption.length > 0) {
     const boxH = caption.length * lineHeight + 2 * pad;
     post.push(`drawbox=x=0:y=ih-${boxH}:w=iw:h=${boxH}:color=black@0.45:t=fill`);
@@ -559,8 +603,11 @@ export function buildRenderPlan(input: RenderPlanInput): RenderPlan {
   );
 
   const graph = [...picture.chains, `[${picture.out}]${post.join(",")}[v]`].join(";");
+  const imageInputs = (file: string | null | undefined) => (file ? ["-loop", "1", "-framerate", String(fps), "-i", file] : []);
   const args = [
     "-y",
+    ...imageInputs(input.images?.first),
+    ...imageInputs(input.images?.first ? input.images.last : null),
     "-filter_complex",
     graph,
     "-map",

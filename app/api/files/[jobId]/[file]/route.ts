@@ -3,7 +3,7 @@
 import { localVideoStore } from "@/lib/files";
 import { attachmentDisposition } from "@/lib/files/download-name";
 import { contentRange, parseRange } from "@/lib/files/range";
-import { isValidFileName, isValidJobId, videoKey } from "@/lib/files/types";
+import { FRAME_FILE_PREFIX, isValidFileName, isValidJobId, videoKey } from "@/lib/files/types";
 import { getStore } from "@/lib/store";
 
 type Context = { params: Promise<{ jobId: string; file: string }> };
@@ -24,6 +24,8 @@ async function serve(request: Request, { params }: Context, withBody: boolean): 
   if (!isValidJobId(jobId) || !isValidFileName(file)) {
     return Response.json({ error: "Malformed file name." }, { status: 400 });
   }
+  // A job's frame images are its owner's: /api/jobs/[id]/frames/[frame] serves them after a check.
+  if (file.startsWith(FRAME_FILE_PREFIX)) return Response.json({ error: "File not found." }, { status: 404 });
   const store = localVideoStore();
   const key = videoKey(jobId, file);
   const info = await store.stat(key);
