@@ -1,5 +1,6 @@
 import type { ModelOption } from "@/lib/jobs/queries";
 import { SEED_MAX } from "@/lib/jobs/form-limits";
+import { FRAME_FIELDS, FRAMES, type Frame } from "@/lib/media/frame-image";
 import { FORM_OPTION_DEFAULTS } from "@/lib/jobs/form-defaults";
 import { defaultModel } from "@/lib/models/registry";
 import { DEFAULT_STYLE, STYLE_IDS, type StyleId } from "@/lib/styles";
@@ -103,8 +104,8 @@ export function valuesFromSubmitted(submitted: Record<string, string>): Partial<
   };
 }
 
-/** The FormData createJob expects: only the parameters the model supports are sent. */
-export function toFormData(values: GenerateFormValues, model: ModelOption | undefined): FormData {
+/** The FormData createJob expects: only the parameters the model supports are sent, and the frames it takes. */
+export function toFormData(values: GenerateFormValues, model: ModelOption | undefined, frames: Partial<Record<Frame, File>> = {}): FormData {
   const fd = new FormData();
   fd.set("prompt", values.prompt);
   fd.set("style", values.style);
@@ -119,6 +120,10 @@ export function toFormData(values: GenerateFormValues, model: ModelOption | unde
   if (values.sound) fd.set("sound", "on");
   if (values.enhancedPrompt) fd.set("enhancedPrompt", values.enhancedPrompt);
   if (values.remixOf) fd.set("remixOf", values.remixOf);
+  for (const frame of FRAMES) {
+    const file = frames[frame];
+    if (file) fd.set(FRAME_FIELDS[frame], file, file.name || `${frame}-frame`);
+  }
   return fd;
 }
 

@@ -3,6 +3,7 @@
 import { startTransition, useActionState, useEffect, useId, useMemo, useRef, useState, useTransition, type FormEvent } from "react";
 import { useRouter } from "next/navigation";
 import { EnhancePanel } from "@/components/generate/enhance-panel";
+import { FramePicker, type PickedImage } from "@/components/generate/frame-picker";
 import { ParamsPanel } from "@/components/generate/params-panel";
 import { StylePicker } from "@/components/generate/style-picker";
 import {
@@ -20,13 +21,14 @@ import { createJob } from "@/lib/jobs/actions";
 import type { ModelOption } from "@/lib/jobs/queries";
 import { PROMPT_MAX, PROMPT_MIN } from "@/lib/jobs/form-limits";
 import type { CreateJobState } from "@/lib/jobs/request";
+import { checkFrameImage, FRAME_FIELDS, FRAMES, SNIFF_BYTES, type Frame } from "@/lib/media/frame-image";
 import { MODELS } from "@/lib/models/registry";
 import { SpinnerIcon } from "@/components/ui/icons";
 
 type Errors = Partial<Record<string, string>>;
 
 /** Fields in the order they appear, to focus the first one with an error. */
-const FIELD_ORDER = ["prompt", "style", "model", "duration", "aspectRatio", "resolution", "seed", "negativePrompt"] as const;
+const FIELD_ORDER = ["prompt", "style", "model", "firstFrame", "lastFrame", "duration", "aspectRatio", "resolution", "seed", "negativePrompt"] as const;
 const VISIBLE_FIELDS: readonly string[] = FIELD_ORDER;
 
 const initialState: CreateJobState = { status: "idle" };
@@ -105,7 +107,54 @@ export function GenerateForm({
     setStatusLine(statusFor(state));
   }
 
+  // Frame images live here, not in `values`: files cannot come back from the server or the URL.
+  const [frames, setFrames] = useState<Record<Frame, PickedImage | null>>({ first: null, last: null });
+
   const model = models.find((m) => m.id === values.model);
+  /** Why a frame is not sent with this model (it is kept for another), or null when it is. */
+  const frameNote = (frame: Frame): string | null => {
+    if (!frames[frame] || !model) return null;
+    if (!model.images) return `${model.label} takes no images. Yours is kept, and sent if you pick a model that takes one.`;
+    if (frame === "last" && !model.images.last) return `${model.label} takes no last frame. It is kept, and sent if you pick a model that takes one.`;
+    return null;
+  };
+  const sentFrames = (): Partial<Record<Frame, File>> => {
+    const out: Partial<Record<Frame, File>> = {};
+    for (const frame of FRAMES) {
+      const picked = frames[frame];
+      if (picked && !frameNote(frame)) out[frame] = picked.file;
+    }
+    return out;
+  };
+
+  const pickFrame = (frame: Frame, file: File) => {
+    const field = FRAME_FIELDS[frame];
+    void file
+      .slice(0, SNIFF_BYTES)
+      .arrayBuffer()
+      .then(
+        (head) => {
+          const check = checkFrameImage(frame, file.name, file.size, new Uint8Array(head));
+          if (!check.ok) {
+            setErrors((prev) => ({ ...prev, [field]: check.message }));
+            return;
+          }
+          clearError(field);
+          setFrames((prev) => {
+            if (prev[frame]) URL.revokeObjectURL(prev[frame].preview);
+            return { ...prev, [frame]: { file, preview: URL.createObjectURL(file) } };
+          });
+        },
+        () => setErrors((prev) => ({ ...prev, [field]: `The ${frame} frame could not be read; pick it again.` })),
+      );
+  };
+  const clearFrame = (frame: Frame) => {
+    clearError(FRAME_FIELDS[frame]);
+    setFrames((prev) => {
+      if (prev[frame]) URL.revokeObjectURL(prev[frame].preview);
+      return { ...prev, [frame]: null };
+    });
+  };
   const offered = useMemo(() => MODELS.filter((m) => models.some((o) => o.id === m.id)), [models]);
   const checking = useRef(false);
   const busy = pending || navigating || state.status === "created";
@@ -151,7 +200,7 @@ export function GenerateForm({
     setValues((prev) => ({ ...prev, model: modelId, ...paramsFor(next, prev) }));
     setErrors((prev) => {
       const rest = { ...prev };
-      for (const f of ["model", "duration", "aspectRatio", "resolution", "seed", "negativePrompt"]) delete rest[f];
+      for (const f of ["model", "firstFrame", "lastFrame", "duration", "aspectRatio", "resolution", "seed", "negativePrompt"]) delete rest[f];
       return rest;
     });
   };
@@ -171,7 +220,7 @@ export function GenerateForm({
       submitted = { ...values, seed: String(randomSeed()) };
       setValues(submitted);
     }
-    const formData = toFormData(submitted, model);
+    const formData = toFormData(submitted, model, sentFrames());
     checking.current = true;
     void loadRequest()
       .then(
@@ -273,6 +322,36 @@ export function GenerateForm({
         <FieldHint id={`${id}-model-hint`}>{model?.description ?? "Pick a model."}</FieldHint>
         <FieldError id={`${id}-model-error`} message={errors.model} />
       </div>
+
+      {model?.images || frames.first || frames.last ? (
+        <fieldset className="space-y-3">
+          <legend className="text-sm font-medium text-zinc-900 dark:text-zinc-100">Start from an image</legend>
+          <FramePicker
+            id={id}
+            frame="first"
+            image={frames.first}
+            error={errors.firstFrame}
+            note={frameNote("first")}
+            disabled={busy}
+            onPick={(file) => pickFrame("first", file)}
+            onClear={() => clearFrame("first")}
+          />
+          {model?.images?.last || frames.last ? (
+            <FramePicker
+              id={id}
+              frame="last"
+              image={frames.last}
+              error={errors.lastFrame}
+              note={frameNote("last")}
+              disabled={busy}
+              onPick={(file) => pickFrame("last", file)}
+              onClear={() => clearFrame("last")}
+            />
+          ) : null}
+        </fieldset>
+      ) : (
+        <p className="text-sm text-zinc-600 dark:text-zinc-400">{model?.label ?? "This model"} makes video from text only; pick another model to start from an image.</p>
+      )}
 
       <ParamsPanel
         id={id}

@@ -6,7 +6,7 @@ import { useState, useTransition } from "react";
 import { SharePanel } from "@/components/job/share-panel";
 import { Button, buttonClasses } from "@/components/ui/button";
 import { ConfirmDialog } from "@/components/ui/confirm-dialog";
-import { deleteJob, retryJob } from "@/lib/jobs/actions";
+import { continueJob, deleteJob, retryJob } from "@/lib/jobs/actions";
 import type { PublicJob } from "@/lib/jobs/schema";
 import { RemixIcon } from "@/components/ui/icons";
 
@@ -52,6 +52,18 @@ export function JobActions({
       }
     });
 
+  const continueFromLast = () =>
+    startAction(async () => {
+      setMessage(null);
+      try {
+        const result = await continueJob(job.id);
+        if (result.ok) router.push(`/jobs/${result.id}`);
+        else setMessage(result.message);
+      } catch {
+        setMessage(UNREACHABLE);
+      }
+    });
+
   const remove = () =>
     startAction(async () => {
       setMessage(null);
@@ -80,6 +92,14 @@ export function JobActions({
           </Button>
         ) : null}
         {remix}
+        {job.status === "succeeded" ? (
+          <Button variant="secondary" onClick={continueFromLast} disabled={pending}>
+            <svg viewBox="0 0 20 20" fill="none" stroke="currentColor" strokeWidth="1.6" aria-hidden="true" className="size-4">
+              <path d="M3 10h10m0 0-4-4m4 4-4 4M16 4v12" strokeLinecap="round" strokeLinejoin="round" />
+            </svg>
+            Continue from the last frame
+          </Button>
+        ) : null}
         <Button variant="danger" onClick={() => setConfirming(true)} disabled={pending}>
           Delete
         </Button>

@@ -14,7 +14,7 @@ function Row({ term, children }: { term: string; children: ReactNode }) {
 }
 
 /** What was asked for and what was sent: the prompts, the style and the settings. */
-export function JobDetails({ job }: { job: PublicJob }) {
+export function JobDetails({ job, isOwner = false }: { job: PublicJob; isOwner?: boolean }) {
   const style = STYLES.find((s) => s.id === job.style);
   const p = job.params;
   const negativeSent = negativePromptAsSent(job);
@@ -59,6 +59,40 @@ export function JobDetails({ job }: { job: PublicJob }) {
       <Row term="Options">
         {[job.options.enhance ? "Enhance prompt: on" : "Enhance prompt: off", job.options.sound ? "Add sound: on" : "Add sound: off"].join(" · ")}
       </Row>
+      {job.images.first ? (
+        <Row term={job.images.last ? "First and last frames" : "First frame"}>
+          {isOwner ? (
+            <span className="flex flex-wrap gap-3">
+              {[job.images.first, job.images.last].flatMap((image, i) =>
+                image ? (
+                  // eslint-disable-next-line @next/next/no-img-element -- an owner-only route: not for the image optimizer.
+                  <img key={image.url} src={image.url} alt={i === 0 ? "The first frame you gave" : "The last frame you gave"} className="h-20 w-32 rounded object-cover" />
+                ) : [],
+              )}
+            </span>
+          ) : (
+            <span className="text-zinc-600 dark:text-zinc-400">Started from an image, shown to its owner only.</span>
+          )}
+        </Row>
+      ) : null}
+      {job.continuedFrom ? (
+        <Row term="Continues">
+          <Link href={`/jobs/${job.continuedFrom}`} className="font-medium text-brand-700 underline underline-offset-4 dark:text-indigo-300">
+            the video it starts from
+          </Link>
+        </Row>
+      ) : null}
+      {job.continuations && job.continuations.length > 0 ? (
+        <Row term="Continued in">
+          <span className="flex flex-wrap gap-x-3">
+            {job.continuations.map((id, i) => (
+              <Link key={id} href={`/jobs/${id}`} className="font-medium text-brand-700 underline underline-offset-4 dark:text-indigo-300">
+                {job.continuations!.length > 1 ? `continuation ${i + 1}` : "the next video"}
+              </Link>
+            ))}
+          </span>
+        </Row>
+      ) : null}
       {job.remixOf ? (
         <Row term="Remix of">
           <Link href={`/jobs/${job.remixOf}`} className="font-medium text-brand-700 underline underline-offset-4 dark:text-indigo-300">

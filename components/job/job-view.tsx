@@ -151,7 +151,7 @@ export function JobView({
           <h2 id="job-details-heading" className="text-lg font-semibold">
             Details
           </h2>
-          <JobDetails job={job} />
+          <JobDetails job={job} isOwner={canCancel} />
         </section>
       </div>
     </div>

@@ -7,6 +7,7 @@ import { getEngine, replicateConfigured } from "@/lib/engines";
 import { enhanceNow, type Enhanced } from "@/lib/enhance/enhance-now";
 import { env } from "@/lib/env";
 import { getVideoStore } from "@/lib/files";
+import { continuationModel, continuationValues, lastFrameOf } from "@/lib/jobs/continue-job";
 import { jobFormValues } from "@/lib/jobs/form-values";
 import { jobFrameUploads, readFrameUploads } from "@/lib/jobs/frame-images";
 import { applyEvent } from "@/lib/jobs/pipeline";
@@ -145,6 +146,40 @@ export async function retryJob(id: string): Promise<{ ok: true; id: string } | {
   } catch (error) {
     const result = storeDown(error);
     return result.ok ? { ok: false, message: "Something went wrong." } : result;
+  }
+}
+
+export type ContinueResult = { ok: true; id: string } | { ok: false; code: ActionFailure | "rate_limited"; message: string; retryAfterSeconds?: number };
+
+/**
+ * "Continue from the last frame": a new job whose first frame is this finished video's last
+ * frame, prompt, style and options carried over, linked both ways. Owner only.
+ */
+export async function continueJob(id: string): Promise<ContinueResult> {
+  try {
+    const owned = await ownedJob(id, "continue");
+    if ("message" in owned) return { ok: false, ...owned };
+    const { job } = owned;
+    if (job.status !== "succeeded" || !job.videoUrl) return { ok: false, code: "conflict", message: "Only a finished video can be continued." };
+    const models = availableModels(replicateConfigured());
+    const model = continuationModel(job, models);
+    if (!model) return { ok: false, code: "conflict", message: "No model here takes a first frame." };
+    const input = createJobSchema(models).safeParse(continuationValues(job, model));
+    if (!input.success) return { ok: false, code: "conflict", message: "This video's settings cannot be used again here; remix it instead." };
+    let first;
+    try {
+      first = await lastFrameOf(job);
+    } catch (error) {
+      jobLog(job.id).warn({ err: error instanceof Error ? error.message : String(error) }, "last frame extraction failed");
+      return { ok: false, code: "unavailable", message: "The video's last frame could not be read; try again in a moment." };
+    }
+    const started = await startJob(input.data, job.ownerId!, { ip: clientAddress(await headers()), schedule: after }, { uploads: { first }, continuedFrom: job.id });
+    if (!started.ok) return { ok: false, code: "rate_limited", message: started.message, retryAfterSeconds: started.retryAfterSeconds };
+    await getStore().update(job.id, (j) => ({ ...j, continuations: [...(j.continuations ?? []), started.job.id] }));
+    return { ok: true, id: started.job.id };
+  } catch (error) {
+    const result = storeDown(error);
+    return result.ok ? { ok: false, code: "unavailable", message: "Something went wrong." } : result;
   }
 }
 

@@ -349,3 +349,14 @@ export async function extractPoster(videoPath: string, jpgPath: string, options:
   const { size } = await stat(jpgPath).catch(() => ({ size: 0 }));
   if (size === 0) throw new Error("ffmpeg wrote no poster frame");
 }
+
+/** Writes the video's last frame as a PNG, same size (for "Continue from the last frame"). */
+export async function extractLastFrame(videoPath: string, pngPath: string, options: { signal?: AbortSignal } = {}): Promise<void> {
+  // Decode only the last half second; `-update 1` overwrites one image per frame, so the last one stays.
+  await runFfmpeg(["-y", "-sseof", "-0.5", "-i", videoPath, "-an", "-update", "1", "-f", "image2", "-c:v", "png", pngPath], {
+    signal: options.signal,
+    timeoutMs: 30_000,
+  });
+  const { size } = await stat(pngPath).catch(() => ({ size: 0 }));
+  if (size === 0) throw new Error("ffmpeg wrote no last frame");
+}
