@@ -8,7 +8,7 @@ import { Button, buttonClasses } from "@/components/ui/button";
 import { ConfirmDialog } from "@/components/ui/confirm-dialog";
 import { continueJob, deleteJob, retryJob } from "@/lib/jobs/actions";
 import type { PublicJob } from "@/lib/jobs/schema";
-import { RemixIcon } from "@/components/ui/icons";
+import { ContinueIcon, RemixIcon } from "@/components/ui/icons";
 
 const UNREACHABLE = "The request did not reach the server. Try again.";
 
@@ -94,9 +94,7 @@ export function JobActions({
         {remix}
         {job.status === "succeeded" ? (
           <Button variant="secondary" onClick={continueFromLast} disabled={pending}>
-            <svg viewBox="0 0 20 20" fill="none" stroke="currentColor" strokeWidth="1.6" aria-hidden="true" className="size-4">
-              <path d="M3 10h10m0 0-4-4m4 4-4 4M16 4v12" strokeLinecap="round" strokeLinejoin="round" />
-            </svg>
+            <ContinueIcon className="size-4" />
             Continue from the last frame
           </Button>
         ) : null}

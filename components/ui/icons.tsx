@@ -116,6 +116,12 @@ export const RemixIcon = icon(
   outline(<path d="M3 6h9a4 4 0 0 1 0 8H6m0 0 3-3m-3 3 3 3" strokeLinecap="round" strokeLinejoin="round" />),
 );
 
+/** "Continue from the last frame": an arrow up to a closing bar. */
+export const ContinueIcon = icon(
+  "ContinueIcon",
+  outline(<path d="M3 10h10m0 0-4-4m4 4-4 4M16 4v12" strokeLinecap="round" strokeLinejoin="round" />),
+);
+
 export const BellIcon = icon(
   "BellIcon",
   outline(<path d="M10 2.5a5 5 0 0 0-5 5v3l-1.5 3h13L15 10.5v-3a5 5 0 0 0-5-5ZM8 16a2 2 0 0 0 4 0" strokeLinejoin="round" />),
