@@ -1,9 +1,9 @@
 import http from "node:http";
 import { randomBytes } from "node:crypto";
-import { Webhook } from "standardwebhooks";
 import { makeJob, makeStep } from "../test/support/job-factory";
 import { jobSchema, type Job } from "@/lib/jobs/schema";
 import { derive } from "@/lib/jobs/transition";
+import { webhookSigner, type WebhookSigner } from "@/lib/webhooks/sign";
 import { EmbeddedStore } from "@/lib/store/embedded-store";
 
 /**
@@ -58,14 +58,14 @@ const agent = new http.Agent({ keepAlive: true, maxSockets: 64 });
 /** Sends engine events for one job, one at a time; each one the server applies bumps the job's seq by 1. */
 export class EngineFeed {
   private lines: string[] = [];
-  private readonly webhook: Webhook;
+  private readonly sign: WebhookSigner;
 
   constructor(
     private readonly origin: string,
     readonly job: Job,
     secret: string,
   ) {
-    this.webhook = new Webhook(secret);
+    this.sign = webhookSigner(secret);
   }
 
   /** The seq the job has after the last applied delivery. */
@@ -76,15 +76,7 @@ export class EngineFeed {
     this.lines.push(tqdmLine(this.lines.length + 1));
     const step = this.job.steps.find((s) => s.name === "generate")!;
     const body = JSON.stringify({ id: step.ref, status: "processing", logs: this.lines.join("\n"), started_at: new Date(this.job.createdAt).toISOString() });
-    const msgId = `msg_${randomBytes(10).toString("hex")}`;
-    const now = new Date();
-    const headers = {
-      "content-type": "application/json",
-      "content-length": String(Buffer.byteLength(body)),
-      "webhook-id": msgId,
-      "webhook-timestamp": String(Math.floor(now.getTime() / 1000)),
-      "webhook-signature": this.webhook.sign(msgId, now, body),
-    };
+    const headers = { ...this.sign(body), "content-length": String(Buffer.byteLength(body)) };
     const url = new URL(`/api/webhook?job=${this.job.id}&step=generate&attempt=1`, this.origin);
     const expected = this.seq + 1;
     const answer = await new Promise<string>((resolve, reject) => {

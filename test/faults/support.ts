@@ -1,9 +1,9 @@
 import { randomBytes } from "node:crypto";
-import { Webhook } from "standardwebhooks";
 import type { Job } from "@/lib/jobs/schema";
 import { derive } from "@/lib/jobs/transition";
 import { makeJob, makeStep } from "@/test/support/job-factory";
 import { prng } from "@/lib/engines/local/render-plan";
+import { webhookSigner } from "@/lib/webhooks/sign";
 
 /** Helpers shared by the fault tests: signed deliveries and jobs waiting on a generate step. */
 
@@ -26,13 +26,7 @@ export function harnessSecret(): string {
 }
 
 export function signedHeaders(d: Pick<Delivery, "body" | "webhookId" | "secret" | "at">): Record<string, string> {
-  const at = d.at ?? new Date();
-  return {
-    "content-type": "application/json",
-    "webhook-id": d.webhookId,
-    "webhook-timestamp": String(Math.floor(at.getTime() / 1000)),
-    "webhook-signature": new Webhook(d.secret ?? harnessSecret()).sign(d.webhookId, at, d.body),
-  };
+  return webhookSigner(d.secret ?? harnessSecret())(d.body, d.webhookId, d.at);
 }
 
 export function webhookUrl(origin: string, d: Pick<Delivery, "jobId" | "step" | "attempt">): string {

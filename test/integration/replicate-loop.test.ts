@@ -1,5 +1,4 @@
 import { existsSync } from "node:fs";
-import { Webhook } from "standardwebhooks";
 import { afterEach, describe, expect, it, vi } from "vitest";
 import { finishedJob, startAppHarness, type AppHarness } from "../support/app-harness";
 import { waitFor } from "../support/wait-for";
@@ -12,6 +11,7 @@ import type { Job } from "@/lib/jobs/schema";
 import { findStep } from "@/lib/jobs/transition";
 import { probeMedia } from "@/lib/media/ffmpeg";
 import { MODELS } from "@/lib/models/registry";
+import { webhookSigner } from "@/lib/webhooks/sign";
 import { storedVideoPath } from "@/test/support/stored-video";
 
 let app: AppHarness | undefined;
@@ -151,15 +151,10 @@ describe("Replicate engine through signed webhooks", () => {
     const url = `${app!.origin}/api/webhook?job=${job.id}&step=generate&attempt=1`;
     const post = (headers: Record<string, string>, payload = body) =>
       fetch(url, { method: "POST", headers: { "content-type": "application/json", ...headers }, body: payload });
-    const signer = new Webhook(fake!.signingSecret);
+    const sign = webhookSigner(fake!.signingSecret);
     const stale = new Date(Date.now() - 10 * 60 * 1000);
-    const wrong = new Webhook(`whsec_${Buffer.from("not the secret at all, nope").toString("base64")}`);
-    const now = new Date();
-    const attempts: Record<string, string>[] = [
-      {},
-      { "webhook-id": "msg_1", "webhook-timestamp": String(Math.floor(now.getTime() / 1000)), "webhook-signature": wrong.sign("msg_1", now, body) },
-      { "webhook-id": "msg_2", "webhook-timestamp": String(Math.floor(stale.getTime() / 1000)), "webhook-signature": signer.sign("msg_2", stale, body) },
-    ];
+    const wrong = webhookSigner(`whsec_${Buffer.from("not the secret at all, nope").toString("base64")}`);
+    const attempts: Record<string, string>[] = [{}, wrong(body, "msg_1"), sign(body, "msg_2", stale)];
     for (const headers of attempts) {
       const res = await post(headers);
       expect(res.status).toBe(401);
@@ -169,11 +164,7 @@ describe("Replicate engine through signed webhooks", () => {
     const replayAt = new Date();
     const replay = await fetch(`${app!.origin}/api/webhook?job=${job.id}&step=generate&attempt=1`, {
       method: "POST",
-      headers: {
-        "webhook-id": delivered.webhookId,
-        "webhook-timestamp": String(Math.floor(replayAt.getTime() / 1000)),
-        "webhook-signature": signer.sign(delivered.webhookId, replayAt, replayBody),
-      },
+      headers: sign(replayBody, delivered.webhookId, replayAt),
       body: replayBody,
     });
     expect(replay.status).toBe(200);

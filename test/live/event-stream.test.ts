@@ -1,6 +1,5 @@
 import { randomBytes } from "node:crypto";
 import { Redis } from "ioredis";
-import { Webhook } from "standardwebhooks";
 import { afterEach, describe, expect, inject, it, vi } from "vitest";
 import { waitFor } from "../support/wait-for";
 import { makeJob, makeStep } from "../support/job-factory";
@@ -15,6 +14,7 @@ import { type Job } from "@/lib/jobs/schema";
 import { transition } from "@/lib/jobs/transition";
 import { MODELS } from "@/lib/models/registry";
 import { createStore } from "@/lib/store";
+import { webhookSigner } from "@/lib/webhooks/sign";
 import type { JobStore } from "@/lib/store/types";
 
 let app: LiveHarness | undefined;
@@ -66,17 +66,9 @@ async function runningJob(store: JobStore): Promise<Job> {
 /** What the engine would send: a signed Standard Webhooks delivery of a prediction. */
 async function deliver(job: Job, prediction: Record<string, unknown>): Promise<Response> {
   const body = JSON.stringify({ id: "lp_webhook_test_0000000", status: "processing", ...prediction });
-  const msgId = `msg_${randomBytes(8).toString("hex")}`;
-  const now = new Date();
-  const signature = new Webhook(process.env.LOCAL_WEBHOOK_SECRET!).sign(msgId, now, body);
   return fetch(`${app!.origin}/api/webhook?job=${job.id}&step=generate&attempt=1`, {
     method: "POST",
-    headers: {
-      "content-type": "application/json",
-      "webhook-id": msgId,
-      "webhook-timestamp": String(Math.floor(now.getTime() / 1000)),
-      "webhook-signature": signature,
-    },
+    headers: webhookSigner(process.env.LOCAL_WEBHOOK_SECRET!)(body),
     body,
   });
 }

@@ -6,11 +6,11 @@ import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { parseProgressFromLogs } from "replicate";
-import { Webhook } from "standardwebhooks";
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { LocalEngine, resolveLocalOutput, tqdmLine, type LocalEngineOptions, type LocalPrediction } from "@/lib/engines/local/local-engine";
 import { EngineError } from "@/lib/engines/types";
 import { probeMedia } from "@/lib/media/ffmpeg";
+import { verifyWebhook } from "@/lib/webhooks/verify";
 import { makeJob } from "../support/job-factory";
 import { waitFor } from "../support/wait-for";
 
@@ -28,25 +28,21 @@ class Receiver {
   url = "";
 
   async start(): Promise<void> {
-    const wh = new Webhook(secret);
     this.server = createServer((req, res) => {
       const chunks: Buffer[] = [];
       req.on("data", (c: Buffer) => chunks.push(c));
       req.on("end", () => {
         const body = Buffer.concat(chunks).toString("utf8");
         const headers = req.headers as IncomingHttpHeaders & Record<string, string>;
-        let prediction: LocalPrediction;
-        try {
-          prediction = wh.verify(body, {
-            "webhook-id": String(headers["webhook-id"]),
-            "webhook-timestamp": String(headers["webhook-timestamp"]),
-            "webhook-signature": String(headers["webhook-signature"]),
-          }) as LocalPrediction;
-        } catch (err) {
-          this.rejected.push((err as Error).message);
+        const signed = new Headers();
+        for (const name of ["webhook-id", "webhook-timestamp", "webhook-signature"]) signed.set(name, String(headers[name] ?? ""));
+        const verified = verifyWebhook(body, signed, [secret]);
+        if (!verified.ok) {
+          this.rejected.push(verified.reason);
           res.writeHead(401).end();
           return;
         }
+        const prediction = verified.payload as LocalPrediction;
         const terminal = ["succeeded", "failed", "canceled"].includes(prediction.status);
         const status = terminal && this.failCompleted.length > 0 ? this.failCompleted.shift()! : 204;
         this.deliveries.push({ id: String(headers["webhook-id"]), timestamp: Number(headers["webhook-timestamp"]), prediction, status });

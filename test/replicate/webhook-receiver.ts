@@ -1,6 +1,6 @@
 import http from "node:http";
 import type { AddressInfo } from "node:net";
-import { Webhook } from "standardwebhooks";
+import { verifyWebhook } from "@/lib/webhooks/verify";
 
 export type Received = {
   webhookId: string;
@@ -10,27 +10,18 @@ export type Received = {
   at: number;
 };
 
-/** A tiny webhook endpoint that verifies every delivery with `standardwebhooks`. */
+/** A tiny webhook endpoint that verifies every delivery as the app does (lib/webhooks/verify.ts). */
 export async function startReceiver(secret: string, answer: (r: Received) => number = () => 200) {
   const received: Received[] = [];
   const server = http.createServer(async (req, res) => {
     const chunks: Buffer[] = [];
     for await (const chunk of req) chunks.push(chunk as Buffer);
     const raw = Buffer.concat(chunks).toString("utf8");
-    const headers = {
-      "webhook-id": String(req.headers["webhook-id"] ?? ""),
-      "webhook-timestamp": String(req.headers["webhook-timestamp"] ?? ""),
-      "webhook-signature": String(req.headers["webhook-signature"] ?? ""),
-    };
-    let verified = true;
-    try {
-      new Webhook(secret).verify(raw, headers);
-    } catch {
-      verified = false;
-    }
+    const headers = new Headers();
+    for (const name of ["webhook-id", "webhook-timestamp", "webhook-signature"]) headers.set(name, String(req.headers[name] ?? ""));
     const r: Received = {
-      webhookId: headers["webhook-id"],
-      verified,
+      webhookId: headers.get("webhook-id") ?? "",
+      verified: verifyWebhook(raw, headers, [secret]).ok,
       url: req.url ?? "",
       payload: JSON.parse(raw) as Received["payload"],
       at: Date.now(),

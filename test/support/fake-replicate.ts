@@ -3,7 +3,6 @@ import { createReadStream } from "node:fs";
 import { stat } from "node:fs/promises";
 import http from "node:http";
 import type { AddressInfo } from "node:net";
-import { Webhook } from "standardwebhooks";
 import {
   ALL_EVENTS,
   base32,
@@ -17,6 +16,7 @@ import {
   type WebhookEvent,
 } from "./fake-replicate-data";
 import { waitFor } from "./wait-for";
+import { webhookSigner } from "@/lib/webhooks/sign";
 
 export { sampleVideoPath, type FakePrediction, type Scenario, type WebhookEvent };
 
@@ -123,7 +123,7 @@ export async function startFakeReplicate(opts: FakeReplicateOptions = {}): Promi
   const timing: FakeTiming = { startingMs: 250, processingMs: 1200, ticks: 6, ...opts.timing };
   const retryDelays = opts.webhookRetryDelaysMs ?? [150, 300, 600];
   const videoPath = opts.videoPath ?? (await sampleVideoPath());
-  const webhook = new Webhook(signingSecret);
+  const sign = webhookSigner(signingSecret);
   const initialScenarios = () =>
     new Map<string, Scenario>(
       Object.entries(opts.models ?? {}).flatMap(([k, v]) => (v.scenario ? [[k, v.scenario] as const] : [])),
@@ -157,12 +157,7 @@ export async function startFakeReplicate(opts: FakeReplicateOptions = {}): Promi
   async function send(rec: FakePredictionRecord, event: WebhookEvent, payload: FakePrediction, msgId: string, attempt: number) {
     const body = JSON.stringify(payload);
     const sentAt = new Date();
-    const headers = {
-      "content-type": "application/json",
-      "webhook-id": msgId,
-      "webhook-timestamp": String(Math.floor(sentAt.getTime() / 1000)),
-      "webhook-signature": webhook.sign(msgId, sentAt, body),
-    };
+    const headers = sign(body, msgId, sentAt);
     let status: number | null = null;
     let error: string | undefined;
     try {

@@ -3,7 +3,6 @@ import "server-only";
 import { randomBytes } from "node:crypto";
 import { mkdir, readFile, rename, stat, unlink, writeFile } from "node:fs/promises";
 import path from "node:path";
-import { Webhook } from "standardwebhooks";
 
 import { buildRenderPlan, RenderPlanError, type RenderPlan } from "@/lib/engines/local/render-plan";
 import { buildSoundPlan, SoundPlanError } from "@/lib/engines/local/sound-plan";
@@ -11,6 +10,7 @@ import { EngineError, type Engine, type Prediction, type StartRequest } from "@/
 import { IMAGE_EXTENSIONS, SNIFF_BYTES, sniffImageType } from "@/lib/media/frame-image";
 import { LOCAL_MODEL_ID } from "@/lib/models/registry";
 import { fontPath, probeMedia, runFfmpeg, type FfmpegProgress } from "@/lib/media/ffmpeg";
+import { newWebhookId, webhookSigner, type WebhookSigner } from "@/lib/webhooks/sign";
 
 /**
  * The local preview engine: renders with ffmpeg on this server and reports like Replicate does,
@@ -144,7 +144,7 @@ export class LocalEngine implements Engine {
 
   private readonly dataDir: string;
   private readonly rendersDir: string;
-  private readonly webhook: Webhook;
+  private readonly sign: WebhookSigner;
   private readonly fetchImpl: typeof fetch;
   private readonly maxConcurrent: number;
   private readonly retryDelaysMs: number[];
@@ -164,7 +164,7 @@ export class LocalEngine implements Engine {
     }
     this.dataDir = path.resolve(options.dataDir);
     this.rendersDir = path.join(this.dataDir, RENDERS);
-    this.webhook = new Webhook(options.secret);
+    this.sign = webhookSigner(options.secret);
     this.fetchImpl = options.fetch ?? ((...args: Parameters<typeof fetch>) => fetch(...args));
     this.maxConcurrent = Math.max(1, options.maxConcurrent ?? 2);
     this.retryDelaysMs = options.retryDelaysMs ?? [1_000, 4_000, 15_000, 45_000];
@@ -507,21 +507,15 @@ export class LocalEngine implements Engine {
   private async deliver(run: Run, body: string, retry: boolean): Promise<void> {
     const url = run.webhookUrl;
     if (!url) return;
-    const msgId = `msg_${randomBytes(18).toString("base64url")}`;
+    const msgId = newWebhookId();
     const attempts = retry ? 1 + this.retryDelaysMs.length : 1;
     for (let i = 0; i < attempts; i++) {
       if (i > 0) await sleep(this.retryDelaysMs[i - 1] ?? 1000);
-      const now = new Date();
       try {
         const res = await this.fetchImpl(url, {
           method: "POST",
-          headers: {
-            "content-type": "application/json",
-            "user-agent": "prompt2video-local-engine",
-            "webhook-id": msgId,
-            "webhook-timestamp": String(Math.floor(now.getTime() / 1000)),
-            "webhook-signature": this.webhook.sign(msgId, now, body),
-          },
+          // Signed again on each try: the timestamp is checked against a 5-minute tolerance.
+          headers: { ...this.sign(body, msgId), "user-agent": "prompt2video-local-engine" },
           body,
           signal: AbortSignal.timeout(this.deliveryTimeoutMs),
         });
