@@ -3,7 +3,7 @@ import { randomBytes } from "node:crypto";
 import { mkdir, readFile, readdir, rename, rm, unlink, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { env } from "@/lib/env";
-import { JOB_ID_PATTERN, jobSchema, type Job } from "@/lib/jobs/schema";
+import { isTerminal, JOB_ID_PATTERN, jobSchema, type Job } from "@/lib/jobs/schema";
 import { log } from "@/lib/log";
 import type { JobPage, JobStore, UpdateResult } from "@/lib/store/types";
 
@@ -32,7 +32,7 @@ export function stampUpdate(current: Job, next: Job): Job {
 }
 
 type Entry = { id: string; createdAt: number; ownerId: string | null };
-type Index = { byId: Map<string, Entry>; recent: Entry[]; byOwner: Map<string, Entry[]> };
+type Index = { byId: Map<string, Entry>; recent: Entry[]; byOwner: Map<string, Entry[]>; unfinished: Entry[] };
 type Kv = {
   once: Record<string, number>;
   counters: Record<string, { count: number; resetAt: number }>;
@@ -103,7 +103,7 @@ export class EmbeddedStore implements JobStore {
       if (next === null) return { job: current, changed: false };
       const written = stampUpdate(current, next);
       await this.writeAtomic(this.jobPath(id), JSON.stringify(written));
-      if (written.createdAt !== current.createdAt || written.ownerId !== current.ownerId) {
+      if (written.createdAt !== current.createdAt || written.ownerId !== current.ownerId || isTerminal(written.status) !== isTerminal(current.status)) {
         const index = await this.index();
         this.removeFromIndex(index, id);
         this.addToIndex(index, written);
@@ -144,6 +144,10 @@ export class EmbeddedStore implements JobStore {
 
   async listRecent(limit: number): Promise<Job[]> {
     return (await this.readFrom((await this.index()).recent, 0, limit)).jobs;
+  }
+
+  async listUnfinished(limit: number): Promise<Job[]> {
+    return (await this.readFrom((await this.index()).unfinished, 0, limit)).jobs;
   }
 
   setOnce(key: string, ttlSeconds: number): Promise<boolean> {
@@ -279,7 +283,7 @@ export class EmbeddedStore implements JobStore {
     await mkdir(this.jobsDir, { recursive: true });
     this.stats.commands++;
     const names = await readdir(this.jobsDir);
-    const index: Index = { byId: new Map(), recent: [], byOwner: new Map() };
+    const index: Index = { byId: new Map(), recent: [], byOwner: new Map(), unfinished: [] };
     for (const name of names) {
       if (name.endsWith(".tmp")) {
         await rm(path.join(this.jobsDir, name), { force: true }); // left by a crash mid-write
@@ -296,6 +300,7 @@ export class EmbeddedStore implements JobStore {
     const entry: Entry = { id: job.id, createdAt: job.createdAt, ownerId: job.ownerId };
     index.byId.set(job.id, entry);
     index.recent.splice(firstAfter(index.recent, entry), 0, entry);
+    if (!isTerminal(job.status)) index.unfinished.splice(firstAfter(index.unfinished, entry), 0, entry);
     if (entry.ownerId === null) return;
     const list = index.byOwner.get(entry.ownerId) ?? [];
     list.splice(firstAfter(list, entry), 0, entry);
@@ -307,6 +312,7 @@ export class EmbeddedStore implements JobStore {
     if (!entry) return;
     index.byId.delete(id);
     remove(index.recent, id);
+    remove(index.unfinished, id);
     if (entry.ownerId === null) return;
     const list = index.byOwner.get(entry.ownerId);
     remove(list, id);

@@ -1,6 +1,6 @@
 import { createHash } from "node:crypto";
 import { env } from "@/lib/env";
-import { jobSchema, type Job } from "@/lib/jobs/schema";
+import { isTerminal, jobSchema, type Job } from "@/lib/jobs/schema";
 import { log } from "@/lib/log";
 import { DAY_MS, decodeCursor, encodeCursor, stampUpdate } from "@/lib/store/embedded-store";
 import type { JobPage, JobStore, UpdateResult } from "@/lib/store/types";
@@ -29,7 +29,8 @@ export type RedisJobStoreOptions = {
   retentionDays?: number;
 };
 
-// Stored layout: hash <prefix>job:<id> { data: JSON, seq, owner, createdAt }.
+// Stored layout: hash <prefix>job:<id> { data: JSON, seq, owner, createdAt }; sorted sets (score
+// createdAt) <prefix>jobs:recent, <prefix>owner:<owner> and <prefix>jobs:unfinished (jobs not ended).
 const CREATE = `
 if redis.call('EXISTS', KEYS[1]) == 1 then return 0 end
 redis.call('HSET', KEYS[1], 'data', ARGV[1], 'seq', ARGV[2], 'owner', ARGV[3], 'createdAt', ARGV[4])
@@ -55,6 +56,12 @@ if cur[2] ~= ARGV[4] or cur[3] ~= ARGV[5] then
   end
   redis.call('ZADD', KEYS[2], ARGV[5], ARGV[7])
 end
+if ARGV[9] == '1' then
+  redis.call('ZADD', KEYS[3], ARGV[5], ARGV[7])
+  redis.call('EXPIRE', KEYS[3], ARGV[6])
+else
+  redis.call('ZREM', KEYS[3], ARGV[7])
+end
 redis.call('PUBLISH', KEYS[1] .. ':events', ARGV[2])
 return 1`;
 
@@ -62,6 +69,7 @@ const DELETE = `
 local owner = redis.call('HGET', KEYS[1], 'owner')
 if owner and owner ~= '' then redis.call('ZREM', ARGV[1] .. 'owner:' .. owner, ARGV[2]) end
 redis.call('ZREM', KEYS[2], ARGV[2])
+redis.call('ZREM', KEYS[3], ARGV[2])
 return redis.call('DEL', KEYS[1])`;
 
 // Newest first from (score ARGV[2], after id ARGV[3]); returns id, score, data triples and
@@ -99,6 +107,7 @@ for _, id in ipairs(ids) do
   if owner and owner ~= '' then redis.call('ZREM', ARGV[1] .. 'owner:' .. owner, id) end
   removed = removed + redis.call('DEL', key)
   redis.call('ZREM', KEYS[1], id)
+  redis.call('ZREM', KEYS[2], id)
 end
 return {#ids, removed}`;
 
@@ -153,6 +162,7 @@ export class RedisJobStore implements JobStore {
     const r = jobSchema.parse(job);
     const keys = [this.jobKey(r.id), this.recentKey()];
     if (r.ownerId !== null) keys.push(this.ownerKey(r.ownerId));
+    if (!isTerminal(r.status)) keys.push(this.unfinishedKey());
     const args = [JSON.stringify(r), r.seq, r.ownerId ?? "", r.createdAt, r.id, this.ttlSeconds];
     if ((await this.script(CREATE, keys, args)) !== 1) throw new Error(`Job ${r.id} already exists`);
   }
@@ -173,7 +183,7 @@ export class RedisJobStore implements JobStore {
   }
 
   async delete(id: string): Promise<boolean> {
-    return (await this.script(DELETE, [this.jobKey(id), this.recentKey()], [this.prefix, id])) === 1;
+    return (await this.script(DELETE, [this.jobKey(id), this.recentKey(), this.unfinishedKey()], [this.prefix, id])) === 1;
   }
 
   async listByOwner(ownerId: string, opts: { limit: number; cursor?: string | null }): Promise<JobPage> {
@@ -184,6 +194,10 @@ export class RedisJobStore implements JobStore {
 
   async listRecent(limit: number): Promise<Job[]> {
     return (await this.page(this.recentKey(), limit, null)).jobs;
+  }
+
+  async listUnfinished(limit: number): Promise<Job[]> {
+    return (await this.page(this.unfinishedKey(), limit, null)).jobs;
   }
 
   async setOnce(key: string, ttlSeconds: number): Promise<boolean> {
@@ -221,7 +235,7 @@ export class RedisJobStore implements JobStore {
     const cutoff = now - this.ttlSeconds * 1000;
     let removed = 0;
     for (;;) {
-      const reply = (await this.script(SWEEP, [this.recentKey()], [this.prefix, cutoff, SWEEP_BATCH])) as number[];
+      const reply = (await this.script(SWEEP, [this.recentKey(), this.unfinishedKey()], [this.prefix, cutoff, SWEEP_BATCH])) as number[];
       removed += Number(reply[1]);
       if (Number(reply[0]) < SWEEP_BATCH) return removed;
     }
@@ -239,8 +253,9 @@ export class RedisJobStore implements JobStore {
       const next = fn(current);
       if (next === null) return { job: current, changed: false };
       const w = stampUpdate(current, next);
-      const args = [current.seq, JSON.stringify(w), w.seq, w.ownerId ?? "", w.createdAt, this.ttlSeconds, id, this.prefix];
-      const result = await this.script(UPDATE, [this.jobKey(id), this.recentKey()], args);
+      const unfinished = isTerminal(w.status) ? "0" : "1";
+      const args = [current.seq, JSON.stringify(w), w.seq, w.ownerId ?? "", w.createdAt, this.ttlSeconds, id, this.prefix, unfinished];
+      const result = await this.script(UPDATE, [this.jobKey(id), this.recentKey(), this.unfinishedKey()], args);
       if (result === -1) return null;
       if (result === 1) return { job: w, changed: true };
       await sleep(Math.random() * 2 ** Math.min(attempt, 6));
@@ -322,5 +337,6 @@ export class RedisJobStore implements JobStore {
 
   private readonly jobKey = (id: string) => `${this.prefix}job:${id}`;
   private readonly recentKey = () => `${this.prefix}jobs:recent`;
+  private readonly unfinishedKey = () => `${this.prefix}jobs:unfinished`;
   private readonly ownerKey = (ownerId: string) => `${this.prefix}owner:${ownerId}`;
 }

@@ -30,6 +30,11 @@ export interface JobStore {
   /** The most recent jobs of everyone, newest first (for operations and resume sweeps). */
   listRecent(limit: number): Promise<Job[]>;
   /**
+   * Jobs that have not ended (queued, starting, processing), newest first, at most `limit`: what
+   * the sweeper reconciles. One query on an index kept by create, update and delete, not a scan.
+   */
+  listUnfinished(limit: number): Promise<Job[]>;
+  /**
    * Remembers a key for `ttlSeconds` if it is not already there. Returns true when this call
    * set it (first time), false when it already existed. Used for webhook dedupe and locks.
    */

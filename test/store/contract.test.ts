@@ -194,6 +194,26 @@ function contract(name: string, makeHarness: () => Promise<Harness>): void {
       expect((await store.listRecent(2)).map((j) => j.id)).toEqual([jobs[2]!.id, jobs[1]!.id]);
     });
 
+    it("lists unfinished jobs from its index: a job leaves it when it ends or is deleted, and it survives a restart", async () => {
+      const base = Date.now() - 10_000;
+      const queued = makeJob({ ownerId: "a", createdAt: base });
+      const running = makeJob({ ownerId: null, createdAt: base + 1, status: "processing", stage: "generating" });
+      const ended = makeJob({ ownerId: "b", createdAt: base + 2, status: "succeeded", stage: "done" });
+      const doomed = makeJob({ ownerId: "b", createdAt: base + 3 });
+      for (const job of [queued, running, ended, doomed]) await store.create(job);
+      const ids = async (s: JobStore, limit = 10) => (await s.listUnfinished(limit)).map((j) => j.id);
+      expect(await ids(store)).toEqual([doomed.id, running.id, queued.id]);
+      expect(await ids(store, 1)).toEqual([doomed.id]);
+
+      await store.update(running.id, (j) => ({ ...j, status: "failed", stage: "failed", error: "x" }));
+      await store.update(queued.id, (j) => ({ ...j, status: "processing", message: "still going" }));
+      expect(await store.delete(doomed.id)).toBe(true);
+      expect(await ids(store)).toEqual([queued.id]);
+
+      await store.close();
+      expect(await ids(open())).toEqual([queued.id]);
+    });
+
     it("setOnce sets once, until forgotten", async () => {
       expect(await store.setOnce("webhook:1", 60)).toBe(true);
       expect(await store.setOnce("webhook:1", 60)).toBe(false);
