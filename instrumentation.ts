@@ -1,7 +1,8 @@
 /**
  * Runs once when a server instance starts, before Next handles its first request: stamps each
  * request with its connection's address, validates the environment (a bad variable stops the
- * server with a message naming it), then resumes jobs a previous process left unfinished.
+ * server with a message naming it), installs the graceful stop, and starts the sweeper, whose
+ * first sweep resumes jobs a previous process left unfinished.
  */
 export async function register() {
   if (process.env.NEXT_RUNTIME !== "nodejs") return;
@@ -10,16 +11,12 @@ export async function register() {
   installPeerStamp();
   const { env } = await import("@/lib/env");
   env();
-  const { resumeUnfinished } = await import("@/lib/jobs/reconcile");
+  const { installShutdownHandlers } = await import("@/lib/ops/shutdown");
+  installShutdownHandlers();
+  const { startSweepTimer } = await import("@/lib/ops/sweep-timer");
+  startSweepTimer();
   const { applyRetention } = await import("@/lib/ops/retention");
   const { log } = await import("@/lib/log");
-  // Wait until a dead process's steps have been quiet long enough to be recognised as lost.
-  const timer = setTimeout(() => {
-    resumeUnfinished()
-      .then((count) => count > 0 && log.info({ count }, "checked unfinished jobs after start"))
-      .catch((error: unknown) => log.warn({ err: String(error) }, "resuming unfinished jobs failed"));
-  }, 6_000);
-  timer.unref();
 
   // The retention policy: at start (after the resume) and every six hours.
   const retain = () =>

@@ -75,6 +75,10 @@ export const envSchema = z
     ),
     /** Seconds without news from the engine before the app asks it directly. */
     RECONCILE_AFTER_SECONDS: optionalInt(1, 20),
+    /** Self-hosted: seconds between sweeps of unfinished jobs by a timer in the server (0: no timer). */
+    SWEEP_INTERVAL_SECONDS: optionalInt(0, 60),
+    /** Vercel Cron sends it as `Authorization: Bearer …`; the cron route refuses requests without it. */
+    CRON_SECRET: optionalString.pipe(z.string().min(16, { message: "must be at least 16 characters" }).optional()),
 
     BLOB_READ_WRITE_TOKEN: optionalString,
     /** An ffmpeg binary to use instead of the bundled one (e.g. the system's /usr/bin/ffmpeg). */

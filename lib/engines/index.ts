@@ -3,6 +3,7 @@ import { LocalEngine } from "@/lib/engines/local/local-engine";
 import { ReplicateEngine } from "@/lib/engines/replicate/replicate-engine";
 import type { Engine } from "@/lib/engines/types";
 import { env } from "@/lib/env";
+import { onStop } from "@/lib/ops/shutdown";
 import { localWebhookSecret } from "@/lib/webhooks/local-secret";
 
 /** The Replicate engine and its models are offered only when a token is set. */
@@ -21,7 +22,11 @@ export function getEngine(id: "local" | "replicate"): Promise<Engine> {
     engines.replicate ??= new ReplicateEngine();
     return Promise.resolve(engines.replicate);
   }
-  engines.local ??= localWebhookSecret().then((secret) => new LocalEngine({ dataDir: env().DATA_DIR, secret }));
+  engines.local ??= localWebhookSecret().then((secret) => {
+    const engine = new LocalEngine({ dataDir: env().DATA_DIR, secret });
+    onStop(() => engine.interruptAll());
+    return engine;
+  });
   engines.local.catch(() => {
     engines.local = undefined;
   });

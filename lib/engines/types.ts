@@ -18,6 +18,9 @@ export type Prediction = {
   model?: string;
   version?: string;
   data_removed?: boolean;
+  /** What the create sent: its input and webhook URL (Replicate returns them with a prediction). */
+  input?: Record<string, unknown> | null;
+  webhook?: string | null;
 };
 
 export type StartRequest = {
@@ -45,6 +48,12 @@ export interface Engine {
    * process that ran it).
    */
   get(ref: string): Promise<Prediction | null>;
+  /**
+   * Predictions created at or after `since` (ms; the engine's clock), newest first: how a run
+   * whose create was answered but never recorded is found. Items may lack input and webhook
+   * (then `get` has them). Absent on engines whose runs die with the process (local).
+   */
+  listSince?(since: number): Promise<Prediction[]>;
 }
 
 /** An error starting a step, with a message a user understands. */

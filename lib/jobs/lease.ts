@@ -23,6 +23,8 @@ export async function withLease<T>(jobId: string, step: StepName, attempt: numbe
       .update(jobId, (job) => transition(job, { type: "step.lease", step, attempt, until: now + LEASE_MS }, now))
       .catch((error: unknown) => jobLog(jobId).warn({ err: error instanceof Error ? error.message : String(error) }, "lease renewal failed"));
   };
+  // Taken at once, so that a process that dies early is noticed when this first lease runs out.
+  renew();
   const timer = setInterval(renew, RENEW_EVERY_MS);
   timer.unref?.();
   try {

@@ -7,9 +7,11 @@ import { discardOrphanedVideo, saveJobVideo, SaveError } from "@/lib/jobs/save-v
 import type { Job, Step, StepName } from "@/lib/jobs/schema";
 import { stepInput } from "@/lib/jobs/step-input";
 import { withLease } from "@/lib/jobs/lease";
+import { maxAttempts, retryDueAt } from "@/lib/jobs/retry";
 import { cancelOrphan } from "@/lib/jobs/orphans";
 import { findStep, isOrphan, nextStep, transition, type JobEvent } from "@/lib/jobs/transition";
 import { jobLog } from "@/lib/log";
+import { isStopping } from "@/lib/ops/shutdown";
 import { getStore } from "@/lib/store";
 import { webhookUrl } from "@/lib/webhooks/urls";
 
@@ -19,8 +21,6 @@ import { webhookUrl } from "@/lib/webhooks/urls";
  * a restart) try at once, exactly one starts it. Engines report back through /api/webhook.
  */
 
-/** Attempts of one step before the job fails instead of retrying (restarts, lost renders, failed copies). */
-export const MAX_ATTEMPTS = 3;
 
 export async function applyEvent(jobId: string, event: JobEvent) {
   return getStore().update(jobId, (job) => transition(job, event, Date.now()));
@@ -35,10 +35,14 @@ function stepEngine(job: Job, name: StepName): string {
 /** Starts every step that can start now; returns when the job waits on an engine or is finished. */
 export async function advance(jobId: string): Promise<void> {
   for (let i = 0; i < 6; i++) {
+    // A stopping process starts nothing: the next one (or another instance) picks the step up.
+    if (isStopping()) return;
     const job = await getStore().get(jobId);
     if (!job) return;
     const name = nextStep(job);
     if (!name) return;
+    // A save that failed waits out its backoff; the sweeper starts it when it is due.
+    if (retryDueAt(findStep(job, name)!) > Date.now()) return;
     const claimed = await applyEvent(jobId, { type: "step.claim", step: name, engine: stepEngine(job, name) });
     if (!claimed?.changed) return;
     await runStep(claimed.job, findStep(claimed.job, name)!);
@@ -56,7 +60,7 @@ async function runStep(job: Job, step: Step): Promise<void> {
       return;
     }
     if (step.name === "save") {
-      const saved = await withLease(job.id, "save", attempt, () => saveJobVideo(job, attempt, { lastAttempt: attempt >= MAX_ATTEMPTS }));
+      const saved = await withLease(job.id, "save", attempt, () => saveJobVideo(job, attempt, { lastAttempt: attempt >= maxAttempts("save") }));
       const result = await applyEvent(job.id, { type: "saved", attempt, ...saved });
       if (!result?.changed && (await discardOrphanedVideo(job.id))) {
         log.info("the job was deleted or ended while saving; its files were removed");
@@ -79,15 +83,20 @@ async function runStep(job: Job, step: Step): Promise<void> {
 
 async function stepFailed(job: Job, step: Step, error: unknown): Promise<void> {
   const log = jobLog(job.id);
-  if (error instanceof EngineError && error.code === "outcome_unknown" && (await startConfirmed(job.id, step))) {
-    log.info({ step: step.name, attempt: step.attempt }, "the create went unanswered, but a delivery of the run arrived");
+  if (error instanceof EngineError && error.code === "outcome_unknown") {
+    // The run may exist: the step stays as claimed, and reconciliation looks for the run
+    // (adopting it) before it ever starts the step again (recover-start.ts).
+    const confirmed = await startConfirmed(job.id, step);
+    log.warn({ step: step.name, attempt: step.attempt, confirmed }, confirmed
+      ? "the create went unanswered, but a delivery of the run arrived"
+      : "the create went unanswered; the run is looked for before the step is started again");
     return;
   }
   const retryable = (error instanceof SaveError && !error.permanent) || (error instanceof EngineError && error.code === "unavailable");
   const message = error instanceof SaveError || error instanceof EngineError ? error.message : "An unexpected error stopped this step.";
   log.warn({ step: step.name, attempt: step.attempt, err: error instanceof Error ? error.message : String(error) }, "step failed");
-  if (retryable && step.attempt < MAX_ATTEMPTS) {
-    // Reconciliation picks the step up again a little later.
+  if (retryable && step.attempt < maxAttempts(step.name)) {
+    // Reconciliation (a viewer, or the sweeper) picks the step up again when it is due.
     await applyEvent(job.id, { type: "step.reset", step: step.name, attempt: step.attempt, reason: `${message} Retrying.` });
     return;
   }
@@ -106,7 +115,7 @@ async function startConfirmed(jobId: string, step: Step): Promise<boolean> {
  * Replicate client uploads a File through its files API and sends the file's URL (a data: URI
  * when that API fails), as Replicate's own clients do; the local engine reads the bytes.
  */
-async function startRequest(job: Job, step: Step): Promise<StartRequest> {
+export async function startRequest(job: Job, step: Step): Promise<StartRequest> {
   const url = webhookUrl(step.engine === "local" ? "local" : "replicate", job.id, step.name, step.attempt);
   const { frames = [], input, target } = stepInput(job, step.name, step.engine);
   const withFrames: Record<string, unknown> = { ...input };

@@ -1,11 +1,15 @@
 import "server-only";
 import { getEngine } from "@/lib/engines";
+import type { Engine } from "@/lib/engines/types";
 import { CREATE_DEADLINE_MS } from "@/lib/engines/replicate/client";
 import { env } from "@/lib/env";
-import { advance, applyEvent, MAX_ATTEMPTS } from "@/lib/jobs/pipeline";
+import { advance, applyEvent } from "@/lib/jobs/pipeline";
+import { cancelOrphan } from "@/lib/jobs/orphans";
 import { predictionEvent } from "@/lib/jobs/prediction-event";
+import { findCreatedRuns } from "@/lib/jobs/recover-start";
 import { isTerminal, type Job, type Step } from "@/lib/jobs/schema";
-import { nextStep, runningStep } from "@/lib/jobs/transition";
+import { maxAttempts, retryDueAt } from "@/lib/jobs/retry";
+import { findStep, nextStep, runningStep } from "@/lib/jobs/transition";
 import { jobLog } from "@/lib/log";
 import { getStore } from "@/lib/store";
 
@@ -24,7 +28,7 @@ const MIN_INTERVAL_SECONDS = 2;
  */
 const REPLICATE_START_MS = CREATE_DEADLINE_MS + 15_000;
 const OTHER_START_MS = 30_000;
-/** Saving runs in the app and renews a lease while it works (see lease.ts); without one it is lost after this. */
+/** Saving runs in the app and holds a lease while it works (see lease.ts); without one it is lost after this. */
 const SAVE_STUCK_MS = 120_000;
 /** The local engine reports every half second; silence this long means its process is gone. */
 const LOCAL_SILENCE_MS = 5_000;
@@ -58,9 +62,14 @@ export function needsReconcile(job: Job, now: number): boolean {
   if (isTerminal(job.status)) return false;
   const quiet = now - job.lastEventAt;
   const running = runningStep(job);
-  if (!running) return nextStep(job) !== null && quiet >= BETWEEN_STEPS_MS;
+  if (!running) {
+    const next = nextStep(job);
+    return next !== null && quiet >= BETWEEN_STEPS_MS && retryDueAt(findStep(job, next)!) <= now;
+  }
   if (running.ref === null) {
     if ((running.leaseUntil ?? 0) > now) return false;
+    // A lease that ran out: whoever held it stopped renewing it (its process died).
+    if (running.leaseUntil) return true;
     return now - (running.startedAt ?? job.lastEventAt) >= stuckAfterMs(running);
   }
   return quiet >= silenceAllowed(running);
@@ -82,11 +91,31 @@ export function reconcile(jobId: string): Promise<void> {
 
 async function lost(job: Job, step: Step, why: string): Promise<void> {
   jobLog(job.id).warn({ step: step.name, attempt: step.attempt }, why);
-  if (step.attempt < MAX_ATTEMPTS) {
+  const limit = maxAttempts(step.name);
+  if (step.attempt < limit) {
     await applyEvent(job.id, { type: "step.reset", step: step.name, attempt: step.attempt, reason: `${why} Trying again.` });
   } else {
-    await applyEvent(job.id, { type: "step.fail", step: step.name, attempt: step.attempt, error: `${why} It could not be resumed after ${MAX_ATTEMPTS} attempts.` });
+    await applyEvent(job.id, { type: "step.fail", step: step.name, attempt: step.attempt, error: `${why} It could not be resumed after ${limit} attempts.` });
   }
+}
+
+/**
+ * Looks for the run(s) this attempt's create made (recover-start.ts). Adopts the first through
+ * the transition, as its first webhook would have, and cancels any other. Throws, so that nothing
+ * is started again, when the engine cannot be asked.
+ */
+async function adoptCreatedRun(engine: Engine, job: Job, step: Step): Promise<boolean> {
+  const runs = await findCreatedRuns(engine, job, step);
+  const [keep, ...extra] = runs;
+  if (!keep) return false;
+  const result = await applyEvent(job.id, predictionEvent(job, step.name, keep.prediction, step.attempt));
+  jobLog(job.id).warn(
+    { step: step.name, attempt: step.attempt, ref: keep.prediction.id, by: keep.by, adopted: Boolean(result?.changed) },
+    "found the run of a create that was never recorded",
+  );
+  // Runs named by the same attempt's webhook are one too many; an input match may be another job's.
+  for (const run of extra) if (run.by === "webhook") await cancelOrphan(job.id, engine.id, run.prediction.id);
+  return true;
 }
 
 async function reconcileOnce(jobId: string): Promise<void> {
@@ -97,11 +126,14 @@ async function reconcileOnce(jobId: string): Promise<void> {
   if (!(await store.setOnce(`reconcile:${jobId}`, checkSpacingSeconds(job)))) return;
   const step = runningStep(job);
   if (!step) return advance(jobId);
+  const engine = step.engine === "replicate" || step.engine === "local" ? await getEngine(step.engine) : null;
   if (step.ref === null) {
+    // Before this step is started again: a run that was created but never recorded is adopted.
+    if (engine && (await adoptCreatedRun(engine, job, step))) return advance(jobId);
     await lost(job, step, step.name === "save" ? "Saving the video was interrupted." : "The engine never confirmed the start of this step.");
     return advance(jobId);
   }
-  const engine = await getEngine(step.engine === "local" ? "local" : "replicate");
+  if (!engine) return;
   const prediction = await engine.get(step.ref);
   if (!prediction) {
     await lost(job, step, step.engine === "local" ? "The local render was interrupted (the server restarted)." : "The provider no longer knows this run.");
@@ -109,15 +141,4 @@ async function reconcileOnce(jobId: string): Promise<void> {
   }
   const result = await applyEvent(jobId, predictionEvent(job, step.name, prediction));
   if (result?.changed) await advance(jobId);
-}
-
-/** After a restart: resume recent jobs that were left unfinished, without waiting for a viewer. */
-export async function resumeUnfinished(limit = 200): Promise<number> {
-  const jobs = await getStore().listRecent(limit);
-  const now = Date.now();
-  const pending = jobs.filter((j) => !isTerminal(j.status));
-  for (const job of pending) {
-    if (needsReconcile(job, now)) await reconcile(job.id);
-  }
-  return pending.length;
 }

@@ -1,6 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { CREATE_DEADLINE_MS } from "@/lib/engines/replicate/client";
 import { needsReconcile } from "@/lib/jobs/reconcile";
+import { maxAttempts, retryDueAt } from "@/lib/jobs/retry";
 import type { Job, Step, StepName } from "@/lib/jobs/schema";
 import { makeJob, makeStep } from "@/test/support/job-factory";
 
@@ -46,5 +47,28 @@ describe("needsReconcile for a step without an engine reference", () => {
     expect(needsReconcile(claimed("save", { engine: "app", leaseUntil: now + 30_000 }), now)).toBe(false);
     expect(needsReconcile(claimed("save", { engine: "app", leaseUntil: now - 1 }), now)).toBe(true);
     expect(needsReconcile(claimed("save", { engine: "app" }), T0 + 60_000)).toBe(false);
+  });
+});
+
+describe("a failed save is retried with backoff, well within the provider's hour", () => {
+  /** The save step back to waiting after `attempt` failed tries, the last started at `startedAt`. */
+  function saveWaiting(attempt: number, startedAt: number): Job {
+    const job = claimed("save", { engine: "app" });
+    return { ...job, lastEventAt: startedAt, steps: job.steps.map((s) => (s.name === "save" ? { ...s, state: "waiting", attempt, startedAt } : s)) };
+  }
+
+  it("waits 30 s after the first failure, then twice as long each time", () => {
+    expect(needsReconcile(saveWaiting(1, T0), T0 + 29_000)).toBe(false);
+    expect(needsReconcile(saveWaiting(1, T0), T0 + 30_000)).toBe(true);
+    expect(needsReconcile(saveWaiting(3, T0), T0 + 119_000)).toBe(false);
+    expect(needsReconcile(saveWaiting(3, T0), T0 + 120_000)).toBe(true);
+  });
+
+  it("gives saving six tries whose waits add up to a quarter of an hour", () => {
+    let waited = 0;
+    for (let attempt = 1; attempt < maxAttempts("save"); attempt++) waited += retryDueAt(saveWaiting(attempt, 0).steps.find((s) => s.name === "save")!);
+    expect(maxAttempts("save")).toBe(6);
+    expect(waited).toBe(15.5 * 60_000);
+    expect(maxAttempts("generate")).toBe(3);
   });
 });

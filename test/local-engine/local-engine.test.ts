@@ -12,7 +12,7 @@ import { EngineError } from "@/lib/engines/types";
 import { probeMedia } from "@/lib/media/ffmpeg";
 import { verifyWebhook } from "@/lib/webhooks/verify";
 import { makeJob } from "../support/job-factory";
-import { waitFor } from "../support/wait-for";
+import { until, waitFor } from "../support/wait-for";
 
 const secret = `whsec_${randomBytes(24).toString("base64")}`;
 
@@ -268,6 +268,35 @@ describe("LocalEngine", () => {
     await new Promise((r) => setImmediate(r));
     expect(sends).toBe(sent);
     expect(receiver.for(ref).filter((d) => d.prediction.status === "canceled")).toHaveLength(1);
+  });
+
+  it("a stop cuts renders off without reporting them, so that they are redone after the restart", async () => {
+    const e = engine({ maxConcurrent: 1, transformArgs: slowDown(1) });
+    const { ref: running } = await generate(e, { duration: 6 });
+    const { ref: waiting } = await generate(e, { duration: 4 });
+    await receiver.waitFor((d) => d.prediction.id === running && parseProgressFromLogs(d.prediction.logs ?? "") !== null);
+    e.interruptAll();
+    // Forgotten, with no sidecar: after a restart get() does not know them either, so reconciliation starts them again.
+    for (const ref of [running, waiting]) {
+      await until(async () => (await e.get(ref)) === null);
+      expect(await engine().get(ref)).toBeNull();
+    }
+    expect(await processesMentioning(`${running}.part.mp4`)).toBe(0);
+    const terminal = receiver.deliveries.filter((d) => [running, waiting].includes(d.prediction.id) && d.prediction.status !== "processing");
+    expect(terminal.map((d) => d.prediction.status)).not.toContain("failed");
+    expect(terminal.map((d) => d.prediction.status)).not.toContain("canceled");
+    await expect(generate(e)).rejects.toMatchObject({ code: "unavailable" });
+  });
+
+  it("a render whose ffmpeg is stopped by a signal from outside is cut off, not failed", async () => {
+    const e = engine({ transformArgs: slowDown(1) });
+    const { ref } = await generate(e, { duration: 6 });
+    await receiver.waitFor((d) => d.prediction.id === ref && parseProgressFromLogs(d.prediction.logs ?? "") !== null);
+    for (const pid of await readdir("/proc")) {
+      if (/^\d+$/.test(pid) && (await readFile(`/proc/${pid}/cmdline`, "utf8").catch(() => "")).includes(`${ref}.part.mp4`)) process.kill(Number(pid), "SIGTERM");
+    }
+    await until(async () => (await e.get(ref)) === null);
+    expect(receiver.for(ref).map((d) => d.prediction.status)).not.toContain("failed");
   });
 
   it("cancels a render still waiting for a slot", async () => {

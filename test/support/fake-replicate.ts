@@ -50,6 +50,16 @@ export type FakeReplicateOptions = {
   /** The first `slowCreates` creates (default all) answer this late; the prediction exists at once. */
   createDelayMs?: number;
   slowCreates?: number;
+  /** Predictions per page of `GET /v1/predictions` (default 100). */
+  listPageSize?: number;
+};
+
+/** Requests held until the test releases them; one whose client went away first is dropped unanswered. */
+export type Gate = {
+  /** Resolves when the first held request has arrived. */
+  arrived: Promise<void>;
+  /** Lets every held request (and later ones) through. */
+  release(): void;
 };
 
 export type FakePredictionRecord = {
@@ -112,6 +122,15 @@ export type FakeReplicate = {
   holdDownloads(match: (req: http.IncomingMessage) => boolean): () => void;
   /** Output downloads asked for so far, with the Range header each one had. */
   downloads: { id: string; range: string | null; status: number }[];
+  /** Webhook deliveries of these events are dropped (never sent, retries included), as a lost delivery. */
+  dropDeliveries(events: WebhookEvent[]): void;
+  /** Deliveries dropped so far. */
+  dropped: { predictionId: string; event: WebhookEvent }[];
+  /**
+   * Holds creates before they are handled: a create whose connection closes while held never
+   * happened (no prediction), as when the app dies before its request reaches Replicate.
+   */
+  holdCreates(): Gate;
   /** Resolves once the prediction is terminal and its webhooks (with retries) are delivered. */
   settled(id: string, timeoutMs?: number): Promise<FakePrediction>;
   close(): Promise<void>;
@@ -131,6 +150,25 @@ export async function startFakeReplicate(opts: FakeReplicateOptions = {}): Promi
   let scenarios = initialScenarios();
   let globalScenario: Scenario = opts.scenario ?? "success";
   let throttledCreates = 0;
+  let droppedEvents = new Set<WebhookEvent>();
+  const dropped: FakeReplicate["dropped"] = [];
+  const gates: { creates: Gate | null } = { creates: null };
+  const makeGate = (): Gate & { wait(req: http.IncomingMessage): Promise<boolean> } => {
+    let release!: () => void;
+    let arrive!: () => void;
+    const open = new Promise<void>((resolve) => (release = resolve));
+    const arrived = new Promise<void>((resolve) => (arrive = resolve));
+    return {
+      arrived,
+      release,
+      // Whether the request is still wanted once the gate opens.
+      async wait(req) {
+        arrive();
+        const gone = new Promise<boolean>((resolve) => req.socket.once("close", () => resolve(false)));
+        return Promise.race([open.then(() => !req.socket.destroyed), gone]);
+      },
+    };
+  };
   let delayedCreates = 0;
   let holdingRuns = false;
   const downloadHolds = new Set<{ match: (req: http.IncomingMessage) => boolean; released: Promise<void>; release: () => void }>();
@@ -178,6 +216,7 @@ export async function startFakeReplicate(opts: FakeReplicateOptions = {}): Promi
 
   function deliver(rec: FakePredictionRecord, event: WebhookEvent, payload = snapshot(rec.prediction)) {
     if (!rec.webhook || !rec.webhookEventsFilter.includes(event) || rec.scenario === "lose-webhooks") return;
+    if (droppedEvents.has(event)) return void dropped.push({ predictionId: rec.prediction.id, event });
     const msgId = `msg_${base32(20)}`;
     const copies = rec.scenario === "duplicate-webhooks" ? 2 : 1;
     for (let i = 0; i < copies; i++) {
@@ -310,6 +349,21 @@ export async function startFakeReplicate(opts: FakeReplicateOptions = {}): Promi
     return { status: 201, body: snapshot(prediction) };
   }
 
+  /**
+   * A page of `GET /v1/predictions`: newest first, `next` is the URL of the following page (a
+   * cursor), as Replicate's. Items carry what the reference documents (id, model, version,
+   * status, timestamps, urls, source); input and webhook only come with `GET /v1/predictions/{id}`.
+   */
+  function listPage(cursor: string | null) {
+    const size = opts.listPageSize ?? 100;
+    const all = [...predictions.values()].map((r) => r.prediction).reverse();
+    const start = cursor ? Math.max(0, all.findIndex((p) => p.id === cursor)) : 0;
+    const page = all.slice(start, start + size);
+    const following = all[start + size];
+    const results = page.map(({ input: _input, webhook: _webhook, webhook_events_filter: _filter, logs: _logs, ...item }) => structuredClone(item));
+    return { previous: null, next: following ? `${origin}/v1/predictions?cursor=${following.id}` : null, results };
+  }
+
   async function handle(req: http.IncomingMessage, res: http.ServerResponse): Promise<number> {
     const url = new URL(req.url ?? "/", origin);
     const json = (status: number, body: unknown, headers: Record<string, string> = {}) => {
@@ -384,6 +438,11 @@ export async function startFakeReplicate(opts: FakeReplicateOptions = {}): Promi
       }
       return json(r.status, r.body, "headers" in r ? r.headers : {});
     };
+    const held = gates.creates as ReturnType<typeof makeGate> | null;
+    if (held && req.method === "POST" && /^\/v1\/(models\/[^/]+\/[^/]+\/)?predictions$/.test(url.pathname) && !(await held.wait(req))) {
+      return 499;
+    }
+    if (route === "GET /v1/predictions") return json(200, listPage(url.searchParams.get("cursor")));
     if ((m = /^POST \/v1\/models\/([^/]+\/[^/]+)\/predictions$/.exec(route))) {
       return created(create(body, m[1] ?? ""));
     }
@@ -460,6 +519,14 @@ export async function startFakeReplicate(opts: FakeReplicateOptions = {}): Promi
     },
     deleteOutputs() {
       for (const rec of predictions.values()) removeOutput(rec);
+    },
+    dropped,
+    dropDeliveries(events) {
+      droppedEvents = new Set(events);
+    },
+    holdCreates() {
+      gates.creates = makeGate();
+      return gates.creates;
     },
     complete(id) {
       const rec = predictions.get(id);

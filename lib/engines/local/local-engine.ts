@@ -9,7 +9,7 @@ import { buildSoundPlan, SoundPlanError } from "@/lib/engines/local/sound-plan";
 import { EngineError, type Engine, type Prediction, type StartRequest } from "@/lib/engines/types";
 import { IMAGE_EXTENSIONS, SNIFF_BYTES, sniffImageType } from "@/lib/media/frame-image";
 import { LOCAL_MODEL_ID } from "@/lib/models/registry";
-import { fontPath, probeMedia, runFfmpeg, type FfmpegProgress } from "@/lib/media/ffmpeg";
+import { FfmpegError, fontPath, probeMedia, runFfmpeg, type FfmpegProgress } from "@/lib/media/ffmpeg";
 import { newWebhookId, webhookSigner, type WebhookSigner } from "@/lib/webhooks/sign";
 
 /**
@@ -111,6 +111,8 @@ type Run = {
   progressQueued: boolean;
   progressTimer: ReturnType<typeof setTimeout> | null;
   lastLine: string;
+  /** Cut off by a stop of this server: it reports nothing and is redone after the restart. */
+  interrupted: boolean;
 };
 
 /** Kills renders still running when the process exits. */
@@ -137,6 +139,11 @@ function message(err: unknown): string {
   return err instanceof Error ? err.message : String(err);
 }
 
+/** ffmpeg ended by a signal: killed outright (no exit code), or its own exit on SIGTERM/SIGINT (255). */
+function killedBySignal(err: unknown): boolean {
+  return err instanceof FfmpegError && /^ffmpeg (was killed by|exited with code 255\b)/.test(err.message);
+}
+
 const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 
 export class LocalEngine implements Engine {
@@ -157,6 +164,7 @@ export class LocalEngine implements Engine {
   private readonly runs = new Map<string, Run>();
   private readonly queue: Run[] = [];
   private active = 0;
+  private stopping = false;
 
   constructor(options: LocalEngineOptions) {
     if (!options.secret || !options.secret.startsWith("whsec_")) {
@@ -180,6 +188,7 @@ export class LocalEngine implements Engine {
 
   async start(req: StartRequest): Promise<{ ref: string }> {
     const { job, step, input } = req;
+    if (this.stopping) throw new EngineError("The server is stopping; the render starts again after the restart.", "unavailable");
     if (step !== "generate" && step !== "sound") {
       throw new EngineError(`The local engine does not run the "${step}" step`, "invalid_input");
     }
@@ -279,6 +288,7 @@ export class LocalEngine implements Engine {
       progressQueued: false,
       progressTimer: null,
       lastLine: "",
+      interrupted: false,
     };
     this.runs.set(id, run);
     this.queue.push(run);
@@ -346,6 +356,34 @@ export class LocalEngine implements Engine {
     } catch {
       return null;
     }
+  }
+
+  /**
+   * The server is stopping: renders still queued or running are cut off and report nothing (no
+   * "failed", no sidecar), so after the restart `get` does not know them and reconciliation
+   * starts the step again, within its attempt limit.
+   */
+  interruptAll(): void {
+    this.stopping = true;
+    for (const run of this.runs.values()) {
+      if (run.state === "done") continue;
+      run.interrupted = true;
+      if (run.state === "queued") {
+        const i = this.queue.indexOf(run);
+        if (i >= 0) this.queue.splice(i, 1);
+        this.forgetInterrupted(run);
+      } else {
+        run.controller.abort();
+      }
+    }
+  }
+
+  private forgetInterrupted(run: Run): void {
+    run.state = "done";
+    liveControllers.delete(run.controller);
+    if (run.progressTimer) clearTimeout(run.progressTimer);
+    run.progressTimer = null;
+    this.runs.delete(run.prediction.id);
   }
 
   // -------------------------------------------------------------------------------------------
@@ -439,6 +477,13 @@ export class LocalEngine implements Engine {
       await this.finish(run, { status: "succeeded", output: `local:${RENDERS}/${id}.mp4` });
     } catch (err) {
       await unlink(partPath).catch(() => undefined);
+      // Stopped by a signal that was not ours (a stop that reached ffmpeg first, the OOM killer):
+      // cut off, not failed, like a render this server interrupted itself.
+      if (run.interrupted || (!run.controller.signal.aborted && killedBySignal(err))) {
+        this.appendLog(run, "Interrupted: the render starts again");
+        this.forgetInterrupted(run);
+        return;
+      }
       if (run.controller.signal.aborted) {
         this.appendLog(run, "Canceled");
         await this.finish(run, { status: "canceled" });

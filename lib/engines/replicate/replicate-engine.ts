@@ -69,8 +69,13 @@ export function toPrediction(p: ReplicatePrediction): Prediction {
     model: p.model,
     version: p.version,
     data_removed: p.data_removed ?? false,
+    input: p.input && typeof p.input === "object" ? (p.input as Record<string, unknown>) : null,
+    webhook: typeof (p as { webhook?: unknown }).webhook === "string" ? (p as { webhook: string }).webhook : null,
   };
 }
+
+/** Pages of `GET /v1/predictions` (100 each) looked through at most, newest first, per search. */
+const MAX_LIST_PAGES = 50;
 
 export class ReplicateEngine implements Engine {
   readonly id = "replicate" as const;
@@ -99,6 +104,29 @@ export class ReplicateEngine implements Engine {
       if (apiErrorStatus(err) === 404) return;
       throw toEngineError(err);
     }
+  }
+
+  /** Follows `next` until the predictions are older than `since`; fails rather than answer from a partial list. */
+  async listSince(since: number): Promise<Prediction[]> {
+    const client = this.client();
+    const found: Prediction[] = [];
+    let pages = 0;
+    try {
+      for await (const page of client.paginate(client.predictions.list)) {
+        for (const item of page) {
+          const created = Date.parse(item.created_at ?? "");
+          if (Number.isFinite(created) && created < since) return found;
+          const status = STATUSES.find((s) => s === item.status);
+          if (status) found.push(toPrediction(item));
+        }
+        if (++pages >= MAX_LIST_PAGES) {
+          throw new EngineError(`More than ${MAX_LIST_PAGES} pages of predictions since the step started; not searched further.`, "unknown");
+        }
+      }
+    } catch (err) {
+      throw toEngineError(err);
+    }
+    return found;
   }
 
   async get(ref: string): Promise<Prediction | null> {
