@@ -1,16 +1,32 @@
 /**
  * Runs once when a server instance starts, before Next handles its first request: stamps each
  * request with its connection's address, validates the environment (a bad variable stops the
- * server with a message naming it), installs the graceful stop, and starts the sweeper, whose
- * first sweep resumes jobs a previous process left unfinished.
+ * server with a message naming it), takes the data directory's lock when the store is the
+ * embedded one (a second process on it stops with a message saying why), installs the graceful
+ * stop, and starts the sweeper, whose first sweep resumes jobs a previous process left unfinished.
  */
 export async function register() {
   if (process.env.NEXT_RUNTIME !== "nodejs") return;
   // First, before Next lets requests through: who the client is comes from this stamp.
   const { installPeerStamp } = await import("@/lib/http/peer-address");
   installPeerStamp();
-  const { env } = await import("@/lib/env");
+  const { env, storeConfig } = await import("@/lib/env");
   env();
+  const store = storeConfig();
+  if (store.kind === "embedded") {
+    // The embedded store serves one process: a second one on the same DATA_DIR stops here.
+    const { lockDataDir } = await import("@/lib/store/data-dir-lock");
+    try {
+      await lockDataDir(store.dir);
+    } catch (error) {
+      const message = error instanceof Error ? error.message : String(error);
+      const { log } = await import("@/lib/log");
+      log.fatal({ dataDir: store.dir }, message);
+      // Also as plain text, for whoever reads the terminal rather than the JSON logs.
+      process.stderr.write(`\nPrompt2Video cannot start: ${message}\n\n`);
+      process.exit(1);
+    }
+  }
   const { installShutdownHandlers } = await import("@/lib/ops/shutdown");
   installShutdownHandlers();
   const { startSweepTimer } = await import("@/lib/ops/sweep-timer");

@@ -4,16 +4,20 @@ import Link from "next/link";
 import { useEffect } from "react";
 import { Button, buttonClasses } from "@/components/ui/button";
 import { isStoreUnavailable, StoreUnavailable } from "@/components/ui/store-unavailable";
+import { isUnreadableRecord, UnreadableRecord } from "@/components/ui/unreadable-record";
 
 export default function ErrorPage({ error, retry }: { error: unknown; retry: () => void }) {
   const storeDown = isStoreUnavailable(error);
+  const unreadable = isUnreadableRecord(error);
   useEffect(() => {
-    // An unreachable store is expected now and then, and the server has logged it.
-    if (!storeDown) console.error(error);
-  }, [error, storeDown]);
+    // An unreachable store is expected now and then, and an unreadable record is reported by the server.
+    if (!storeDown && !unreadable) console.error(error);
+  }, [error, storeDown, unreadable]);
 
   // Not a bug: the job store did not answer. Say so, and try again by itself until it does.
   if (storeDown) return <StoreUnavailable retry={retry} />;
+  // Not "not found" either: the record is there but damaged, set aside, and nothing was deleted.
+  if (unreadable) return <UnreadableRecord retry={retry} />;
 
   const digest = error instanceof Error && "digest" in error && typeof error.digest === "string" ? error.digest : null;
 

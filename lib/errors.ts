@@ -1,5 +1,5 @@
 import { log } from "@/lib/log";
-import { STORE_RETRY_SECONDS, StoreUnavailableError } from "@/lib/store/types";
+import { STORE_RETRY_SECONDS, StoreUnavailableError, UnreadableRecordError } from "@/lib/store/types";
 
 /**
  * Code-keyed errors for route handlers: each code maps to one HTTP status, and every error
@@ -59,6 +59,14 @@ export function errorResponse(error: unknown): Response {
     return new AppError("unavailable", "The job store is unreachable right now. Try again in a moment.", {
       "Retry-After": String(STORE_RETRY_SECONDS),
     }).toResponse();
+  }
+  if (error instanceof UnreadableRecordError) {
+    // A 500, not a 404: the record exists. An engine retries its delivery, and nothing treats it as gone.
+    log.warn({ record: error.record }, "answered 500: a stored record cannot be read");
+    return new AppError(
+      "internal",
+      "This record is stored but cannot be read right now. Nothing was deleted; the site's operator has been told.",
+    ).toResponse();
   }
   // pino serialises `err` (type, message, stack) into the same JSON line.
   log.error({ err: error }, "unexpected error in a route");

@@ -10,12 +10,39 @@ export { freePort };
 
 export type AppServer = { origin: string; port: number; kill(): Promise<void> };
 
-export async function startAppServer(port: number, env: Record<string, string>): Promise<AppServer> {
-  const child: ChildProcess = spawn(process.execPath, ["node_modules/next/dist/bin/next", "start", "-p", String(port), "-H", "127.0.0.1"], {
+function spawnNextStart(port: number, env: Record<string, string>, stdio: "inherit" | "pipe"): ChildProcess {
+  return spawn(process.execPath, ["node_modules/next/dist/bin/next", "start", "-p", String(port), "-H", "127.0.0.1"], {
     env: { ...process.env, NODE_ENV: "production", LOG_LEVEL: "warn", ...env },
     detached: true,
-    stdio: ["ignore", "inherit", "inherit"],
+    stdio: ["ignore", stdio, stdio],
   });
+}
+
+/**
+ * Runs `next start` expecting it to stop by itself (a refused start): its exit code and
+ * everything it printed. Killed (and an error thrown) if it answers requests instead.
+ */
+export async function runAppServerToExit(port: number, env: Record<string, string>): Promise<{ code: number | null; output: string }> {
+  const child = spawnNextStart(port, env, "pipe");
+  let output = "";
+  child.stdout!.on("data", (chunk: Buffer) => (output += chunk.toString()));
+  child.stderr!.on("data", (chunk: Buffer) => (output += chunk.toString()));
+  const exited = new Promise<number | null>((resolve) => child.once("exit", (code) => resolve(code)));
+  const deadline = Date.now() + 60_000;
+  while (child.exitCode === null && child.signalCode === null) {
+    const answered = await fetch(`http://127.0.0.1:${port}/api/health`).then(() => true, () => false);
+    if (answered || Date.now() > deadline) {
+      process.kill(-child.pid!, "SIGKILL");
+      await exited;
+      throw new Error(answered ? `next start answered requests instead of refusing to start:\n${output}` : "next start neither answered nor exited within 60 s");
+    }
+    await Promise.race([exited, new Promise((r) => setTimeout(r, 250))]);
+  }
+  return { code: await exited, output };
+}
+
+export async function startAppServer(port: number, env: Record<string, string>): Promise<AppServer> {
+  const child = spawnNextStart(port, env, "inherit");
   const origin = `http://127.0.0.1:${port}`;
   const deadline = Date.now() + 60_000;
   for (;;) {

@@ -18,6 +18,7 @@ import {
   type StoredFile,
   type VideoBody,
 } from "@/lib/files/types";
+import { syncDir } from "@/lib/store/durable-file";
 
 /** Files under `<dataDir>/videos/<jobId>/<file>`, served by the app at `/api/files/<jobId>/<file>`. */
 export class LocalVideoStore implements LocalFiles {
@@ -52,7 +53,15 @@ export class LocalVideoStore implements LocalFiles {
     try {
       const sink = createWriteStream(tmp, { flags: "wx" });
       await (signal ? pipeline(source, limit, sink, { signal }) : pipeline(source, limit, sink));
+      // On the disk before the job is marked succeeded: a power cut must not leave a torn video.
+      const written = await open(tmp, "r+");
+      try {
+        await written.sync();
+      } finally {
+        await written.close();
+      }
       await rename(tmp, path.join(dir, file));
+      await syncDir(dir);
     } catch (err) {
       await rm(tmp, { force: true });
       throw err;

@@ -17,7 +17,8 @@ import pkg from "@/package.json";
  * - `status: "down"` (HTTP 503): this instance cannot work. The store does not answer, or ffmpeg
  *   is missing, so every local job would fail. A load balancer should take it out of rotation.
  * - `status: "degraded"` (HTTP 200): Replicate is configured but does not accept the token or
- *   does not answer. That is outside this instance: taking it out would not help, and pages,
+ *   does not answer, or the store holds records it cannot read (set aside: `store.unreadable`
+ *   counts them, the logs name the files). Taking the instance out would not help, and pages,
  *   files and the local engine still work.
  * - `status: "ok"` (HTTP 200), and `ok: true`: everything configured is ready.
  *
@@ -31,7 +32,7 @@ export type ReplicateHealth = { configured: false } | { configured: true; ok: bo
 export type HealthReport = {
   ok: boolean;
   status: HealthStatus;
-  store: { kind: JobStore["kind"]; ok: boolean; latencyMs: number; error?: string };
+  store: { kind: JobStore["kind"]; ok: boolean; latencyMs: number; error?: string; unreadable?: number };
   engines: { local: { ok: boolean; ffmpeg: boolean }; replicate: ReplicateHealth };
   version: string;
 };
@@ -91,7 +92,11 @@ export async function checkHealth(deps: HealthDeps): Promise<HealthReport> {
     const started = performance.now();
     try {
       await withTimeout(deps.store.ping(), timeoutMs);
-      return { ok: true, latencyMs: Math.round(performance.now() - started) };
+      const latencyMs = Math.round(performance.now() - started);
+      const unreadable = deps.store.unreadableRecords ? await withTimeout(deps.store.unreadableRecords(), timeoutMs) : 0;
+      if (unreadable === 0) return { ok: true, latencyMs };
+      log.warn({ unreadable }, "health check: the store holds unreadable records (set aside in quarantine)");
+      return { ok: true, latencyMs, unreadable, error: `${unreadable} stored record${unreadable === 1 ? "" : "s"} cannot be read; set aside, nothing deleted.` };
     } catch (error) {
       // The cause (host names, ports) stays in the logs; the public answer only says which part is down.
       log.warn({ err: message(error) }, "health check: store unreachable");
@@ -108,7 +113,8 @@ export async function checkHealth(deps: HealthDeps): Promise<HealthReport> {
   const replicateCheck: Promise<ReplicateHealth> = deps.replicate ? checkReplicate(deps.replicate, timeoutMs) : Promise.resolve({ configured: false });
   const [store, ffmpeg, replicate] = await Promise.all([storeCheck, ffmpegCheck, replicateCheck]);
 
-  const status: HealthStatus = !store.ok || !ffmpeg ? "down" : replicate.configured && !replicate.ok ? "degraded" : "ok";
+  const degraded = (replicate.configured && !replicate.ok) || (store.unreadable ?? 0) > 0;
+  const status: HealthStatus = !store.ok || !ffmpeg ? "down" : degraded ? "degraded" : "ok";
   return {
     ok: status === "ok",
     status,

@@ -4,6 +4,7 @@ import path from "node:path";
 import { env } from "@/lib/env";
 import { getVideoStore } from "@/lib/files";
 import { isValidJobId } from "@/lib/files/types";
+import { log } from "@/lib/log";
 import { getStore } from "@/lib/store";
 
 /** Intermediate renders of the local engine are copied into video storage; a day is plenty for a retry. */
@@ -26,7 +27,14 @@ export async function applyRetention(now = Date.now()): Promise<{ jobs: number; 
   let videoDirs = 0;
   if (getVideoStore().kind === "local") {
     for (const jobId of await entries(path.join(dataDir, "videos"))) {
-      if (!isValidJobId(jobId) || (await store.get(jobId)) !== null) continue;
+      if (!isValidJobId(jobId)) continue;
+      // Only a job known to be gone loses its video: a record that cannot be read (or a store
+      // that does not answer) keeps it.
+      const job = await store.get(jobId).catch((error: unknown) => {
+        log.warn({ jobId, err: error instanceof Error ? error.message : String(error) }, "retention: keeping a video whose job cannot be read");
+        return undefined;
+      });
+      if (job !== null) continue;
       await getVideoStore().delete(jobId);
       videoDirs++;
     }

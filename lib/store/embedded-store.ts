@@ -1,11 +1,14 @@
 import { EventEmitter } from "node:events";
-import { randomBytes } from "node:crypto";
-import { mkdir, readFile, readdir, rename, rm, unlink, writeFile } from "node:fs/promises";
+import { mkdir, readFile, readdir } from "node:fs/promises";
 import path from "node:path";
 import { env } from "@/lib/env";
 import { isTerminal, JOB_ID_PATTERN, jobSchema, type Job } from "@/lib/jobs/schema";
 import { log } from "@/lib/log";
-import type { JobPage, JobStore, UpdateResult } from "@/lib/store/types";
+import { isStaleTemp, removeFileDurable, writeFileDurable } from "@/lib/store/durable-file";
+import { EmbeddedKeys } from "@/lib/store/embedded-keys";
+import { KeyedQueue } from "@/lib/store/keyed-queue";
+import { Quarantine } from "@/lib/store/quarantine";
+import { UnreadableRecordError, type JobPage, type JobStore, type UpdateResult } from "@/lib/store/types";
 
 export const DAY_MS = 86_400_000;
 
@@ -33,11 +36,6 @@ export function stampUpdate(current: Job, next: Job): Job {
 
 type Entry = { id: string; createdAt: number; ownerId: string | null };
 type Index = { byId: Map<string, Entry>; recent: Entry[]; byOwner: Map<string, Entry[]>; unfinished: Entry[] };
-type Kv = {
-  once: Record<string, number>;
-  counters: Record<string, { count: number; resetAt: number }>;
-  secrets: Record<string, string>;
-};
 
 /** Newest first; equal createdAt ordered by id descending (as Redis sorted sets do). */
 function compare(a: { createdAt: number; id: string }, b: { createdAt: number; id: string }): number {
@@ -63,7 +61,15 @@ function remove(list: Entry[] | undefined, id: string): void {
 
 export type EmbeddedStoreOptions = { dir?: string; retentionDays?: number };
 
-/** Files under one directory; meant for a single Node process (locks are in-process). */
+/**
+ * Files under one directory, for a single Node process (its locks and index are in memory; the
+ * server takes the directory's lock at start, see data-dir-lock.ts):
+ * - `jobs/<id>.json`, one record per job; the indexes are built from them at start.
+ * - `secrets/`, `marks/`, `counters/`: the small keys, one file each (embedded-keys.ts).
+ * - `quarantine/`: files that could not be read, set aside (quarantine.ts).
+ * Every write is atomic and durable (durable-file.ts). A record that cannot be read is never
+ * taken for an absent one: reading it throws UnreadableRecordError.
+ */
 export class EmbeddedStore implements JobStore {
   readonly kind = "embedded" as const;
   readonly stats = { commands: 0 };
@@ -71,14 +77,21 @@ export class EmbeddedStore implements JobStore {
   private readonly jobsDir: string;
   private readonly retentionDays: number;
   private readonly events = new EventEmitter().setMaxListeners(0);
-  private readonly locks = new Map<string, Promise<unknown>>();
+  private readonly queue = new KeyedQueue();
+  private readonly quarantine: Quarantine;
+  private readonly keys: EmbeddedKeys;
   private indexPromise: Promise<Index> | null = null;
-  private kv: Kv | null = null;
+  /** Ids whose job file was set aside: reading them is an error, not "no such job". */
+  private quarantinedJobs: Promise<Set<string>> | null = null;
+  /** Ids whose job file is in place but not a record this version can read. */
+  private readonly invalidJobs = new Set<string>();
 
   constructor(opts: EmbeddedStoreOptions = {}) {
     this.dir = path.resolve(/*turbopackIgnore: true*/ opts.dir ?? env().DATA_DIR);
     this.jobsDir = path.join(this.dir, "jobs");
     this.retentionDays = opts.retentionDays ?? env().JOB_RETENTION_DAYS;
+    this.quarantine = new Quarantine(this.dir);
+    this.keys = new EmbeddedKeys(this.dir, this.queue, this.quarantine, () => void this.stats.commands++);
   }
 
   async create(job: Job): Promise<void> {
@@ -86,7 +99,7 @@ export class EmbeddedStore implements JobStore {
     await this.locked(record.id, async () => {
       const index = await this.index();
       if (index.byId.has(record.id)) throw new Error(`Job ${record.id} already exists`);
-      await this.writeAtomic(this.jobPath(record.id), JSON.stringify(record));
+      await this.write(this.jobPath(record.id), JSON.stringify(record));
       this.addToIndex(index, record);
     });
   }
@@ -102,7 +115,7 @@ export class EmbeddedStore implements JobStore {
       const next = fn(current);
       if (next === null) return { job: current, changed: false };
       const written = stampUpdate(current, next);
-      await this.writeAtomic(this.jobPath(id), JSON.stringify(written));
+      await this.write(this.jobPath(id), JSON.stringify(written));
       if (written.createdAt !== current.createdAt || written.ownerId !== current.ownerId || isTerminal(written.status) !== isTerminal(current.status)) {
         const index = await this.index();
         this.removeFromIndex(index, id);
@@ -119,13 +132,7 @@ export class EmbeddedStore implements JobStore {
       const index = await this.index();
       this.removeFromIndex(index, id);
       this.stats.commands++;
-      try {
-        await unlink(this.jobPath(id));
-        return true;
-      } catch (err) {
-        if ((err as NodeJS.ErrnoException).code === "ENOENT") return false;
-        throw err;
-      }
+      return removeFileDurable(this.jobPath(id));
     });
   }
 
@@ -151,50 +158,23 @@ export class EmbeddedStore implements JobStore {
   }
 
   setOnce(key: string, ttlSeconds: number): Promise<boolean> {
-    return this.withKv((kv, now) => {
-      if ((kv.once[key] ?? 0) > now) return { result: false, dirty: false };
-      kv.once[key] = now + ttlSeconds * 1000;
-      return { result: true, dirty: true };
-    });
+    return this.keys.setOnce(key, ttlSeconds);
   }
 
   forget(key: string): Promise<void> {
-    return this.withKv((kv) => {
-      const dirty = key in kv.once;
-      delete kv.once[key];
-      return { result: undefined, dirty };
-    });
+    return this.keys.forget(key);
   }
 
   increment(key: string, windowSeconds: number): Promise<{ count: number; resetInSeconds: number }> {
-    return this.withKv((kv, now) => {
-      const live = kv.counters[key];
-      const counter = live && live.resetAt > now ? live : { count: 0, resetAt: now + windowSeconds * 1000 };
-      counter.count++;
-      kv.counters[key] = counter;
-      const resetInSeconds = Math.ceil((counter.resetAt - now) / 1000);
-      return { result: { count: counter.count, resetInSeconds }, dirty: true };
-    });
+    return this.keys.increment(key, windowSeconds);
   }
 
   decrement(key: string): Promise<void> {
-    return this.withKv((kv, now) => {
-      const counter = kv.counters[key];
-      if (!counter || counter.resetAt <= now || counter.count <= 0) return { result: undefined, dirty: false };
-      counter.count--;
-      // A counter back at 0 counts nothing: gone, so that a refused request leaves nothing behind.
-      if (counter.count === 0) delete kv.counters[key];
-      return { result: undefined, dirty: true };
-    });
+    return this.keys.decrement(key);
   }
 
   getOrCreateSecret(name: string, fresh: string): Promise<string> {
-    return this.withKv((kv) => {
-      const stored = kv.secrets[name];
-      if (stored !== undefined) return { result: stored, dirty: false };
-      kv.secrets[name] = fresh;
-      return { result: fresh, dirty: true };
-    });
+    return this.keys.getOrCreateSecret(name, fresh);
   }
 
   subscribe(id: string, onChange: (job: Job) => void): () => void {
@@ -211,12 +191,16 @@ export class EmbeddedStore implements JobStore {
     const old = (await this.index()).recent.filter((e) => e.createdAt < cutoff);
     let removed = 0;
     for (const entry of old) if (await this.delete(entry.id)) removed++;
-    await this.withKv(() => ({ result: undefined, dirty: true })); // rewriting prunes expired keys
+    await this.keys.prune(now);
     return removed;
   }
 
+  async unreadableRecords(): Promise<number> {
+    return (await this.quarantine.count()) + this.invalidJobs.size + this.keys.unreadableSecretCount();
+  }
+
   async close(): Promise<void> {
-    await Promise.allSettled([...this.locks.values()]);
+    await this.queue.idle();
     this.events.removeAllListeners();
   }
 
@@ -224,26 +208,34 @@ export class EmbeddedStore implements JobStore {
     return path.join(this.jobsDir, `${id}.json`);
   }
 
-  /** Serialises work per key: each call runs after the previous one settled. */
-  private locked<T>(key: string, work: () => Promise<T>): Promise<T> {
-    const previous = this.locks.get(key) ?? Promise.resolve();
-    const run = previous.then(work, work);
-    const tail = run.catch(() => undefined);
-    this.locks.set(key, tail);
-    void tail.then(() => this.locks.get(key) === tail && this.locks.delete(key));
-    return run;
+  /** Serialises work per job: each call runs after the previous one settled. */
+  private locked<T>(id: string, work: () => Promise<T>): Promise<T> {
+    return this.queue.run(`job\n${id}`, work);
   }
 
-  private async writeAtomic(file: string, text: string): Promise<void> {
-    const temp = `${file}.${randomBytes(6).toString("hex")}.tmp`;
+  private write(file: string, text: string): Promise<void> {
     this.stats.commands++;
-    await mkdir(path.dirname(file), { recursive: true });
-    await writeFile(temp, text);
-    await rename(temp, file);
+    return writeFileDurable(file, text);
   }
 
+  private quarantinedJobIds(): Promise<Set<string>> {
+    this.quarantinedJobs ??= this.quarantine.names("jobs").catch((error: unknown) => {
+      this.quarantinedJobs = null;
+      throw error;
+    });
+    return this.quarantinedJobs;
+  }
+
+  /** The job; null only when there is no record of it at all. */
   private async readJob(id: string): Promise<Job | null> {
     if (!JOB_ID_PATTERN.test(id)) return null;
+    const job = await this.readJobFile(id);
+    if (job === null && (await this.quarantinedJobIds()).has(id)) throw new UnreadableRecordError(`job ${id}`);
+    return job;
+  }
+
+  /** The job file's record, or null when there is no file; a file that cannot be read throws. */
+  private async readJobFile(id: string): Promise<Job | null> {
     const file = this.jobPath(id);
     this.stats.commands++;
     let text: string;
@@ -253,19 +245,36 @@ export class EmbeddedStore implements JobStore {
       if ((err as NodeJS.ErrnoException).code === "ENOENT") return null;
       throw err;
     }
+    let data: unknown;
     try {
-      return jobSchema.parse(JSON.parse(text));
+      data = JSON.parse(text);
     } catch (err) {
-      log.warn({ file, err: (err as Error).message }, "store: skipping an unreadable job file");
-      return null;
+      // Torn or corrupt: moved aside, so that it is kept as it is and not read again and again.
+      const movedTo = await this.quarantine.setAside("jobs", file);
+      (await this.quarantinedJobIds()).add(id);
+      log.error({ jobId: id, file, movedTo, err: (err as Error).message }, "store: an unreadable job file was set aside in quarantine");
+      throw new UnreadableRecordError(`job ${id}`, err);
     }
+    const parsed = jobSchema.safeParse(data);
+    if (parsed.success) {
+      this.invalidJobs.delete(id);
+      return parsed.data;
+    }
+    // Whole JSON, but not a record this version can read (another version's?): left where it is.
+    if (!this.invalidJobs.has(id)) log.error({ jobId: id, file, err: parsed.error.message }, "store: a job file is not a record this version can read; it is left as it is");
+    this.invalidJobs.add(id);
+    throw new UnreadableRecordError(`job ${id}`, parsed.error);
   }
 
+  /** Up to `limit` readable jobs from `start`; unreadable ones are skipped (and reported where they are read). */
   private async readFrom(list: Entry[], start: number, limit: number): Promise<{ jobs: Job[]; end: number }> {
     const jobs: Job[] = [];
     let i = start;
     for (; i < list.length && jobs.length < limit; i++) {
-      const job = await this.readJob(list[i]!.id);
+      const job = await this.readJob(list[i]!.id).catch((err: unknown) => {
+        if (err instanceof UnreadableRecordError) return null;
+        throw err;
+      });
       if (job) jobs.push(job);
     }
     return { jobs, end: i };
@@ -285,12 +294,17 @@ export class EmbeddedStore implements JobStore {
     const names = await readdir(this.jobsDir);
     const index: Index = { byId: new Map(), recent: [], byOwner: new Map(), unfinished: [] };
     for (const name of names) {
-      if (name.endsWith(".tmp")) {
-        await rm(path.join(this.jobsDir, name), { force: true }); // left by a crash mid-write
+      const file = path.join(this.jobsDir, name);
+      if (isStaleTemp(file)) {
+        await removeFileDurable(file); // left by a crash mid-write
         continue;
       }
       const id = name.endsWith(".json") ? name.slice(0, -5) : "";
-      const job = id ? await this.readJob(id) : null;
+      if (!JOB_ID_PATTERN.test(id)) continue;
+      const job = await this.readJobFile(id).catch((err: unknown) => {
+        if (err instanceof UnreadableRecordError) return null;
+        throw err;
+      });
       if (job) this.addToIndex(index, job);
     }
     return index;
@@ -317,34 +331,5 @@ export class EmbeddedStore implements JobStore {
     const list = index.byOwner.get(entry.ownerId);
     remove(list, id);
     if (list?.length === 0) index.byOwner.delete(entry.ownerId);
-  }
-
-  /** Small keys live in one kv.json, loaded once, rewritten atomically when changed. */
-  private withKv<T>(work: (kv: Kv, now: number) => { result: T; dirty: boolean }): Promise<T> {
-    return this.locked("\0kv", async () => {
-      const file = path.join(this.dir, "kv.json");
-      this.kv ??= await this.loadKv(file);
-      const now = Date.now();
-      const { result, dirty } = work(this.kv, now);
-      if (dirty) {
-        const kv = this.kv;
-        for (const [k, expiresAt] of Object.entries(kv.once)) if (expiresAt <= now) delete kv.once[k];
-        for (const [k, c] of Object.entries(kv.counters)) if (c.resetAt <= now) delete kv.counters[k];
-        await this.writeAtomic(file, JSON.stringify(kv));
-      }
-      return result;
-    });
-  }
-
-  private async loadKv(file: string): Promise<Kv> {
-    const empty: Kv = { once: {}, counters: {}, secrets: {} };
-    this.stats.commands++;
-    try {
-      const parsed = JSON.parse(await readFile(file, "utf8")) as Partial<Kv>;
-      return { ...empty, ...parsed };
-    } catch (err) {
-      if ((err as NodeJS.ErrnoException).code !== "ENOENT") log.warn({ file, err: (err as Error).message }, "store: ignoring an unreadable file");
-      return empty;
-    }
   }
 }

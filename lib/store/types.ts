@@ -63,8 +63,14 @@ export interface JobStore {
   subscribe(id: string, onChange: (job: Job) => void, knownSeq?: () => number): () => void;
   /** Throws when the backend is unreachable. */
   ping(): Promise<void>;
-  /** Deletes jobs older than the retention period; returns how many went. */
+  /** Deletes jobs older than the retention period (and expired marks and counters); returns how many jobs went. */
   sweep(now: number): Promise<number>;
+  /**
+   * How many records this store found unreadable and set aside (or, for what must never be
+   * replaced, such as a secret, left in place), for /api/health. Only backends that can hold a
+   * torn or corrupt record of their own have it (the embedded store).
+   */
+  unreadableRecords?(): Promise<number>;
   close(): Promise<void>;
 }
 
@@ -84,5 +90,26 @@ export class StoreUnavailableError extends Error {
   constructor(cause: unknown) {
     super("The job store is unreachable", { cause });
     this.name = "StoreUnavailableError";
+  }
+}
+
+/** The digest of an UnreadableRecordError, for the error boundary (see STORE_UNAVAILABLE_DIGEST). */
+export const UNREADABLE_RECORD_DIGEST = "P2V_UNREADABLE_RECORD";
+
+/**
+ * A record exists but cannot be read (a corrupt or truncated file, a record this version cannot
+ * parse). It is not an absent record: nothing may be deleted, replaced or answered "unknown"
+ * because of it. The store has set the file aside (or left it in place) and logged where.
+ */
+export class UnreadableRecordError extends Error {
+  readonly digest = UNREADABLE_RECORD_DIGEST;
+
+  constructor(
+    /** What could not be read, e.g. `job <id>` or `secret session`. */
+    readonly record: string,
+    cause?: unknown,
+  ) {
+    super(`The stored ${record} cannot be read; it was set aside and nothing was deleted`, { cause });
+    this.name = "UnreadableRecordError";
   }
 }

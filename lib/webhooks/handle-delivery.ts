@@ -16,7 +16,7 @@ const MAX_BODY_BYTES = 512 * 1024;
 /**
  * Replicate retries a final delivery for about a minute with the same webhook-id, and a signature
  * is accepted for 5 minutes: a replay after that fails verification anyway. 15 minutes covers both
- * with room for clock skew, and keeps the embedded store's key file small.
+ * with room for clock skew, and keeps the embedded store's folder of marks small.
  */
 const DEDUPE_SECONDS = 15 * 60;
 

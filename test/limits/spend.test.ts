@@ -1,5 +1,5 @@
 import { randomBytes } from "node:crypto";
-import { mkdtemp, readFile, rm } from "node:fs/promises";
+import { mkdtemp, readdir, readFile, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { Redis } from "ioredis";
@@ -57,11 +57,13 @@ function embedded(): Backend {
       root ||= await mkdtemp(path.join(tmpdir(), "p2v-limits-"));
       return createStore({ kind: "embedded", dir: path.join(root, String(n++)) }, { retentionDays: 30 });
     },
-    /** The counters in the last opened store's kv.json whose key matches the glob (only `*` is special). */
+    /** The counters in the last opened store's `counters/` files whose key matches the glob (only `*` is special). */
     async keys(glob) {
-      const kv = JSON.parse(await readFile(path.join(root, String(n - 1), "kv.json"), "utf8").catch(() => "{}")) as { counters?: object };
+      const folder = path.join(root, String(n - 1), "counters");
+      const names = (await readdir(folder).catch(() => [] as string[])).filter((f) => f.endsWith(".json"));
+      const keys = await Promise.all(names.map(async (f) => (JSON.parse(await readFile(path.join(folder, f), "utf8")) as { key: string }).key));
       const re = new RegExp(`^${glob.split("*").map((p) => p.replace(/[.+?^${}()|[\]\\]/g, "\\$&")).join(".*")}$`);
-      return Object.keys(kv.counters ?? {}).filter((k) => re.test(`count:${k}`));
+      return keys.filter((k) => re.test(`count:${k}`));
     },
     dispose: () => (root ? rm(root, { recursive: true, force: true }) : Promise.resolve()),
   };

@@ -320,9 +320,9 @@ contract("redis", redisHarness("redis"));
 contract("upstash", redisHarness("upstash"));
 
 describe("embedded store robustness", () => {
-  it("skips corrupt job files when listing", async () => {
+  it("skips unreadable job files when listing, and logs them", async () => {
     const dir = await mkdtemp(path.join(tmpdir(), "p2v-corrupt-"));
-    const warn = vi.spyOn(log, "warn");
+    const error = vi.spyOn(log, "error");
     try {
       const good = makeJob();
       await createStore({ kind: "embedded", dir }).create(good);
@@ -330,10 +330,11 @@ describe("embedded store robustness", () => {
       await writeFile(path.join(dir, "jobs", `${newJobId()}.json`), JSON.stringify({ id: "x" }));
       const store = createStore({ kind: "embedded", dir });
       expect((await store.listRecent(10)).map((j) => j.id)).toEqual([good.id]);
-      // A structured log line naming the unreadable file.
-      expect(warn).toHaveBeenCalledWith(expect.objectContaining({ file: expect.stringContaining(path.join(dir, "jobs")) }), expect.any(String));
+      // A structured log line naming each unreadable file (the corrupt one is set aside: test/store/embedded-durability.test.ts).
+      expect(error).toHaveBeenCalledTimes(2);
+      expect(error).toHaveBeenCalledWith(expect.objectContaining({ file: expect.stringContaining(path.join(dir, "jobs")) }), expect.any(String));
     } finally {
-      warn.mockRestore();
+      error.mockRestore();
       await rm(dir, { recursive: true, force: true });
     }
   });

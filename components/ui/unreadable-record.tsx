@@ -1,0 +1,33 @@
+import Link from "next/link";
+import { Button, buttonClasses } from "@/components/ui/button";
+import { UNREADABLE_RECORD_DIGEST } from "@/lib/store/types";
+
+/** True for an UnreadableRecordError thrown while rendering on the server (Next passes its digest on). */
+export function isUnreadableRecord(error: unknown): boolean {
+  return typeof error === "object" && error !== null && "digest" in error && error.digest === UNREADABLE_RECORD_DIGEST;
+}
+
+/**
+ * What a page shows when the record it needs exists but cannot be read (a damaged file): not
+ * "not found", because nothing is gone. The store has set the file aside and reported it.
+ */
+export function UnreadableRecord({ retry }: { retry: () => void }) {
+  return (
+    <div className="mx-auto max-w-xl space-y-4 py-12 text-center">
+      <div role="alert" className="space-y-4">
+        <h1 className="text-2xl font-semibold tracking-tight">This video&rsquo;s record cannot be read right now.</h1>
+        <p className="text-zinc-600 dark:text-zinc-400">
+          It is stored, but the file that describes it is damaged, so it has been set aside instead of being treated
+          as gone. Nothing was deleted, not the record and not the video. The site&rsquo;s operator has been told and
+          can restore it; try again later.
+        </p>
+      </div>
+      <div className="flex flex-wrap justify-center gap-3">
+        <Button onClick={() => retry()}>Try again</Button>
+        <Link href="/" className={buttonClasses("secondary")}>
+          Back to the start
+        </Link>
+      </div>
+    </div>
+  );
+}
