@@ -1,7 +1,7 @@
 import { valuesFromSearchParams, valuesFromSubmitted } from "@/components/generate/form-values";
 import { GenerateForm } from "@/components/generate/generate-form";
 import { RemixNotice } from "@/components/generate/remix-notice";
-import { getRemixValues, homePageModels } from "@/lib/jobs/queries";
+import { getRemixValues, homePageModels, maxGroupMembers } from "@/lib/jobs/queries";
 
 export default async function HomePage({
   searchParams,
@@ -33,7 +33,7 @@ export default async function HomePage({
         {remixId ? <RemixNotice sourceId={remixId} found={remix !== null} /> : null}
       </div>
       {/* A new key per pre-fill, so following a remix link while on this page resets the form. */}
-      <GenerateForm key={JSON.stringify(initialValues)} models={models} initialValues={initialValues} />
+      <GenerateForm key={JSON.stringify(initialValues)} models={models} initialValues={initialValues} maxMembers={maxGroupMembers()} />
     </div>
   );
 }

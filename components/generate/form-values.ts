@@ -22,6 +22,10 @@ export type GenerateFormValues = {
   sound: boolean;
   enhancedPrompt: string;
   remixOf: string;
+  /** "1" to MAX_TAKES. */
+  takes: string;
+  /** Other models to run the prompt on. */
+  compare: string[];
 };
 
 export type ParamField = "duration" | "aspectRatio" | "resolution" | "seed" | "negativePrompt";
@@ -62,6 +66,8 @@ export function initialFormValues(
     sound: initial.sound ?? FORM_OPTION_DEFAULTS.sound,
     enhancedPrompt: initial.enhancedPrompt ?? "",
     remixOf: initial.remixOf ?? "",
+    takes: initial.takes ?? "1",
+    compare: initial.compare ?? [],
   };
 }
 
@@ -120,6 +126,10 @@ export function toFormData(values: GenerateFormValues, model: ModelOption | unde
   if (values.sound) fd.set("sound", "on");
   if (values.enhancedPrompt) fd.set("enhancedPrompt", values.enhancedPrompt);
   if (values.remixOf) fd.set("remixOf", values.remixOf);
+  // Compared models win over takes: the form offers one or the other.
+  const compare = values.compare.filter((id) => id !== values.model);
+  if (compare.length > 0) fd.set("compare", compare.join(","));
+  else if (values.takes !== "1") fd.set("takes", values.takes);
   for (const frame of FRAMES) {
     const file = frames[frame];
     if (file) fd.set(FRAME_FIELDS[frame], file, file.name || `${frame}-frame`);

@@ -5,6 +5,7 @@ import { useRouter } from "next/navigation";
 import { EnhancePanel } from "@/components/generate/enhance-panel";
 import { FramePicker, type PickedImage } from "@/components/generate/frame-picker";
 import { ParamsPanel } from "@/components/generate/params-panel";
+import { VariationsPanel } from "@/components/generate/variations-panel";
 import { StylePicker } from "@/components/generate/style-picker";
 import {
   initialFormValues,
@@ -28,7 +29,7 @@ import { SpinnerIcon } from "@/components/ui/icons";
 type Errors = Partial<Record<string, string>>;
 
 /** Fields in the order they appear, to focus the first one with an error. */
-const FIELD_ORDER = ["prompt", "style", "model", "firstFrame", "lastFrame", "duration", "aspectRatio", "resolution", "seed", "negativePrompt"] as const;
+const FIELD_ORDER = ["prompt", "style", "model", "firstFrame", "lastFrame", "duration", "aspectRatio", "resolution", "seed", "negativePrompt", "takes", "compare"] as const;
 const VISIBLE_FIELDS: readonly string[] = FIELD_ORDER;
 
 const initialState: CreateJobState = { status: "idle" };
@@ -80,8 +81,11 @@ function statusFor(state: CreateJobState): string | null {
 export function GenerateForm({
   models,
   initialValues,
+  maxMembers = 1,
 }: {
   models: ModelOption[];
+  /** How many videos one submission may make (takes or compared models); 1 hides the choice. */
+  maxMembers?: number;
   /** Pre-filled values: from the URL's search params, or (later) from a job being remixed. */
   initialValues?: Partial<GenerateFormValues>;
 }) {
@@ -179,7 +183,7 @@ export function GenerateForm({
   useEffect(() => {
     if (state.status !== "created" || navigatedTo.current === state.id) return;
     navigatedTo.current = state.id;
-    startNavigation(() => router.push(`/jobs/${state.id}`));
+    startNavigation(() => router.push(state.url));
   }, [state, router]);
 
   const clearError = (field: string) =>
@@ -362,6 +366,19 @@ export function GenerateForm({
         onChange={changeParam}
         onLockSeedChange={setLockSeed}
         onRandomSeed={() => changeParam("seed", String(randomSeed()))}
+      />
+
+      <VariationsPanel
+        id={id}
+        model={model}
+        models={models}
+        takes={values.takes}
+        compare={values.compare.filter((m) => m !== values.model)}
+        maxMembers={maxMembers}
+        errors={errors}
+        disabled={busy}
+        onTakes={(takes) => update("takes", takes)}
+        onCompare={(compare) => update("compare", compare)}
       />
 
       <div className="space-y-3">

@@ -3,6 +3,7 @@
 import Link from "next/link";
 import { JobCard } from "@/components/history/job-card";
 import { Button, buttonClasses } from "@/components/ui/button";
+import type { PublicJob } from "@/lib/jobs/schema";
 import { useJobs } from "@/lib/swr/use-jobs";
 import { VideoPlayIcon } from "@/components/ui/icons";
 
@@ -23,6 +24,21 @@ function Skeleton({ count }: { count: number }) {
 }
 
 const GRID = "grid gap-4 sm:grid-cols-2 lg:grid-cols-3";
+
+/** One card per job, and one per group (at its newest member's place) holding all its members listed so far. */
+function cards(jobs: PublicJob[]): { job: PublicJob; members?: PublicJob[] }[] {
+  const groups = new Map<string, PublicJob[]>();
+  for (const job of jobs) if (job.group) groups.set(job.group.id, [...(groups.get(job.group.id) ?? []), job]);
+  const seen = new Set<string>();
+  return jobs.flatMap((job) => {
+    if (!job.group) return [{ job }];
+    if (seen.has(job.group.id)) return [];
+    seen.add(job.group.id);
+    const order = job.group.members;
+    const members = (groups.get(job.group.id) ?? []).sort((a, b) => order.indexOf(a.id) - order.indexOf(b.id));
+    return [{ job: members[0] ?? job, members }];
+  });
+}
 
 /** This browser's videos, newest first, with "Load more"; designed empty, loading and error states. */
 export function HistoryList() {
@@ -71,8 +87,8 @@ export function HistoryList() {
   return (
     <div className="space-y-6">
       <ul className={GRID}>
-        {jobs.map((job) => (
-          <JobCard key={job.id} job={job} />
+        {cards(jobs).map(({ job, members }) => (
+          <JobCard key={job.id} job={job} members={members} />
         ))}
         {loadingMore ? <Skeleton count={3} /> : null}
       </ul>

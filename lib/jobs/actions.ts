@@ -37,7 +37,7 @@ export async function createJob(_prev: CreateJobState, formData: FormData): Prom
       case "rate_limited":
         return { status: "rate_limited", message: result.message, retryAfterSeconds: result.retryAfterSeconds, values };
       case "created":
-        return { status: "created", id: result.job.id };
+        return { status: "created", id: result.job.id, url: result.job.group ? `/groups/${result.job.group.id}` : `/jobs/${result.job.id}` };
     }
   } catch (error) {
     if (error instanceof StoreUnavailableError) return { status: "failed", message: STORE_DOWN, values };

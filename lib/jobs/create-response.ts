@@ -52,7 +52,7 @@ async function readJobBody(req: Request): Promise<Body> {
  * `POST /api/jobs`: the "Generate" form as an API, through the same path as its server action
  * (lib/jobs/submit-job.ts) and with the same owner cookie, minted here when the browser has none.
  * Fields left out take the form's defaults; `defaults` lists those used.
- * 201 `{ id, url, job, defaults }`; 400 with `fieldErrors`; 429 with `Retry-After`; 503 when the store is down.
+ * 201 `{ id, url, job, defaults }` (and `group` for takes or a comparison: the first member is `job`); 400 with `fieldErrors`; 429 with `Retry-After`; 503 when the store is down.
  */
 export async function createJobResponse(req: Request, schedule: Schedule): Promise<Response> {
   let setCookie: string | null = null;
@@ -74,9 +74,14 @@ export async function createJobResponse(req: Request, schedule: Schedule): Promi
     if (result.status === "rate_limited") {
       throw new AppError("rate_limited", result.message, { "Retry-After": String(result.retryAfterSeconds) });
     }
-    const { job, defaults } = result;
-    const url = new URL(`/jobs/${job.id}`, publicOriginFrom(req.headers)).toString();
-    response = Response.json({ id: job.id, url, job: toPublicJob(job), defaults }, { status: 201, headers: { Location: url, "Cache-Control": "no-store" } });
+    const { job, jobs, defaults } = result;
+    const origin = publicOriginFrom(req.headers);
+    const url = new URL(`/jobs/${job.id}`, origin).toString();
+    // Takes or a comparison: every member, and the group's page where they play side by side.
+    const group = job.group
+      ? { id: job.group.id, kind: job.group.kind, url: new URL(`/groups/${job.group.id}`, origin).toString(), jobs: jobs.map((j) => toPublicJob(j)) }
+      : undefined;
+    response = Response.json({ id: job.id, url, job: toPublicJob(job), defaults, ...(group ? { group } : {}) }, { status: 201, headers: { Location: url, "Cache-Control": "no-store" } });
   } catch (error) {
     response = errorResponse(error);
   }

@@ -1,6 +1,6 @@
 import { randomBytes } from "node:crypto";
 import type { CreateJobInput } from "@/lib/jobs/request";
-import type { Job, JobImages, Step, StepName } from "@/lib/jobs/schema";
+import type { Job, JobGroup, JobImages, Step, StepName } from "@/lib/jobs/schema";
 import { derive } from "@/lib/jobs/transition";
 import { getModel } from "@/lib/models/registry";
 import { applyStyle } from "@/lib/styles";
@@ -40,10 +40,11 @@ export type NewJobOptions = {
   images?: JobImages;
   /** The job whose last frame this one continues. */
   continuedFrom?: string;
+  group?: JobGroup | null;
 };
 
 /** The record of a job that was just accepted: every step waiting, skipped, or done by the user. */
-export function newJob({ input, ownerId, llmEnhancer, now, id = newJobId(), images, continuedFrom }: NewJobOptions): Job {
+export function newJob({ input, ownerId, llmEnhancer, now, id = newJobId(), images, continuedFrom, group }: NewJobOptions): Job {
   const model = getModel(input.model);
   const enhancedByUser = input.enhancedPrompt !== undefined && input.enhancedPrompt !== "";
   const enhanceStep = enhancedByUser
@@ -92,6 +93,7 @@ export function newJob({ input, ownerId, llmEnhancer, now, id = newJobId(), imag
     remixOf: input.remixOf ?? null,
     ...(images ? { images } : {}),
     ...(continuedFrom ? { continuedFrom } : {}),
+    ...(group ? { group } : {}),
     createdAt: now,
     startedAt: null,
     completedAt: null,

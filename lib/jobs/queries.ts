@@ -3,7 +3,8 @@ import { currentOwner } from "@/lib/auth/owner";
 import { replicateConfigured } from "@/lib/engines";
 import { jobFormValues } from "@/lib/jobs/form-values";
 import { toPublicJob } from "@/lib/jobs/public";
-import { JOB_ID_PATTERN, type PublicJob } from "@/lib/jobs/schema";
+import { env } from "@/lib/env";
+import { JOB_ID_PATTERN, MAX_TAKES, type PublicJob } from "@/lib/jobs/schema";
 import { availableModels, type ModelDef } from "@/lib/models/registry";
 import { getStore } from "@/lib/store";
 
@@ -20,6 +21,16 @@ export function homePageModels(): ModelOption[] {
     ownAudio,
     images,
   }));
+}
+
+/**
+ * How many videos one submission may make (takes, or models compared): MAX_TAKES, but no more
+ * than one browser may have running at once, since the limits count every member.
+ */
+export function maxGroupMembers(): number {
+  const e = env();
+  const running = e.RATE_LIMITS && e.MAX_RUNNING_JOBS_PER_BROWSER > 0 ? e.MAX_RUNNING_JOBS_PER_BROWSER : MAX_TAKES;
+  return Math.min(MAX_TAKES, running);
 }
 
 export async function getPublicJob(id: string): Promise<PublicJob | null> {
@@ -63,4 +74,23 @@ export async function getRemixValues(id: string): Promise<Record<string, string>
   const owner = await currentOwner();
   if (!job.shared && (!owner || owner !== job.ownerId)) return null;
   return { ...jobFormValues(job), remixOf: job.id };
+}
+
+export type GroupForOwner = { id: string; kind: "takes" | "models"; jobs: PublicJob[] };
+
+/**
+ * A group of jobs (takes or a comparison) for its owner: its members that still exist, in the
+ * order they were made. null when there is no such group, or this browser does not own it.
+ */
+export async function getGroupForOwner(id: string): Promise<GroupForOwner | "forbidden" | null> {
+  if (!JOB_ID_PATTERN.test(id)) return null;
+  const store = getStore();
+  const lead = await store.get(id);
+  const group = lead?.group;
+  if (!lead || !group || group.id !== id) return null;
+  const owner = await currentOwner();
+  if (!owner || owner !== lead.ownerId) return "forbidden";
+  const members = await Promise.all(group.members.map((m) => (m === id ? lead : store.get(m))));
+  const now = Date.now();
+  return { id, kind: group.kind, jobs: members.flatMap((j) => (j && j.ownerId === owner ? [toPublicJob(j, now)] : [])) };
 }

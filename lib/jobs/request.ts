@@ -2,7 +2,7 @@ import { z } from "zod";
 import { findModel, type ModelDef } from "@/lib/models/registry";
 import { STYLE_IDS } from "@/lib/styles";
 import { NEGATIVE_PROMPT_MAX, PROMPT_MAX, PROMPT_MIN, SEED_MAX } from "@/lib/jobs/form-limits";
-import { JOB_ID_PATTERN } from "@/lib/jobs/schema";
+import { JOB_ID_PATTERN, MAX_COMPARED_MODELS, MAX_TAKES } from "@/lib/jobs/schema";
 
 /**
  * What the "Generate" form sends. One schema for both sides: the form validates with it before
@@ -61,6 +61,21 @@ export function createJobSchema(models: readonly ModelDef[]) {
       enhance: checkbox,
       sound: checkbox,
       remixOf: z.preprocess(emptyToUndefined, z.string().regex(JOB_ID_PATTERN).optional()),
+      /** How many takes of this prompt (different seeds): 1 to MAX_TAKES. */
+      takes: z.preprocess(
+        emptyToUndefined,
+        z.coerce
+          .number({ message: "Pick how many takes." })
+          .int({ message: "Pick how many takes." })
+          .min(1, { message: "Pick how many takes." })
+          .max(MAX_TAKES, { message: `At most ${MAX_TAKES} takes at once.` })
+          .optional(),
+      ),
+      /** Other models to run the same prompt on, comma-separated ids, to compare side by side. */
+      compare: z.preprocess(
+        (v) => (typeof v === "string" ? v.split(",").map((id) => id.trim()).filter(Boolean) : []),
+        z.array(z.string()),
+      ),
     })
     .superRefine((v, ctx) => {
       const model = findModel(v.model);
@@ -84,6 +99,16 @@ export function createJobSchema(models: readonly ModelDef[]) {
         ctx.addIssue({ code: "custom", path: ["seed"], message: `${model.label} does not take a seed.` });
       if (v.negativePrompt !== undefined && !p.negativePrompt)
         ctx.addIssue({ code: "custom", path: ["negativePrompt"], message: `${model.label} does not take a negative prompt.` });
+      if (v.compare.length > 0) {
+        const unknown = v.compare.find((id) => !modelIds.includes(id));
+        if (unknown) ctx.addIssue({ code: "custom", path: ["compare"], message: "A model to compare with is not available here." });
+        else if (v.compare.includes(v.model) || new Set(v.compare).size !== v.compare.length)
+          ctx.addIssue({ code: "custom", path: ["compare"], message: "Pick each model to compare once." });
+        else if (v.compare.length + 1 > MAX_COMPARED_MODELS)
+          ctx.addIssue({ code: "custom", path: ["compare"], message: `Compare at most ${MAX_COMPARED_MODELS} models at once.` });
+        if ((v.takes ?? 1) > 1)
+          ctx.addIssue({ code: "custom", path: ["takes"], message: "Make several takes, or compare models: not both at once." });
+      }
     });
 }
 
@@ -106,4 +131,4 @@ export type CreateJobState =
   | { status: "invalid"; fieldErrors: Partial<Record<string, string>>; values: Record<string, string> }
   | { status: "rate_limited"; message: string; retryAfterSeconds: number; values: Record<string, string> }
   | { status: "failed"; message: string; values: Record<string, string> }
-  | { status: "created"; id: string };
+  | { status: "created"; id: string; url: string };

@@ -97,6 +97,20 @@ export type FrameImage = z.infer<typeof frameImageSchema>;
 export const jobImagesSchema = z.object({ first: frameImageSchema.nullable(), last: frameImageSchema.nullable() });
 export type JobImages = z.infer<typeof jobImagesSchema>;
 
+/**
+ * Several jobs from one submission: takes of one prompt (different seeds) or one prompt on
+ * several models. The group's id is its first member's job id; every member lists them all.
+ */
+export const GROUP_KINDS = ["takes", "models"] as const;
+export const MAX_TAKES = 4;
+export const MAX_COMPARED_MODELS = 3;
+export const jobGroupSchema = z.object({
+  id: jobIdSchema,
+  kind: z.enum(GROUP_KINDS),
+  members: z.array(jobIdSchema).min(2).max(Math.max(MAX_TAKES, MAX_COMPARED_MODELS)),
+});
+export type JobGroup = z.infer<typeof jobGroupSchema>;
+
 export const jobSchema = z.object({
   id: jobIdSchema,
   /** Incremented on every applied change; clients and streams use it as a version. */
@@ -131,6 +145,8 @@ export const jobSchema = z.object({
   continuedFrom: z.string().nullable().optional(),
   /** Jobs that continue this one from its last frame. */
   continuations: z.array(z.string()).optional(),
+  /** The group this job was made in (takes or a model comparison); absent for a single job. */
+  group: jobGroupSchema.nullable().optional(),
   createdAt: z.number(),
   startedAt: z.number().nullable(),
   completedAt: z.number().nullable(),

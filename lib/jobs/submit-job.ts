@@ -1,4 +1,5 @@
 import "server-only";
+import { randomInt } from "node:crypto";
 import { replicateConfigured } from "@/lib/engines";
 import { env } from "@/lib/env";
 import { withFormDefaults, type AppliedDefaults } from "@/lib/jobs/form-defaults";
@@ -7,7 +8,9 @@ import { framesRefusedBy, storeFrameImages, type FrameUploads, type FrameUploads
 import { newJob, newJobId } from "@/lib/jobs/new-job";
 import { advance } from "@/lib/jobs/pipeline";
 import { createJobSchema, fieldErrors, type CreateJobInput } from "@/lib/jobs/request";
-import type { Job } from "@/lib/jobs/schema";
+import { groupPlan } from "@/lib/jobs/group-members";
+import type { Job, JobGroup } from "@/lib/jobs/schema";
+import { SEED_MAX } from "@/lib/jobs/form-limits";
 import { withinCreateLimits } from "@/lib/limits/spend";
 import { jobLog, log } from "@/lib/log";
 import { availableModels, getModel } from "@/lib/models/registry";
@@ -29,39 +32,70 @@ export type StartContext = {
 };
 
 export type Started = { ok: true; job: Job } | { ok: false; message: string; retryAfterSeconds: number };
+export type StartedAll = { ok: true; jobs: Job[] } | { ok: false; message: string; retryAfterSeconds: number };
 
 export type StartExtras = {
-  /** Checked frames (the model takes them): stored with the job before it is created. */
+  /** Checked frames: stored with each job whose model takes them, before it is created. */
   uploads?: FrameUploads;
   continuedFrom?: string;
 };
 
 export async function startJob(input: CreateJobInput, ownerId: string, ctx: StartContext, extras: StartExtras = {}): Promise<Started> {
+  const started = await startJobs(null, [input], ownerId, ctx, extras);
+  return started.ok ? { ok: true, job: started.jobs[0]! } : started;
+}
+
+/**
+ * Stores one job, or the members of a group (each counted by the spend limits, and all refused
+ * together), then starts each after the answer.
+ */
+export async function startJobs(
+  kind: JobGroup["kind"] | null,
+  inputs: readonly CreateJobInput[],
+  ownerId: string,
+  ctx: StartContext,
+  extras: StartExtras = {},
+): Promise<StartedAll> {
   const store = getStore();
   const now = Date.now();
-  const id = newJobId();
-  const images = extras.uploads ? await storeFrameImages(id, extras.uploads) : undefined;
-  const job = newJob({ input, ownerId, llmEnhancer: replicateConfigured(), now, id, images, continuedFrom: extras.continuedFrom });
+  const ids = inputs.map(() => newJobId());
+  const group: JobGroup | null = kind && ids.length > 1 ? { id: ids[0]!, kind, members: ids } : null;
+  const withFiles: string[] = [];
   let created: Awaited<ReturnType<typeof withinCreateLimits>> | null = null;
   try {
-    created = await withinCreateLimits({ ip: ctx.ip, ownerId, store, now, env: env() }, () => store.create(job));
+    const jobs: Job[] = [];
+    for (const [i, input] of inputs.entries()) {
+      const id = ids[i]!;
+      const images = extras.uploads && getModel(input.model).images ? await storeFrameImages(id, extras.uploads) : undefined;
+      if (images) withFiles.push(id);
+      jobs.push(newJob({ input, ownerId, llmEnhancer: replicateConfigured(), now, id, images, continuedFrom: extras.continuedFrom, group }));
+    }
+    created = await withinCreateLimits(
+      { ip: ctx.ip, ownerId, store, now, env: env() },
+      async () => {
+        for (const job of jobs) await store.create(job);
+      },
+      jobs.length,
+    );
+    if (!created.ok) {
+      log.info({ reason: created.reason, jobs: jobs.length }, "job refused by a limit");
+      return { ok: false, message: created.message, retryAfterSeconds: created.retryAfterSeconds };
+    }
+    for (const job of jobs) {
+      jobLog(job.id).info({ model: job.model, style: job.style, group: group?.id }, "job created");
+      ctx.schedule(() => advance(job.id));
+    }
+    return { ok: true, jobs };
   } finally {
     // A refused (or failed) job keeps no files.
-    if (images && !created?.ok) await getVideoStore().delete(id).catch(() => undefined);
+    if (!created?.ok) await Promise.all(withFiles.map((id) => getVideoStore().delete(id).catch(() => undefined)));
   }
-  if (!created.ok) {
-    log.info({ reason: created.reason }, "job refused by a limit");
-    return { ok: false, message: created.message, retryAfterSeconds: created.retryAfterSeconds };
-  }
-  jobLog(job.id).info({ model: job.model, style: job.style }, "job created");
-  ctx.schedule(() => advance(job.id));
-  return { ok: true, job };
 }
 
 export type Submitted =
   | { status: "invalid"; fieldErrors: Partial<Record<string, string>> }
   | { status: "rate_limited"; message: string; retryAfterSeconds: number }
-  | { status: "created"; job: Job; defaults: AppliedDefaults };
+  | { status: "created"; job: Job; jobs: Job[]; defaults: AppliedDefaults };
 
 /**
  * Validates the form's values with the same schema the browser used, then starts the job.
@@ -78,12 +112,23 @@ export async function submitJob(
   const { values, defaults } = ctx.formDefaults ? withFormDefaults(submitted, models) : { values: submitted, defaults: {} };
   const parsed = createJobSchema(models).safeParse(values);
   const errors = { ...(parsed.success ? {} : fieldErrors(parsed.error)), ...(frames.ok ? {} : frames.fieldErrors) };
-  if (parsed.success && frames.ok) Object.assign(errors, framesRefusedBy(getModel(parsed.data.model), frames.uploads));
+  if (parsed.success && frames.ok) {
+    Object.assign(errors, framesRefusedBy(getModel(parsed.data.model), frames.uploads));
+    // Every model compared gets the same frames: one that cannot take them is named.
+    for (const id of parsed.data.compare) {
+      const model = getModel(id);
+      if (Object.keys(framesRefusedBy(model, frames.uploads)).length > 0 && !errors.compare)
+        errors.compare = `${model.label} cannot take ${frames.uploads.last ? "these frames" : "a first frame"}; compare models that do, or remove the image.`;
+    }
+  }
   if (!parsed.success || !frames.ok || Object.keys(errors).length > 0) return { status: "invalid", fieldErrors: errors };
-  const started = await startJob(parsed.data, await ctx.owner(), ctx, { uploads: frames.uploads });
+  const plan = groupPlan(parsed.data, randomSeed);
+  const started = await startJobs(plan.kind, plan.inputs, await ctx.owner(), ctx, { uploads: frames.uploads });
   if (!started.ok) return { status: "rate_limited", message: started.message, retryAfterSeconds: started.retryAfterSeconds };
-  return { status: "created", job: started.job, defaults };
+  return { status: "created", job: started.jobs[0]!, jobs: started.jobs, defaults };
 }
+
+const randomSeed = () => randomInt(0, SEED_MAX);
 
 const MAX_VALUE_LENGTH = 4000;
 

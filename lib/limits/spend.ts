@@ -241,6 +241,19 @@ function runningRefusal(running: number): LimitRefusal {
   };
 }
 
+/** A group whose members do not all fit among the running jobs allowed; all are refused together. */
+function groupRefusal(count: number, maxRunning: number, running: number): LimitRefusal {
+  return {
+    ok: false,
+    reason: "running",
+    retryAfterSeconds: RUNNING_RETRY_SECONDS,
+    message:
+      count > maxRunning
+        ? `This site runs at most ${videos(maxRunning)} per browser at once, so ${count} at once cannot start; make fewer.`
+        : `These ${count} videos need ${count} free places of the ${maxRunning} this browser has, and ${running} ${running === 1 ? "is" : "are"} taken; start them when ${running === 1 ? "that video finishes" : "those videos finish"}.`,
+  };
+}
+
 /**
  * Creates a job only if this browser may start one now: the hourly and daily counters first (one
  * command each), then the browser's open jobs. `create` must store the job (and nothing else
@@ -248,11 +261,18 @@ function runningRefusal(running: number): LimitRefusal {
  * happen under a per-browser lock, so two requests at once cannot both see a free slot. When
  * `create` throws, the counters are given back and the error passes through.
  */
-export async function withinCreateLimits<T>(input: LimitsInput, create: () => Promise<T>): Promise<{ ok: true; value: T } | LimitRefusal> {
+export async function withinCreateLimits<T>(
+  input: LimitsInput,
+  create: () => Promise<T>,
+  /** Jobs `create` stores at once (the members of a group): each is counted, and all are refused together. */
+  count = 1,
+): Promise<{ ok: true; value: T } | LimitRefusal> {
   const { ownerId, store, now, env } = input;
   if (!env.RATE_LIMITS) return { ok: true, value: await create() };
 
-  const counted = await takeAll(store, createWindows(input), now);
+  // One take per job from every counter; the first refusal gives back all taken so far.
+  const windows = createWindows(input).flatMap((w) => Array.from({ length: count }, () => w));
+  const counted = await takeAll(store, windows, now);
   if (!counted.ok) return counted;
   const giveBack = () => giveBackAll(store, counted.taken);
 
@@ -266,9 +286,9 @@ export async function withinCreateLimits<T>(input: LimitsInput, create: () => Pr
     }
     try {
       const running = await openJobs(store, ownerId, now);
-      if (running >= maxRunning) {
+      if (running + count > maxRunning) {
         await giveBack();
-        return runningRefusal(running);
+        return count > 1 ? groupRefusal(count, maxRunning, running) : runningRefusal(running);
       }
       return { ok: true, value: await create() };
     } finally {
