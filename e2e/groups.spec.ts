@@ -83,7 +83,7 @@ test("3 takes of one prompt: a group page where each take progresses and plays s
   }
 
   await page.goto(`${origin}/history`);
-  const cards = page.getByRole("listitem");
+  const cards = page.getByRole("main").getByRole("listitem");
   await expect(cards).toHaveCount(1);
   await expect(cards.first().getByText("3 takes, side by side")).toBeVisible();
   await expect(cards.first().getByRole("link")).toHaveAttribute("href", `/groups/${groupId}`);
