@@ -43,6 +43,12 @@ export function JobView({
   const [announced, setAnnounced] = useState({ stage: job.stage, text: "" });
   if (announced.stage !== job.stage) setAnnounced({ stage: job.stage, text: job.message });
 
+  // The player's source is chosen once, when there is first something to play, and kept: the
+  // playback URL while saving; for a job that had ended, its saved copy.
+  const [videoSrc, setVideoSrc] = useState<string | null>(() => firstVideoSrc(initialJob));
+  const offered = firstVideoSrc(job);
+  if (videoSrc === null && offered !== null) setVideoSrc(offered);
+
   const startedFrom = job.startedAt ?? job.createdAt;
   const elapsed = job.completedAt !== null ? job.completedAt - startedFrom : now !== null ? now - startedFrom : null;
 
@@ -70,16 +76,23 @@ export function JobView({
             Status
           </h2>
 
-          {job.status === "succeeded" && job.videoUrl ? (
+          {videoSrc && job.status !== "failed" && job.status !== "canceled" ? (
             <div className="space-y-3">
-              <JobVideo key={job.videoUrl} src={job.videoUrl} poster={job.posterUrl} aspectRatio={job.params.aspectRatio} preload="auto" />
-              <div className="flex flex-wrap items-center gap-3">
-                <a href={downloadUrl(job.videoUrl)} download={`${asciiSlug(job.prompt)}.mp4`} className={buttonClasses("primary")}>
-                  <DownloadIcon className="size-4" />
-                  Download
-                </a>
-                <p className="text-sm text-zinc-600 dark:text-zinc-400">{job.message}</p>
-              </div>
+              {/* One player from the first moment there is a video: its source never changes, so it is never reloaded. */}
+              <JobVideo key={videoSrc} src={videoSrc} poster={job.posterUrl} aspectRatio={job.params.aspectRatio} preload="auto" />
+              {job.status === "succeeded" && job.videoUrl ? (
+                <div className="flex flex-wrap items-center gap-3">
+                  <a href={downloadUrl(job.videoUrl)} download={`${asciiSlug(job.prompt)}.mp4`} className={buttonClasses("primary")}>
+                    <DownloadIcon className="size-4" />
+                    Download
+                  </a>
+                  <p className="text-sm text-zinc-600 dark:text-zinc-400">{job.message}</p>
+                </div>
+              ) : (
+                <p className="text-sm text-zinc-600 dark:text-zinc-400" data-testid="saving-note">
+                  Saving your video… You can watch it already; the download is ready once it is saved.
+                </p>
+              )}
             </div>
           ) : null}
 
@@ -156,4 +169,10 @@ export function JobView({
       </div>
     </div>
   );
+}
+
+function firstVideoSrc(job: PublicJob): string | null {
+  if (job.status === "succeeded") return job.videoUrl;
+  if (job.status === "failed" || job.status === "canceled") return null;
+  return job.playbackUrl;
 }

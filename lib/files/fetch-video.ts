@@ -15,6 +15,8 @@ export type FetchVideoOptions = {
   maxRedirects?: number;
   /** The download is abandoned when no byte (or no answer) arrives for this long; default 30 s. */
   idleTimeoutMs?: number;
+  /** A Range header to send on (a player's request streamed through): the answer may be 206. */
+  range?: string | null;
 };
 
 export const DEFAULT_IDLE_TIMEOUT_MS = 30_000;
@@ -22,7 +24,11 @@ export const DEFAULT_IDLE_TIMEOUT_MS = 30_000;
 export type ProviderVideo = {
   stream: ReadableStream<Uint8Array>;
   contentType: string;
+  /** Bytes in this answer (the range's, for a 206). */
   contentLength: number | null;
+  status: 200 | 206;
+  /** The provider's Content-Range of a 206. */
+  contentRange: string | null;
 };
 
 const LOOPBACK = new Set(["127.0.0.1", "localhost", "[::1]"]);
@@ -70,6 +76,7 @@ export function checkVideoUrl(raw: string | URL, allowedHosts: readonly string[]
 }
 
 function statusError(status: number): VideoFileError {
+  if (status === 416) return new VideoFileError("The requested range is outside the video.", "unsatisfiable", true);
   if (status === 404 || status === 410) {
     return new VideoFileError(
       "The provider has already deleted this video (it keeps outputs for one hour).",
@@ -151,7 +158,8 @@ async function openVideo(start: URL, hosts: readonly string[], opts: FetchVideoO
   for (let hop = 0; ; hop++) {
     let res: Response;
     try {
-      res = await fetch(url, { redirect: "manual", signal, cache: "no-store" });
+      const headers = opts.range ? { range: opts.range } : undefined;
+      res = await fetch(url, { redirect: "manual", signal, cache: "no-store", headers });
     } catch (err) {
       if (opts.signal?.aborted) throw err;
       throw new VideoFileError("The video could not be downloaded from the provider.", "network", false, { cause: err });
@@ -179,11 +187,15 @@ async function openVideo(start: URL, hosts: readonly string[], opts: FetchVideoO
     }
     const header = res.headers.get("content-length");
     const contentLength = header && /^\d+$/.test(header) ? Number(header) : null;
-    if (contentLength !== null && contentLength > opts.maxBytes) {
+    const partial = res.status === 206 && Boolean(opts.range);
+    const contentRange = partial ? res.headers.get("content-range") : null;
+    // A 206 names the whole file's size after the slash.
+    const total = partial ? Number(/\/(\d+)\s*$/.exec(contentRange ?? "")?.[1] ?? NaN) : contentLength;
+    if ((total !== null && total > opts.maxBytes) || (contentLength !== null && contentLength > opts.maxBytes)) {
       await res.body.cancel();
       throw videoTooLarge(opts.maxBytes);
     }
-    return { stream: res.body, contentType, contentLength };
+    return { stream: res.body, contentType, contentLength, status: partial ? 206 : 200, contentRange };
   }
 }
 

@@ -3,6 +3,7 @@ import { type FrameImage, type Job, type PublicJob } from "@/lib/jobs/schema";
 import type { Frame } from "@/lib/media/frame-image";
 import { derive, estimateProgress, runningStep } from "@/lib/jobs/transition";
 import { findModel } from "@/lib/models/registry";
+import { playbackUrl } from "@/lib/jobs/video-source";
 
 export const ENGINE_LABELS: Record<Job["engine"], string> = {
   local: "Local preview (not AI)",
@@ -41,5 +42,6 @@ export function toPublicJob(job: Job, now = Date.now()): PublicJob {
     steps: steps.map(({ output: _o, logsLength: _l, ref: _r, leaseUntil: _lease, ...s }) => s),
     engineLabel: ENGINE_LABELS[job.engine],
     modelLabel: model?.label ?? job.model,
+    playbackUrl: playbackUrl(job),
   };
 }

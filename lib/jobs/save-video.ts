@@ -8,9 +8,8 @@ import { resolveLocalOutput } from "@/lib/engines/local/local-engine";
 import { env } from "@/lib/env";
 import { fetchProviderVideo } from "@/lib/files/fetch-video";
 import { getVideoStore } from "@/lib/files";
-import { asciiSlug } from "@/lib/files/download-name";
 import type { Job } from "@/lib/jobs/schema";
-import { findStep } from "@/lib/jobs/transition";
+import { silentOutput, soundOutput, videoFileName } from "@/lib/jobs/video-source";
 import { extractPoster } from "@/lib/media/ffmpeg";
 import { getStore } from "@/lib/store";
 
@@ -38,20 +37,6 @@ export type SavedVideo = {
   /** Set when the video with sound could not be kept and the silent one was saved instead. */
   notice: string | null;
 };
-
-/** The output to keep: the video with sound when the sound step made one, else the silent one. */
-export function videoSource(job: Job): string | null {
-  return soundOutput(job) ?? silentOutput(job);
-}
-
-function soundOutput(job: Job): string | null {
-  const sound = findStep(job, "sound");
-  return sound?.state === "done" && sound.output ? sound.output : null;
-}
-
-function silentOutput(job: Job): string | null {
-  return findStep(job, "generate")?.output ?? null;
-}
 
 async function download(source: string, target: string, maxBytes: number): Promise<void> {
   const dataDir = env().DATA_DIR;
@@ -119,7 +104,7 @@ async function storeVideo(job: Job, attempt: number, source: string): Promise<Om
     const store = getVideoStore();
     // Named after the prompt: a store that serves downloads itself (Vercel Blob's ?download=1)
     // names the file from its path.
-    const video = await store.put(`${job.id}/${asciiSlug(job.prompt, 48)}.mp4`, createReadStream(tmpVideo), { contentType: "video/mp4", maxBytes });
+    const video = await store.put(`${job.id}/${videoFileName(job.prompt)}`, createReadStream(tmpVideo), { contentType: "video/mp4", maxBytes });
     let posterUrl: string | null = null;
     try {
       await extractPoster(tmpVideo, tmpPoster);

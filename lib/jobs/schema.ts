@@ -167,6 +167,12 @@ export const publicJobSchema = jobSchema
     engineLabel: z.string(),
     modelLabel: z.string(),
     images: z.object({ first: publicFrameImageSchema.nullable(), last: publicFrameImageSchema.nullable() }),
+    /**
+     * Where the page plays the video, as soon as the model's video exists: an app URL that streams
+     * the engine's output while our copy is being made and serves the copy after, without changing.
+     * null while there is nothing to play.
+     */
+    playbackUrl: z.string().nullable(),
   });
 export type PublicJob = z.infer<typeof publicJobSchema>;
 export type PublicStep = z.infer<typeof publicStepSchema>;

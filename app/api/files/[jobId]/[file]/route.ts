@@ -1,10 +1,14 @@
 // GET/HEAD /api/files/[jobId]/[file] - a video or poster of the local store, with Range support
-// (?download=1: as an attachment named after the job's prompt)
+// (?download=1: as an attachment named after the job's prompt); while a job's video is being
+// saved, its video streamed from the engine's output under the same URL
+import { errorResponse } from "@/lib/errors";
 import { localVideoStore } from "@/lib/files";
 import { attachmentDisposition } from "@/lib/files/download-name";
-import { contentRange, parseRange } from "@/lib/files/range";
+import { playbackResponse } from "@/lib/files/playback";
+import { rangeResponse } from "@/lib/files/range-response";
 import { FRAME_FILE_PREFIX, isValidFileName, isValidJobId, videoKey } from "@/lib/files/types";
 import { getStore } from "@/lib/store";
+import type { Job } from "@/lib/jobs/schema";
 
 type Context = { params: Promise<{ jobId: string; file: string }> };
 
@@ -25,45 +29,43 @@ async function serve(request: Request, { params }: Context, withBody: boolean): 
     return Response.json({ error: "Malformed file name." }, { status: 400 });
   }
   // A job's frame images are its owner's: /api/jobs/[id]/frames/[frame] serves them after a check.
-  if (file.startsWith(FRAME_FILE_PREFIX)) return Response.json({ error: "File not found." }, { status: 404 });
+  // (Videos are named after the prompt, which may well begin with "frame".)
+  if (file.startsWith(FRAME_FILE_PREFIX) && !file.endsWith(".mp4")) return notFound();
   const store = localVideoStore();
   const key = videoKey(jobId, file);
   const info = await store.stat(key);
-  if (!info) return Response.json({ error: "File not found." }, { status: 404 });
-
-  // We send no validators, so no If-Range can match: the whole file is the answer then.
-  const rangeHeader = request.headers.has("if-range") ? null : request.headers.get("range");
-  const range = parseRange(rangeHeader, info.size);
-  const headers = new Headers({
-    "Content-Type": info.contentType,
-    "Accept-Ranges": "bytes",
-    "X-Content-Type-Options": "nosniff",
-  });
-  if (range.kind === "unsatisfiable") {
-    headers.set("Content-Range", `bytes */${info.size}`);
-    return new Response(null, { status: 416, headers });
+  if (!info) {
+    // Not (yet) in the local store: the video of a job being saved, or of one saved to Blob.
+    if (!file.endsWith(".mp4")) return notFound();
+    let job: Job | null;
+    try {
+      job = await getStore().get(jobId);
+    } catch (error) {
+      return errorResponse(error);
+    }
+    return (job && (await playbackResponse(job, file, request, withBody))) ?? notFound();
   }
-
-  const { start, end } = range.kind === "partial" ? range : { start: 0, end: info.size - 1 };
-  const status = range.kind === "partial" ? 206 : 200;
-  headers.set("Cache-Control", CACHE_CONTROL);
+  const headers: Record<string, string> = { "Cache-Control": CACHE_CONTROL };
   if (file.endsWith(".mp4") && new URL(request.url).searchParams.get("download") === "1") {
-    headers.set("Content-Disposition", attachmentDisposition(await promptOf(jobId)));
+    headers["Content-Disposition"] = attachmentDisposition((await jobOf(jobId))?.prompt ?? "");
   }
-  headers.set("Content-Length", String(Math.max(0, end - start + 1)));
-  if (status === 206) headers.set("Content-Range", contentRange(start, end, info.size));
-  if (!withBody || info.size === 0) return new Response(null, { status, headers });
-
-  const opened = await store.open(key, { start, end });
-  if (!opened) return Response.json({ error: "File not found." }, { status: 404 });
-  return new Response(opened.stream, { status, headers });
+  return rangeResponse({
+    request,
+    size: info.size,
+    contentType: info.contentType,
+    withBody,
+    headers,
+    open: async (range) => (await store.open(key, range))?.stream ?? null,
+  });
 }
 
-/** The job's prompt for the file name; a store that cannot answer must not stop the download. */
-async function promptOf(jobId: string): Promise<string> {
+const notFound = () => Response.json({ error: "File not found." }, { status: 404 });
+
+/** The job, for its prompt; a store that cannot answer must not stop the download of a stored file. */
+async function jobOf(jobId: string): Promise<Job | null> {
   try {
-    return (await getStore().get(jobId))?.prompt ?? "";
+    return await getStore().get(jobId);
   } catch {
-    return "";
+    return null;
   }
 }
