@@ -1,5 +1,4 @@
-import { existsSync } from "node:fs";
-import { chromium } from "playwright";
+import { launchChromium } from "./browser";
 import { percentile } from "./stats";
 
 /**
@@ -11,14 +10,8 @@ import { percentile } from "./stats";
  */
 export type CreateResult = { browserMs: number; samples: number; created: number; p50: number; p99: number };
 
-const SYSTEM_CHROMIUM = "/usr/bin/chromium";
-
 export async function jobCreation(origin: string, opts: { model: string; replays: number }): Promise<CreateResult> {
-  const browser = await chromium.launch({
-    headless: true,
-    executablePath: existsSync(SYSTEM_CHROMIUM) ? SYSTEM_CHROMIUM : undefined,
-    args: ["--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync"],
-  });
+  const browser = await launchChromium();
   try {
     const context = await browser.newContext();
     const page = await context.newPage();

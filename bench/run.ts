@@ -15,6 +15,7 @@ import { pageJs, type PageJs } from "./client-js";
 import { jobCreation, type CreateResult } from "./create-job";
 import { load, type LoadResult } from "./http-load";
 import { BENCH_MODEL, closeFeedAgent, writeJobs } from "./jobs";
+import { playableLatency, type PlayableResult } from "./playable";
 import { sustainedWatchers, updateLatency, warmUp, type UpdateLatencyResult, type WatchersResult } from "./live";
 import { ensureBuild, freePort, startServer, type BenchServer } from "./server";
 import { ms, num } from "./stats";
@@ -27,6 +28,7 @@ const LOAD = { connections: 32, durationMs: 5000 };
 const LATENCY = { streamJobs: 10, pollingJobs: 10, idleJobs: 5, durationMs: 30_000 };
 const WATCH = { jobs: 100, perJob: 20, rounds: 5 };
 const CREATE_REPLAYS = 20;
+const PLAYABLE_SAMPLES = 20;
 const HARD_LIMIT_MS = 8 * 60_000;
 
 type Results = {
@@ -36,6 +38,7 @@ type Results = {
   latency: UpdateLatencyResult;
   watchers: WatchersResult;
   create: CreateResult;
+  playable: PlayableResult;
   stores: BackendCosts[];
   redisUrl: string;
 };
@@ -120,6 +123,11 @@ function table(r: Results, wallSeconds: number): string {
     ["Store commands to open a stream", stores((c) => c.perStreamOpen), ""],
     ["Store commands per completed job, local engine (rules enhancer, no sound)", stores((c) => c.perCompletedJob.local, 0), ""],
     ["Store commands per completed job, Replicate engine (fake server, LLM enhancer)", stores((c) => c.perCompletedJob.replicate, 0), ""],
+    [
+      "Model finished → video playable in the page (Replicate engine, fake server, Chromium)",
+      `p50 ${ms(r.playable.p50)} · p99 ${ms(r.playable.p99)} · max ${ms(r.playable.max)} (${r.playable.samples} jobs, ${r.playable.succeeded} saved)`,
+      `p50 ≤ 150 ms, p99 ≤ 400 ms ${pass(r.playable.p50 <= 150 && r.playable.p99 <= 400 && r.playable.samples === PLAYABLE_SAMPLES)}`,
+    ],
     [
       "Job creation (createJob server action round trip)",
       `p50 ${ms(r.create.p50)} · p99 ${ms(r.create.p99)} (${r.create.created}/${r.create.samples} replays created a job) · in Chromium ${ms(r.create.browserMs)}`,
@@ -209,11 +217,14 @@ async function main(): Promise<void> {
     step("job creation through the server action");
     const create = await jobCreation(origin, { model: BENCH_MODEL, replays: CREATE_REPLAYS });
 
+    step(`model finished → video playable in the page (${PLAYABLE_SAMPLES} jobs)`);
+    const playable = await playableLatency(origin, fake, PLAYABLE_SAMPLES);
+
     await cleanup();
     step("store commands per backend (in-process)");
     const stores = await storeCosts();
 
-    const results: Results = { js, status, status304, latency, watchers, create, stores: stores.results, redisUrl: stores.redisUrl };
+    const results: Results = { js, status, status304, latency, watchers, create, playable, stores: stores.results, redisUrl: stores.redisUrl };
     console.log(`\n${table(results, (Date.now() - started) / 1000)}\n`);
     if (process.env.BENCH_JSON) console.log(JSON.stringify(results, null, 2));
   } finally {
