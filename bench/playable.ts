@@ -14,6 +14,21 @@ import { percentile } from "./stats";
  */
 export type PlayableResult = { samples: number; p50: number; p99: number; max: number; succeeded: number };
 
+/** Records in `window.__playableAt` when the first <video> of the page fires `canplay`. */
+const PLAYABLE_WATCHER = `
+window.__playableAt = null;
+function watchVideo(v) {
+  if (v.readyState >= 3 && window.__playableAt === null) window.__playableAt = Date.now();
+  v.addEventListener("canplay", function () { if (window.__playableAt === null) window.__playableAt = Date.now(); }, { once: true });
+}
+new MutationObserver(function (records) {
+  for (const r of records) for (const n of r.addedNodes) {
+    if (n instanceof HTMLVideoElement) watchVideo(n);
+    else if (n instanceof Element) n.querySelectorAll("video").forEach(watchVideo);
+  }
+}).observe(document, { subtree: true, childList: true });
+`;
+
 export async function playableLatency(origin: string, fake: FakeReplicate, samples: number): Promise<PlayableResult> {
   const browser = await launchChromium();
   fake.holdRuns(true);
@@ -21,20 +36,8 @@ export async function playableLatency(origin: string, fake: FakeReplicate, sampl
   let succeeded = 0;
   try {
     const page = await browser.newPage();
-    await page.addInitScript(() => {
-      const w = window as unknown as { __playableAt: number | null };
-      w.__playableAt = null;
-      const watch = (v: HTMLVideoElement) => {
-        if (v.readyState >= 3) w.__playableAt ??= Date.now();
-        v.addEventListener("canplay", () => (w.__playableAt ??= Date.now()), { once: true });
-      };
-      new MutationObserver((records) => {
-        for (const r of records) for (const n of r.addedNodes) {
-          if (n instanceof HTMLVideoElement) watch(n);
-          else if (n instanceof Element) n.querySelectorAll("video").forEach(watch);
-        }
-      }).observe(document, { subtree: true, childList: true });
-    });
+    // A string: tsx would wrap named functions in a helper that the page does not have.
+    await page.addInitScript(PLAYABLE_WATCHER);
     for (let i = 0; i < samples; i++) {
       const res = await fetch(`${origin}/api/jobs`, {
         method: "POST",

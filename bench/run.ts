@@ -211,14 +211,17 @@ async function main(): Promise<void> {
     step(`update latency, stream vs polling (${LATENCY.durationMs / 1000} s)`);
     const latency = await updateLatency(origin, { stream: take(LATENCY.streamJobs), polling: take(LATENCY.pollingJobs), idle: take(LATENCY.idleJobs) }, secret, LATENCY.durationMs);
 
+    // Before the crowd of watchers: this phase measures one viewer's page, not the crowd's aftermath.
+    step(`model finished → video playable in the page (${PLAYABLE_SAMPLES} jobs)`);
+    const playable = await playableLatency(origin, fake, PLAYABLE_SAMPLES);
+    step(`playable: p50 ${ms(playable.p50)} · p99 ${ms(playable.p99)} · max ${ms(playable.max)} (${playable.samples} jobs)`);
+
     step(`${WATCH.jobs * WATCH.perJob} concurrent stream watchers`);
     const watchers = await sustainedWatchers(origin, take(WATCH.jobs), WATCH.perJob, WATCH.rounds, secret);
 
     step("job creation through the server action");
     const create = await jobCreation(origin, { model: BENCH_MODEL, replays: CREATE_REPLAYS });
 
-    step(`model finished → video playable in the page (${PLAYABLE_SAMPLES} jobs)`);
-    const playable = await playableLatency(origin, fake, PLAYABLE_SAMPLES);
 
     await cleanup();
     step("store commands per backend (in-process)");

@@ -1,7 +1,7 @@
 import AxeBuilder from "@axe-core/playwright";
 import { expect, test, type Browser, type BrowserContextOptions, type Page } from "@playwright/test";
 import { THEME_STORAGE_KEY } from "../components/ui/theme";
-import { waitForHydration } from "./helpers";
+import { expectVideoSaved, waitForHydration } from "./helpers";
 
 /**
  * Accessibility and looks of the four main pages (home, a finished job, history, a shared
@@ -30,7 +30,7 @@ test.beforeAll(async ({ browser, baseURL }) => {
   await page.getByRole("button", { name: "Generate" }).click();
   await page.waitForURL(/\/jobs\/[A-Za-z0-9_-]{22}$/);
   jobId = new URL(page.url()).pathname.split("/").pop()!;
-  await expect(page.locator("video")).toBeVisible({ timeout: 120_000 });
+  await expectVideoSaved(page);
   await page.getByRole("switch", { name: "Public share page" }).click();
   await expect(page.getByRole("switch", { name: "Public share page" })).toHaveAttribute("aria-checked", "true");
   ownerState = await context.storageState();

@@ -2,7 +2,7 @@ import { mkdtempSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { expect, test } from "@playwright/test";
-import { recordProgress, requestsSeenSoFar, screenshot, waitForHydration } from "./helpers";
+import { expectVideoSaved, recordProgress, requestsSeenSoFar, screenshot, waitForHydration } from "./helpers";
 import { freePort, startAppServer, type AppServer } from "./support/app-server";
 import { gatedFfmpeg } from "./support/gated-ffmpeg";
 
@@ -68,7 +68,7 @@ test("a prompt becomes a playing video, with progress on the way", async ({ page
 
   // Let the render run: the reloaded page follows it to the end.
   ffmpeg.open();
-  await expect(video).toBeVisible({ timeout: 120_000 });
+  await expectVideoSaved(page);
 
   const values = seen.map((s) => Number(s.split("|")[0])).filter((n) => Number.isFinite(n));
   const messages = new Set(seen.map((s) => s.split("|").slice(1).join("|")));

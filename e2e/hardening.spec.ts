@@ -2,7 +2,7 @@ import { mkdtempSync, readdirSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { expect, test, type Page } from "@playwright/test";
-import { waitForHydration } from "./helpers";
+import { expectVideoSaved, waitForHydration } from "./helpers";
 import { freePort, startAppServer, type AppServer } from "./support/app-server";
 
 const SECURITY_HEADERS = ["content-security-policy", "referrer-policy", "x-content-type-options", "x-frame-options"];
@@ -61,7 +61,7 @@ test("with the default limits, the 11th job in an hour from one browser is refus
   for (let n = 1; n <= 10; n++) {
     await makeVideo(page, server.origin, n);
     // At most two may run at once (the default), so each one is let to finish.
-    await expect(page.locator("video")).toBeVisible({ timeout: 60_000 });
+    await expectVideoSaved(page, 60_000);
   }
   // Every local engine run leaves its file in <DATA_DIR>/renders: the count shows engine calls.
   const engineRuns = () => readdirSync(path.join(dataDir, "renders")).length;

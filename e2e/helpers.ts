@@ -1,4 +1,4 @@
-import type { Page } from "@playwright/test";
+import { expect, type Page } from "@playwright/test";
 
 /** Saves a full-page screenshot under e2e/screenshots/ (gitignored) for a human to look at. */
 export async function screenshot(page: Page, name: string): Promise<void> {
@@ -58,4 +58,13 @@ export async function recordProgress(page: Page): Promise<string[]> {
   await page.addInitScript(`(${recorder.toString()})()`);
   await page.evaluate(recorder);
   return seen;
+}
+
+/**
+ * Waits until the job page shows a saved video: its Download link, which appears once the job
+ * has succeeded. (The player itself appears earlier: it plays while the video is being saved.)
+ */
+export async function expectVideoSaved(page: Page, timeout = 120_000): Promise<void> {
+  await expect(page.getByRole("link", { name: "Download", exact: true })).toBeVisible({ timeout });
+  await expect(page.locator("video")).toBeVisible();
 }

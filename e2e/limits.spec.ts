@@ -4,7 +4,7 @@ import os from "node:os";
 import path from "node:path";
 import { expect, test } from "@playwright/test";
 import { startFakeReplicate, type FakeReplicate } from "../test/support/fake-replicate";
-import { waitForHydration } from "./helpers";
+import { expectVideoSaved, waitForHydration } from "./helpers";
 import { freePort, startAppServer, type AppServer } from "./support/app-server";
 
 /**
@@ -131,7 +131,7 @@ test("over the open-stream cap, the job page is told to poll and follows the job
   // The job ends upstream: the polling page shows the video.
   const prediction = [...fake.predictions.values()][0]!;
   fake.complete(prediction.prediction.id);
-  await expect(page.locator("video")).toBeVisible({ timeout: 60_000 });
+  await expectVideoSaved(page, 60_000);
   expect(polls.every((s) => s === 200 || s === 304)).toBe(true);
   expect(events).toEqual([429]);
 });

@@ -2,7 +2,7 @@ import { expect, test, type Page } from "@playwright/test";
 import { mkdtempSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
-import { recordProgress, requestsSeenSoFar, waitForHydration } from "./helpers";
+import { expectVideoSaved, recordProgress, requestsSeenSoFar, waitForHydration } from "./helpers";
 import { freePort, startAppServer, type AppServer } from "./support/app-server";
 import { gatedFfmpeg, type GatedFfmpeg } from "./support/gated-ffmpeg";
 
@@ -31,7 +31,7 @@ async function releaseAndFollow(page: Page): Promise<string[]> {
   const seen = await recordProgress(page);
   await expect(page.getByRole("progressbar", { name: "Video progress" })).toBeVisible();
   ffmpeg.open();
-  await expect(page.locator("video")).toBeVisible({ timeout: 120_000 });
+  await expectVideoSaved(page);
   return seen;
 }
 

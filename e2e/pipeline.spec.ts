@@ -1,5 +1,5 @@
 import { expect, test } from "@playwright/test";
-import { waitForHydration } from "./helpers";
+import { expectVideoSaved, waitForHydration } from "./helpers";
 import { mp4TrackTypes } from "./support/mp4";
 
 /**
@@ -16,8 +16,7 @@ test("enhance → generate → sound → save ends with an MP4 that has sound", 
   await page.waitForURL(/\/jobs\/[A-Za-z0-9_-]{22}$/);
   const id = page.url().split("/").pop()!;
 
-  const video = page.locator("video");
-  await expect(video).toBeVisible({ timeout: 90_000 });
+  await expectVideoSaved(page, 90_000);
 
   const job = (await (await request.get(`/api/status/${id}`)).json()) as {
     steps: { name: string; state: string; engine: string }[];

@@ -4,7 +4,7 @@ import path from "node:path";
 import { expect, test, type Page } from "@playwright/test";
 import { DEFAULT_MODEL_ID, getModel } from "../lib/models/registry";
 import { startFakeReplicate, type FakeReplicate } from "../test/support/fake-replicate";
-import { waitForHydration } from "./helpers";
+import { expectVideoSaved, waitForHydration } from "./helpers";
 import { freePort, startAppServer, type AppServer } from "./support/app-server";
 
 /**
@@ -55,7 +55,7 @@ async function generate(page: Page, origin: string) {
 
 async function expectOurVideoPlays(page: Page, origin: string) {
   const video = page.locator("video");
-  await expect(video).toBeVisible({ timeout: 60_000 });
+  await expectVideoSaved(page, 60_000);
   const src = await video.getAttribute("src");
   // Our copy, named after the prompt.
   expect(src).toMatch(/^\/api\/files\/[A-Za-z0-9_-]{22}\/a-hummingbird-hovering-by-a-red-flower\.mp4$/);

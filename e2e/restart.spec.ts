@@ -3,6 +3,7 @@ import os from "node:os";
 import path from "node:path";
 import { expect, test, type Page } from "@playwright/test";
 import { ensureRedis } from "../test/support/redis";
+import { expectVideoSaved } from "./helpers";
 import { freePort, startAppServer, type AppServer } from "./support/app-server";
 import { gatedFfmpeg } from "./support/gated-ffmpeg";
 
@@ -35,7 +36,7 @@ async function status(origin: string, id: string): Promise<{ status: string; sta
 
 async function expectPlayingVideo(page: Page) {
   const video = page.locator("video");
-  await expect(video).toBeVisible({ timeout: 90_000 });
+  await expectVideoSaved(page, 90_000);
   await expect.poll(() => video.evaluate((v: HTMLVideoElement) => v.readyState), { timeout: 30_000 }).toBeGreaterThanOrEqual(2);
   expect(await video.evaluate((v: HTMLVideoElement) => v.duration)).toBeGreaterThan(5);
 }

@@ -5,7 +5,7 @@ import os from "node:os";
 import path from "node:path";
 import { expect, test } from "@playwright/test";
 import { findRedisServer, redisAnswers } from "../test/support/redis";
-import { waitForHydration } from "./helpers";
+import { expectVideoSaved, waitForHydration } from "./helpers";
 import { freePort, startAppServer, type AppServer } from "./support/app-server";
 
 /**
@@ -60,7 +60,7 @@ test("with the job store down, a job page says so, and comes back by itself when
   await page.getByRole("button", { name: "Generate" }).click();
   await page.waitForURL(/\/jobs\/[A-Za-z0-9_-]{22}$/);
   const id = page.url().split("/").pop()!;
-  await expect(page.locator("video")).toBeVisible({ timeout: 90_000 });
+  await expectVideoSaved(page, 90_000);
 
   await stopRedis();
 

@@ -1,5 +1,5 @@
 import { expect, test, type Page } from "@playwright/test";
-import { screenshot, waitForHydration } from "./helpers";
+import { expectVideoSaved, screenshot, waitForHydration } from "./helpers";
 
 /**
  * The studio around a job, with the local engine: history, remix, cancel and retry, delete,
@@ -41,7 +41,7 @@ async function startVideo(page: Page, prompt: string, s: Settings = {}): Promise
 
 async function makeVideo(page: Page, prompt: string, s: Settings = {}): Promise<string> {
   const id = await startVideo(page, prompt, s);
-  await expect(page.locator("video")).toBeVisible({ timeout: 120_000 });
+  await expectVideoSaved(page);
   return id;
 }
 
@@ -150,7 +150,7 @@ test("the enhanced prompt is shown beside the original, edited and sent", async 
   await expect(steps.getByRole("listitem").nth(0)).toContainText("edited by you");
   await expect(steps.getByRole("listitem").nth(2)).toContainText(/Add sound\s*Skipped/);
   await expect(page.getByText("A red fox trotting through fresh snow, low golden light, edited by hand")).toBeVisible();
-  await expect(page.locator("video")).toBeVisible({ timeout: 120_000 });
+  await expectVideoSaved(page);
   await expect(steps.getByRole("listitem").nth(1)).toContainText("Generate video");
   await expect(steps.getByRole("listitem").nth(3)).toContainText(/Save video\s*Done/);
 
