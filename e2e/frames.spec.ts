@@ -3,7 +3,7 @@ import os from "node:os";
 import path from "node:path";
 import { expect, test, type Page } from "@playwright/test";
 import { colourDistance, meanColour, twoColourImage, type Rgb } from "../test/support/frame-colours";
-import { waitForHydration } from "./helpers";
+import { expectVideoSaved, waitForHydration } from "./helpers";
 
 /**
  * Image to video offline, on the local preview: a first frame picked in the form becomes a clip
@@ -22,7 +22,7 @@ const dir = mkdtempSync(path.join(os.tmpdir(), "p2v-e2e-frames-"));
 
 async function finishedVideo(page: Page): Promise<string> {
   const video = page.locator("video");
-  await expect(video).toBeVisible({ timeout: 60_000 });
+  await expectVideoSaved(page, 60_000);
   const src = await video.getAttribute("src");
   const res = await page.request.get(src!);
   expect(res.status()).toBe(200);

@@ -177,7 +177,7 @@ test("a running job can be canceled, retried as a new job, and deleted", async (
   await page.getByRole("button", { name: "Retry" }).click();
   await page.waitForURL((url) => JOB_URL.test(url.pathname) && !url.pathname.endsWith(id));
   const retriedId = JOB_URL.exec(new URL(page.url()).pathname)![1]!;
-  await expect(page.locator("video")).toBeVisible({ timeout: 120_000 });
+  await expectVideoSaved(page);
   await expect(page.getByText(prompt).first()).toBeVisible();
 
   // Delete asks first; keeping it changes nothing.
