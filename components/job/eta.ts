@@ -1,5 +1,5 @@
 import { isTerminal, type PublicJob, type PublicStep } from "@/lib/jobs/schema";
-import { ENHANCER_MODEL, findModel, SOUND_MODEL } from "@/lib/models/registry";
+import { stepModel } from "@/lib/models/registry";
 
 /**
  * Time on the job page, from the steps' timestamps: how long the video step waited for a GPU
@@ -38,19 +38,9 @@ export type Eta = {
 /** A guess is given as this range of the typical time. */
 const LOW = 0.75;
 const HIGH = 1.5;
-const SAVE_SECONDS = 2;
 
-function typicalSecondsOf(job: Pick<PublicJob, "model" | "engine">, step: PublicStep): number {
-  switch (step.name) {
-    case "enhance":
-      return step.engine === "replicate" ? ENHANCER_MODEL.typicalSeconds : 0;
-    case "generate":
-      return findModel(job.model)?.typicalSeconds ?? 120;
-    case "sound":
-      return job.engine === "local" ? 3 : SOUND_MODEL.typicalSeconds;
-    case "save":
-      return SAVE_SECONDS;
-  }
+function typicalSecondsOf(job: Pick<PublicJob, "model">, step: PublicStep): number {
+  return stepModel(job.model, step.name, step.engine).typicalSeconds;
 }
 
 /** What is left of a running job, or null when it has ended (or the time is not known yet). */

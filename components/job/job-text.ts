@@ -1,4 +1,4 @@
-import type { PublicJob, Stage, StepName, StepState } from "@/lib/jobs/schema";
+import type { PublicJob, Stage, StepName, StepRunner, StepState } from "@/lib/jobs/schema";
 
 /** Short names of the stages, for the tab title and the live announcements. */
 export const STAGE_LABELS: Record<Stage, string> = {
@@ -29,25 +29,18 @@ export const STEP_STATE_LABELS: Record<StepState, string> = {
   canceled: "Canceled",
 };
 
+const STEP_RUNNER_LABELS: Record<StepRunner, string | null> = {
+  none: null,
+  rules: "rule-based, on this server",
+  local: "this server (not AI)",
+  replicate: "Replicate",
+  app: "this app",
+  you: "you",
+};
+
 /** Who runs a step, in words; null when nobody does (a skipped step). */
-export function stepEngineLabel(engine: string): string | null {
-  switch (engine) {
-    case "none":
-    case "":
-      return null;
-    case "rules":
-      return "rule-based, on this server";
-    case "local":
-      return "this server (not AI)";
-    case "replicate":
-      return "Replicate";
-    case "app":
-      return "this app";
-    case "you":
-      return "you";
-    default:
-      return engine;
-  }
+export function stepEngineLabel(engine: StepRunner): string | null {
+  return STEP_RUNNER_LABELS[engine];
 }
 
 /** The tab title without the app name: "45% · Generating…" while it runs. */

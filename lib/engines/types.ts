@@ -4,7 +4,15 @@ import type { Job, StepName } from "@/lib/jobs/schema";
  * A prediction as engines report it: the shape of Replicate's prediction object, which the
  * local preview engine also posts to /api/webhook, so that one path applies both.
  */
-export type PredictionStatus = "starting" | "processing" | "succeeded" | "failed" | "canceled" | "aborted";
+export const PREDICTION_STATUSES = ["starting", "processing", "succeeded", "failed", "canceled", "aborted"] as const;
+export type PredictionStatus = (typeof PREDICTION_STATUSES)[number];
+
+/** A prediction in one of these has ended: nothing about it changes any more. */
+export const ENDED_PREDICTION_STATUSES: readonly PredictionStatus[] = ["succeeded", "failed", "canceled", "aborted"];
+
+export function predictionEnded(status: string): boolean {
+  return (ENDED_PREDICTION_STATUSES as readonly string[]).includes(status);
+}
 
 export type Prediction = {
   id: string;
@@ -30,11 +38,7 @@ export type StartRequest = {
   webhookUrl: string | null;
   /** Input of the step: the model's input for Replicate; prompt/style/params or video/style for the local engine. */
   input: Record<string, unknown>;
-  /** Which Replicate model runs the step: an official model or a pinned version. Unused by the local engine. */
-  target?: ModelTarget;
 };
-
-export type ModelTarget = { model: `${string}/${string}` } | { version: string };
 
 export interface Engine {
   readonly id: "local" | "replicate";

@@ -1,6 +1,6 @@
 import { randomBytes } from "node:crypto";
 import type { CreateJobInput } from "@/lib/jobs/request";
-import type { Job, JobGroup, JobImages, Step, StepName } from "@/lib/jobs/schema";
+import type { Job, JobGroup, JobImages, Step, StepName, StepRunner } from "@/lib/jobs/schema";
 import { derive } from "@/lib/jobs/transition";
 import { getModel } from "@/lib/models/registry";
 import { applyStyle } from "@/lib/styles";
@@ -10,7 +10,7 @@ export function newJobId(): string {
   return randomBytes(16).toString("base64url");
 }
 
-function step(name: StepName, state: Step["state"], engine: string, note: string | null = null): Step {
+function step(name: StepName, state: Step["state"], engine: StepRunner, note: string | null = null): Step {
   return {
     name,
     state,

@@ -4,7 +4,7 @@ import { EngineError, type StartRequest } from "@/lib/engines/types";
 import { ruleEnhance } from "@/lib/enhance/rules";
 import { loadFrameImage } from "@/lib/jobs/frame-images";
 import { discardOrphanedVideo, saveJobVideo, SaveError } from "@/lib/jobs/save-video";
-import type { Job, Step, StepName } from "@/lib/jobs/schema";
+import type { Job, Step, StepName, StepRunner } from "@/lib/jobs/schema";
 import { stepInput } from "@/lib/jobs/step-input";
 import { withLease } from "@/lib/jobs/lease";
 import { maxAttempts, retryDueAt } from "@/lib/jobs/retry";
@@ -26,7 +26,7 @@ export async function applyEvent(jobId: string, event: JobEvent) {
   return getStore().update(jobId, (job) => transition(job, event, Date.now()));
 }
 
-function stepEngine(job: Job, name: StepName): string {
+function stepEngine(job: Job, name: StepName): StepRunner {
   if (name === "save") return "app";
   if (name === "enhance") return findStep(job, "enhance")?.engine === "replicate" && replicateConfigured() ? "replicate" : "rules";
   return job.engine;
@@ -117,7 +117,7 @@ async function startConfirmed(jobId: string, step: Step): Promise<boolean> {
  */
 export async function startRequest(job: Job, step: Step): Promise<StartRequest> {
   const url = webhookUrl(step.engine === "local" ? "local" : "replicate", job.id, step.name, step.attempt);
-  const { frames = [], input, target } = stepInput(job, step.name, step.engine);
+  const { frames = [], input } = stepInput(job, step.name, step.engine);
   const withFrames: Record<string, unknown> = { ...input };
   for (const { field, frame } of frames) {
     const image = job.images?.[frame];
@@ -130,5 +130,5 @@ export async function startRequest(job: Job, step: Step): Promise<StartRequest> 
     }
     withFrames[field] = new File([new Uint8Array(bytes)], image.file, { type: image.contentType });
   }
-  return { job, step: step.name, webhookUrl: url, input: withFrames, ...(target ? { target } : {}) };
+  return { job, step: step.name, webhookUrl: url, input: withFrames };
 }

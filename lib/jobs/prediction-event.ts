@@ -1,13 +1,13 @@
 import { z } from "zod";
-import type { Prediction } from "@/lib/engines/types";
+import { PREDICTION_STATUSES, type Prediction } from "@/lib/engines/types";
 import type { Job, StepName } from "@/lib/jobs/schema";
 import type { PredictionEvent } from "@/lib/jobs/transition";
-import { ENHANCER_MODEL, findModel, SOUND_MODEL } from "@/lib/models/registry";
+import { stepModel as registryStepModel, type StepModel } from "@/lib/models/registry";
 
 /** The parts of a prediction object (Replicate's shape) that the app reads, validated. */
 export const predictionSchema = z.object({
   id: z.string().min(1).max(200),
-  status: z.enum(["starting", "processing", "succeeded", "failed", "canceled", "aborted"]),
+  status: z.enum(PREDICTION_STATUSES),
   logs: z.string().nullish(),
   output: z.unknown().optional(),
   error: z.unknown().optional(),
@@ -15,20 +15,9 @@ export const predictionSchema = z.object({
   completed_at: z.string().nullish(),
 });
 
-const LOCAL_OUTPUT = /^local:[A-Za-z0-9_./-]+$/;
-
-function readLocalOutput(output: unknown): string | null {
-  return typeof output === "string" && LOCAL_OUTPUT.test(output) ? output : null;
-}
-
-/** How to read a step's output and how long the step usually runs, per engine and model. */
-function stepModel(job: Job, step: StepName): { readOutput: (o: unknown) => string | null; typicalSeconds: number } {
-  const engine = job.steps.find((s) => s.name === step)?.engine;
-  if (engine === "local") return { readOutput: readLocalOutput, typicalSeconds: step === "sound" ? 3 : 6 };
-  if (step === "enhance") return ENHANCER_MODEL;
-  if (step === "sound") return SOUND_MODEL;
-  const model = findModel(job.model);
-  return model ?? { readOutput: () => null, typicalSeconds: 120 };
+/** How to read a step's output and how long the step usually runs: the registry's answer for who runs it. */
+function stepModel(job: Job, step: StepName): StepModel {
+  return registryStepModel(job.model, step, job.steps.find((s) => s.name === step)?.engine ?? job.engine);
 }
 
 /** Typical seconds of a step, for time-based estimates (the same figure the transition uses). */

@@ -5,6 +5,7 @@ import path from "node:path";
 import { Readable } from "node:stream";
 import { pipeline } from "node:stream/promises";
 import { resolveLocalOutput } from "@/lib/engines/local/local-engine";
+import { isLocalOutput } from "@/lib/engines/local/local-output";
 import { env } from "@/lib/env";
 import { fetchProviderVideo } from "@/lib/files/fetch-video";
 import { getVideoStore } from "@/lib/files";
@@ -40,7 +41,7 @@ export type SavedVideo = {
 
 async function download(source: string, target: string, maxBytes: number): Promise<void> {
   const dataDir = env().DATA_DIR;
-  if (source.startsWith("local:")) {
+  if (isLocalOutput(source)) {
     const file = resolveLocalOutput(dataDir, source);
     if (!file) throw new SaveError("The rendered file is missing.", true);
     await copyFile(file, target).catch((error: unknown) => {

@@ -32,11 +32,20 @@ export const ENGINE_IDS = ["local", "replicate"] as const;
 export const engineIdSchema = z.enum(ENGINE_IDS);
 export type EngineId = z.infer<typeof engineIdSchema>;
 
+/**
+ * Who runs a step: an engine, or the app itself ("rules": the rule-based enhancer; "app": saving
+ * the video into our storage); "you": the person wrote the step's output (an enhanced prompt
+ * edited before generating); "none": nobody (a skipped step).
+ */
+export const STEP_RUNNERS = [...ENGINE_IDS, "rules", "app", "you", "none"] as const;
+export const stepRunnerSchema = z.enum(STEP_RUNNERS);
+export type StepRunner = z.infer<typeof stepRunnerSchema>;
+
 export const stepSchema = z.object({
   name: stepNameSchema,
   state: stepStateSchema,
-  /** Which engine runs this step ("rules" for the rule-based enhancer, "app" for saving). */
-  engine: z.string(),
+  /** Who runs this step. */
+  engine: stepRunnerSchema,
   /** The engine's reference for the current attempt (prediction id); events for another ref are stale. */
   ref: z.string().nullable(),
   attempt: z.number().int().nonnegative(),

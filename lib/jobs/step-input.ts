@@ -1,6 +1,6 @@
-import { EngineError, type ModelTarget } from "@/lib/engines/types";
+import { EngineError } from "@/lib/engines/types";
 import { enhancerSystemPrompt } from "@/lib/enhance/rules";
-import type { Job, StepName } from "@/lib/jobs/schema";
+import type { Job, StepName, StepRunner } from "@/lib/jobs/schema";
 import type { Frame } from "@/lib/media/frame-image";
 import { negativePromptAsSent, promptAsSent } from "@/lib/jobs/prompt-as-sent";
 import { findStep } from "@/lib/jobs/transition";
@@ -11,7 +11,7 @@ import { clipSeconds, ENHANCER_MODEL, getModel, SOUND_MODEL } from "@/lib/models
 /** A frame image the step sends, under the model's own input name; the caller loads its bytes. */
 export type FrameInput = { field: string; frame: Frame };
 
-export type StepInput = { input: Record<string, unknown>; target?: ModelTarget; frames?: FrameInput[] };
+export type StepInput = { input: Record<string, unknown>; frames?: FrameInput[] };
 
 /** The job's frames under the model's input names (only those the model takes). */
 export function frameInputs(job: Job): FrameInput[] {
@@ -23,25 +23,24 @@ export function frameInputs(job: Job): FrameInput[] {
   return frames;
 }
 
-/** The input of one step on its engine ("local" or "replicate"). The save step runs in the app and has none. */
-export function stepInput(job: Job, step: StepName, engine: string): StepInput {
+/**
+ * The input of one step on its engine ("local" or "replicate"). Which model runs it is the
+ * registry's choice (replicateTarget); the save step runs in the app and has none.
+ */
+export function stepInput(job: Job, step: StepName, engine: StepRunner): StepInput {
   const model = getModel(job.model);
   switch (step) {
     case "enhance":
-      return { target: ENHANCER_MODEL.ref, input: ENHANCER_MODEL.toInput(job.prompt, enhancerSystemPrompt(job.style)) };
+      return { input: ENHANCER_MODEL.toInput(job.prompt, enhancerSystemPrompt(job.style)) };
     case "generate": {
       const prompt = promptAsSent(job);
       if (engine === "local") {
-        const p = job.params;
-        // The renderer captions the video with this prompt (cut to two lines) and takes its colours from it.
-        return {
-          input: { prompt, style: job.style, duration: p.duration, aspect_ratio: p.aspectRatio, resolution: p.resolution, seed: p.seed },
-          frames: frameInputs(job),
-        };
+        // The renderer captions the video with this prompt (cut to two lines) and takes its colours
+        // from it and from the style; the input names are the registry's, as for every model.
+        return { input: { ...model.toInput(prompt, job.params), style: job.style }, frames: frameInputs(job) };
       }
       if (!model.ref) throw new EngineError(`${model.label} cannot run on Replicate.`, "invalid_input");
       return {
-        target: model.ref,
         input: model.toInput(prompt, { ...job.params, negativePrompt: negativePromptAsSent(job) }),
         frames: frameInputs(job),
       };
@@ -50,7 +49,7 @@ export function stepInput(job: Job, step: StepName, engine: string): StepInput {
       const video = findStep(job, "generate")?.output;
       if (!video) throw new EngineError("There is no video to add sound to.", "invalid_input");
       if (engine === "local") return { input: { video, style: job.style, seed: job.params.seed } };
-      return { target: SOUND_MODEL.ref, input: SOUND_MODEL.toInput(video, job.prompt, clipSeconds(model, job.params)) };
+      return { input: SOUND_MODEL.toInput(video, job.prompt, clipSeconds(model, job.params)) };
     }
     case "save":
       throw new Error("The save step runs in the app, not on an engine.");

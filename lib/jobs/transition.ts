@@ -1,7 +1,7 @@
 import { parseProgressFromLogs } from "replicate";
 import { cleanEnhancerOutput, ruleEnhance } from "@/lib/enhance/rules";
 import type { PredictionStatus } from "@/lib/engines/types";
-import { isTerminal, type Job, type Stage, type Step, type StepName } from "@/lib/jobs/schema";
+import { isTerminal, type Job, type Stage, type Step, type StepName, type StepRunner } from "@/lib/jobs/schema";
 
 /**
  * The one place where a job's state changes. Webhooks, reconciliation, the pipeline and the
@@ -28,9 +28,9 @@ export type PredictionEvent = {
 
 export type JobEvent =
   | PredictionEvent
-  | { type: "step.claim"; step: StepName; engine: string }
+  | { type: "step.claim"; step: StepName; engine: StepRunner }
   | { type: "step.ref"; step: StepName; attempt: number; ref: string }
-  | { type: "step.complete"; step: StepName; attempt: number; output: string | null; note?: string | null; engine?: string }
+  | { type: "step.complete"; step: StepName; attempt: number; output: string | null; note?: string | null; engine?: StepRunner }
   | { type: "step.fail"; step: StepName; attempt: number; error: string }
   | { type: "step.reset"; step: StepName; attempt: number; reason: string }
   | { type: "step.lease"; step: StepName; attempt: number; until: number }
@@ -225,7 +225,7 @@ function applyPrediction(job: Job, step: Step, event: PredictionEvent, now: numb
   }
 }
 
-function completeStep(job: Job, step: Step, output: string | null, now: number, note: string | null, engine?: string): Job {
+function completeStep(job: Job, step: Step, output: string | null, now: number, note: string | null, engine?: StepRunner): Job {
   let next = withStep(job, step.name, (s) => ({
     ...s,
     state: "done",

@@ -1,4 +1,5 @@
-import type { EngineId, JobParams } from "@/lib/jobs/schema";
+import { readLocalOutput } from "@/lib/engines/local/local-output";
+import type { EngineId, JobParams, StepName, StepRunner } from "@/lib/jobs/schema";
 
 /**
  * Every video model the app offers, in one place: what it supports, how the common parameters
@@ -23,13 +24,16 @@ export type ModelParams = {
  */
 export type ModelImages = { first: string; last?: string };
 
+/** How predictions.create names a model on Replicate: an official model, or a pinned version. */
+export type ModelTarget = { model: `${string}/${string}` } | { version: string };
+
 export type ModelDef = {
   id: string;
   engine: EngineId;
   label: string;
   description: string;
-  /** How predictions.create names it: an official model, or a pinned version. */
-  ref: { model: `${string}/${string}` } | { version: string } | null;
+  /** How predictions.create names it; null for a model that does not run on Replicate. */
+  ref: ModelTarget | null;
   params: ModelParams;
   /** Which frames it takes as images, and its input names for them; absent: text only. */
   images?: ModelImages;
@@ -209,7 +213,7 @@ export const MODELS: readonly ModelDef[] = [
     ownAudio: false,
     typicalSeconds: 6,
     toInput: durationAspectResolutionSeed,
-    readOutput: readUrlOutput,
+    readOutput: readLocalOutput,
   },
 ];
 
@@ -236,6 +240,46 @@ export const SOUND_MODEL = {
     compact({ video: videoUrl, prompt, negative_prompt: "music", duration }),
   readOutput: readUrlOutput,
 };
+
+/** The local engine's soundtrack (ffmpeg): a few seconds for a clip. */
+export const LOCAL_SOUND = { typicalSeconds: 3, readOutput: readLocalOutput };
+
+/** Saving the video into our storage: a copy and a poster frame. */
+const SAVE_SECONDS = 2;
+/** A generate step of a model no longer in the registry. */
+const UNKNOWN_MODEL_SECONDS = 120;
+
+export type StepModel = {
+  /** Typical seconds once running: the server's progress estimate and the page's time left both read it. */
+  typicalSeconds: number;
+  /** The step's output (a URL or text) in what its engine returned, or null when there is none. */
+  readOutput: (output: unknown) => string | null;
+};
+
+const noOutput = () => null;
+
+/** What runs step `step` of a job on model `modelId` when `runner` runs it. */
+export function stepModel(modelId: string, step: StepName, runner: StepRunner): StepModel {
+  switch (step) {
+    case "enhance":
+      // The rule-based enhancer answers at once.
+      return runner === "replicate" ? ENHANCER_MODEL : { typicalSeconds: 0, readOutput: noOutput };
+    case "generate":
+      return findModel(modelId) ?? { typicalSeconds: UNKNOWN_MODEL_SECONDS, readOutput: noOutput };
+    case "sound":
+      return runner === "local" ? LOCAL_SOUND : SOUND_MODEL;
+    case "save":
+      return { typicalSeconds: SAVE_SECONDS, readOutput: noOutput };
+  }
+}
+
+/** The model a step runs on Replicate, or null when that step of this model does not run there. */
+export function replicateTarget(modelId: string | null, step: StepName): ModelTarget | null {
+  if (step === "enhance") return ENHANCER_MODEL.ref;
+  if (step === "sound") return SOUND_MODEL.ref;
+  if (step === "generate" && modelId !== null) return findModel(modelId)?.ref ?? null;
+  return null;
+}
 
 export function findModel(id: string): ModelDef | undefined {
   return MODELS.find((m) => m.id === id);

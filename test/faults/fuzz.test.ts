@@ -1,6 +1,7 @@
 import { request } from "node:http";
 import fc from "fast-check";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { PREDICTION_STATUSES } from "@/lib/engines/types";
 import { predictionSchema } from "@/lib/jobs/prediction-event";
 import { createJobSchema, fieldErrors } from "@/lib/jobs/request";
 import { JOB_ID_PATTERN, STEP_NAMES, stepNameSchema } from "@/lib/jobs/schema";
@@ -89,7 +90,7 @@ const predictionArb = (jobId: string) =>
   fc.record(
     {
       id: fc.oneof({ arbitrary: fc.constant(refOf(jobId)), weight: 3 }, fc.string({ minLength: 1, maxLength: 20 })),
-      status: fc.constantFrom("starting", "processing", "succeeded", "failed", "canceled", "aborted"),
+      status: fc.constantFrom(...PREDICTION_STATUSES),
       logs: fc.option(fc.string({ maxLength: 200 })),
       output: fc.option(fc.oneof(fc.constant(outputOf(jobId)), fc.string(), fc.jsonValue())),
       error: fc.option(fc.jsonValue()),

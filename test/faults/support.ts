@@ -1,4 +1,3 @@
-import { randomBytes } from "node:crypto";
 import type { Job } from "@/lib/jobs/schema";
 import { derive } from "@/lib/jobs/transition";
 import { makeJob, makeStep } from "@/test/support/job-factory";
@@ -38,7 +37,7 @@ export function deliver(origin: string, d: Delivery): Promise<Response> {
   return fetch(webhookUrl(origin, d), { method: "POST", headers: signedHeaders(d), body: d.body });
 }
 
-export const newWebhookId = () => `msg_${randomBytes(12).toString("hex")}`;
+export { newWebhookId } from "@/lib/webhooks/sign";
 
 /** The prediction id the test jobs' generate step waits on. */
 export const refOf = (jobId: string) => `pred-${jobId}`;

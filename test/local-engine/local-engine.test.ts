@@ -8,7 +8,7 @@ import path from "node:path";
 import { parseProgressFromLogs } from "replicate";
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { LocalEngine, resolveLocalOutput, tqdmLine, type LocalEngineOptions, type LocalPrediction } from "@/lib/engines/local/local-engine";
-import { EngineError } from "@/lib/engines/types";
+import { EngineError, predictionEnded } from "@/lib/engines/types";
 import { probeMedia } from "@/lib/media/ffmpeg";
 import { verifyWebhook } from "@/lib/webhooks/verify";
 import { makeJob } from "../support/job-factory";
@@ -43,7 +43,7 @@ class Receiver {
           return;
         }
         const prediction = verified.payload as LocalPrediction;
-        const terminal = ["succeeded", "failed", "canceled"].includes(prediction.status);
+        const terminal = predictionEnded(prediction.status);
         const status = terminal && this.failCompleted.length > 0 ? this.failCompleted.shift()! : 204;
         this.deliveries.push({ id: String(headers["webhook-id"]), timestamp: Number(headers["webhook-timestamp"]), prediction, status });
         res.writeHead(status).end();
@@ -59,7 +59,7 @@ class Receiver {
 
   /** Resolves with the first accepted terminal delivery for `ref`. */
   completed(ref: string): Promise<Delivery> {
-    return this.waitFor((d) => d.prediction.id === ref && ["succeeded", "failed", "canceled"].includes(d.prediction.status) && d.status < 300);
+    return this.waitFor((d) => d.prediction.id === ref && predictionEnded(d.prediction.status) && d.status < 300);
   }
 
   async waitFor(pred: (d: Delivery) => boolean): Promise<Delivery> {

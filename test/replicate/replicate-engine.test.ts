@@ -114,15 +114,15 @@ describe("ReplicateEngine.start", () => {
     expect(ENHANCER_MODEL.readOutput(prediction?.output)).toBe("A slow dolly shot of a lighthouse at dusk.");
   });
 
-  it("uses the request's target when given", async () => {
-    const { ref } = await engineFor(fake).start({
-      job,
-      step: "generate",
-      webhookUrl: null,
-      input: { prompt: "x" },
-      target: { model: "lightricks/ltx-video" },
-    });
-    expect(fake.predictions.get(ref)?.prediction.model).toBe("lightricks/ltx-video");
+  it("runs the job's model as the registry names it, and refuses one that does not run on Replicate", async () => {
+    const { ref } = await engineFor(fake).start({ job, step: "generate", webhookUrl: null, input: { prompt: "x" } });
+    expect(fake.predictions.get(ref)?.prediction.model).toBe(VIDEO_MODEL);
+    const before = creates(fake).length;
+    const error = await rejection(
+      engineFor(fake).start({ job: makeJob({ model: "local/preview" }), step: "generate", webhookUrl: null, input: { prompt: "x" } }),
+    );
+    expect(error.code).toBe("invalid_input");
+    expect(creates(fake)).toHaveLength(before);
   });
 });
 

@@ -5,6 +5,7 @@ import os from "node:os";
 import path from "node:path";
 import { promisify } from "node:util";
 import ffmpeg from "@ffmpeg-installer/ffmpeg";
+import { ENDED_PREDICTION_STATUSES, type PredictionStatus } from "@/lib/engines/types";
 
 /** What the fake Replicate serves: prediction shape, scenarios, logs, error bodies, the sample video. */
 
@@ -36,7 +37,7 @@ export type FakePrediction = {
   output: unknown;
   logs: string;
   error: string | null;
-  status: "starting" | "processing" | "succeeded" | "failed" | "canceled" | "aborted";
+  status: PredictionStatus;
   source: "api";
   data_removed: boolean;
   created_at: string;
@@ -48,7 +49,8 @@ export type FakePrediction = {
   webhook_events_filter?: WebhookEvent[];
 };
 
-export const TERMINAL = new Set(["succeeded", "failed", "canceled", "aborted"]);
+/** Replicate's ended statuses: the app's one list. */
+export const TERMINAL = new Set<string>(ENDED_PREDICTION_STATUSES);
 export const LLM_TOKENS = ["A ", "slow ", "dolly ", "shot ", "of ", "a ", "lighthouse ", "at ", "dusk."];
 
 let sampleVideo: Promise<string> | null = null;

@@ -1,5 +1,5 @@
 import { randomBytes } from "node:crypto";
-import { jobSchema, STEP_NAMES, type Job, type Step, type StepName } from "@/lib/jobs/schema";
+import { jobSchema, STEP_NAMES, type Job, type Step, type StepName, type StepRunner } from "@/lib/jobs/schema";
 import { LOCAL_MODEL_ID } from "@/lib/models/registry";
 import { DEFAULT_STYLE } from "@/lib/styles";
 import { TEST_OWNER_ID } from "./owner";
@@ -9,7 +9,7 @@ export function newJobId(): string {
   return randomBytes(16).toString("base64url");
 }
 
-const STEP_ENGINES: Record<StepName, string> = { enhance: "rules", generate: "local", sound: "local", save: "app" };
+const STEP_ENGINES: Record<StepName, StepRunner> = { enhance: "rules", generate: "local", sound: "local", save: "app" };
 
 export function makeStep(name: StepName, overrides: Partial<Step> = {}): Step {
   return {

@@ -6,7 +6,8 @@ import path from "node:path";
 
 import { buildRenderPlan, RenderPlanError, type RenderPlan } from "@/lib/engines/local/render-plan";
 import { buildSoundPlan, SoundPlanError } from "@/lib/engines/local/sound-plan";
-import { EngineError, type Engine, type Prediction, type StartRequest } from "@/lib/engines/types";
+import { isLocalOutput, localOutput, LOCAL_OUTPUT_PREFIX, RENDERS_DIR } from "@/lib/engines/local/local-output";
+import { EngineError, predictionEnded, type Engine, type Prediction, type StartRequest } from "@/lib/engines/types";
 import { IMAGE_EXTENSIONS, SNIFF_BYTES, sniffImageType } from "@/lib/media/frame-image";
 import { LOCAL_MODEL_ID } from "@/lib/models/registry";
 import { FfmpegError, fontPath, probeMedia, runFfmpeg, type FfmpegProgress } from "@/lib/media/ffmpeg";
@@ -19,7 +20,7 @@ import { newWebhookId, webhookSigner, type WebhookSigner } from "@/lib/webhooks/
  * Standard Webhooks (`webhook-id`, `webhook-timestamp`, `webhook-signature`) — a `start`
  * event, progress events with tqdm-style log lines (at most every 500 ms), and a `completed`
  * event (retried with backoff). Files go to `<dataDir>/renders/<id>.mp4`; the output is the
- * string `local:renders/<id>.mp4`, which `resolveLocalOutput` turns back into a path.
+ * string `local:renders/<id>.mp4` (local-output.ts), which `resolveLocalOutput` turns back into a path.
  */
 
 export type LocalStep = "generate" | "sound";
@@ -52,8 +53,6 @@ export type LocalEngineOptions = {
 };
 
 export const LOCAL_REF_PATTERN = /^lp_[A-Za-z0-9_-]{20}$/;
-const RENDERS = "renders";
-const TERMINAL = new Set(["succeeded", "failed", "canceled", "aborted"]);
 const DEFAULT_FPS = 24;
 
 /**
@@ -61,10 +60,10 @@ const DEFAULT_FPS = 24;
  * reference is malformed or would leave `<dataDir>/renders` (traversal, absolute paths).
  */
 export function resolveLocalOutput(dataDir: string, ref: string): string | null {
-  if (typeof ref !== "string" || !ref.startsWith("local:")) return null;
-  const rel = ref.slice("local:".length);
+  if (!isLocalOutput(ref)) return null;
+  const rel = ref.slice(LOCAL_OUTPUT_PREFIX.length);
   if (!rel || rel.includes("\0") || rel.includes("\\") || path.isAbsolute(rel) || /^[a-zA-Z]:/.test(rel)) return null;
-  const root = path.resolve(dataDir, RENDERS);
+  const root = path.resolve(dataDir, RENDERS_DIR);
   const abs = path.resolve(dataDir, rel);
   return abs.startsWith(root + path.sep) ? abs : null;
 }
@@ -171,7 +170,7 @@ export class LocalEngine implements Engine {
       throw new Error("LocalEngine needs a webhook secret starting with whsec_");
     }
     this.dataDir = path.resolve(options.dataDir);
-    this.rendersDir = path.join(this.dataDir, RENDERS);
+    this.rendersDir = path.join(this.dataDir, RENDERS_DIR);
     this.sign = webhookSigner(options.secret);
     this.fetchImpl = options.fetch ?? ((...args: Parameters<typeof fetch>) => fetch(...args));
     this.maxConcurrent = Math.max(1, options.maxConcurrent ?? 2);
@@ -235,7 +234,7 @@ export class LocalEngine implements Engine {
       const video = str(input.video);
       if (!video) throw new EngineError("The sound step needs a video", "invalid_input");
       let videoPath: string;
-      if (video.startsWith("local:")) {
+      if (isLocalOutput(video)) {
         const resolved = resolveLocalOutput(this.dataDir, video);
         if (!resolved) throw new EngineError("The video reference points outside the renders directory", "invalid_input");
         videoPath = resolved;
@@ -341,7 +340,7 @@ export class LocalEngine implements Engine {
     // After a restart: a finished render left a sidecar next to its file.
     try {
       const saved = JSON.parse(await readFile(path.join(this.rendersDir, `${ref}.json`), "utf8")) as LocalPrediction;
-      if (saved?.id !== ref || !TERMINAL.has(saved.status)) return null;
+      if (saved?.id !== ref || !predictionEnded(saved.status)) return null;
       if (saved.status === "succeeded") {
         if (typeof saved.output !== "string") return null;
         const file = resolveLocalOutput(this.dataDir, saved.output);
@@ -474,7 +473,7 @@ export class LocalEngine implements Engine {
       const seconds = (Date.now() - run.startedMs) / 1000;
       if (!run.lastLine.includes("100%")) this.appendLog(run, tqdmLine(total, total, seconds));
       this.appendLog(run, `Done in ${seconds.toFixed(1)} s`);
-      await this.finish(run, { status: "succeeded", output: `local:${RENDERS}/${id}.mp4` });
+      await this.finish(run, { status: "succeeded", output: localOutput(id) });
     } catch (err) {
       await unlink(partPath).catch(() => undefined);
       // Stopped by a signal that was not ours (a stop that reached ffmpeg first, the OOM killer):

@@ -8,16 +8,9 @@ import {
   toEngineError,
   type RetryPolicy,
 } from "@/lib/engines/replicate/client";
-import {
-  EngineError,
-  type Engine,
-  type ModelTarget,
-  type Prediction,
-  type PredictionStatus,
-  type StartRequest,
-} from "@/lib/engines/types";
+import { EngineError, PREDICTION_STATUSES, type Engine, type Prediction, type StartRequest } from "@/lib/engines/types";
 import type { Job, StepName } from "@/lib/jobs/schema";
-import { ENHANCER_MODEL, getModel, SOUND_MODEL } from "@/lib/models/registry";
+import { replicateTarget, type ModelTarget } from "@/lib/models/registry";
 
 /** Always sent explicitly: Replicate's documented default differs between pages. */
 export const WEBHOOK_EVENTS = ["start", "output", "logs", "completed"] as const;
@@ -27,15 +20,11 @@ export type ReplicateEngineDeps = { client?: Replicate; retry?: Partial<RetryPol
 // Prediction ids are lowercase base32; anything else must not reach a URL path of the API.
 const PREDICTION_ID = /^[a-z0-9]{1,64}$/;
 
-/** The model a step runs on Replicate: the enhancer, the job's video model, or the sound model. */
-export function modelTargetForStep(job: Pick<Job, "model">, step: StepName): ModelTarget {
-  if (step === "enhance") return ENHANCER_MODEL.ref;
-  if (step === "sound") return SOUND_MODEL.ref;
-  if (step === "generate") {
-    const ref = getModel(job.model).ref;
-    if (ref) return ref;
-    throw new EngineError(`The model ${job.model} does not run on Replicate.`, "invalid_input");
-  }
+/** The model a step runs on Replicate (the registry decides): the enhancer, the job's video model, or the sound model. */
+export function modelTargetForStep(job: Pick<Job, "model"> | null, step: StepName): ModelTarget {
+  const target = replicateTarget(job?.model ?? null, step);
+  if (target) return target;
+  if (step === "generate") throw new EngineError(`The model ${job?.model ?? "(none)"} does not run on Replicate.`, "invalid_input");
   throw new EngineError(`The ${step} step does not run on Replicate.`, "unknown");
 }
 
@@ -52,10 +41,8 @@ export async function startPrediction(
   return createPrediction(client, params, deps.retry);
 }
 
-const STATUSES: readonly PredictionStatus[] = ["starting", "processing", "succeeded", "failed", "canceled", "aborted"];
-
 export function toPrediction(p: ReplicatePrediction): Prediction {
-  const status = STATUSES.find((s) => s === p.status);
+  const status = PREDICTION_STATUSES.find((s) => s === p.status);
   if (!status) throw new EngineError(`Replicate reported an unknown status: ${String(p.status)}`, "unknown");
   return {
     id: p.id,
@@ -86,9 +73,9 @@ export class ReplicateEngine implements Engine {
     return this.deps.client ?? replicateClient();
   }
 
-  /** `input` is the model's ready input; without `target`, the step's usual model runs. */
-  async start({ job, step, webhookUrl, input, target }: StartRequest): Promise<{ ref: string }> {
-    const prediction = await startPrediction(target ?? modelTargetForStep(job, step), input, webhookUrl, {
+  /** `input` is the model's ready input (step-input.ts); the step's model is the registry's choice. */
+  async start({ job, step, webhookUrl, input }: StartRequest): Promise<{ ref: string }> {
+    const prediction = await startPrediction(modelTargetForStep(job, step), input, webhookUrl, {
       ...this.deps,
       client: this.client(),
     });
