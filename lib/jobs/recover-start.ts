@@ -1,7 +1,8 @@
 import "server-only";
-import type { Engine, ModelTarget, Prediction } from "@/lib/engines/types";
+import type { Engine, Prediction } from "@/lib/engines/types";
 import type { Job, Step } from "@/lib/jobs/schema";
 import { stepInput } from "@/lib/jobs/step-input";
+import { replicateTarget, type ModelTarget } from "@/lib/models/registry";
 
 /**
  * Exactly one paid run per step. Replicate has no idempotency key, so a create whose answer was
@@ -50,7 +51,8 @@ function webhookNames(url: string, job: Job, step: Step): boolean {
 export function belongsTo(p: Prediction, job: Job, step: Step): FoundRun["by"] | null {
   if (p.webhook) return webhookNames(p.webhook, job, step) ? "webhook" : null;
   const expected = stepInput(job, step.name, "replicate");
-  if (!expected.target || !sameModel(p, expected.target) || !p.input) return null;
+  const target = replicateTarget(job.model, step.name);
+  if (!target || !sameModel(p, target) || !p.input) return null;
   // Frame images go up as files and come back as URLs of Replicate's files API: not compared.
   const frameFields = new Set((expected.frames ?? []).map((f) => f.field));
   const sent = Object.fromEntries(Object.entries(p.input).filter(([k]) => !frameFields.has(k)));
@@ -64,7 +66,7 @@ export function belongsTo(p: Prediction, job: Job, step: Step): FoundRun["by"] |
 export async function findCreatedRuns(engine: Engine, job: Job, step: Step): Promise<FoundRun[]> {
   if (!engine.listSince) return [];
   const since = (step.startedAt ?? job.lastEventAt) - CLOCK_SKEW_MS;
-  const target = stepInput(job, step.name, "replicate").target;
+  const target = replicateTarget(job.model, step.name);
   const found: FoundRun[] = [];
   for (const item of await engine.listSince(since)) {
     // The list may leave out what the create sent; the prediction itself has it.

@@ -103,7 +103,7 @@ export class ReplicateEngine implements Engine {
         for (const item of page) {
           const created = Date.parse(item.created_at ?? "");
           if (Number.isFinite(created) && created < since) return found;
-          const status = STATUSES.find((s) => s === item.status);
+          const status = PREDICTION_STATUSES.find((s) => s === item.status);
           if (status) found.push(toPrediction(item));
         }
         if (++pages >= MAX_LIST_PAGES) {
