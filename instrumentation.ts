@@ -13,7 +13,8 @@ export async function register() {
   const { env, storeConfig } = await import("@/lib/env");
   env();
   const store = storeConfig();
-  if (store.kind === "embedded") {
+  // A build may run while the server serves the same DATA_DIR (build, then restart): it never takes the lock.
+  if (store.kind === "embedded" && process.env.NEXT_PHASE !== "phase-production-build") {
     // The embedded store serves one process: a second one on the same DATA_DIR stops here.
     const { lockDataDir } = await import("@/lib/store/data-dir-lock");
     try {
