@@ -1,5 +1,5 @@
 import { typicalSeconds } from "@/lib/jobs/prediction-event";
-import { type FrameImage, type Job, type PublicJob } from "@/lib/jobs/schema";
+import { PRIVATE_JOB_FIELDS, PRIVATE_STEP_FIELDS, withoutFields, type FrameImage, type Job, type PublicJob } from "@/lib/jobs/schema";
 import type { Frame } from "@/lib/media/frame-image";
 import { derive, estimateProgress, runningStep } from "@/lib/jobs/transition";
 import { findModel } from "@/lib/models/registry";
@@ -34,12 +34,12 @@ function publicImage(jobId: string, frame: Frame, image: FrameImage | null | und
 
 /** The job as the API and the browser see it: no owner, no provider URLs or references, no storage URLs. */
 export function toPublicJob(job: Job, now = Date.now()): PublicJob {
-  const { ownerId: _owner, lastEventAt: _last, engineRef: _ref, steps, images, ...rest } = withCurrentEstimate(job, now);
+  const { steps, images, ...rest } = withoutFields(withCurrentEstimate(job, now), PRIVATE_JOB_FIELDS);
   const model = findModel(job.model);
   return {
     ...rest,
     images: { first: publicImage(job.id, "first", images?.first), last: publicImage(job.id, "last", images?.last) },
-    steps: steps.map(({ output: _o, logsLength: _l, ref: _r, leaseUntil: _lease, ...s }) => s),
+    steps: steps.map((s) => withoutFields(s, PRIVATE_STEP_FIELDS)),
     engineLabel: ENGINE_LABELS[job.engine],
     modelLabel: model?.label ?? job.model,
     playbackUrl: playbackUrl(job),

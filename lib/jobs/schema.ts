@@ -165,12 +165,32 @@ export const jobSchema = z.object({
 });
 export type Job = z.infer<typeof jobSchema>;
 
+/**
+ * What never leaves the server, in one list each: the public schema and toPublicJob both derive
+ * from these, so they cannot disagree. A step keeps its provider output (a URL to the engine's
+ * copy) and references; a job keeps its owner and engine bookkeeping. `steps` and `images` have
+ * public forms of their own.
+ */
+export const PRIVATE_STEP_FIELDS = ["output", "logsLength", "ref", "leaseUntil"] as const;
+export const PRIVATE_JOB_FIELDS = ["ownerId", "lastEventAt", "engineRef"] as const;
+
+function fieldMask<K extends string>(keys: readonly K[]): { [P in K]: true } {
+  return Object.fromEntries(keys.map((k) => [k, true])) as { [P in K]: true };
+}
+
+/** `value` without `keys`: how a record becomes its public form. */
+export function withoutFields<T extends object, K extends keyof T>(value: T, keys: readonly K[]): Omit<T, K> {
+  const copy: Partial<T> = { ...value };
+  for (const key of keys) delete copy[key];
+  return copy as Omit<T, K>;
+}
+
 /** What the API and the browser see: no owner, no provider output URLs. */
-export const publicStepSchema = stepSchema.omit({ output: true, logsLength: true, ref: true, leaseUntil: true });
+export const publicStepSchema = stepSchema.omit(fieldMask(PRIVATE_STEP_FIELDS));
 /** A frame image as the browser sees it: the owner-only route that serves it, not where it is stored. */
 export const publicFrameImageSchema = z.object({ url: z.string(), contentType: z.enum(IMAGE_TYPES) });
 export const publicJobSchema = jobSchema
-  .omit({ ownerId: true, steps: true, lastEventAt: true, engineRef: true, images: true })
+  .omit(fieldMask([...PRIVATE_JOB_FIELDS, "steps", "images"]))
   .extend({
     steps: z.array(publicStepSchema),
     engineLabel: z.string(),
