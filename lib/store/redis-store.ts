@@ -3,7 +3,7 @@ import { env } from "@/lib/env";
 import { isTerminal, jobSchema, type Job } from "@/lib/jobs/schema";
 import { log } from "@/lib/log";
 import { DAY_MS, decodeCursor, encodeCursor, stampUpdate } from "@/lib/store/embedded-store";
-import type { JobPage, JobStore, UpdateResult } from "@/lib/store/types";
+import { UnreadableRecordError, type JobPage, type JobStore, type UpdateResult } from "@/lib/store/types";
 
 export type RedisArg = string | number;
 
@@ -131,7 +131,7 @@ function parseJob(data: unknown, where: string): Job | null {
   try {
     return jobSchema.parse(JSON.parse(String(data)));
   } catch (err) {
-    log.warn({ key: where, err: (err as Error).message }, "store: skipping an unreadable job record");
+    log.error({ key: where, err: (err as Error).message }, "store: an unreadable job record (left as it is)");
     return null;
   }
 }
@@ -169,7 +169,11 @@ export class RedisJobStore implements JobStore {
 
   async get(id: string): Promise<Job | null> {
     const data = await this.cmd("HGET", this.jobKey(id), "data");
-    return data === null ? null : parseJob(data, this.jobKey(id));
+    if (data === null) return null;
+    // There, but not readable: an error, never "no such job" (nothing may be deleted or answered "unknown" for it).
+    const job = parseJob(data, this.jobKey(id));
+    if (!job) throw new UnreadableRecordError(`job ${id}`);
+    return job;
   }
 
   /** In-process updates of one id queue up; other instances are handled by compare-and-set. */

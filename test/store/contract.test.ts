@@ -9,7 +9,7 @@ import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, inject, i
 import { jobSchema, type Job } from "@/lib/jobs/schema";
 import { log } from "@/lib/log";
 import { createStore } from "@/lib/store";
-import { StoreUnavailableError, type JobStore } from "@/lib/store/types";
+import { StoreUnavailableError, UnreadableRecordError, type JobStore } from "@/lib/store/types";
 import { makeJob, newJobId } from "@/test/support/job-factory";
 import { findRedisServer, freePort } from "@/test/support/redis";
 import { startUpstashRestServer, type UpstashRestServer } from "@/test/support/upstash-rest-server";
@@ -336,6 +336,29 @@ describe("embedded store robustness", () => {
     } finally {
       error.mockRestore();
       await rm(dir, { recursive: true, force: true });
+    }
+  });
+});
+
+describe("an unreadable record on Redis", () => {
+  it("is an error, not an absent job, and listing skips it", async () => {
+    const url = redisUrl();
+    const prefix = `p2v-test:unreadable:${randomBytes(6).toString("hex")}:`;
+    const store = createStore({ kind: "redis", url }, { prefix, retentionDays: 30 });
+    const redis = new Redis(url);
+    try {
+      const [bad, good] = [makeJob({ ownerId: "o" }), makeJob({ ownerId: "o" })];
+      await store.create(bad);
+      await store.create(good);
+      await redis.hset(`${prefix}job:${bad.id}`, "data", '{"id":');
+      await expect(store.get(bad.id)).rejects.toBeInstanceOf(UnreadableRecordError);
+      await expect(store.update(bad.id, (j) => j)).rejects.toBeInstanceOf(UnreadableRecordError);
+      expect((await store.listByOwner("o", { limit: 10 })).jobs.map((j) => j.id)).toEqual([good.id]);
+      expect(await redis.hget(`${prefix}job:${bad.id}`, "data")).toBe('{"id":');
+    } finally {
+      await store.close();
+      await redis.quit();
+      await deleteKeys(url, `${prefix}*`);
     }
   });
 });
