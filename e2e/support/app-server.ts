@@ -3,12 +3,18 @@ import { freePort } from "../../test/support/redis";
 
 /**
  * A second instance of the built app (`next start`) that a test owns: it can be killed with
- * SIGKILL, as a crash would, and started again on the same port and data. Its process group is
- * killed too, so renders it started die with it.
+ * SIGKILL, as a crash would, or stopped with SIGTERM, as a deploy would, and started again on the
+ * same port and data. A kill takes its process group too, so renders it started die with it.
  */
 export { freePort };
 
-export type AppServer = { origin: string; port: number; kill(): Promise<void> };
+export type AppServer = {
+  origin: string;
+  port: number;
+  kill(): Promise<void>;
+  /** SIGTERM to the server alone (as `docker stop` sends); resolves with its exit code once it exited. */
+  stop(): Promise<number | null>;
+};
 
 function spawnNextStart(port: number, env: Record<string, string>, stdio: "inherit" | "pipe"): ChildProcess {
   return spawn(process.execPath, ["node_modules/next/dist/bin/next", "start", "-p", String(port), "-H", "127.0.0.1"], {
@@ -60,6 +66,12 @@ export async function startAppServer(port: number, env: Record<string, string>):
       const exited = new Promise((resolve) => child.once("exit", resolve));
       process.kill(-child.pid, "SIGKILL");
       await exited;
+    },
+    async stop() {
+      if (child.exitCode !== null || child.pid === undefined) return child.exitCode;
+      const exited = new Promise<number | null>((resolve) => child.once("exit", (code) => resolve(code)));
+      process.kill(child.pid, "SIGTERM");
+      return exited;
     },
   };
 }

@@ -1,6 +1,7 @@
 import "server-only";
 import { needsReconcile, reconcile } from "@/lib/jobs/reconcile";
 import { log } from "@/lib/log";
+import { isStopping } from "@/lib/ops/shutdown";
 import { getStore } from "@/lib/store";
 
 /**
@@ -55,6 +56,7 @@ export type SweepResult = { ran: true; tasks: Record<string, number | "failed"> 
 let running: Promise<SweepResult> | null = null;
 
 export function sweep(tasks: SweepTask[] = SWEEP_TASKS): Promise<SweepResult> {
+  if (isStopping()) return Promise.resolve({ ran: false, reason: "this process is stopping" });
   // In this process: a timer tick during a long sweep does not start a second one.
   if (running) return Promise.resolve({ ran: false, reason: "a sweep is already running in this process" });
   running = sweepOnce(tasks).finally(() => {
