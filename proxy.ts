@@ -1,19 +1,23 @@
 import { NextResponse, type NextRequest } from "next/server";
 import { env } from "@/lib/env";
-import { frameAncestorsFor, securityHeaders } from "@/lib/security/csp";
+import { frameAncestorsFor, framingHeaders } from "@/lib/security/csp";
 
 /**
- * Security headers on every page and API response, with a fresh CSP nonce per request (Next 16
- * calls this file `proxy.ts`; it was `middleware.ts`). As Next's CSP guide prescribes, the
- * policy also goes on the request: Next reads the nonce from it while rendering and puts it on
- * its own scripts, and `x-nonce` lets the root layout give it to the inline theme script.
- * Pages must be rendered per request for this to work; the root layout's `headers()` call does that.
+ * The per-request Content-Security-Policy of pages, with a fresh nonce (Next 16 calls this file
+ * `proxy.ts`; it was `middleware.ts`). As Next's CSP guide prescribes, the policy also goes on
+ * the request: Next reads the nonce from it while rendering and puts it on its own scripts, and
+ * `x-nonce` lets the root layout give it to the inline theme script. Pages must be rendered per
+ * request for this to work; the root layout's `headers()` call does that.
+ *
+ * Only pages need a nonce: API routes, files and build assets get static headers from the Next
+ * config instead (lib/security/csp.ts, `staticHeaderRules`), and the headers every response
+ * shares come from there too.
  */
 export function proxy(request: NextRequest) {
   const nonce = Buffer.from(crypto.randomUUID()).toString("base64");
   const https =
     request.nextUrl.protocol === "https:" || request.headers.get("x-forwarded-proto")?.split(",")[0]?.trim() === "https";
-  const headers = securityHeaders({
+  const headers = framingHeaders({
     nonce,
     isDev: env().NODE_ENV === "development",
     upgradeInsecureRequests: https,
@@ -30,14 +34,7 @@ export function proxy(request: NextRequest) {
 }
 
 export const config = {
-  matcher: [
-    {
-      // Everything but build assets and the favicon (API routes included), and not link prefetches.
-      source: "/((?!_next/static|_next/image|favicon.ico).*)",
-      missing: [
-        { type: "header", key: "next-router-prefetch" },
-        { type: "header", key: "purpose", value: "prefetch" },
-      ],
-    },
-  ],
+  // Every path but the non-page prefixes (NON_PAGE_PREFIXES in lib/security/csp.ts). Link
+  // prefetches and RSC requests included: their answers carry the same headers as the page.
+  matcher: ["/((?!api/|_next/).*)"],
 };

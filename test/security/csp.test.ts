@@ -1,7 +1,7 @@
 import { NextRequest } from "next/server";
 import { afterEach, describe, expect, it } from "vitest";
 import { resetEnvCache } from "@/lib/env";
-import { contentSecurityPolicy, securityHeaders } from "@/lib/security/csp";
+import { COMMON_HEADERS, contentSecurityPolicy, framingHeaders, NON_PAGE_PREFIXES, staticHeaderRules } from "@/lib/security/csp";
 import { config, proxy } from "@/proxy";
 
 const directives = (csp: string) => new Map(csp.split("; ").map((d) => [d.split(" ")[0]!, d.split(" ").slice(1)]));
@@ -37,10 +37,48 @@ describe("contentSecurityPolicy", () => {
   });
 
   it("can let a path be framed by named origins (e.g. a Twitter player), dropping X-Frame-Options", () => {
-    const framed = securityHeaders({ ...base, frameAncestors: ["https://twitter.com", "https://x.com"] });
+    const framed = framingHeaders({ ...base, frameAncestors: ["https://twitter.com", "https://x.com"] });
     expect(directives(framed["Content-Security-Policy"]).get("frame-ancestors")).toEqual(["https://twitter.com", "https://x.com"]);
     expect(framed["X-Frame-Options"]).toBeUndefined();
-    expect(securityHeaders(base)["X-Frame-Options"]).toBe("DENY");
+    expect(framingHeaders(base)["X-Frame-Options"]).toBe("DENY");
+  });
+
+  it("without a nonce (not a page) lets no script run", () => {
+    const d = directives(contentSecurityPolicy({ ...base, nonce: null }));
+    expect(d.get("script-src")).toEqual(["'none'"]);
+    expect(d.get("frame-ancestors")).toEqual(["'none'"]);
+    expect(d.get("object-src")).toEqual(["'none'"]);
+  });
+});
+
+describe("staticHeaderRules (the Next config's headers())", () => {
+  const rules = staticHeaderRules();
+  const headersOn = (path: string) => {
+    const found = new Map<string, string>();
+    for (const rule of rules) {
+      // Next's `/:path*` sources: a prefix and anything below it.
+      const prefix = rule.source.replace(/:path\*$/, "");
+      if (path.startsWith(prefix)) for (const h of rule.headers) found.set(h.key, h.value);
+    }
+    return found;
+  };
+
+  it("gives every path the common headers, and non-page paths a policy without scripts and framing", () => {
+    for (const path of ["/", "/jobs/abc", "/api/status/abc", "/api/files/abc/video.mp4", "/_next/static/chunks/a.js"]) {
+      const headers = headersOn(path);
+      for (const [key, value] of Object.entries(COMMON_HEADERS)) expect(headers.get(key), `${key} on ${path}`).toBe(value);
+    }
+    for (const path of ["/api/status/abc", "/api/events/abc", "/api/files/abc/video.mp4", "/_next/static/chunks/a.js"]) {
+      const headers = headersOn(path);
+      expect(directives(headers.get("Content-Security-Policy")!).get("script-src")).toEqual(["'none'"]);
+      expect(directives(headers.get("Content-Security-Policy")!).get("frame-ancestors")).toEqual(["'none'"]);
+      expect(headers.get("X-Frame-Options")).toBe("DENY");
+    }
+    // Pages get theirs from the proxy, per request: the config sets neither, so neither has to win.
+    for (const path of ["/", "/jobs/abc", "/v/abc/embed"]) {
+      expect(headersOn(path).has("Content-Security-Policy")).toBe(false);
+      expect(headersOn(path).has("X-Frame-Options")).toBe(false);
+    }
   });
 });
 
@@ -55,10 +93,7 @@ describe("proxy", () => {
     // NextResponse.next({ request: { headers } }) forwards request headers this way.
     expect(res.headers.get("x-middleware-request-x-nonce")).toBe(nonce);
     expect(res.headers.get("x-middleware-request-content-security-policy")).toBe(csp);
-    expect(res.headers.get("referrer-policy")).toBe("strict-origin-when-cross-origin");
-    expect(res.headers.get("x-content-type-options")).toBe("nosniff");
     expect(res.headers.get("x-frame-options")).toBe("DENY");
-    expect(res.headers.get("permissions-policy")).toBe("camera=(), microphone=(), geolocation=()");
     expect(csp).not.toContain("upgrade-insecure-requests");
 
     const again = proxy(new NextRequest("http://localhost:3000/jobs/abc")).headers.get("content-security-policy");
@@ -81,9 +116,15 @@ describe("proxy", () => {
     expect(res.headers.get("content-security-policy")).toContain("upgrade-insecure-requests");
   });
 
-  it("runs on pages and API routes but not on build assets", () => {
-    const source = new RegExp(`^${config.matcher[0]!.source}$`);
-    for (const path of ["/", "/jobs/abc", "/api/status/abc", "/api/health", "/v/abc"]) expect(source.test(path)).toBe(true);
-    for (const path of ["/_next/static/chunks/a.js", "/_next/image", "/favicon.ico"]) expect(source.test(path)).toBe(false);
+  it("runs on every page, prefetches included, and on nothing the Next config's static headers cover", () => {
+    expect(config.matcher).toHaveLength(1);
+    // A matcher with `has`/`missing` conditions would skip some requests (it once skipped prefetches).
+    expect(typeof config.matcher[0]).toBe("string");
+    const source = new RegExp(`^${config.matcher[0]!}$`);
+    for (const path of ["/", "/jobs/abc", "/history", "/v/abc", "/v/abc/embed", "/favicon.ico", "/robots.txt", "/api"]) expect(source.test(path), path).toBe(true);
+    for (const path of ["/api/status/abc", "/api/health", "/api/files/abc/video.mp4", "/_next/static/chunks/a.js", "/_next/image"]) {
+      expect(source.test(path), path).toBe(false);
+      expect(NON_PAGE_PREFIXES.some((prefix) => path.startsWith(prefix))).toBe(true);
+    }
   });
 });

@@ -1,5 +1,7 @@
-/** @type {import('next').NextConfig} */
-const nextConfig = {
+import type { NextConfig } from "next";
+import { staticHeaderRules } from "./lib/security/csp";
+
+const nextConfig: NextConfig = {
   // A self-contained server for self-hosting (`node .next/standalone/server.js`), on request:
   // `next start` (npm start, the tests, the benchmark) does not serve a standalone build.
   // A build-time switch, so it is read here rather than in lib/env.ts.
@@ -18,6 +20,11 @@ const nextConfig = {
   serverExternalPackages: ["@ffmpeg-installer/ffmpeg", "ioredis", "pino"],
   outputFileTracingIncludes: {
     "/*": ["./node_modules/@ffmpeg-installer/**/*", "./node_modules/dejavu-fonts-ttf/ttf/DejaVuSans.ttf"],
+  },
+  // Security headers of API routes, files and build assets (static: no nonce), and the ones every
+  // response shares; pages get their per-request policy from proxy.ts (lib/security/csp.ts).
+  async headers() {
+    return staticHeaderRules();
   },
 };
 
