@@ -2,7 +2,7 @@
 
 import { controlClasses, describedBy, FieldError, FieldHint, Label } from "@/components/ui/field";
 import type { ModelOption } from "@/lib/jobs/queries";
-import { MAX_COMPARED_MODELS } from "@/lib/jobs/schema";
+import { MAX_COMPARED_MODELS } from "@/lib/jobs/job-status";
 
 /**
  * Several videos from one submission: takes of the prompt (each with its own seed), or the same

@@ -2,7 +2,8 @@ import Image from "next/image";
 import Link from "next/link";
 import { RelativeTime } from "@/components/ui/relative-time";
 import { StatusBadge } from "@/components/ui/status-badge";
-import { isTerminal, type JobStatus, type PublicJob } from "@/lib/jobs/schema";
+import { isTerminal } from "@/lib/jobs/job-status";
+import type { JobStatus, PublicJob } from "@/lib/jobs/schema";
 import { STYLES } from "@/lib/styles";
 import { VideoOutlineIcon } from "@/components/ui/icons";
 

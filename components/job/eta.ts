@@ -1,5 +1,6 @@
-import { isTerminal, type PublicJob, type PublicStep } from "@/lib/jobs/schema";
-import { stepModel } from "@/lib/models/registry";
+import { isTerminal } from "@/lib/jobs/job-status";
+import type { PublicJob, PublicStep } from "@/lib/jobs/schema";
+import type { TypicalSeconds } from "@/components/job/job-facts";
 
 /**
  * Time on the job page, from the steps' timestamps: how long the video step waited for a GPU
@@ -39,23 +40,26 @@ export type Eta = {
 const LOW = 0.75;
 const HIGH = 1.5;
 
-function typicalSecondsOf(job: Pick<PublicJob, "model">, step: PublicStep): number {
-  return stepModel(job.model, step.name, step.engine).typicalSeconds;
+function typicalSecondsOf(step: PublicStep, typical: TypicalSeconds): number {
+  return typical[step.name][step.engine] ?? 0;
 }
 
-/** What is left of a running job, or null when it has ended (or the time is not known yet). */
-export function estimateRemaining(job: PublicJob, now: number | null): Eta | null {
+/**
+ * What is left of a running job, or null when it has ended (or the time is not known yet).
+ * `typical`: each step's usual seconds for this job (`jobFacts`, worked out on the server).
+ */
+export function estimateRemaining(job: PublicJob, now: number | null, typical: TypicalSeconds): Eta | null {
   if (now === null || isTerminal(job.status)) return null;
   let low = 0;
   let high = 0;
   let plusGpuWait = false;
   for (const step of job.steps) {
     if (step.state !== "waiting" && step.state !== "running") continue;
-    const typical = typicalSecondsOf(job, step);
+    const usual = typicalSecondsOf(step, typical);
     if (step.state === "waiting" || step.runningAt === null) {
-      // Not started upstream yet: the whole typical time is ahead, and for Replicate a queue too.
-      low += typical * LOW;
-      high += typical * HIGH;
+      // Not started upstream yet: the whole usual time is ahead, and for Replicate a queue too.
+      low += usual * LOW;
+      high += usual * HIGH;
       if (step.name === "generate" && job.engine === "replicate") plusGpuWait = true;
       continue;
     }
@@ -68,11 +72,11 @@ export function estimateRemaining(job: PublicJob, now: number | null): Eta | nul
       high += rest * 1.2;
       continue;
     }
-    if (ranFor > typical * HIGH && typical > 0) {
-      return { lowSeconds: 0, highSeconds: 0, plusGpuWait: false, overdueTypicalSeconds: typical };
+    if (ranFor > usual * HIGH && usual > 0) {
+      return { lowSeconds: 0, highSeconds: 0, plusGpuWait: false, overdueTypicalSeconds: usual };
     }
-    low += Math.max(0, typical * LOW - ranFor);
-    high += Math.max(0, typical * HIGH - ranFor);
+    low += Math.max(0, usual * LOW - ranFor);
+    high += Math.max(0, usual * HIGH - ranFor);
   }
   return { lowSeconds: low, highSeconds: high, plusGpuWait, overdueTypicalSeconds: null };
 }

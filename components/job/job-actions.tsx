@@ -1,14 +1,18 @@
 "use client";
 
+import dynamic from "next/dynamic";
 import Link from "next/link";
 import { useRouter } from "next/navigation";
 import { useState, useTransition } from "react";
-import { SharePanel } from "@/components/job/share-panel";
 import { Button, buttonClasses } from "@/components/ui/button";
-import { ConfirmDialog } from "@/components/ui/confirm-dialog";
 import { continueJob, deleteJob, retryJob } from "@/lib/jobs/actions";
 import type { PublicJob } from "@/lib/jobs/schema";
 import { ContinueIcon, RemixIcon } from "@/components/ui/icons";
+
+// Not needed for the first paint of a running job: sharing is offered once the video exists, and
+// the dialog opens on a click (it renders nothing visible until then). Fetched when needed.
+const SharePanel = dynamic(() => import("@/components/job/share-panel").then((m) => m.SharePanel));
+const ConfirmDialog = dynamic(() => import("@/components/ui/confirm-dialog").then((m) => m.ConfirmDialog), { ssr: false });
 
 const UNREACHABLE = "The request did not reach the server. Try again.";
 

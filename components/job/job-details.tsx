@@ -1,8 +1,7 @@
 import Link from "next/link";
 import type { ReactNode } from "react";
-import { negativePromptAsSent } from "@/lib/jobs/prompt-as-sent";
+import type { JobFacts } from "@/components/job/job-facts";
 import type { PublicJob } from "@/lib/jobs/schema";
-import { STYLES } from "@/lib/styles";
 
 function Row({ term, children }: { term: string; children: ReactNode }) {
   return (
@@ -14,10 +13,10 @@ function Row({ term, children }: { term: string; children: ReactNode }) {
 }
 
 /** What was asked for and what was sent: the prompts, the style and the settings. */
-export function JobDetails({ job, isOwner = false }: { job: PublicJob; isOwner?: boolean }) {
-  const style = STYLES.find((s) => s.id === job.style);
+export function JobDetails({ job, facts, isOwner = false }: { job: PublicJob; facts: JobFacts; isOwner?: boolean }) {
+  const style = facts.style;
   const p = job.params;
-  const negativeSent = negativePromptAsSent(job);
+  const negativeSent = facts.negativePromptAsSent;
   const settings = [
     p.duration !== null ? `${p.duration} seconds` : null,
     p.aspectRatio,

@@ -1,10 +1,11 @@
 import { describeEta, estimateRemaining, generateTimes } from "@/components/job/eta";
+import type { JobFacts } from "@/components/job/job-facts";
 import { formatDuration } from "@/components/job/job-text";
 import type { PublicJob } from "@/lib/jobs/schema";
 
 /** What is left (a range, while it runs), and the video step's wait apart from its work. */
-export function JobTiming({ job, now }: { job: PublicJob; now: number | null }) {
-  const eta = estimateRemaining(job, now);
+export function JobTiming({ job, now, facts }: { job: PublicJob; now: number | null; facts: JobFacts }) {
+  const eta = estimateRemaining(job, now, facts.typicalSeconds);
   const { waitMs, generateMs } = generateTimes(job, now);
   // The local engine runs on this server: there is no GPU to wait for, only a queue to start.
   const waitLabel = job.engine === "local" ? "Waiting to start" : "Waiting for a GPU";

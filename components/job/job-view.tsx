@@ -1,31 +1,40 @@
 "use client";
 
+import dynamic from "next/dynamic";
 import Link from "next/link";
 import { useEffect, useState } from "react";
 import { CancelButton } from "@/components/job/cancel-button";
 import { JobActions } from "@/components/job/job-actions";
 import { JobDetails } from "@/components/job/job-details";
+import type { JobFacts } from "@/components/job/job-facts";
 import { JobSteps } from "@/components/job/job-steps";
 import { formatDuration, jobTitle } from "@/components/job/job-text";
 import { JobTiming } from "@/components/job/job-timing";
-import { NotifyButton } from "@/components/job/notify-button";
 import { useNow } from "@/components/job/use-now";
 import { buttonClasses } from "@/components/ui/button";
 import { ProgressBar } from "@/components/ui/progress-bar";
 import { asciiSlug, downloadUrl } from "@/lib/files/download-name";
-import { isTerminal, type PublicJob } from "@/lib/jobs/schema";
+import { isTerminal } from "@/lib/jobs/job-status";
+import type { PublicJob } from "@/lib/jobs/schema";
 import { useJob } from "@/lib/swr/use-job";
 import { JobVideo } from "@/components/ui/job-video";
 import { DownloadIcon } from "@/components/ui/icons";
 
 const APP_NAME = "Prompt2Video";
 
+// Shown only after hydration (the server cannot know whether notifications are allowed): its
+// code is fetched then, not before the first paint.
+const NotifyButton = dynamic(() => import("@/components/job/notify-button").then((m) => m.NotifyButton), { ssr: false });
+
 /** A job as it runs: pushed over SSE (polled only as a fallback) until it ends, then the video or what went wrong. */
 export function JobView({
   initialJob,
+  facts,
   canCancel = true,
 }: {
   initialJob: PublicJob;
+  /** What is fixed when the job is made, worked out on the server (`jobFacts`). */
+  facts: JobFacts;
   /** Only the browser that made the job may cancel it. */
   canCancel?: boolean;
 }) {
@@ -124,13 +133,13 @@ export function JobView({
                 </span>
                 {elapsed !== null ? <span>Elapsed: {formatDuration(elapsed)}</span> : null}
               </p>
-              <JobTiming job={job} now={now} />
+              <JobTiming job={job} now={now} facts={facts} />
               {canCancel ? <CancelButton jobId={job.id} onRequested={() => void mutate()} /> : null}
             </div>
           ) : elapsed !== null ? (
             <div className="space-y-1">
               <p className="text-sm text-zinc-600 dark:text-zinc-400">Took {formatDuration(elapsed)}.</p>
-              <JobTiming job={job} now={now} />
+              <JobTiming job={job} now={now} facts={facts} />
             </div>
           ) : null}
 
@@ -164,7 +173,7 @@ export function JobView({
           <h2 id="job-details-heading" className="text-lg font-semibold">
             Details
           </h2>
-          <JobDetails job={job} isOwner={canCancel} />
+          <JobDetails job={job} facts={facts} isOwner={canCancel} />
         </section>
       </div>
     </div>

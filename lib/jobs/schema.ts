@@ -1,23 +1,17 @@
 import { z } from "zod";
 import { IMAGE_TYPES } from "@/lib/media/frame-image";
+import { JOB_ID_PATTERN, JOB_STATUSES, MAX_COMPARED_MODELS, MAX_TAKES, type JobStatus } from "@/lib/jobs/job-status";
+
+export { isTerminal, JOB_ID_PATTERN, JOB_STATUSES, MAX_COMPARED_MODELS, MAX_TAKES, TERMINAL_STATUSES, type JobStatus } from "@/lib/jobs/job-status";
 
 /**
  * The job record: one schema for the store, the API and the UI.
  * The store keeps `Job`; the API and the browser only ever see `PublicJob`.
  */
 
-/** 128 random bits, base64url without padding: 22 characters. */
-export const JOB_ID_PATTERN = /^[A-Za-z0-9_-]{22}$/;
 export const jobIdSchema = z.string().regex(JOB_ID_PATTERN, "Malformed job id");
 
-export const JOB_STATUSES = ["queued", "starting", "processing", "succeeded", "failed", "canceled"] as const;
-export const jobStatusSchema = z.enum(JOB_STATUSES);
-export type JobStatus = z.infer<typeof jobStatusSchema>;
-
-export const TERMINAL_STATUSES: readonly JobStatus[] = ["succeeded", "failed", "canceled"];
-export function isTerminal(status: JobStatus): boolean {
-  return TERMINAL_STATUSES.includes(status);
-}
+export const jobStatusSchema = z.enum(JOB_STATUSES) satisfies z.ZodType<JobStatus>;
 
 /** The pipeline: enhance → generate → sound → save. Every step really runs or is marked skipped. */
 export const STEP_NAMES = ["enhance", "generate", "sound", "save"] as const;
@@ -111,8 +105,6 @@ export type JobImages = z.infer<typeof jobImagesSchema>;
  * several models. The group's id is its first member's job id; every member lists them all.
  */
 export const GROUP_KINDS = ["takes", "models"] as const;
-export const MAX_TAKES = 4;
-export const MAX_COMPARED_MODELS = 3;
 export const jobGroupSchema = z.object({
   id: jobIdSchema,
   kind: z.enum(GROUP_KINDS),

@@ -1,4 +1,5 @@
-import { publicJobSchema, type PublicJob } from "@/lib/jobs/schema";
+import { asPublicJob } from "@/lib/jobs/public-job-shape";
+import type { PublicJob } from "@/lib/jobs/schema";
 
 /**
  * How the job page reads a job without the stream: GET /api/status/[id] with If-None-Match, and
@@ -56,16 +57,15 @@ export async function fetchJob(url: string, known: Validator | null, fetchImpl: 
       typeof error?.code === "string" ? error.code : "unknown",
     );
   }
-  const parsed = publicJobSchema.safeParse(body);
-  if (!parsed.success) throw new JobFetchError("The server sent a status this page does not understand.", res.status, "bad_response");
-  return { job: parsed.data, etag: res.headers.get("etag"), notModified: false };
+  const job = asPublicJob(body);
+  if (!job) throw new JobFetchError("The server sent a status this page does not understand.", res.status, "bad_response");
+  return { job, etag: res.headers.get("etag"), notModified: false };
 }
 
 /** One server-sent event's data as a job, or null when it is not one. */
 export function parseJobEvent(data: string): PublicJob | null {
   try {
-    const parsed = publicJobSchema.safeParse(JSON.parse(data));
-    return parsed.success ? parsed.data : null;
+    return asPublicJob(JSON.parse(data));
   } catch {
     return null;
   }

@@ -1,12 +1,20 @@
 "use client";
 
 import useSWRInfinite from "swr/infinite";
-import { isTerminal, publicJobSchema, type PublicJob } from "@/lib/jobs/schema";
-import { z } from "zod";
+import { isTerminal } from "@/lib/jobs/job-status";
+import { asPublicJob } from "@/lib/jobs/public-job-shape";
+import type { PublicJob } from "@/lib/jobs/schema";
 
 /** One page of GET /api/jobs: this browser's jobs, newest first. */
-export const jobsPageSchema = z.object({ jobs: z.array(publicJobSchema), nextCursor: z.string().nullable() });
-export type JobsPage = z.infer<typeof jobsPageSchema>;
+export type JobsPage = { jobs: PublicJob[]; nextCursor: string | null };
+
+/** The page as sent, or null when the answer is not one (checked without Zod: see asPublicJob). */
+function asJobsPage(body: unknown): JobsPage | null {
+  const page = body as { jobs?: unknown; nextCursor?: unknown } | null;
+  if (!page || !Array.isArray(page.jobs) || !(page.nextCursor === null || typeof page.nextCursor === "string")) return null;
+  const jobs = page.jobs.map(asPublicJob);
+  return jobs.every((j) => j !== null) ? { jobs: jobs as PublicJob[], nextCursor: page.nextCursor } : null;
+}
 
 /** While a listed job still runs, the list is asked again this often so its badge moves on. */
 const RUNNING_REFRESH_MS = 5000;
@@ -23,9 +31,9 @@ async function fetchPage(url: string): Promise<JobsPage> {
     const message = (body as { error?: { message?: unknown } } | null)?.error?.message;
     throw new Error(typeof message === "string" ? message : `The server answered ${res.status}.`);
   }
-  const parsed = jobsPageSchema.safeParse(body);
-  if (!parsed.success) throw new Error("The server sent a list this page does not understand.");
-  return parsed.data;
+  const parsed = asJobsPage(body);
+  if (!parsed) throw new Error("The server sent a list this page does not understand.");
+  return parsed;
 }
 
 function pageKey(index: number, previous: JobsPage | null): string | null {

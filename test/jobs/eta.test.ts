@@ -1,10 +1,14 @@
 import { describe, expect, it } from "vitest";
-import { describeEta, estimateRemaining, generateTimes } from "@/components/job/eta";
+import { describeEta, estimateRemaining as estimate, generateTimes } from "@/components/job/eta";
+import { jobFacts } from "@/components/job/job-facts";
 import { toPublicJob } from "@/lib/jobs/public";
-import type { Job } from "@/lib/jobs/schema";
+import type { Job, PublicJob } from "@/lib/jobs/schema";
 import { makeJob, makeStep } from "@/test/support/job-factory";
 
 const T0 = 1_700_000_000_000;
+
+/** As the job page does: the typical times worked out on the server from the job. */
+const estimateRemaining = (job: PublicJob, now: number | null) => estimate(job, now, jobFacts(job).typicalSeconds);
 
 /** A job whose video step was submitted at T0, started on a GPU at `runningAt`, maybe done. */
 function generating(over: { runningAt: number | null; completedAt?: number | null; progress?: number | null; estimated?: boolean; engine?: Job["engine"]; model?: string }): Job {

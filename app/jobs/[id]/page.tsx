@@ -2,6 +2,7 @@ import type { Metadata } from "next";
 import Link from "next/link";
 import { notFound } from "next/navigation";
 import { cache } from "react";
+import { jobFacts } from "@/components/job/job-facts";
 import { jobTitle } from "@/components/job/job-text";
 import { JobView } from "@/components/job/job-view";
 import { buttonClasses } from "@/components/ui/button";
@@ -40,5 +41,5 @@ export default async function JobPage({ params }: Props) {
   }
   const found = await loadJob(id);
   if (!found) notFound();
-  return <JobView initialJob={found.job} canCancel={found.isOwner} />;
+  return <JobView initialJob={found.job} facts={jobFacts(found.job)} canCancel={found.isOwner} />;
 }
