@@ -4,6 +4,7 @@ import { toPublicJob } from "@/lib/jobs/public";
 import { needsReconcile, reconcile } from "@/lib/jobs/reconcile";
 import { isTerminal, JOB_ID_PATTERN, type Job } from "@/lib/jobs/schema";
 import { runningStep } from "@/lib/jobs/transition";
+import { onEveryTick, watchJob } from "@/lib/jobs/job-channels";
 import { getStore } from "@/lib/store";
 import type { JobStore } from "@/lib/store/types";
 import type { Schedule } from "@/lib/webhooks/handle-delivery";
@@ -41,6 +42,8 @@ export type EventStreamOptions = {
   schedule?: Schedule;
   /** A client with more than this many bytes not yet taken from the stream is dropped (default 1 MiB). */
   maxBufferedBytes?: number;
+  /** Called once when an opened stream ends, however it ends (not for a 204 or an error answer). */
+  onClose?: () => void;
 };
 
 const DEFAULTS = {
@@ -76,14 +79,20 @@ function claimNudge(id: string, now: number, intervalMs: number): boolean {
  * from the store's notification: it is serialised once for all of them, unless a time-based
  * estimate makes it depend on the moment.
  */
-const serialized = new WeakMap<Job, string>();
+const serialized = new WeakMap<Job, { at: number | null; data: string }>();
 
 function serialize(job: Job, now: number): string {
-  if (runningStep(job)?.progressEstimated) return JSON.stringify(toPublicJob(job, now));
-  let data = serialized.get(job);
-  if (data === undefined) serialized.set(job, (data = JSON.stringify(toPublicJob(job, now))));
+  // A time-based estimate depends on the moment: the streams ticking together share one `now`,
+  // so they share this too.
+  const at = runningStep(job)?.progressEstimated ? now : null;
+  const cached = serialized.get(job);
+  if (cached && cached.at === at) return cached.data;
+  const data = JSON.stringify(toPublicJob(job, now));
+  serialized.set(job, { at, data });
   return data;
 }
+
+const encoder = new TextEncoder();
 
 /** The seq the client already has: Last-Event-ID (a reconnect) wins over ?since= (the first connect). */
 function lastSeenSeq(req: Request): number {
@@ -104,54 +113,55 @@ export async function eventStreamResponse(req: Request, id: string, options: Eve
   const store = options.store ?? getStore();
   const lastSeen = lastSeenSeq(req);
 
-  // Subscribe before the read, so that a change applied in between is not lost. `known` tells the
-  // store what this stream has (-1 until the read), so a polling backend that finds a newer seq
-  // sends it even when its first poll comes after the read.
+  // Watch before the read, so that a change applied in between is not lost. The job's channel
+  // is shared by every stream of it on this instance (lib/jobs/job-channels.ts).
   const early: Job[] = [];
-  let known = -1;
   let deliver: (job: Job) => void = (job) => early.push(job);
-  const unsubscribe = store.subscribe(id, (job) => deliver(job), () => known);
+  const watch = watchJob(store, id, (job) => deliver(job));
 
   let job: Job | null;
   try {
     job = await store.get(id);
   } catch (error) {
-    unsubscribe();
+    watch.stop();
     return errorResponse(error);
   }
   if (!job) {
-    unsubscribe();
+    watch.stop();
     return errorResponse(new AppError("not_found", "There is no job with that id. It may have been deleted."));
   }
   for (const j of early) if (j.seq > job.seq) job = j;
-  known = job.seq;
+  early.length = 0;
+  watch.offer(job);
   if (isTerminal(job.status) && job.seq <= lastSeen) {
-    unsubscribe();
+    watch.stop();
     return new Response(null, { status: 204, headers: { "Cache-Control": "no-store" } });
   }
 
-  const encoder = new TextEncoder();
+  // What an open stream holds is kept small (a crowd of watchers is thousands of these): its
+  // controller, the last state sent, and two small functions in shared sets (the job's channel
+  // and the tick timer). No timer, subscription or buffer of its own.
   let latest: Job = job;
   let sentSeq = lastSeen;
   let sentData = "";
-  let lastWrite = Date.now();
+  const openedAt = Date.now();
+  let lastWrite = openedAt;
   let closed = false;
-  let tick: ReturnType<typeof setInterval> | undefined;
-  let lifetime: ReturnType<typeof setTimeout> | undefined;
+  let stopTicks: () => void = () => undefined;
   let controller!: ReadableStreamDefaultController<Uint8Array>;
 
   const finish = () => {
     if (closed) return;
     closed = true;
-    clearInterval(tick);
-    clearTimeout(lifetime);
-    unsubscribe();
+    stopTicks();
+    watch.stop();
     req.signal.removeEventListener("abort", finish);
     try {
       controller.close();
     } catch {
       // Already closed or canceled by the client.
     }
+    options.onClose?.();
   };
 
   const write = (text: string) => {
@@ -161,7 +171,12 @@ export async function eventStreamResponse(req: Request, id: string, options: Eve
     // stream then closes: nothing more is queued and the store subscription goes; what is queued
     // drains or dies with the connection.
     if ((controller.desiredSize ?? 0) <= 0) return finish();
-    controller.enqueue(encoder.encode(text));
+    try {
+      controller.enqueue(encoder.encode(text));
+    } catch {
+      // The reader went away without telling us (canceled between ticks): nothing more to send.
+      return finish();
+    }
     lastWrite = Date.now();
   };
 
@@ -174,36 +189,39 @@ export async function eventStreamResponse(req: Request, id: string, options: Eve
     if (isTerminal(j.status)) finish();
   };
 
-  const onTick = () => {
-    const now = Date.now();
+  const onTick = (now: number) => {
+    if (now - openedAt >= opts.maxLifetimeMs) return finish();
     // A time-based estimate moves without events: refresh it from memory, without a store read.
     if (runningStep(latest)?.progressEstimated) send(latest, now);
+    if (closed) return;
     if (needsReconcile(latest, now) && claimNudge(id, now, opts.nudgeIntervalMs)) schedule(() => reconcile(id));
     if (now - lastWrite >= opts.heartbeatMs) write(": keepalive\n\n");
   };
 
   // Counts queued bytes (the default strategy counts chunks), for the slow-client check in write().
   const queued = new ByteLengthQueuingStrategy({ highWaterMark: opts.maxBufferedBytes });
-  const body = new ReadableStream<Uint8Array>({
-    start(c) {
-      controller = c;
-      write(`retry: ${opts.retryMs}\n\n`);
-      deliver = (j) => {
-        if (closed || j.seq <= latest.seq) return;
-        latest = j;
-        known = j.seq;
-        send(j);
-      };
-      if (latest.seq > lastSeen) send(latest);
-      if (closed) return;
-      tick = setInterval(onTick, Math.max(10, Math.min(opts.tickMs, opts.heartbeatMs)));
-      lifetime = setTimeout(finish, opts.maxLifetimeMs);
-      req.signal.addEventListener("abort", finish);
-      // A request aborted between the read and here fired no event.
-      if (req.signal.aborted) finish();
+  const body = new ReadableStream<Uint8Array>(
+    {
+      start(c) {
+        controller = c;
+        write(`retry: ${opts.retryMs}\n\n`);
+        deliver = (j) => {
+          if (closed || j.seq <= latest.seq) return;
+          latest = j;
+          send(j);
+        };
+        if (latest.seq > lastSeen) send(latest);
+        if (closed) return;
+        // The lifetime is checked on the ticks: keep the tick interval well under it.
+        stopTicks = onEveryTick(Math.max(10, Math.min(opts.tickMs, opts.heartbeatMs, opts.maxLifetimeMs)), onTick);
+        req.signal.addEventListener("abort", finish);
+        // A request aborted between the read and here fired no event.
+        if (req.signal.aborted) finish();
+      },
+      cancel: finish,
     },
-    cancel: finish,
-  }, queued);
+    queued,
+  );
 
   return new Response(body, { headers: EVENT_STREAM_HEADERS });
 }

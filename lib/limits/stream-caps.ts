@@ -6,7 +6,7 @@ import { ipBucket } from "@/lib/limits/spend";
 /**
  * Caps on the live event streams (GET /api/events/[id]) open at once on this instance: per client
  * address (`EVENT_STREAMS_PER_CLIENT`) and in total (`EVENT_STREAMS_MAX`); 0 means no cap. Each
- * open stream holds a connection, a store subscription and a timer. Over a cap the answer is a
+ * open stream holds a connection and the request's state on the server. Over a cap the answer is a
  * JSON error (429 for one client, 503 for the instance) with `Retry-After`: EventSource treats a
  * non-200 answer as final, and the job page then polls GET /api/status/[id] instead.
  *
@@ -56,44 +56,21 @@ function acquire(address: string, e: StreamCapsEnv): { release: () => void } | R
 }
 
 /**
- * Opens an event stream within the caps: `openStream` runs only with a slot, and the slot is
- * released when the stream's body ends, is canceled (the client went away), or when the answer
- * is not a stream at all (400, 404, 204).
+ * Opens an event stream within the caps: `openStream` runs only with a slot and is given the
+ * function that frees it, to call when the stream ends however it ends (the job ended, its
+ * lifetime, the client went away). The slot is freed here when the answer is not a stream at all
+ * (400, 404, 204) or opening it failed.
  */
-export async function withStreamSlot(req: Request, openStream: () => Promise<Response>, e: StreamCapsEnv = env()): Promise<Response> {
+export async function withStreamSlot(req: Request, openStream: (release: () => void) => Promise<Response>, e: StreamCapsEnv = env()): Promise<Response> {
   const slot = acquire(clientAddress(req.headers, e), e);
   if (slot instanceof Response) return slot;
   let response: Response;
   try {
-    response = await openStream();
+    response = await openStream(slot.release);
   } catch (error) {
     slot.release();
     throw error;
   }
-  const body = response.body;
-  if (!body || !response.headers.get("content-type")?.startsWith("text/event-stream")) {
-    slot.release();
-    return response;
-  }
-  req.signal.addEventListener("abort", slot.release, { once: true });
-  const reader = body.getReader();
-  const held = new ReadableStream<Uint8Array>({
-    async pull(controller) {
-      try {
-        const { done, value } = await reader.read();
-        if (done) {
-          slot.release();
-          controller.close();
-        } else controller.enqueue(value);
-      } catch (error) {
-        slot.release();
-        controller.error(error);
-      }
-    },
-    cancel(reason) {
-      slot.release();
-      return reader.cancel(reason);
-    },
-  });
-  return new Response(held, { status: response.status, headers: response.headers });
+  if (!response.body || !response.headers.get("content-type")?.startsWith("text/event-stream")) slot.release();
+  return response;
 }

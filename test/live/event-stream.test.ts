@@ -7,6 +7,7 @@ import { startUpstashRestServer, type UpstashRestServer } from "../support/upsta
 import { startLiveHarness, type LiveHarness } from "./live-harness";
 import { jobEvents, openSse, SseParser, type SseConnection } from "./sse-client";
 import { eventStreamResponse, type EventStreamOptions } from "@/lib/jobs/event-stream";
+import { sharedWatchState } from "@/lib/jobs/job-channels";
 import { newJob } from "@/lib/jobs/new-job";
 import { advance } from "@/lib/jobs/pipeline";
 import { createJobSchema } from "@/lib/jobs/request";
@@ -202,14 +203,26 @@ describe("GET /api/events/[id]", () => {
     expect(seqs(second)).toEqual([1]);
   });
 
-  it("lets go of the store subscription when the client goes away", async () => {
+  it("shares one store subscription among a job's streams, and lets go of it when the last client goes away", async () => {
     const { store } = await setup();
     const job = await runningJob(store);
+    const other = await runningJob(store);
     const many = Array.from({ length: 20 }, () => open(job.id));
-    await until(() => many.every((s) => seqs(s).length === 1));
-    expect(app!.subscriptions()).toBe(20);
-    for (const s of many) s.close();
+    const alone = open(other.id);
+    await until(() => [...many, alone].every((s) => seqs(s).length === 1));
+    // One per watched job on this instance, fanned out to its streams.
+    expect(app!.subscriptions()).toBe(2);
+    expect(sharedWatchState(store)).toEqual({ channels: 2, tickers: 1 });
+    await touch(store, job.id, "to every watcher");
+    await until(() => many.every((s) => seqs(s).length === 2));
+    for (const s of many.slice(1)) s.close();
+    await touch(store, job.id, "to the one left");
+    await until(() => seqs(many[0]!).length === 3);
+    expect(app!.subscriptions()).toBe(2);
+    many[0]!.close();
+    alone.close();
     await until(() => app!.subscriptions() === 0);
+    expect(sharedWatchState(store)).toEqual({ channels: 0, tickers: 0 });
     // Changes after that reach nobody and break nothing.
     await touch(store, job.id, "nobody listens");
     expect(app!.subscriptions()).toBe(0);

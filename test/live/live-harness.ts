@@ -24,9 +24,9 @@ export type LiveHarness = AppHarness & {
 function countSubscriptions(store: JobStore): () => number {
   let open = 0;
   const subscribe = store.subscribe.bind(store);
-  store.subscribe = (id, onChange) => {
+  store.subscribe = (id, onChange, knownSeq) => {
     open++;
-    const unsubscribe = subscribe(id, onChange);
+    const unsubscribe = subscribe(id, onChange, knownSeq);
     let done = false;
     return () => {
       if (done) return;
@@ -70,7 +70,7 @@ export async function startLiveHarness(
       const headers = new Headers();
       for (const [k, v] of Object.entries(req.headers)) if (typeof v === "string") headers.set(k, v);
       const request = new Request(url, { headers, signal: aborter.signal });
-      const open = () => eventStreamResponse(request, decodeURIComponent(match[1]!), { schedule, ...opts.stream });
+      const open = (onClose?: () => void) => eventStreamResponse(request, decodeURIComponent(match[1]!), { schedule, ...opts.stream, onClose });
       const response = await (opts.caps ? withStreamSlot(request, open) : open());
       res.writeHead(response.status, Object.fromEntries(response.headers.entries()));
       if (!response.body) return void res.end();

@@ -11,5 +11,5 @@ export async function GET(req: Request, { params }: { params: Promise<{ id: stri
   // the stream to end); the open stream keeps the function alive meanwhile.
   // Within the open-stream caps (lib/limits/stream-caps.ts); over them the page polls instead.
   const { id } = await params;
-  return withStreamSlot(req, () => eventStreamResponse(req, id));
+  return withStreamSlot(req, (release) => eventStreamResponse(req, id, { onClose: release }));
 }
