@@ -1,5 +1,5 @@
 import { EventEmitter } from "node:events";
-import { mkdir, readFile, readdir } from "node:fs/promises";
+import { mkdir, readFile, readdir, stat } from "node:fs/promises";
 import path from "node:path";
 import { env } from "@/lib/env";
 import { isTerminal, JOB_ID_PATTERN, jobSchema, type Job } from "@/lib/jobs/schema";
@@ -11,6 +11,9 @@ import { Quarantine } from "@/lib/store/quarantine";
 import { UnreadableRecordError, type JobPage, type JobStore, type UpdateResult } from "@/lib/store/types";
 
 export const DAY_MS = 86_400_000;
+
+/** Job files whose validated record is kept in memory (the most recently read). */
+const TEXT_CACHE_SIZE = 2000;
 
 /** Opaque page cursor shared by all backends: the last returned job's createdAt and id. */
 export function encodeCursor(createdAt: number | string, id: string): string {
@@ -85,6 +88,13 @@ export class EmbeddedStore implements JobStore {
   private quarantinedJobs: Promise<Set<string>> | null = null;
   /** Ids whose job file is in place but not a record this version can read. */
   private readonly invalidJobs = new Set<string>();
+  /**
+   * The validated record (as JSON) of recently read job files, by id, with the identity of the
+   * file it came from (inode, change time, size). A read whose file is unchanged costs one `stat`
+   * and a JSON.parse instead of opening and reading the file and validating it again (the status
+   * route reads a job on every request). Every write replaces the file by a rename: a new inode.
+   */
+  private readonly texts = new Map<string, { ino: bigint; mtimeNs: bigint; size: bigint; text: string }>();
 
   constructor(opts: EmbeddedStoreOptions = {}) {
     this.dir = path.resolve(/*turbopackIgnore: true*/ opts.dir ?? env().DATA_DIR);
@@ -131,6 +141,7 @@ export class EmbeddedStore implements JobStore {
     return this.locked(id, async () => {
       const index = await this.index();
       this.removeFromIndex(index, id);
+      this.texts.delete(id);
       this.stats.commands++;
       return removeFileDurable(this.jobPath(id));
     });
@@ -239,10 +250,19 @@ export class EmbeddedStore implements JobStore {
     const file = this.jobPath(id);
     this.stats.commands++;
     let text: string;
+    let fileId: { ino: bigint; mtimeNs: bigint; size: bigint };
     try {
+      const st = await stat(file, { bigint: true });
+      fileId = { ino: st.ino, mtimeNs: st.mtimeNs, size: st.size };
+      const known = this.texts.get(id);
+      if (known && known.ino === st.ino && known.mtimeNs === st.mtimeNs && known.size === st.size) return JSON.parse(known.text) as Job;
+      this.texts.delete(id);
       text = await readFile(file, "utf8");
     } catch (err) {
-      if ((err as NodeJS.ErrnoException).code === "ENOENT") return null;
+      if ((err as NodeJS.ErrnoException).code === "ENOENT") {
+        this.texts.delete(id);
+        return null;
+      }
       throw err;
     }
     let data: unknown;
@@ -258,6 +278,10 @@ export class EmbeddedStore implements JobStore {
     const parsed = jobSchema.safeParse(data);
     if (parsed.success) {
       this.invalidJobs.delete(id);
+      // The record as validated (unknown fields dropped, defaults filled), so that a cached read
+      // returns the same. A write between the stat and the read only makes the next stat differ.
+      if (this.texts.size >= TEXT_CACHE_SIZE) this.texts.delete(this.texts.keys().next().value!);
+      this.texts.set(id, { ...fileId, text: JSON.stringify(parsed.data) });
       return parsed.data;
     }
     // Whole JSON, but not a record this version can read (another version's?): left where it is.
