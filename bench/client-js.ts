@@ -4,11 +4,12 @@ import { gzipSync } from "node:zlib";
  * The JavaScript a browser downloads to load a page: every external <script src> in the served
  * HTML (not `nomodule` polyfills, which modern browsers skip), fetched and gzipped with zlib
  * (level 9, about what a CDN sends). Inline scripts (the RSC payload) are part of the HTML.
+ * `cookie`: as the owner of a job sees its page (with its Cancel, Delete and Remix buttons).
  */
 export type PageJs = { path: string; files: number; rawKb: number; gzipKb: number; htmlGzipKb: number };
 
-export async function pageJs(origin: string, path: string): Promise<PageJs> {
-  const html = await (await fetch(`${origin}${path}`)).text();
+export async function pageJs(origin: string, path: string, cookie?: string): Promise<PageJs> {
+  const html = await (await fetch(`${origin}${path}`, { headers: cookie ? { cookie } : {} })).text();
   const srcs = new Set<string>();
   for (const tag of html.match(/<script\b[^>]*>/gi) ?? []) {
     if (/\bnomodule\b/i.test(tag)) continue;

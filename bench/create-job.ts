@@ -1,3 +1,4 @@
+import type { Browser, Page } from "playwright";
 import { launchChromium } from "./browser";
 import { percentile } from "./stats";
 
@@ -10,19 +11,50 @@ import { percentile } from "./stats";
  */
 export type CreateResult = { browserMs: number; samples: number; created: number; p50: number; p99: number };
 
+/** The home page loaded and hydrated, its form filled in, ready to press Generate. */
+async function filledForm(browser: Browser, origin: string, model: string): Promise<Page> {
+  const context = await browser.newContext();
+  const page = await context.newPage();
+  await page.goto(`${origin}/`);
+  // Hydrated: before that the form would post natively (the no-JavaScript path), not through the action.
+  await page.waitForFunction(() => {
+    const button = [...document.querySelectorAll("button")].find((b) => b.textContent?.trim() === "Generate");
+    return Boolean(button && Object.keys(button).some((k) => k.startsWith("__reactFiber")));
+  });
+  await page.getByRole("textbox", { name: "Prompt", exact: true }).fill("A paper lantern drifting over a dark lake at night");
+  await page.getByRole("combobox", { name: "Model" }).selectOption(model);
+  return page;
+}
+
+/**
+ * A form made ready beforehand (page loaded, hydrated, filled in), to be submitted at a chosen
+ * moment: `submit` presses Generate and resolves with the milliseconds until the browser is on
+ * the new job's page (or rejects after `timeoutMs`).
+ */
+export async function readyForm(origin: string, model: string): Promise<{ submit(timeoutMs: number): Promise<number>; close(): Promise<void> }> {
+  const browser = await launchChromium();
+  try {
+    const page = await filledForm(browser, origin, model);
+    return {
+      async submit(timeoutMs) {
+        const started = performance.now();
+        await page.getByRole("button", { name: "Generate" }).click();
+        await page.waitForURL(/\/jobs\/[A-Za-z0-9_-]{22}$/, { timeout: timeoutMs });
+        return performance.now() - started;
+      },
+      close: () => browser.close(),
+    };
+  } catch (error) {
+    await browser.close();
+    throw error;
+  }
+}
+
 export async function jobCreation(origin: string, opts: { model: string; replays: number }): Promise<CreateResult> {
   const browser = await launchChromium();
   try {
-    const context = await browser.newContext();
-    const page = await context.newPage();
-    await page.goto(`${origin}/`);
-    // Hydrated: before that the form would post natively (the no-JavaScript path), not through the action.
-    await page.waitForFunction(() => {
-      const button = [...document.querySelectorAll("button")].find((b) => b.textContent?.trim() === "Generate");
-      return Boolean(button && Object.keys(button).some((k) => k.startsWith("__reactFiber")));
-    });
-    await page.getByRole("textbox", { name: "Prompt", exact: true }).fill("A paper lantern drifting over a dark lake at night");
-    await page.getByRole("combobox", { name: "Model" }).selectOption(opts.model);
+    const page = await filledForm(browser, origin, opts.model);
+    const context = page.context();
     const [request] = await Promise.all([
       page.waitForRequest((r) => r.method() === "POST" && Boolean(r.headers()["next-action"])),
       page.getByRole("button", { name: "Generate" }).click(),

@@ -2,6 +2,7 @@ import http from "node:http";
 import { openSse, type SseConnection } from "../test/live/sse-client";
 import { get } from "./http-load";
 import { EngineFeed } from "./jobs";
+import { rssBytes } from "./server";
 import { percentile, sleep } from "./stats";
 import type { Job } from "@/lib/jobs/schema";
 import { nextPollDelay, POLL_MIN_MS } from "@/lib/swr/job-fetch";
@@ -181,23 +182,40 @@ export type WatchersResult = {
   deliveries: number;
   expected: number;
   latency: LatencyStats;
+  /** Server RSS growth while the streams were open (peak minus before), per open stream, in bytes. */
+  memoryPerStream: number;
+  rssBeforeMb: number;
+  rssPeakMb: number;
+  /** What `afterDisconnect` measured (ms), right after every watcher closed its stream; NaN if it failed. */
+  afterDisconnectMs: number;
+  afterDisconnectError: string | null;
+};
+
+export type CrowdOptions = {
+  /** The server's process, whose resident memory is sampled while the streams are open. */
+  serverPid: number;
+  /** Runs the moment the crowd has disconnected (e.g. a job created through the form); resolves with its ms. */
+  afterDisconnect?: () => Promise<number>;
 };
 
 /**
  * `perJob` stream watchers on each job, all open at once; `rounds` engine events per job. Every
  * watcher must receive every event; the latency is from the webhook POST to each watcher.
  */
-export async function sustainedWatchers(origin: string, jobs: Job[], perJob: number, rounds: number, secret: string): Promise<WatchersResult> {
+export async function sustainedWatchers(origin: string, jobs: Job[], perJob: number, rounds: number, secret: string, crowd: CrowdOptions): Promise<WatchersResult> {
   const feeds = jobs.map((job) => ({ job, feed: new EngineFeed(origin, job, secret), sent: new Map() as Seen }));
   const watchers: { feed: (typeof feeds)[number]; seen: Seen; conn: SseConnection | null }[] = [];
   for (const f of feeds) for (let i = 0; i < perJob; i++) watchers.push({ feed: f, seen: new Map(), conn: null });
 
+  const rssBefore = rssBytes(crowd.serverPid);
+  let rssPeak = rssBefore;
+  const sampler = setInterval(() => (rssPeak = Math.max(rssPeak, rssBytes(crowd.serverPid))), 250);
   const connectStart = performance.now();
   // Open in batches, as a crowd arriving over a few seconds would.
-  for (let i = 0; i < watchers.length; i += 100) {
-    const batch = watchers.slice(i, i + 100);
+  for (let i = 0; i < watchers.length; i += 300) {
+    const batch = watchers.slice(i, i + 300);
     for (const w of batch) w.conn = streamWatcher(origin, w.feed.job.id, w.seen);
-    await waitUntil(() => batch.every((w) => w.seen.has(0)), 20_000);
+    await waitUntil(() => batch.every((w) => w.seen.has(0)), 30_000);
   }
   const connected = watchers.filter((w) => w.seen.has(0)).length;
   const connectSeconds = (performance.now() - connectStart) / 1000;
@@ -215,7 +233,18 @@ export async function sustainedWatchers(origin: string, jobs: Job[], perJob: num
     );
   }
   await waitUntil(() => watchers.every((w) => w.seen.has(w.feed.feed.seq)), 10_000);
+  clearInterval(sampler);
+  rssPeak = Math.max(rssPeak, rssBytes(crowd.serverPid));
   for (const w of watchers) w.conn?.close();
+  let afterDisconnectMs = NaN;
+  let afterDisconnectError: string | null = null;
+  if (crowd.afterDisconnect) {
+    try {
+      afterDisconnectMs = await crowd.afterDisconnect();
+    } catch (error) {
+      afterDisconnectError = error instanceof Error ? error.message.split("\n")[0]! : String(error);
+    }
+  }
 
   const values: number[] = [];
   let missed = 0;
@@ -233,5 +262,10 @@ export async function sustainedWatchers(origin: string, jobs: Job[], perJob: num
     deliveries: values.length,
     expected: values.length + missed,
     latency: summarize(values, missed),
+    memoryPerStream: (rssPeak - rssBefore) / Math.max(1, connected),
+    rssBeforeMb: rssBefore / 2 ** 20,
+    rssPeakMb: rssPeak / 2 ** 20,
+    afterDisconnectMs,
+    afterDisconnectError,
   };
 }

@@ -71,3 +71,13 @@ export async function startServer(port: number, env: Record<string, string>): Pr
   };
   return { origin, port, pid, stop };
 }
+
+/** The resident memory of a process (Linux: VmRSS in /proc), in bytes; NaN where it cannot be read. */
+export function rssBytes(pid: number): number {
+  try {
+    const kb = /^VmRSS:\s+(\d+) kB$/m.exec(readFileSync(`/proc/${pid}/status`, "utf8"))?.[1];
+    return kb ? Number(kb) * 1024 : NaN;
+  } catch {
+    return NaN;
+  }
+}
