@@ -3,6 +3,7 @@ import os from "node:os";
 import path from "node:path";
 import { expect, test, type Locator, type Page } from "@playwright/test";
 import { startFakeReplicate, type FakeReplicate } from "../test/support/fake-replicate";
+import { twoColourImage } from "../test/support/frame-colours";
 import { waitForHydration } from "./helpers";
 import { freePort, startAppServer, type AppServer } from "./support/app-server";
 import { gatedFfmpeg } from "./support/gated-ffmpeg";
@@ -88,11 +89,12 @@ test("3 takes of one prompt: a group page where each take progresses and plays s
   await expect(cards.first().getByText("3 takes, side by side")).toBeVisible();
   await expect(cards.first().getByRole("link")).toHaveAttribute("href", `/groups/${groupId}`);
 
-  // The group is its owner's.
+  // The group is its owner's: anyone else finds no such page.
   const other = await page.context().browser()!.newContext();
   const stranger = await other.newPage();
-  await stranger.goto(`${origin}/groups/${groupId}`);
-  await expect(stranger.getByRole("heading", { name: "These videos are private." })).toBeVisible();
+  const answer = await stranger.goto(`${origin}/groups/${groupId}`);
+  expect(answer?.status()).toBe(404);
+  await expect(stranger.getByRole("heading", { name: "We could not find that page." })).toBeVisible();
   await other.close();
 });
 
@@ -108,7 +110,24 @@ test("one prompt on 2 models: both progress and play side by side", async ({ pag
   const { origin } = server;
 
   await openForm(page, origin, "a hummingbird hovering by a red flower");
-  await expect(page.getByRole("combobox", { name: "Model" })).toHaveValue("bytedance/seedance-1-lite");
+  const modelMenu = page.getByRole("combobox", { name: "Model" });
+  await expect(modelMenu).toHaveValue("bytedance/seedance-1-lite");
+
+  // A first frame is kept while a model that takes none is chosen, and the form says so.
+  const image = path.join(dataDir(), "frame.png");
+  await twoColourImage(image, [30, 144, 220], [220, 90, 30]);
+  await page.getByLabel("First frame (optional)").setInputFiles(image);
+  const preview = page.getByRole("img", { name: "First frame preview" });
+  await expect(preview).toBeVisible();
+  await modelMenu.selectOption({ label: "Wan 2.2 (fast)" });
+  await expect(page.getByText("Wan 2.2 (fast) takes no images. Yours is kept, and sent if you pick a model that takes one.")).toBeVisible();
+  await expect(preview).toBeVisible();
+  await modelMenu.selectOption("bytedance/seedance-1-lite");
+  await expect(page.getByText(/takes no images/)).toHaveCount(0);
+  await expect(preview).toBeVisible();
+  await page.getByRole("button", { name: "Remove the first frame" }).click();
+  await expect(preview).toHaveCount(0);
+
   await page.getByRole("group", { name: "Compare with" }).getByRole("checkbox", { name: "Wan 2.2 (fast)" }).check();
   await page.getByRole("button", { name: "Generate" }).click();
   await page.waitForURL(GROUP_URL);

@@ -1,6 +1,7 @@
 import "server-only";
 import { currentOwner } from "@/lib/auth/owner";
 import { replicateConfigured } from "@/lib/engines";
+import { loadVisibleJob, ownsJob } from "@/lib/jobs/access";
 import { jobFormValues } from "@/lib/jobs/form-values";
 import { toPublicJob } from "@/lib/jobs/public";
 import { env } from "@/lib/env";
@@ -80,17 +81,14 @@ export type GroupForOwner = { id: string; kind: "takes" | "models"; jobs: Public
 
 /**
  * A group of jobs (takes or a comparison) for its owner: its members that still exist, in the
- * order they were made. null when there is no such group, or this browser does not own it.
+ * order they were made. null when there is no such group or it is someone else's, alike
+ * (lib/jobs/access.ts).
  */
-export async function getGroupForOwner(id: string): Promise<GroupForOwner | "forbidden" | null> {
-  if (!JOB_ID_PATTERN.test(id)) return null;
-  const store = getStore();
-  const lead = await store.get(id);
+export async function getGroupForOwner(id: string): Promise<GroupForOwner | null> {
+  const lead = await loadVisibleJob(id);
   const group = lead?.group;
   if (!lead || !group || group.id !== id) return null;
-  const owner = await currentOwner();
-  if (!owner || owner !== lead.ownerId) return "forbidden";
-  const members = await Promise.all(group.members.map((m) => (m === id ? lead : store.get(m))));
+  const members = await Promise.all(group.members.map((m) => (m === id ? lead : getStore().get(m))));
   const now = Date.now();
-  return { id, kind: group.kind, jobs: members.flatMap((j) => (j && j.ownerId === owner ? [toPublicJob(j, now)] : [])) };
+  return { id, kind: group.kind, jobs: members.flatMap((j) => (j && ownsJob(j, lead.ownerId) ? [toPublicJob(j, now)] : [])) };
 }

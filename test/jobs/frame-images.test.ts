@@ -143,7 +143,8 @@ describe("frame images through POST /api/jobs", () => {
     expect(mine.status).toBe(200);
     expect(mine.headers.get("content-type")).toBe("image/jpeg");
     expect(Buffer.from(await mine.arrayBuffer()).equals(jpeg)).toBe(true);
-    expect((await fetch(`${app.origin}/api/jobs/${id}/frames/first`)).status).toBe(403);
+    // Anyone else gets the answer for no job at all.
+    expect((await fetch(`${app.origin}/api/jobs/${id}/frames/first`)).status).toBe(404);
     // Not through the public file route either.
     expect((await fetch(`${app.origin}/api/files/${id}/frame-first.png`, { headers: { cookie } })).status).toBe(404);
   });

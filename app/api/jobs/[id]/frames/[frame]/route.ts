@@ -1,11 +1,10 @@
 // GET /api/jobs/[id]/frames/[frame] - a job's first or last frame image, for its owner only
-import { ownerFromRequest } from "@/lib/auth/owner";
 import { localVideoStore } from "@/lib/files";
 import { videoKey } from "@/lib/files/types";
 import { AppError, errorResponse } from "@/lib/errors";
+import { loadVisibleJob, NO_SUCH_JOB } from "@/lib/jobs/access";
 import { JOB_ID_PATTERN } from "@/lib/jobs/schema";
 import { FRAMES, type Frame } from "@/lib/media/frame-image";
-import { getStore } from "@/lib/store";
 
 export const dynamic = "force-dynamic";
 
@@ -15,11 +14,11 @@ export async function GET(req: Request, { params }: Context): Promise<Response> 
   try {
     const { id, frame } = await params;
     if (!JOB_ID_PATTERN.test(id) || !(FRAMES as readonly string[]).includes(frame)) throw new AppError("bad_request", "Malformed job id or frame.");
-    const job = await getStore().get(id);
-    const image = job?.images?.[frame as Frame];
-    if (!job || !image) throw new AppError("not_found", "This job has no such image.");
-    const owner = await ownerFromRequest(req);
-    if (!owner || owner !== job.ownerId) throw new AppError("forbidden", "Only the person who made this video can see its images.");
+    // Someone else's job is answered as no job at all (lib/jobs/access.ts).
+    const job = await loadVisibleJob(id, req);
+    if (!job) throw new AppError("not_found", NO_SUCH_JOB);
+    const image = job.images?.[frame as Frame];
+    if (!image) throw new AppError("not_found", "This job has no such image.");
     const headers = {
       "Content-Type": image.contentType,
       // The owner's browser may keep it; nothing shared may.
