@@ -32,7 +32,8 @@ export type Prediction = {
 };
 
 export type StartRequest = {
-  job: Job;
+  /** The job the step belongs to; null for a step run on its own (the Enhance button's rewrite). */
+  job: Job | null;
   step: StepName;
   /** Full URL Replicate (or the local engine) must POST prediction updates to, or null when none can reach us. */
   webhookUrl: string | null;

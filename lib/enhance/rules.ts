@@ -1,4 +1,5 @@
 import { applyStyle, getStyle } from "@/lib/styles";
+import { ENHANCER_MODEL } from "@/lib/models/registry";
 
 /**
  * The rule-based prompt enhancer: deterministic and style-aware. It runs when no LLM is
@@ -32,4 +33,9 @@ export function cleanEnhancerOutput(text: string, maxChars = 2000): string {
   let out = text.trim().replace(/^(here('s| is)[^:]*:)\s*/i, "");
   out = out.replace(/^["'“”]+|["'“”]+$/g, "").replace(/\s+/g, " ").trim();
   return out.slice(0, maxChars);
+}
+
+/** What the LLM enhancer gets for a prompt in a style: for a job's enhance step and the Enhance button alike. */
+export function enhancerInput(prompt: string, styleId: string): Record<string, unknown> {
+  return ENHANCER_MODEL.toInput(prompt, enhancerSystemPrompt(styleId));
 }

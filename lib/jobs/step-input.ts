@@ -1,10 +1,10 @@
 import { EngineError } from "@/lib/engines/types";
-import { enhancerSystemPrompt } from "@/lib/enhance/rules";
+import { enhancerInput } from "@/lib/enhance/rules";
 import type { Job, StepName, StepRunner } from "@/lib/jobs/schema";
 import type { Frame } from "@/lib/media/frame-image";
 import { negativePromptAsSent, promptAsSent } from "@/lib/jobs/prompt-as-sent";
 import { findStep } from "@/lib/jobs/transition";
-import { clipSeconds, ENHANCER_MODEL, getModel, SOUND_MODEL } from "@/lib/models/registry";
+import { clipSeconds, getModel, SOUND_MODEL } from "@/lib/models/registry";
 
 /** What each step sends to its engine, as a pure function of the job. */
 
@@ -31,7 +31,7 @@ export function stepInput(job: Job, step: StepName, engine: StepRunner): StepInp
   const model = getModel(job.model);
   switch (step) {
     case "enhance":
-      return { input: ENHANCER_MODEL.toInput(job.prompt, enhancerSystemPrompt(job.style)) };
+      return { input: enhancerInput(job.prompt, job.style) };
     case "generate": {
       const prompt = promptAsSent(job);
       if (engine === "local") {

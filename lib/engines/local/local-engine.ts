@@ -191,6 +191,7 @@ export class LocalEngine implements Engine {
     if (step !== "generate" && step !== "sound") {
       throw new EngineError(`The local engine does not run the "${step}" step`, "invalid_input");
     }
+    if (!job) throw new EngineError("The local engine renders steps of a job", "invalid_input");
     const id = `lp_${randomBytes(15).toString("base64url")}`;
     const partPath = path.join(this.rendersDir, `${id}.part.mp4`);
 
