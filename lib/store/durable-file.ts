@@ -18,8 +18,7 @@ export type WriteOptions = { mode?: number };
 
 const errno = (error: unknown) => (error as NodeJS.ErrnoException | null)?.code;
 
-/** Flushes a folder's entries (a rename or unlink in it) to the disk. */
-export async function syncDir(dir: string): Promise<void> {
+async function fsyncDir(dir: string): Promise<void> {
   const handle = await open(dir, "r");
   try {
     await handle.sync();
@@ -29,6 +28,41 @@ export async function syncDir(dir: string): Promise<void> {
   } finally {
     await handle.close();
   }
+}
+
+type Waiter = { resolve: () => void; reject: (error: unknown) => void };
+/** Per folder: callers waiting for its next flush, and whether one is running. */
+const dirSyncs = new Map<string, { running: boolean; waiting: Waiter[] }>();
+
+async function drainDirSyncs(dir: string, state: { running: boolean; waiting: Waiter[] }): Promise<void> {
+  state.running = true;
+  while (state.waiting.length > 0) {
+    const batch = state.waiting.splice(0);
+    try {
+      await fsyncDir(dir);
+      for (const w of batch) w.resolve();
+    } catch (error) {
+      for (const w of batch) w.reject(error);
+    }
+  }
+  dirSyncs.delete(dir);
+}
+
+/**
+ * Flushes a folder's entries (a rename or unlink in it) to the disk. Group commit: whoever asks
+ * while a flush of that folder runs waits for the next one, which starts after it and serves all
+ * of them at once (that flush started after each of their changes, so it covers them).
+ */
+export function syncDir(dir: string): Promise<void> {
+  return new Promise<void>((resolve, reject) => {
+    let state = dirSyncs.get(dir);
+    if (!state) {
+      state = { running: false, waiting: [] };
+      dirSyncs.set(dir, state);
+    }
+    state.waiting.push({ resolve, reject });
+    if (!state.running) void drainDirSyncs(dir, state);
+  });
 }
 
 async function writeTemp(file: string, data: string | Uint8Array, opts: WriteOptions): Promise<string> {

@@ -5,6 +5,7 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { DataDirInUseError, lockDataDir, LOCK_FILE_NAME } from "@/lib/store/data-dir-lock";
+import { writeFileDurable } from "@/lib/store/durable-file";
 import { EmbeddedStore } from "@/lib/store/embedded-store";
 import { UnreadableRecordError } from "@/lib/store/types";
 import { makeJob } from "@/test/support/job-factory";
@@ -68,6 +69,15 @@ async function kill9(proc: ChildProcess): Promise<void> {
   proc.kill("SIGKILL");
   await exited;
 }
+
+describe("durable writes", () => {
+  it("many at once in one folder all land whole (their folder flushes are shared), and leave no temporary file", async () => {
+    const names = Array.from({ length: 200 }, (_, i) => `f${i}.json`);
+    await Promise.all(names.map((name, i) => writeFileDurable(path.join(dir, "many", name), JSON.stringify({ i }))));
+    for (const [i, name] of names.entries()) expect(JSON.parse(await readFile(path.join(dir, "many", name), "utf8"))).toEqual({ i });
+    expect((await files("many")).sort()).toEqual([...names].sort());
+  });
+});
 
 describe("a crash in the middle of writes", () => {
   it("kill -9 of a writing process: every acknowledged write is there, and every file reads", async () => {
