@@ -9,7 +9,8 @@ export default async function HomePage({
   searchParams: Promise<Record<string, string | string[] | undefined>>;
 }) {
   const params = await searchParams;
-  // `/?remix=<id>`: every field from that job (seed included), if this browser owns it or it is shared.
+  // `/?remix=<id>`: every field from that job (seed included), if this browser owns it;
+  // `/?remix=<share token>`: the settings a shared video shows everyone.
   const remixId = typeof params.remix === "string" ? params.remix : null;
   const remix = remixId ? await getRemixValues(remixId) : null;
   const initialValues = remix ? valuesFromSubmitted(remix) : valuesFromSearchParams(params);

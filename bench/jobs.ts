@@ -1,6 +1,7 @@
 import http from "node:http";
 import { randomBytes } from "node:crypto";
 import { makeJob, makeStep } from "../test/support/job-factory";
+import { BENCH_OWNER_ID } from "./owner";
 import { jobSchema, type Job } from "@/lib/jobs/schema";
 import { derive } from "@/lib/jobs/transition";
 import { webhookSigner, type WebhookSigner } from "@/lib/webhooks/sign";
@@ -27,7 +28,7 @@ export function runningJob(n: number): Job {
     model: BENCH_MODEL,
     prompt: `Benchmark job ${n}: a paper lantern drifting over a dark lake`,
     params: { duration: 5, aspectRatio: "16:9", resolution: "480p", seed: null, negativePrompt: null },
-    ownerId: `bench-owner-${n % 10}`,
+    ownerId: BENCH_OWNER_ID,
     startedAt: now,
     steps: [
       makeStep("enhance", { state: "done", progress: 100, startedAt: now, completedAt: now, runningAt: now }),

@@ -3,6 +3,7 @@ import { openSse, type SseConnection } from "../test/live/sse-client";
 import { get } from "./http-load";
 import { EngineFeed } from "./jobs";
 import { rssBytes } from "./server";
+import { ownerHeaders } from "./owner";
 import { percentile, sleep } from "./stats";
 import type { Job } from "@/lib/jobs/schema";
 import { nextPollDelay, POLL_MIN_MS } from "@/lib/swr/job-fetch";
@@ -23,6 +24,7 @@ function markSeen(seen: Seen, seq: number, at: number): void {
 /** A stream watcher: records when each seq arrived. */
 function streamWatcher(origin: string, id: string, seen: Seen): SseConnection {
   return openSse(`${origin}/api/events/${id}`, {
+    cookie: ownerHeaders().cookie,
     onMessage: (m) => {
       if (m.kind === "event" && m.id !== null) markSeen(seen, Number(m.id), performance.now());
     },
@@ -38,7 +40,7 @@ function pollWatcher(origin: string, id: string, seen: Seen, agent: http.Agent) 
     let etag: string | null = null;
     let delay = POLL_MIN_MS;
     while (!stopped) {
-      const res = await get(`${origin}/api/status/${id}`, agent, etag ? { "if-none-match": etag } : {});
+      const res = await get(`${origin}/api/status/${id}`, agent, { ...ownerHeaders(), ...(etag ? { "if-none-match": etag } : {}) });
       requests++;
       const changed = res.status === 200 && res.headers.etag !== etag;
       if (res.status === 200) {

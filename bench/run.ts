@@ -20,6 +20,7 @@ import { sustainedWatchers, updateLatency, warmUp, type UpdateLatencyResult, typ
 import { ensureBuild, freePort, startServer, type BenchServer } from "./server";
 import { ms, num } from "./stats";
 import type { BackendCosts } from "./store-costs";
+import { ownerHeaders, actAsBenchOwner } from "./owner";
 
 const ROOT = path.resolve(import.meta.dirname, "..");
 /** The event stream closes itself after this long (EventStreamOptions.maxLifetimeMs); the browser reconnects. */
@@ -220,10 +221,12 @@ async function main(): Promise<void> {
     const port = await freePort();
     const origin = `http://127.0.0.1:${port}`;
     const secret = `whsec_${randomBytes(24).toString("base64")}`;
+    const sessionSecret = randomBytes(32).toString("hex");
+    actAsBenchOwner(sessionSecret);
     server = await startServer(port, {
       DATA_DIR: dataDir,
       LOCAL_WEBHOOK_SECRET: secret,
-      SESSION_SECRET: randomBytes(32).toString("hex"),
+      SESSION_SECRET: sessionSecret,
       RATE_LIMITS: "off",
       // Every watcher comes from 127.0.0.1: no cap on open streams.
       EVENT_STREAMS_PER_CLIENT: "0",
@@ -250,11 +253,11 @@ async function main(): Promise<void> {
     const statusUrl = `${origin}/api/status/${probe.id}`;
     const emptyUrl = `${origin}/api/health/live`;
     await load(emptyUrl, { connections: 8, durationMs: 1000 }); // warm-up
-    await load(statusUrl, { connections: 8, durationMs: 1000 });
+    await load(statusUrl, { connections: 8, durationMs: 1000, headers: ownerHeaders() });
     const empty = await load(emptyUrl, LOAD);
-    const status = await load(statusUrl, LOAD);
-    const etag = String((await fetch(statusUrl)).headers.get("etag"));
-    const status304 = await load(statusUrl, { ...LOAD, headers: { "if-none-match": etag } });
+    const status = await load(statusUrl, { ...LOAD, headers: ownerHeaders() });
+    const etag = String((await fetch(statusUrl, { headers: ownerHeaders() })).headers.get("etag"));
+    const status304 = await load(statusUrl, { ...LOAD, headers: { ...ownerHeaders(), "if-none-match": etag } });
 
     await warmUp(origin, take(1)[0]!, secret);
     step(`update latency, stream vs polling (${LATENCY.durationMs / 1000} s)`);

@@ -18,6 +18,8 @@ type StorageState = Exclude<BrowserContextOptions["storageState"], string | unde
 
 let ownerState: StorageState;
 let jobId: string;
+/** The share page's path, /v/<token>. */
+let sharePath: string;
 
 // One finished, shared video made by one browser; every test below is that browser.
 test.beforeAll(async ({ browser, baseURL }) => {
@@ -33,6 +35,7 @@ test.beforeAll(async ({ browser, baseURL }) => {
   await expectVideoSaved(page);
   await page.getByRole("switch", { name: "Public share page" }).click();
   await expect(page.getByRole("switch", { name: "Public share page" })).toHaveAttribute("aria-checked", "true");
+  sharePath = new URL(await page.getByRole("textbox", { name: "Share link" }).inputValue()).pathname;
   ownerState = await context.storageState();
   await context.close();
 });
@@ -58,7 +61,7 @@ const PAGES: { name: string; path: () => string; ready: (page: Page) => Promise<
   },
   {
     name: "share",
-    path: () => `/v/${jobId}`,
+    path: () => sharePath,
     ready: async (page) => {
       await expect.poll(() => page.locator("video").evaluate((v: HTMLVideoElement) => v.readyState)).toBeGreaterThanOrEqual(1);
     },

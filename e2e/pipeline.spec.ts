@@ -6,7 +6,7 @@ import { mp4TrackTypes } from "./support/mp4";
  * The job as a real pipeline on the local engine: "Enhance prompt automatically" and "Add sound"
  * give four real steps and an MP4 with both a video and an audio stream.
  */
-test("enhance → generate → sound → save ends with an MP4 that has sound", async ({ page, request }) => {
+test("enhance → generate → sound → save ends with an MP4 that has sound", async ({ page }) => {
   await page.goto("/");
   await waitForHydration(page);
   await page.getByRole("textbox", { name: "Prompt", exact: true }).fill("a fox in the snow");
@@ -18,7 +18,7 @@ test("enhance → generate → sound → save ends with an MP4 that has sound", 
 
   await expectVideoSaved(page, 90_000);
 
-  const job = (await (await request.get(`/api/status/${id}`)).json()) as {
+  const job = (await (await page.request.get(`/api/status/${id}`)).json()) as {
     steps: { name: string; state: string; engine: string }[];
     enhancedPrompt: string;
     videoUrl: string;
@@ -28,7 +28,8 @@ test("enhance → generate → sound → save ends with an MP4 that has sound", 
   expect(job.enhancedPrompt).toContain("a fox in the snow");
   await expect(page.getByText(job.enhancedPrompt, { exact: false }).first()).toBeVisible();
 
-  const file = await request.get(job.videoUrl);
+  // Only the owner is served the job's status and files: page.request sends the page's cookies.
+  const file = await page.request.get(job.videoUrl);
   expect(file.headers()["content-type"]).toBe("video/mp4");
   expect(mp4TrackTypes(await file.body()).sort()).toEqual(["soun", "vide"]);
 });

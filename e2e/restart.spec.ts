@@ -30,8 +30,9 @@ async function startJob(page: Page, origin: string, extra: { enhance?: boolean; 
   return page.url().split("/").pop()!;
 }
 
-async function status(origin: string, id: string): Promise<{ status: string; stage: string; steps: { name: string; state: string; attempt: number }[] }> {
-  return (await fetch(`${origin}/api/status/${id}`)).json();
+/** The job's state, asked as its owner (page.request sends the page's cookies; anyone else gets a 404). */
+async function status(page: Page, origin: string, id: string): Promise<{ status: string; stage: string; steps: { name: string; state: string; attempt: number }[] }> {
+  return (await page.request.get(`${origin}/api/status/${id}`)).json();
 }
 
 async function expectPlayingVideo(page: Page) {
@@ -52,14 +53,14 @@ for (const backend of ["embedded", "redis"] as const) {
     server = await startAppServer(port, env);
     const id = await startJob(page, server.origin);
 
-    await expect.poll(async () => (await status(server!.origin, id)).stage, { timeout: 30_000 }).toBe("generating");
+    await expect.poll(async () => (await status(page, server!.origin, id)).stage, { timeout: 30_000 }).toBe("generating");
     await server.kill();
 
     server = await startAppServer(port, env);
     ffmpeg.open();
     await page.reload();
     await expectPlayingVideo(page);
-    const done = await status(server.origin, id);
+    const done = await status(page, server.origin, id);
     expect(done.status).toBe("succeeded");
     expect(done.steps.find((s) => s.name === "generate")!.attempt).toBeGreaterThanOrEqual(2);
   });
@@ -73,14 +74,14 @@ test("stopped between two steps, the pipeline goes on after a restart", async ({
 
   // Kill it as soon as the video step is done and the sound step is about to run or running.
   await expect
-    .poll(async () => (await status(server!.origin, id)).steps.find((s) => s.name === "generate")!.state, { timeout: 30_000, intervals: [50] })
+    .poll(async () => (await status(page, server!.origin, id)).steps.find((s) => s.name === "generate")!.state, { timeout: 30_000, intervals: [50] })
     .toBe("done");
   await server.kill();
 
   server = await startAppServer(port, { DATA_DIR: dataDir });
   await page.reload();
   await expectPlayingVideo(page);
-  const done = await status(server.origin, id);
+  const done = await status(page, server.origin, id);
   expect(done.status).toBe("succeeded");
   const states = Object.fromEntries(done.steps.map((s) => [s.name, s.state]));
   expect(states).toMatchObject({ generate: "done", sound: "done", save: "done" });

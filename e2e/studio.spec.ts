@@ -194,43 +194,46 @@ test("a running job can be canceled, retried as a new job, and deleted", async (
   expect((await page.request.get(`/api/status/${retriedId}`)).status()).toBe(404);
 });
 
-test("a shared video plays for anyone; only its owner can change it", async ({ page, context, browser, request, baseURL }) => {
+test("a shared video plays for anyone at its share link; only its owner can change it", async ({ page, context, browser, request, baseURL }) => {
   const prompt = "A paper boat on a pond";
   const id = await makeVideo(page, prompt);
   await context.grantPermissions(["clipboard-read", "clipboard-write"], { origin: baseURL! });
 
-  // Not shared yet: no public page, and no remix for others.
-  expect((await request.get(`/v/${id}`)).status()).toBe(404);
-
   const toggle = page.getByRole("switch", { name: "Public share page" });
   await toggle.click();
   await expect(toggle).toHaveAttribute("aria-checked", "true");
-  const shareUrl = `${baseURL}/v/${id}`;
-  await expect(page.getByRole("textbox", { name: "Share link" })).toHaveValue(shareUrl);
+  const linkBox = page.getByRole("textbox", { name: "Share link" });
+  await expect(linkBox).toHaveValue(new RegExp(`^${baseURL}/v/[A-Za-z0-9_-]{32}$`));
+  const shareUrl = await linkBox.inputValue();
+  const sharePath = new URL(shareUrl).pathname;
+  // The share link is its own token: it does not carry the job's id.
+  expect(shareUrl).not.toContain(id);
   await page.getByRole("button", { name: "Copy link" }).click();
   await expect(page.getByText("Link copied.")).toBeVisible();
   expect(await page.evaluate(() => navigator.clipboard.readText())).toBe(shareUrl);
 
-  // The share page's HTML carries Open Graph video tags with absolute URLs.
-  const html = await (await request.get(`/v/${id}`)).text();
+  // The share page's HTML carries Open Graph video tags with absolute URLs, through the token.
+  const html = await (await request.get(sharePath)).text();
   const meta = (property: string) => new RegExp(`<meta (?:property|name)="${property}" content="([^"]*)"`).exec(html)?.[1];
+  const token = sharePath.split("/").pop()!;
   expect(meta("og:type")).toBe("video.other");
-  expect(meta("og:video")).toMatch(new RegExp(`^http://localhost:\\d+/api/files/${id}/[a-z0-9-]+\\.mp4$`));
+  expect(meta("og:video")).toMatch(new RegExp(`^http://localhost:\\d+/api/shared/${token}/video\\.mp4$`));
   expect(meta("og:video:type")).toBe("video/mp4");
   expect(meta("og:video:width")).toBe("640");
   expect(meta("og:video:height")).toBe("360");
-  expect(meta("og:image")).toMatch(new RegExp(`^http://localhost:\\d+/api/files/${id}/[a-z0-9-]+\\.jpg$`));
+  expect(meta("og:image")).toMatch(new RegExp(`^http://localhost:\\d+/api/shared/${token}/poster\\.jpg$`));
   expect(meta("twitter:card")).toBe("player");
   expect(meta("twitter:player")).toBe(`${shareUrl}/embed`);
   expect(meta("twitter:player:stream")).toBe(meta("og:video"));
   expect(meta("twitter:player:width")).toBe("640");
   expect(meta("twitter:player:height")).toBe("360");
   expect(html).toContain(`<title>${prompt} · Prompt2Video</title>`);
+  expect(html).not.toContain(id);
 
   // A stranger: a fresh browser context, no owner cookie.
   const stranger = await browser.newContext({ baseURL });
   const other = await stranger.newPage();
-  await other.goto(`/v/${id}`);
+  await other.goto(sharePath);
   await expect(other.getByRole("heading", { level: 1, name: prompt })).toBeVisible();
   await expect(other.getByText("Made with: Local preview (not AI)")).toBeVisible();
   const video = other.locator("video");
@@ -240,32 +243,27 @@ test("a shared video plays for anyone; only its owner can change it", async ({ p
   });
   await expect.poll(() => video.evaluate((v: HTMLVideoElement) => v.readyState), { timeout: 30_000 }).toBeGreaterThanOrEqual(2);
   await expect.poll(() => video.evaluate((v: HTMLVideoElement) => v.currentTime), { timeout: 10_000 }).toBeGreaterThan(0);
-  await expect(other.getByRole("link", { name: "Remix this video" })).toHaveAttribute("href", `/?remix=${id}`);
+  await expect(other.getByRole("link", { name: "Remix this video" })).toHaveAttribute("href", `/?remix=${token}`);
   await screenshot(other, "share");
 
   // The player card's frame: a bare player that other sites may frame, and nothing else may.
-  const embed = await other.goto(`/v/${id}/embed`);
+  const embed = await other.goto(`${sharePath}/embed`);
   expect(embed?.status()).toBe(200);
   expect(await embed?.headerValue("content-security-policy")).toContain("frame-ancestors 'self' https:");
   await expect(other.locator("video")).toHaveAttribute("src", meta("og:video")!);
 
-  // On the job page the stranger sees the video but none of the owner's controls.
-  await other.goto(`/jobs/${id}`);
-  await expect(other.locator("video")).toBeVisible();
-  await expect(other.getByRole("link", { name: "Remix" })).toBeVisible();
-  for (const name of ["Delete", "Cancel", "Retry"]) await expect(other.getByRole("button", { name, exact: true })).toHaveCount(0);
-  await expect(other.getByRole("switch")).toHaveCount(0);
-
-  // The job API refuses the stranger too, and nothing changes; the owner is told the job is done.
-  expect((await other.request.post(`/api/jobs/${id}/cancel`)).status()).toBe(403);
+  // The job itself stays its owner's: its page and API answer the stranger as for no job at all.
+  expect((await other.goto(`/jobs/${id}`))?.status()).toBe(404);
+  await expect(other.locator("video")).toHaveCount(0);
+  expect((await other.request.post(`/api/jobs/${id}/cancel`)).status()).toBe(404);
   const refused = await other.request.delete(`/api/jobs/${id}`);
-  expect(refused.status()).toBe(403);
-  expect(((await refused.json()) as { error: { message: string } }).error.message).toBe("Only the person who made this video can delete it.");
-  expect(((await (await other.request.get(`/api/status/${id}`)).json()) as { status: string }).status).toBe("succeeded");
+  expect(refused.status()).toBe(404);
+  expect(((await refused.json()) as { error: { message: string } }).error.message).toBe("There is no job with that id. It may have been deleted.");
+  expect((await other.request.get(`/api/status/${id}`)).status()).toBe(404);
   expect((await page.request.post(`/api/jobs/${id}/cancel`)).status()).toBe(409);
 
-  // The stranger may remix a shared video, and has no history of their own.
-  await other.goto(`/?remix=${id}`);
+  // The stranger may remix a shared video through its token, and has no history of their own.
+  await other.goto(`/?remix=${token}`);
   await expect(other.getByRole("textbox", { name: "Prompt", exact: true })).toHaveValue(prompt);
   await other.goto("/history");
   await expect(other.getByRole("heading", { name: "No videos yet" })).toBeVisible();
@@ -275,19 +273,17 @@ test("a shared video plays for anyone; only its owner can change it", async ({ p
   // The owner takes the page down: it is gone for everyone, remix included.
   await toggle.click();
   await expect(toggle).toHaveAttribute("aria-checked", "false");
-  const gone = await other.goto(`/v/${id}`);
+  const gone = await other.goto(sharePath);
   expect(gone?.status()).toBe(404);
-  expect((await other.goto(`/v/${id}/embed`))?.status()).toBe(404);
-  await other.goto(`/jobs/${id}`);
-  await expect(other.getByRole("link", { name: "Remix" })).toHaveCount(0);
-  await other.goto(`/?remix=${id}`);
+  expect((await other.goto(`${sharePath}/embed`))?.status()).toBe(404);
+  await other.goto(`/?remix=${token}`);
   await expect(other.getByText("That video cannot be remixed here")).toBeVisible();
   await expect(other.getByRole("textbox", { name: "Prompt", exact: true })).toHaveValue("");
 
   // The owner may delete it through the API as well: the job and its video are gone.
-  const videoUrl = meta("og:video")!;
+  const ownVideo = (await (await page.request.get(`/api/status/${id}`)).json()) as { videoUrl: string };
   expect((await page.request.delete(`/api/jobs/${id}`)).status()).toBe(204);
-  expect((await other.request.get(`/api/status/${id}`)).status()).toBe(404);
-  expect((await other.request.get(videoUrl)).status()).toBe(404);
+  expect((await page.request.get(`/api/status/${id}`)).status()).toBe(404);
+  expect((await page.request.get(ownVideo.videoUrl)).status()).toBe(404);
   await stranger.close();
 });

@@ -64,7 +64,7 @@ export function GroupMember({ initialJob, label }: { initialJob: PublicJob; labe
           Remix<span className="sr-only"> {label}</span>
         </Link>
       </div>
-      {job.status === "succeeded" ? <SharePanel jobId={job.id} shared={job.shared} onChanged={() => void mutate()} /> : null}
+      {job.status === "succeeded" ? <SharePanel jobId={job.id} sharePath={job.sharePath} onChanged={() => void mutate()} /> : null}
     </li>
   );
 }

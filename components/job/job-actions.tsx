@@ -17,8 +17,8 @@ const ConfirmDialog = dynamic(() => import("@/components/ui/confirm-dialog").the
 const UNREACHABLE = "The request did not reach the server. Try again.";
 
 /**
- * What can be done with a job. The owner may retry it (failed or canceled), remix it, delete it
- * and share it; anyone else may only remix it, and only when it is shared. The server actions
+ * What its owner can do with a job: retry it (failed or canceled), remix it, delete it and share
+ * it. Nobody else sees a job's page (a shared video has its own, /v/<token>). The server actions
  * check ownership again: hiding the buttons is a courtesy, not the lock.
  */
 export function JobActions({
@@ -26,7 +26,7 @@ export function JobActions({
   isOwner,
   onChanged,
 }: {
-  job: Pick<PublicJob, "id" | "status" | "shared" | "prompt">;
+  job: Pick<PublicJob, "id" | "status" | "shared" | "sharePath" | "prompt">;
   isOwner: boolean;
   onChanged: () => void;
 }) {
@@ -35,14 +35,13 @@ export function JobActions({
   const [message, setMessage] = useState<string | null>(null);
   const [confirming, setConfirming] = useState(false);
 
-  if (!isOwner && !job.shared) return null;
+  if (!isOwner) return null;
   const remix = (
     <Link href={`/?remix=${job.id}`} className={buttonClasses("secondary")}>
       <RemixIcon className="size-4" />
       Remix
     </Link>
   );
-  if (!isOwner) return <div className="flex flex-wrap gap-3">{remix}</div>;
 
   const retry = () =>
     startAction(async () => {
@@ -109,7 +108,7 @@ export function JobActions({
       <p role="status" className="text-sm text-red-700 dark:text-red-300">
         {message}
       </p>
-      {job.status === "succeeded" ? <SharePanel jobId={job.id} shared={job.shared} onChanged={onChanged} /> : null}
+      {job.status === "succeeded" ? <SharePanel jobId={job.id} sharePath={job.sharePath} onChanged={onChanged} /> : null}
       <ConfirmDialog
         open={confirming}
         title="Delete this video?"

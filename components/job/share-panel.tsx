@@ -7,14 +7,18 @@ import { setShared } from "@/lib/jobs/actions";
 
 const noop = () => () => {};
 
-/** Turns the public page /v/[id] on or off, and offers its link to copy. Owner only. */
-export function SharePanel({ jobId, shared, onChanged }: { jobId: string; shared: boolean; onChanged: () => void }) {
+/**
+ * Turns the public page on or off, and offers its link to copy. Owner only. Each share has a link
+ * of its own (/v/<token>): turning sharing off ends it for good, and sharing again makes a new one.
+ */
+export function SharePanel({ jobId, sharePath, onChanged }: { jobId: string; sharePath: string | null; onChanged: () => void }) {
+  const shared = sharePath !== null;
   const id = useId();
   const [pending, startChange] = useTransition();
   const [message, setMessage] = useState<string | null>(null);
   // The server renders the path; the browser knows its origin and shows the whole link.
   const origin = useSyncExternalStore(noop, () => window.location.origin, () => "");
-  const link = `${origin}/v/${jobId}`;
+  const link = sharePath ? `${origin}${sharePath}` : "";
 
   const toggle = () =>
     startChange(async () => {
@@ -24,7 +28,7 @@ export function SharePanel({ jobId, shared, onChanged }: { jobId: string; shared
         if (!result.ok) setMessage(result.message);
         else {
           onChanged();
-          setMessage(shared ? "The share page is off: its link no longer works." : "Shared: anyone with the link can watch this video.");
+          setMessage(shared ? "The share page is off: its link no longer works, and sharing again makes a new one." : "Shared: anyone with the link can watch this video.");
         }
       } catch {
         setMessage("The request did not reach the server. Try again.");
@@ -70,7 +74,7 @@ export function SharePanel({ jobId, shared, onChanged }: { jobId: string; shared
           />
         </button>
       </div>
-      {shared ? (
+      {sharePath ? (
         <div className="flex flex-col gap-2 sm:flex-row sm:items-center">
           <label htmlFor={`${id}-link`} className="sr-only">
             Share link
@@ -86,7 +90,7 @@ export function SharePanel({ jobId, shared, onChanged }: { jobId: string; shared
             <Button variant="secondary" onClick={() => void copy()}>
               Copy link
             </Button>
-            <Link href={`/v/${jobId}`} className="inline-flex items-center px-2 text-sm font-medium text-brand-700 underline-offset-4 hover:underline dark:text-indigo-300">
+            <Link href={sharePath} className="inline-flex items-center px-2 text-sm font-medium text-brand-700 underline-offset-4 hover:underline dark:text-indigo-300">
               Open
             </Link>
           </div>

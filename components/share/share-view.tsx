@@ -2,11 +2,14 @@ import Link from "next/link";
 import { buttonClasses } from "@/components/ui/button";
 import { JobVideo } from "@/components/ui/job-video";
 import { asciiSlug, downloadUrl } from "@/lib/files/download-name";
-import type { PublicJob } from "@/lib/jobs/schema";
+import type { SharedJob } from "@/lib/jobs/schema";
 import { STYLES } from "@/lib/styles";
 
-/** The public page of a shared video: the video, what made it, and a way to make one like it. */
-export function ShareView({ job }: { job: PublicJob & { videoUrl: string } }) {
+/**
+ * The public page of a shared video: the video, what made it, and a way to make one like it.
+ * Only the fields everyone may see (SharedJob): the owner's prompt as sent stays on the job page.
+ */
+export function ShareView({ job }: { job: SharedJob }) {
   const style = STYLES.find((s) => s.id === job.style);
   return (
     <article className="mx-auto max-w-3xl space-y-6">
@@ -28,7 +31,7 @@ export function ShareView({ job }: { job: PublicJob & { videoUrl: string } }) {
       </p>
 
       <div className="flex flex-wrap gap-3">
-        <Link href={`/?remix=${job.id}`} className={buttonClasses("primary")}>
+        <Link href={`/?remix=${job.token}`} className={buttonClasses("primary")}>
           Remix this video
         </Link>
         <a href={downloadUrl(job.videoUrl)} download={`${asciiSlug(job.prompt)}.mp4`} className={buttonClasses("secondary")}>
@@ -40,10 +43,6 @@ export function ShareView({ job }: { job: PublicJob & { videoUrl: string } }) {
       </div>
 
       <dl className="grid gap-4 text-sm sm:grid-cols-2">
-        <div className="space-y-0.5 sm:col-span-2">
-          <dt className="text-xs font-medium tracking-wide text-zinc-600 uppercase dark:text-zinc-400">Prompt as sent</dt>
-          <dd className="break-words whitespace-pre-wrap">{job.finalPrompt ?? job.prompt}</dd>
-        </div>
         <div className="space-y-0.5">
           <dt className="text-xs font-medium tracking-wide text-zinc-600 uppercase dark:text-zinc-400">Style</dt>
           <dd>{style?.label ?? job.style}</dd>

@@ -1,6 +1,7 @@
 import "server-only";
-import { createHmac, randomBytes, timingSafeEqual } from "node:crypto";
+import { randomBytes, timingSafeEqual } from "node:crypto";
 import { cookies } from "next/headers";
+import { OWNER_COOKIE, OWNER_ID_PATTERN, signOwnerId } from "@/lib/auth/owner-cookie";
 import { env } from "@/lib/env";
 import { getStore } from "@/lib/store";
 
@@ -8,7 +9,7 @@ import { getStore } from "@/lib/store";
  * The anonymous owner of a browser's jobs: a random id in a signed, httpOnly cookie.
  * No accounts: whoever holds the cookie owns the jobs made with it.
  */
-export const OWNER_COOKIE = "p2v_owner";
+export { OWNER_COOKIE };
 const ONE_YEAR = 60 * 60 * 24 * 365;
 
 let secretPromise: Promise<string> | null = null;
@@ -25,14 +26,12 @@ function sessionSecret(): Promise<string> {
   return secretPromise;
 }
 
-function sign(ownerId: string, secret: string): string {
-  return createHmac("sha256", secret).update(ownerId).digest("base64url");
-}
+const sign = signOwnerId;
 
 export async function verifyOwnerCookie(value: string | undefined): Promise<string | null> {
   if (!value) return null;
   const [id, mac] = value.split(".");
-  if (!id || !mac || !/^[A-Za-z0-9_-]{22}$/.test(id)) return null;
+  if (!id || !mac || !OWNER_ID_PATTERN.test(id)) return null;
   const expected = Buffer.from(sign(id, await sessionSecret()));
   const given = Buffer.from(mac);
   return expected.length === given.length && timingSafeEqual(expected, given) ? id : null;

@@ -15,6 +15,7 @@ import {
   type LocalFiles,
   type OpenedFile,
   type PutOptions,
+  type ShareFiles,
   type StoredFile,
   type VideoBody,
 } from "@/lib/files/types";
@@ -97,6 +98,32 @@ export class LocalVideoStore implements LocalFiles {
     // videoKey validates the id; a throwaway file name keeps the check in one place.
     videoKey(jobId, "x.mp4");
     await rm(path.join(this.root, jobId), { recursive: true, force: true });
+  }
+
+  /** Nothing is copied: /api/shared/<token>/… serves the job's own files while the token is its share. */
+  async share(job: { posterUrl: string | null }, token: string): Promise<ShareFiles> {
+    return { videoUrl: sharedFileUrl(token, "video.mp4"), posterUrl: job.posterUrl ? sharedFileUrl(token, "poster.jpg") : null };
+  }
+
+  async unshare(): Promise<void> {}
+}
+
+/** The public names of a share's files, served by /api/shared/[token]/[file]. */
+export const SHARED_FILE_NAMES = ["video.mp4", "poster.jpg"] as const;
+export type SharedFileName = (typeof SHARED_FILE_NAMES)[number];
+
+export function sharedFileUrl(token: string, file: SharedFileName): string {
+  return `/api/shared/${token}/${file}`;
+}
+
+/** The local store key behind one of a job's file URLs (`/api/files/<jobId>/<file>`), or null. */
+export function localKeyOf(url: string | null): string | null {
+  const match = url ? /^\/api\/files\/([^/?#]+)\/([^/?#]+)$/.exec(url) : null;
+  if (!match) return null;
+  try {
+    return videoKey(match[1]!, match[2]!);
+  } catch {
+    return null;
   }
 }
 

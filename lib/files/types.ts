@@ -20,12 +20,32 @@ export type StoredFile = {
   bytes: number;
 };
 
+/**
+ * How long a shared video or poster may be kept by any cache (browsers, CDNs, Blob's CDN), in
+ * seconds: what an unshare may take to reach everyone who already had the file's URL.
+ */
+export const SHARED_FILE_MAX_AGE = 60;
+
+/** The public files of one share. */
+export type ShareFiles = { videoUrl: string; posterUrl: string | null };
+
+/** What a share needs to know of its job's files. */
+export type ShareSource = { id: string; prompt: string; videoUrl: string; posterUrl: string | null };
+
 export interface VideoStore {
   readonly kind: VideoStoreKind;
   /** Stores a file under `<jobId>/<file>` (see videoKey), streamed, never buffered whole. */
   put(key: string, body: VideoBody, options: PutOptions): Promise<StoredFile>;
   /** Removes every file of one job: the prefix is the job id. */
   delete(jobId: string): Promise<void>;
+  /**
+   * The public files of a new share, at addresses that carry its token and not the job's: the
+   * local store serves the job's own files through the token (/api/shared/<token>/…); Blob
+   * copies them to a path of their own, with a short cache lifetime.
+   */
+  share(job: ShareSource, token: string): Promise<ShareFiles>;
+  /** Removes one share's public files (the local store has none of its own). */
+  unshare(token: string): Promise<void>;
 }
 
 export type ByteRange = { start: number; end: number };

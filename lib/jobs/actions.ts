@@ -2,7 +2,7 @@
 
 import { headers } from "next/headers";
 import { after } from "next/server";
-import { currentOwner, ensureOwner } from "@/lib/auth/owner";
+import { ensureOwner } from "@/lib/auth/owner";
 import { getEngine, replicateConfigured } from "@/lib/engines";
 import { enhanceNow, type Enhanced } from "@/lib/enhance/enhance-now";
 import { env } from "@/lib/env";
@@ -10,7 +10,9 @@ import { getVideoStore } from "@/lib/files";
 import { continuationModel, continuationValues, lastFrameOf } from "@/lib/jobs/continue-job";
 import { jobFormValues } from "@/lib/jobs/form-values";
 import { jobFrameUploads, readFrameUploads } from "@/lib/jobs/frame-images";
+import { loadVisibleJob, NO_SUCH_JOB } from "@/lib/jobs/access";
 import { applyEvent } from "@/lib/jobs/pipeline";
+import { endShare, removeShareFiles, ShareFilesNotRemovedError, startShare } from "@/lib/jobs/sharing";
 import { createJobSchema, promptSchema, type CreateJobState } from "@/lib/jobs/request";
 import { isTerminal, JOB_ID_PATTERN, type Job } from "@/lib/jobs/schema";
 import { formValues, startJob, submitJob } from "@/lib/jobs/submit-job";
@@ -51,13 +53,14 @@ export type ActionFailure = "bad_request" | "not_found" | "forbidden" | "conflic
 export type ActionResult = { ok: true } | { ok: false; code: ActionFailure; message: string };
 type Refusal = { code: ActionFailure; message: string };
 
-/** Loads a job this browser owns, or says why not (in a sentence). */
-async function ownedJob(id: unknown, verb: string): Promise<{ job: Job } | Refusal> {
+/**
+ * Loads a job this browser owns, or says why not (in a sentence). Someone else's job is refused
+ * exactly as a job that does not exist (lib/jobs/access.ts).
+ */
+async function ownedJob(id: unknown): Promise<{ job: Job } | Refusal> {
   if (typeof id !== "string" || !JOB_ID_PATTERN.test(id)) return { code: "bad_request", message: "That is not a valid job id." };
-  const job = await getStore().get(id);
-  if (!job) return { code: "not_found", message: "There is no such job. It may have been deleted." };
-  const owner = await currentOwner();
-  if (!owner || owner !== job.ownerId) return { code: "forbidden", message: `Only the person who made this video can ${verb} it.` };
+  const job = await loadVisibleJob(id);
+  if (!job) return { code: "not_found", message: NO_SUCH_JOB };
   return { job };
 }
 
@@ -69,7 +72,7 @@ function storeDown(error: unknown): ActionResult {
 /** Cancels a running job: the job ends canceled at once, and the engine is asked to stop. Owner only. */
 export async function cancelJob(id: string): Promise<ActionResult> {
   try {
-    const owned = await ownedJob(id, "cancel");
+    const owned = await ownedJob(id);
     if ("message" in owned) return { ok: false, ...owned };
     const { job } = owned;
     if (isTerminal(job.status)) return { ok: false, code: "conflict", message: "This job has already finished." };
@@ -103,7 +106,7 @@ function cancelUpstream(canceled: Job): void {
 /** Deletes a job and its files. A running job is canceled first, so no engine keeps working for nobody. Owner only. */
 export async function deleteJob(id: string): Promise<ActionResult> {
   try {
-    const owned = await ownedJob(id, "delete");
+    const owned = await ownedJob(id);
     if ("message" in owned) return { ok: false, ...owned };
     const { job } = owned;
     if (!isTerminal(job.status)) {
@@ -113,21 +116,32 @@ export async function deleteJob(id: string): Promise<ActionResult> {
     await getStore().delete(job.id);
     await getVideoStore().delete(job.id);
     jobLog(job.id).info("job deleted");
+    await removeShareFiles(job.id, job.share);
     return { ok: true };
   } catch (error) {
+    if (error instanceof ShareFilesNotRemovedError) return { ok: true };
     return storeDown(error);
   }
 }
 
-/** Makes the public share page /v/[id] available, or takes it down. Owner only. */
+/**
+ * Makes a public share page, /v/<token>, with a new token, or takes it down (the token, the page,
+ * its embed and its files go at once). Owner only.
+ */
 export async function setShared(id: string, shared: boolean): Promise<ActionResult> {
   try {
-    const owned = await ownedJob(id, "share");
+    const owned = await ownedJob(id);
     if ("message" in owned) return { ok: false, ...owned };
-    if (owned.job.status !== "succeeded" && shared) return { ok: false, code: "conflict", message: "Only a finished video can be shared." };
-    await getStore().update(owned.job.id, (j) => (j.shared === Boolean(shared) ? null : { ...j, shared: Boolean(shared) }));
-    return { ok: true };
+    if (!shared) {
+      await endShare(owned.job.id);
+      return { ok: true };
+    }
+    const share = await startShare(owned.job);
+    return share ? { ok: true } : { ok: false, code: "conflict", message: "Only a finished video can be shared." };
   } catch (error) {
+    if (error instanceof ShareFilesNotRemovedError) {
+      return { ok: false, code: "unavailable", message: "The share page is off, but the storage did not remove its copy of the video yet. Try again in a moment." };
+    }
     return storeDown(error);
   }
 }
@@ -135,7 +149,7 @@ export async function setShared(id: string, shared: boolean): Promise<ActionResu
 /** Runs a failed or canceled job again with the same settings, as a new job. Owner only. */
 export async function retryJob(id: string): Promise<{ ok: true; id: string } | { ok: false; message: string }> {
   try {
-    const owned = await ownedJob(id, "retry");
+    const owned = await ownedJob(id);
     if ("message" in owned) return { ok: false, ...owned };
     const { job } = owned;
     if (job.status !== "failed" && job.status !== "canceled") return { ok: false, message: "Only a failed or canceled job can be retried." };
@@ -157,7 +171,7 @@ export type ContinueResult = { ok: true; id: string } | { ok: false; code: Actio
  */
 export async function continueJob(id: string): Promise<ContinueResult> {
   try {
-    const owned = await ownedJob(id, "continue");
+    const owned = await ownedJob(id);
     if ("message" in owned) return { ok: false, ...owned };
     const { job } = owned;
     if (job.status !== "succeeded" || !job.videoUrl) return { ok: false, code: "conflict", message: "Only a finished video can be continued." };

@@ -1,5 +1,6 @@
 import "server-only";
 import { AppError, errorResponse } from "@/lib/errors";
+import { NO_SUCH_JOB, ownsJob, viewerOf } from "@/lib/jobs/access";
 import { toPublicJob } from "@/lib/jobs/public";
 import { needsReconcile, reconcile } from "@/lib/jobs/reconcile";
 import { isTerminal, JOB_ID_PATTERN, type Job } from "@/lib/jobs/schema";
@@ -13,6 +14,8 @@ import type { Schedule } from "@/lib/webhooks/handle-delivery";
  * A job's changes as server-sent events (text/event-stream), pushed the moment the store applies
  * them: `store.subscribe` is an in-process emitter on the embedded store, pub/sub on Redis over
  * TCP, and the REST subscribe stream on Upstash. After the first read, a quiet job costs no store reads.
+ *
+ * Only the job's owner gets a stream; anyone else gets the 404 of a job that does not exist.
  *
  * What the client gets (the EventSource contract):
  * - `retry: <ms>` first: how long the browser waits before reconnecting.
@@ -110,6 +113,13 @@ export async function eventStreamResponse(req: Request, id: string, options: Eve
   const schedule = options.schedule ?? defaultSchedule;
   if (!JOB_ID_PATTERN.test(id)) return errorResponse(new AppError("bad_request", "That is not a valid job id."));
   if (req.signal.aborted) return new Response(null, { status: 499 });
+  let owner: string | null;
+  try {
+    owner = await viewerOf(req);
+  } catch (error) {
+    return errorResponse(error);
+  }
+  if (!owner) return errorResponse(new AppError("not_found", NO_SUCH_JOB));
   const store = options.store ?? getStore();
   const lastSeen = lastSeenSeq(req);
 
@@ -126,9 +136,9 @@ export async function eventStreamResponse(req: Request, id: string, options: Eve
     watch.stop();
     return errorResponse(error);
   }
-  if (!job) {
+  if (!job || !ownsJob(job, owner)) {
     watch.stop();
-    return errorResponse(new AppError("not_found", "There is no job with that id. It may have been deleted."));
+    return errorResponse(new AppError("not_found", NO_SUCH_JOB));
   }
   for (const j of early) if (j.seq > job.seq) job = j;
   early.length = 0;

@@ -89,7 +89,7 @@ export function newJob({ input, ownerId, llmEnhancer, now, id = newJobId(), imag
     notice: null,
     engineRef: null,
     ownerId,
-    shared: false,
+    share: null,
     remixOf: input.remixOf ?? null,
     ...(images ? { images } : {}),
     ...(continuedFrom ? { continuedFrom } : {}),

@@ -5,8 +5,9 @@ import type { ActionResult } from "@/lib/jobs/actions";
 
 /**
  * An owner's action on one job (cancel, delete) as an API answer: 204 when done, else the
- * refusal's status (400 malformed id, 403 not the owner, 404 no such job, 409 already finished,
- * 503 store down) with the sentence the job page would show.
+ * refusal's status (400 malformed id, 404 no such job or not this browser's, 409 already
+ * finished, 503 store down; 403 only for a cross-site request) with the sentence the job page
+ * would show.
  */
 export async function ownerActionResponse(req: Request, act: () => Promise<ActionResult>): Promise<Response> {
   try {

@@ -1,5 +1,5 @@
 import { typicalSeconds } from "@/lib/jobs/prediction-event";
-import { PRIVATE_JOB_FIELDS, PRIVATE_STEP_FIELDS, withoutFields, type FrameImage, type Job, type PublicJob } from "@/lib/jobs/schema";
+import { PRIVATE_JOB_FIELDS, PRIVATE_STEP_FIELDS, withoutFields, type FrameImage, type Job, type PublicJob, type Share, type SharedJob } from "@/lib/jobs/schema";
 import type { Frame } from "@/lib/media/frame-image";
 import { derive, estimateProgress, runningStep } from "@/lib/jobs/transition";
 import { findModel } from "@/lib/models/registry";
@@ -32,16 +32,45 @@ function publicImage(jobId: string, frame: Frame, image: FrameImage | null | und
   return image ? { url: frameImagePath(jobId, frame), contentType: image.contentType } : null;
 }
 
-/** The job as the API and the browser see it: no owner, no provider URLs or references, no storage URLs. */
+/** The path of a share's public page. */
+export function sharePath(token: string): string {
+  return `/v/${token}`;
+}
+
+/** The job as its owner's browser sees it: no owner, no provider URLs or references, no storage URLs. */
 export function toPublicJob(job: Job, now = Date.now()): PublicJob {
-  const { steps, images, ...rest } = withoutFields(withCurrentEstimate(job, now), PRIVATE_JOB_FIELDS);
-  const model = findModel(job.model);
+  const { steps, images, share, ...rest } = withoutFields(withCurrentEstimate(job, now), PRIVATE_JOB_FIELDS);
   return {
     ...rest,
     images: { first: publicImage(job.id, "first", images?.first), last: publicImage(job.id, "last", images?.last) },
     steps: steps.map((s) => withoutFields(s, PRIVATE_STEP_FIELDS)),
     engineLabel: ENGINE_LABELS[job.engine],
-    modelLabel: model?.label ?? job.model,
+    modelLabel: modelLabel(job),
+    shared: share !== null,
+    sharePath: share ? sharePath(share.token) : null,
     playbackUrl: playbackUrl(job),
+  };
+}
+
+function modelLabel(job: Job): string {
+  return findModel(job.model)?.label ?? job.model;
+}
+
+/** A shared video as everyone else sees it: the fields of sharedJobSchema, files through the share. */
+export function toSharedJob(job: Job, share: Share): SharedJob {
+  const { duration, aspectRatio, resolution, seed } = job.params;
+  return {
+    token: share.token,
+    prompt: job.prompt,
+    style: job.style,
+    engine: job.engine,
+    model: job.model,
+    modelLabel: modelLabel(job),
+    engineLabel: ENGINE_LABELS[job.engine],
+    params: { duration, aspectRatio, resolution, seed },
+    options: { ...job.options },
+    videoUrl: share.videoUrl,
+    posterUrl: share.posterUrl,
+    completedAt: job.completedAt,
   };
 }

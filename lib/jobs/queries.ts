@@ -2,10 +2,10 @@ import "server-only";
 import { currentOwner } from "@/lib/auth/owner";
 import { replicateConfigured } from "@/lib/engines";
 import { loadVisibleJob, ownsJob } from "@/lib/jobs/access";
-import { jobFormValues } from "@/lib/jobs/form-values";
-import { toPublicJob } from "@/lib/jobs/public";
 import { env } from "@/lib/env";
-import { JOB_ID_PATTERN, MAX_TAKES, type PublicJob } from "@/lib/jobs/schema";
+import { jobFormValues, sharedFormValues } from "@/lib/jobs/form-values";
+import { toPublicJob, toSharedJob } from "@/lib/jobs/public";
+import { MAX_TAKES, SHARE_TOKEN_PATTERN, type PublicJob, type SharedJob } from "@/lib/jobs/schema";
 import { availableModels, type ModelDef } from "@/lib/models/registry";
 import { getStore } from "@/lib/store";
 
@@ -34,19 +34,10 @@ export function maxGroupMembers(): number {
   return Math.min(MAX_TAKES, running);
 }
 
-export async function getPublicJob(id: string): Promise<PublicJob | null> {
-  if (!JOB_ID_PATTERN.test(id)) return null;
-  const job = await getStore().get(id);
+/** A job of this browser, as its page shows it; null for a job that does not exist or is someone else's alike. */
+export async function getOwnJob(id: string): Promise<PublicJob | null> {
+  const job = await loadVisibleJob(id);
   return job ? toPublicJob(job) : null;
-}
-
-/** The job and whether this browser owns it (owners may cancel, delete and share). */
-export async function getJobForViewer(id: string): Promise<{ job: PublicJob; isOwner: boolean } | null> {
-  if (!JOB_ID_PATTERN.test(id)) return null;
-  const job = await getStore().get(id);
-  if (!job) return null;
-  const owner = await currentOwner();
-  return { job: toPublicJob(job), isOwner: owner !== null && owner === job.ownerId };
 }
 
 export const HISTORY_PAGE_SIZE = 12;
@@ -60,21 +51,25 @@ export async function listOwnerJobs(cursor: string | null): Promise<{ jobs: Publ
   return { jobs: page.jobs.map((j) => toPublicJob(j, now)), nextCursor: page.nextCursor };
 }
 
-/** A job for its public share page: only when its owner shared it and it finished. */
-export async function getSharedJob(id: string): Promise<PublicJob | null> {
-  if (!JOB_ID_PATTERN.test(id)) return null;
-  const job = await getStore().get(id);
-  return job && job.shared && job.status === "succeeded" ? toPublicJob(job) : null;
+/** A shared video as everyone sees it, by its share token: null once the share is off (or never was). */
+export async function getSharedJob(token: string): Promise<SharedJob | null> {
+  if (!SHARE_TOKEN_PATTERN.test(token)) return null;
+  const job = await getStore().findShared(token);
+  return job?.share && job.status === "succeeded" ? toSharedJob(job, job.share) : null;
 }
 
-/** The form values that recreate a job (seed included), for remixing a job this browser owns or that is shared. */
-export async function getRemixValues(id: string): Promise<Record<string, string> | null> {
-  if (!JOB_ID_PATTERN.test(id)) return null;
-  const job = await getStore().get(id);
-  if (!job) return null;
-  const owner = await currentOwner();
-  if (!job.shared && (!owner || owner !== job.ownerId)) return null;
-  return { ...jobFormValues(job), remixOf: job.id };
+/**
+ * The form values that recreate a video, for `/?remix=`: every field (seed included) of a job this
+ * browser owns, by its id; or, by a share token, the settings a shared video shows everyone
+ * (without its owner's enhanced or negative prompt, and without the job's id).
+ */
+export async function getRemixValues(idOrToken: string): Promise<Record<string, string> | null> {
+  if (SHARE_TOKEN_PATTERN.test(idOrToken)) {
+    const shared = await getSharedJob(idOrToken);
+    return shared ? sharedFormValues(shared) : null;
+  }
+  const job = await loadVisibleJob(idOrToken);
+  return job ? { ...jobFormValues(job), remixOf: job.id } : null;
 }
 
 export type GroupForOwner = { id: string; kind: "takes" | "models"; jobs: PublicJob[] };

@@ -11,6 +11,12 @@ export { isTerminal, JOB_ID_PATTERN, JOB_STATUSES, MAX_COMPARED_MODELS, MAX_TAKE
 
 export const jobIdSchema = z.string().regex(JOB_ID_PATTERN, "Malformed job id");
 
+/**
+ * A share's token: 192 random bits, base64url (32 characters), so it never reads as a job id.
+ * The public page, its embed and its files are reached through it alone.
+ */
+export const SHARE_TOKEN_PATTERN = /^[A-Za-z0-9_-]{32}$/;
+
 export const jobStatusSchema = z.enum(JOB_STATUSES) satisfies z.ZodType<JobStatus>;
 
 /** The pipeline: enhance → generate → sound → save. Every step really runs or is marked skipped. */
@@ -112,6 +118,16 @@ export const jobGroupSchema = z.object({
 });
 export type JobGroup = z.infer<typeof jobGroupSchema>;
 
+/** A job's public share: made by its owner, deleted (token and copies) when it is turned off. */
+export const shareSchema = z.object({
+  token: z.string().regex(SHARE_TOKEN_PATTERN),
+  sharedAt: z.number(),
+  /** The video and poster as the public gets them: through the token, never the job's own files. */
+  videoUrl: z.string(),
+  posterUrl: z.string().nullable(),
+});
+export type Share = z.infer<typeof shareSchema>;
+
 export const jobSchema = z.object({
   id: jobIdSchema,
   /** Incremented on every applied change; clients and streams use it as a version. */
@@ -138,7 +154,8 @@ export const jobSchema = z.object({
   /** The engine's reference of the step running now (prediction id). */
   engineRef: z.string().nullable(),
   ownerId: z.string().nullable(),
-  shared: z.boolean(),
+  /** Null while private. (Records from before share tokens had `shared: true`: they read as private.) */
+  share: shareSchema.nullable().default(null),
   remixOf: z.string().nullable(),
   /** Images the video starts and ends on; absent in records written before they existed. */
   images: jobImagesSchema.optional(),
@@ -177,12 +194,15 @@ export function withoutFields<T extends object, K extends keyof T>(value: T, key
   return copy as Omit<T, K>;
 }
 
-/** What the API and the browser see: no owner, no provider output URLs. */
+/**
+ * What the owner's browser sees of its job (the job page, the status and event APIs, the
+ * history): no owner id, no provider output URLs; the share as its page's path.
+ */
 export const publicStepSchema = stepSchema.omit(fieldMask(PRIVATE_STEP_FIELDS));
 /** A frame image as the browser sees it: the owner-only route that serves it, not where it is stored. */
 export const publicFrameImageSchema = z.object({ url: z.string(), contentType: z.enum(IMAGE_TYPES) });
 export const publicJobSchema = jobSchema
-  .omit(fieldMask([...PRIVATE_JOB_FIELDS, "steps", "images"]))
+  .omit(fieldMask([...PRIVATE_JOB_FIELDS, "steps", "images", "share"]))
   .extend({
     steps: z.array(publicStepSchema),
     engineLabel: z.string(),
@@ -194,6 +214,31 @@ export const publicJobSchema = jobSchema
      * null while there is nothing to play.
      */
     playbackUrl: z.string().nullable(),
+    shared: z.boolean(),
+    /** `/v/<token>` while shared. */
+    sharePath: z.string().nullable(),
   });
 export type PublicJob = z.infer<typeof publicJobSchema>;
 export type PublicStep = z.infer<typeof publicStepSchema>;
+
+/**
+ * What everyone else sees of a shared video (its page, embed, Open Graph tags and
+ * /api/shared/[token]): only these fields. Everything else stays the owner's: the job id, the
+ * prompt as sent and the enhanced prompt, the negative prompt, the steps, errors and notices,
+ * what it was remixed from, the timings.
+ */
+export const sharedJobSchema = z.object({
+  token: z.string(),
+  prompt: z.string(),
+  style: z.string(),
+  engine: engineIdSchema,
+  model: z.string(),
+  modelLabel: z.string(),
+  engineLabel: z.string(),
+  params: paramsSchema.pick({ duration: true, aspectRatio: true, resolution: true, seed: true }),
+  options: z.object({ enhance: z.boolean(), sound: z.boolean() }),
+  videoUrl: z.string(),
+  posterUrl: z.string().nullable(),
+  completedAt: z.number().nullable(),
+});
+export type SharedJob = z.infer<typeof sharedJobSchema>;

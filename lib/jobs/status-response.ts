@@ -1,9 +1,9 @@
 import "server-only";
 import { AppError, errorResponse } from "@/lib/errors";
+import { loadVisibleJob, NO_SUCH_JOB } from "@/lib/jobs/access";
 import { toPublicJob } from "@/lib/jobs/public";
 import { needsReconcile, reconcile } from "@/lib/jobs/reconcile";
 import { isTerminal, JOB_ID_PATTERN, type Job } from "@/lib/jobs/schema";
-import { getStore } from "@/lib/store";
 import type { Schedule } from "@/lib/webhooks/handle-delivery";
 
 /**
@@ -12,27 +12,28 @@ import type { Schedule } from "@/lib/webhooks/handle-delivery";
  * one store read while the ETag (the job's seq) still matches. It cannot be `immutable`: a
  * finished job still changes (its owner shares or unshares it, which bumps the seq) and goes
  * away (deleted by its owner, or by retention), and a fresh-for-a-year copy would go on showing
- * the old state, or a deleted video, with no request to say otherwise. `private`: a job is for
- * those who hold its link, not for shared caches. A running job changes every few seconds: never
- * stored.
+ * the old state, or a deleted video, with no request to say otherwise. `private`: a job is its
+ * owner's alone, never for shared caches (and the answer depends on the cookie: `Vary: Cookie`).
+ * A running job changes every few seconds: never stored.
  */
 function cacheControl(status: Job["status"]): string {
   return isTerminal(status) ? "private, no-cache" : "no-store";
 }
 
 /**
- * A job's public state as JSON: one store read, an ETag from the sequence number (304 when the
- * browser has it), and a nudge to reconcile when the job has been quiet too long.
+ * A job's state as JSON for its owner (anyone else: 404, as for a job that does not exist): one
+ * store read, an ETag from the sequence number (304 when the browser has it), and a nudge to
+ * reconcile when the job has been quiet too long.
  */
 export async function statusResponse(req: Request, id: string, schedule: Schedule): Promise<Response> {
   try {
     if (!JOB_ID_PATTERN.test(id)) throw new AppError("bad_request", "That is not a valid job id.");
-    const job = await getStore().get(id);
-    if (!job) throw new AppError("not_found", "There is no job with that id. It may have been deleted.");
+    const job = await loadVisibleJob(id, req);
+    if (!job) throw new AppError("not_found", NO_SUCH_JOB);
     if (needsReconcile(job, Date.now())) schedule(() => reconcile(id));
 
     const etag = `"${id}.${job.seq}"`;
-    const headers = { ETag: etag, "Cache-Control": cacheControl(job.status) };
+    const headers = { ETag: etag, "Cache-Control": cacheControl(job.status), Vary: "Cookie" };
     if (req.headers.get("if-none-match") === etag) return new Response(null, { status: 304, headers });
     return Response.json(toPublicJob(job), { headers });
   } catch (error) {

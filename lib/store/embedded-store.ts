@@ -2,7 +2,7 @@ import { EventEmitter } from "node:events";
 import { mkdir, readFile, readdir, stat } from "node:fs/promises";
 import path from "node:path";
 import { env } from "@/lib/env";
-import { isTerminal, JOB_ID_PATTERN, jobSchema, type Job } from "@/lib/jobs/schema";
+import { isTerminal, JOB_ID_PATTERN, jobSchema, SHARE_TOKEN_PATTERN, type Job } from "@/lib/jobs/schema";
 import { log } from "@/lib/log";
 import { isStaleTemp, removeFileDurable, writeFileDurable } from "@/lib/store/durable-file";
 import { EmbeddedKeys } from "@/lib/store/embedded-keys";
@@ -37,8 +37,8 @@ export function stampUpdate(current: Job, next: Job): Job {
   });
 }
 
-type Entry = { id: string; createdAt: number; ownerId: string | null };
-type Index = { byId: Map<string, Entry>; recent: Entry[]; byOwner: Map<string, Entry[]>; unfinished: Entry[] };
+type Entry = { id: string; createdAt: number; ownerId: string | null; shareToken: string | null };
+type Index = { byId: Map<string, Entry>; recent: Entry[]; byOwner: Map<string, Entry[]>; unfinished: Entry[]; byShare: Map<string, string> };
 
 /** Newest first; equal createdAt ordered by id descending (as Redis sorted sets do). */
 function compare(a: { createdAt: number; id: string }, b: { createdAt: number; id: string }): number {
@@ -126,7 +126,12 @@ export class EmbeddedStore implements JobStore {
       if (next === null) return { job: current, changed: false };
       const written = stampUpdate(current, next);
       await this.write(this.jobPath(id), JSON.stringify(written));
-      if (written.createdAt !== current.createdAt || written.ownerId !== current.ownerId || isTerminal(written.status) !== isTerminal(current.status)) {
+      if (
+        written.createdAt !== current.createdAt ||
+        written.ownerId !== current.ownerId ||
+        isTerminal(written.status) !== isTerminal(current.status) ||
+        written.share?.token !== current.share?.token
+      ) {
         const index = await this.index();
         this.removeFromIndex(index, id);
         this.addToIndex(index, written);
@@ -145,6 +150,13 @@ export class EmbeddedStore implements JobStore {
       this.stats.commands++;
       return removeFileDurable(this.jobPath(id));
     });
+  }
+
+  async findShared(token: string): Promise<Job | null> {
+    if (!SHARE_TOKEN_PATTERN.test(token)) return null;
+    const id = (await this.index()).byShare.get(token);
+    const job = id ? await this.readJob(id) : null;
+    return job?.share?.token === token ? job : null;
   }
 
   async listByOwner(ownerId: string, opts: { limit: number; cursor?: string | null }): Promise<JobPage> {
@@ -316,7 +328,7 @@ export class EmbeddedStore implements JobStore {
     await mkdir(this.jobsDir, { recursive: true });
     this.stats.commands++;
     const names = await readdir(this.jobsDir);
-    const index: Index = { byId: new Map(), recent: [], byOwner: new Map(), unfinished: [] };
+    const index: Index = { byId: new Map(), recent: [], byOwner: new Map(), unfinished: [], byShare: new Map() };
     for (const name of names) {
       const file = path.join(this.jobsDir, name);
       if (isStaleTemp(file)) {
@@ -335,8 +347,9 @@ export class EmbeddedStore implements JobStore {
   }
 
   private addToIndex(index: Index, job: Job): void {
-    const entry: Entry = { id: job.id, createdAt: job.createdAt, ownerId: job.ownerId };
+    const entry: Entry = { id: job.id, createdAt: job.createdAt, ownerId: job.ownerId, shareToken: job.share?.token ?? null };
     index.byId.set(job.id, entry);
+    if (entry.shareToken !== null) index.byShare.set(entry.shareToken, job.id);
     index.recent.splice(firstAfter(index.recent, entry), 0, entry);
     if (!isTerminal(job.status)) index.unfinished.splice(firstAfter(index.unfinished, entry), 0, entry);
     if (entry.ownerId === null) return;
@@ -349,6 +362,7 @@ export class EmbeddedStore implements JobStore {
     const entry = index.byId.get(id);
     if (!entry) return;
     index.byId.delete(id);
+    if (entry.shareToken !== null) index.byShare.delete(entry.shareToken);
     remove(index.recent, id);
     remove(index.unfinished, id);
     if (entry.ownerId === null) return;

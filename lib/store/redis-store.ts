@@ -1,6 +1,6 @@
 import { createHash } from "node:crypto";
 import { env } from "@/lib/env";
-import { isTerminal, jobSchema, type Job } from "@/lib/jobs/schema";
+import { isTerminal, jobSchema, SHARE_TOKEN_PATTERN, type Job } from "@/lib/jobs/schema";
 import { log } from "@/lib/log";
 import { DAY_MS, decodeCursor, encodeCursor, stampUpdate } from "@/lib/store/embedded-store";
 import { UnreadableRecordError, type JobPage, type JobStore, type UpdateResult } from "@/lib/store/types";
@@ -29,25 +29,31 @@ export type RedisJobStoreOptions = {
   retentionDays?: number;
 };
 
-// Stored layout: hash <prefix>job:<id> { data: JSON, seq, owner, createdAt }; sorted sets (score
-// createdAt) <prefix>jobs:recent, <prefix>owner:<owner> and <prefix>jobs:unfinished (jobs not ended).
+// Stored layout: hash <prefix>job:<id> { data: JSON, seq, owner, createdAt, share }; sorted sets
+// (score createdAt) <prefix>jobs:recent, <prefix>owner:<owner> and <prefix>jobs:unfinished (jobs not
+// ended); and while a job is shared, string <prefix>share:<token> = <id> with the same lifetime.
 const CREATE = `
 if redis.call('EXISTS', KEYS[1]) == 1 then return 0 end
-redis.call('HSET', KEYS[1], 'data', ARGV[1], 'seq', ARGV[2], 'owner', ARGV[3], 'createdAt', ARGV[4])
+redis.call('HSET', KEYS[1], 'data', ARGV[1], 'seq', ARGV[2], 'owner', ARGV[3], 'createdAt', ARGV[4], 'share', ARGV[7])
 redis.call('EXPIRE', KEYS[1], ARGV[6])
+if ARGV[7] ~= '' then redis.call('SET', ARGV[8] .. 'share:' .. ARGV[7], ARGV[5], 'EX', ARGV[6]) end
 for i = 2, #KEYS do
   redis.call('ZADD', KEYS[i], ARGV[4], ARGV[5])
   redis.call('EXPIRE', KEYS[i], ARGV[6])
 end
 return 1`;
 
-// Compare-and-set on seq; re-indexes only when owner or createdAt changed.
+// Compare-and-set on seq; re-indexes only when owner or createdAt changed. The share index follows
+// the share token: the old one's key goes, the new one's is set (and kept alive with the record).
 const UPDATE = `
-local cur = redis.call('HMGET', KEYS[1], 'seq', 'owner', 'createdAt')
+local cur = redis.call('HMGET', KEYS[1], 'seq', 'owner', 'createdAt', 'share')
 if not cur[1] then return -1 end
 if cur[1] ~= ARGV[1] then return 0 end
-redis.call('HSET', KEYS[1], 'data', ARGV[2], 'seq', ARGV[3], 'owner', ARGV[4], 'createdAt', ARGV[5])
+redis.call('HSET', KEYS[1], 'data', ARGV[2], 'seq', ARGV[3], 'owner', ARGV[4], 'createdAt', ARGV[5], 'share', ARGV[10])
 redis.call('EXPIRE', KEYS[1], ARGV[6])
+local oldShare = cur[4] or ''
+if oldShare ~= '' and oldShare ~= ARGV[10] then redis.call('DEL', ARGV[8] .. 'share:' .. oldShare) end
+if ARGV[10] ~= '' then redis.call('SET', ARGV[8] .. 'share:' .. ARGV[10], ARGV[7], 'EX', ARGV[6]) end
 if cur[2] ~= ARGV[4] or cur[3] ~= ARGV[5] then
   if cur[2] and cur[2] ~= '' then redis.call('ZREM', ARGV[8] .. 'owner:' .. cur[2], ARGV[7]) end
   if ARGV[4] ~= '' then
@@ -66,8 +72,10 @@ redis.call('PUBLISH', KEYS[1] .. ':events', ARGV[2])
 return 1`;
 
 const DELETE = `
-local owner = redis.call('HGET', KEYS[1], 'owner')
+local cur = redis.call('HMGET', KEYS[1], 'owner', 'share')
+local owner = cur[1]
 if owner and owner ~= '' then redis.call('ZREM', ARGV[1] .. 'owner:' .. owner, ARGV[2]) end
+if cur[2] and cur[2] ~= '' then redis.call('DEL', ARGV[1] .. 'share:' .. cur[2]) end
 redis.call('ZREM', KEYS[2], ARGV[2])
 redis.call('ZREM', KEYS[3], ARGV[2])
 return redis.call('DEL', KEYS[1])`;
@@ -103,8 +111,10 @@ local ids = redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', '(' .. ARGV[2], 'LIMIT'
 local removed = 0
 for _, id in ipairs(ids) do
   local key = ARGV[1] .. 'job:' .. id
-  local owner = redis.call('HGET', key, 'owner')
+  local cur = redis.call('HMGET', key, 'owner', 'share')
+  local owner = cur[1]
   if owner and owner ~= '' then redis.call('ZREM', ARGV[1] .. 'owner:' .. owner, id) end
+  if cur[2] and cur[2] ~= '' then redis.call('DEL', ARGV[1] .. 'share:' .. cur[2]) end
   removed = removed + redis.call('DEL', key)
   redis.call('ZREM', KEYS[1], id)
   redis.call('ZREM', KEYS[2], id)
@@ -163,7 +173,7 @@ export class RedisJobStore implements JobStore {
     const keys = [this.jobKey(r.id), this.recentKey()];
     if (r.ownerId !== null) keys.push(this.ownerKey(r.ownerId));
     if (!isTerminal(r.status)) keys.push(this.unfinishedKey());
-    const args = [JSON.stringify(r), r.seq, r.ownerId ?? "", r.createdAt, r.id, this.ttlSeconds];
+    const args = [JSON.stringify(r), r.seq, r.ownerId ?? "", r.createdAt, r.id, this.ttlSeconds, r.share?.token ?? "", this.prefix];
     if ((await this.script(CREATE, keys, args)) !== 1) throw new Error(`Job ${r.id} already exists`);
   }
 
@@ -174,6 +184,13 @@ export class RedisJobStore implements JobStore {
     const job = parseJob(data, this.jobKey(id));
     if (!job) throw new UnreadableRecordError(`job ${id}`);
     return job;
+  }
+
+  async findShared(token: string): Promise<Job | null> {
+    if (!SHARE_TOKEN_PATTERN.test(token)) return null;
+    const id = await this.cmd("GET", `${this.prefix}share:${token}`);
+    const job = id === null ? null : await this.get(String(id));
+    return job?.share?.token === token ? job : null;
   }
 
   /** In-process updates of one id queue up; other instances are handled by compare-and-set. */
@@ -258,7 +275,7 @@ export class RedisJobStore implements JobStore {
       if (next === null) return { job: current, changed: false };
       const w = stampUpdate(current, next);
       const unfinished = isTerminal(w.status) ? "0" : "1";
-      const args = [current.seq, JSON.stringify(w), w.seq, w.ownerId ?? "", w.createdAt, this.ttlSeconds, id, this.prefix, unfinished];
+      const args = [current.seq, JSON.stringify(w), w.seq, w.ownerId ?? "", w.createdAt, this.ttlSeconds, id, this.prefix, unfinished, w.share?.token ?? ""];
       const result = await this.script(UPDATE, [this.jobKey(id), this.recentKey(), this.unfinishedKey()], args);
       if (result === -1) return null;
       if (result === 1) return { job: w, changed: true };

@@ -23,6 +23,11 @@ export interface JobStore {
    * notifies subscribers. Returns null when the job does not exist.
    */
   update(id: string, fn: (job: Job) => Job | null): Promise<UpdateResult | null>;
+  /**
+   * The job whose current share has this token (an index kept with the record: set when a share
+   * is made, removed when it is turned off, or the job deleted or expired); null otherwise.
+   */
+  findShared(token: string): Promise<Job | null>;
   /** Removes the record and its index entries. Returns false when it did not exist. */
   delete(id: string): Promise<boolean>;
   /** Jobs of one owner, newest first. `cursor` is opaque. */

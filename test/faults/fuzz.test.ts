@@ -11,6 +11,7 @@ import { startAppHarness, type AppHarness } from "@/test/support/app-harness";
 import { newJobId } from "@/test/support/job-factory";
 import { generatingJob, newWebhookId, outputOf, refOf, signedHeaders } from "@/test/faults/support";
 import { formValues } from "@/lib/jobs/submit-job";
+import { asOwner } from "@/test/support/owner";
 
 /**
  * Whatever arrives, the routes answer with a 2xx or 4xx, never a 5xx, and only a validly signed,
@@ -265,6 +266,7 @@ function postRaw(
 describe("fuzzing GET /api/status/<id>", () => {
   it("answers only 200, 400 or 404", async () => {
     const jobId = await freshJob();
+    const owner = await asOwner();
     const base64url = fc.constantFrom(..."ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_");
     await fc.assert(
       fc.asyncProperty(
@@ -282,7 +284,7 @@ describe("fuzzing GET /api/status/<id>", () => {
             fc.pre(false); // a lone surrogate has no URL form
             return;
           }
-          const res = await fetch(`${app.origin}/api/status/${path}`);
+          const res = await fetch(`${app.origin}/api/status/${path}`, owner);
           expect([200, 400, 404], `id ${JSON.stringify(id)} → ${res.status}`).toContain(res.status);
           if (res.status === 200) expect(id).toBe(jobId);
           else expect(res.headers.get("content-type")).toMatch(/^application\/json/);

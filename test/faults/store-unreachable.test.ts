@@ -12,6 +12,9 @@ import { waitFor } from "@/test/support/wait-for";
 import { startLiveHarness } from "@/test/live/live-harness";
 import { findRedisServer, freePort, redisAnswers } from "@/test/support/redis";
 import { deliver, generatingJob, newWebhookId, refOf, tqdmLine, type Delivery } from "@/test/faults/support";
+import { asOwner } from "@/test/support/owner";
+
+const SESSION_SECRET = "a-session-secret-for-the-fault-tests";
 
 /**
  * The job store goes away: every route answers 503 with Retry-After (JSON, nothing thrown, no
@@ -88,11 +91,12 @@ function processingDelivery(jobId: string): Delivery {
 
 describe("when the job store is unreachable", () => {
   it("answers 503 JSON with Retry-After on status, webhook and health, and throws nothing", async () => {
-    app = await startAppHarness({ store: () => createStore({ kind: "redis", url: "redis://127.0.0.1:1" }, { prefix: "p2v-fault:" }) });
+    // The owner cookie is signed with SESSION_SECRET (the store cannot keep one while it is down).
+    app = await startAppHarness({ env: { SESSION_SECRET }, store: () => createStore({ kind: "redis", url: "redis://127.0.0.1:1" }, { prefix: "p2v-fault:" }) });
     const job = generatingJob();
 
     for (let i = 0; i < 3; i++) {
-      await expectUnavailable(await fetch(`${app.origin}/api/status/${job.id}`));
+      await expectUnavailable(await fetch(`${app.origin}/api/status/${job.id}`, await asOwner()));
       await expectUnavailable(await deliver(app.origin, processingDelivery(job.id)));
     }
     const { status, report, cache } = await healthReport();
@@ -107,10 +111,10 @@ describe("when the job store is unreachable", () => {
   });
 
   it("answers the event stream with 503 JSON, and keeps no subscription", async () => {
-    const live = await startLiveHarness({ store: () => createStore({ kind: "redis", url: "redis://127.0.0.1:1" }, { prefix: "p2v-fault:" }) });
+    const live = await startLiveHarness({ env: { SESSION_SECRET }, store: () => createStore({ kind: "redis", url: "redis://127.0.0.1:1" }, { prefix: "p2v-fault:" }) });
     app = live;
     const job = generatingJob();
-    for (let i = 0; i < 3; i++) await expectUnavailable(await fetch(live.eventsUrl(job.id)));
+    for (let i = 0; i < 3; i++) await expectUnavailable(await fetch(live.eventsUrl(job.id), await asOwner()));
     expect(live.subscriptions()).toBe(0);
     expect(unexpected).not.toHaveBeenCalled();
   });
@@ -131,11 +135,11 @@ describe("when the job store is unreachable", () => {
   it("recovers when the store comes back, and applies a delivery it refused before", async () => {
     const port = await freePort();
     const url = `redis://127.0.0.1:${port}`;
-    app = await startAppHarness({ store: () => createStore({ kind: "redis", url }, { prefix: "p2v-fault:" }) });
+    app = await startAppHarness({ env: { SESSION_SECRET }, store: () => createStore({ kind: "redis", url }, { prefix: "p2v-fault:" }) });
     const job = generatingJob();
     const refused = processingDelivery(job.id);
 
-    await expectUnavailable(await fetch(`${app.origin}/api/status/${job.id}`));
+    await expectUnavailable(await fetch(`${app.origin}/api/status/${job.id}`, await asOwner()));
     await expectUnavailable(await deliver(app.origin, refused));
     expect((await healthReport()).status).toBe(503);
 
@@ -148,7 +152,7 @@ describe("when the job store is unreachable", () => {
     );
     await app.store.create(job);
 
-    const status = await fetch(`${app.origin}/api/status/${job.id}`);
+    const status = await fetch(`${app.origin}/api/status/${job.id}`, await asOwner());
     expect(status.status).toBe(200);
     expect(((await status.json()) as { id: string }).id).toBe(job.id);
 

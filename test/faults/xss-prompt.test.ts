@@ -4,6 +4,7 @@ import { createJobSchema } from "@/lib/jobs/request";
 import { LOCAL_MODEL_ID, MODELS } from "@/lib/models/registry";
 import { STYLE_IDS } from "@/lib/styles";
 import { startAppHarness, type AppHarness } from "@/test/support/app-harness";
+import { asOwner, TEST_OWNER_ID } from "@/test/support/owner";
 
 /**
  * A prompt is user text and stays text: the status API returns it as a JSON string, exactly as
@@ -29,10 +30,10 @@ describe("an XSS payload as a prompt", () => {
       negativePrompt: "",
     });
     expect(input.prompt).toBe(PAYLOAD);
-    const job = newJob({ input, ownerId: "owner-xss", llmEnhancer: false, now: Date.now() });
+    const job = newJob({ input, ownerId: TEST_OWNER_ID, llmEnhancer: false, now: Date.now() });
     await app.store.create(job);
 
-    const res = await fetch(`${app.origin}/api/status/${job.id}`);
+    const res = await fetch(`${app.origin}/api/status/${job.id}`, await asOwner());
     expect(res.status).toBe(200);
     expect(res.headers.get("content-type")).toMatch(/^application\/json/);
     const raw = await res.text();

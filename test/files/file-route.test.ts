@@ -9,18 +9,29 @@ import { videoKey } from "@/lib/files/types";
 import { setStoreForTests } from "@/lib/store";
 import { EmbeddedStore } from "@/lib/store/embedded-store";
 import { makeJob, newJobId } from "@/test/support/job-factory";
+import { ownerCookie, TEST_OWNER_ID } from "@/test/support/owner";
+import { ownerCookieValue } from "@/lib/auth/owner";
 
 let dir: string;
 const id = newJobId();
 const previousDataDir = process.env.DATA_DIR;
 
+let store: EmbeddedStore;
+/** The job owner's cookie: only the owner is served a job's files. */
+let cookie = "";
+
+/** As the owner, unless `headers` has a cookie of its own ("" for none). */
 const call = (handler: typeof GET, jobId: string, file: string, headers: Record<string, string> = {}, query = "") =>
-  handler(new Request(`http://app.test/api/files/${jobId}/${file}${query}`, { headers }), { params: Promise.resolve({ jobId, file }) });
+  handler(new Request(`http://app.test/api/files/${jobId}/${file}${query}`, { headers: { cookie, ...headers } }), { params: Promise.resolve({ jobId, file }) });
 
 beforeAll(async () => {
   dir = await mkdtemp(path.join(os.tmpdir(), "p2v-route-"));
   process.env.DATA_DIR = dir;
   resetEnvCache();
+  store = new EmbeddedStore({ dir });
+  setStoreForTests(store);
+  await store.create(makeJob({ id, prompt: "Café at dawn, rain on the window" }));
+  cookie = await ownerCookie();
   const body = new Response("0123456789").body!;
   await localVideoStore().put(videoKey(id, "video.mp4"), body, { contentType: "video/mp4", maxBytes: 100 });
   await localVideoStore().put(videoKey(id, "poster.jpg"), new Response("jpg").body!, { contentType: "image/jpeg", maxBytes: 100 });
@@ -41,7 +52,9 @@ describe("GET /api/files/[jobId]/[file]", () => {
     expect(res.headers.get("content-type")).toBe("video/mp4");
     expect(res.headers.get("accept-ranges")).toBe("bytes");
     expect(res.headers.get("content-length")).toBe("10");
-    expect(res.headers.get("cache-control")).toBe("public, max-age=31536000, immutable");
+    // Only the owner's browser may keep it; never a shared cache.
+    expect(res.headers.get("cache-control")).toBe("private, max-age=31536000, immutable");
+    expect(res.headers.get("vary")).toBe("Cookie");
     expect(await res.text()).toBe("0123456789");
     expect((await call(GET, id, "poster.jpg")).headers.get("content-type")).toBe("image/jpeg");
   });
@@ -80,19 +93,30 @@ describe("GET /api/files/[jobId]/[file]", () => {
   });
 
   it("names a download after the job's prompt with ?download=1", async () => {
-    const store = new EmbeddedStore({ dir });
-    setStoreForTests(store);
-    await store.create(makeJob({ id, prompt: "Café at dawn, rain on the window" }));
-    const res = await call(GET, id, "video.mp4", {}, "?download=1");
+    const res = await call(GET, id, "video.mp4", { cookie }, "?download=1");
     expect(res.status).toBe(200);
     expect(res.headers.get("content-disposition")).toBe(
       `attachment; filename="cafe-at-dawn-rain-on-the-window.mp4"; filename*=UTF-8''caf%C3%A9-at-dawn-rain-on-the-window.mp4`,
     );
     expect((await call(GET, id, "video.mp4")).headers.get("content-disposition")).toBeNull();
-    expect((await call(GET, id, "poster.jpg", {}, "?download=1")).headers.get("content-disposition")).toBeNull();
-    // A file whose job is gone still downloads, under a generic name.
+    expect((await call(GET, id, "poster.jpg", { cookie }, "?download=1")).headers.get("content-disposition")).toBeNull();
+  });
+
+  it("answers anyone but the owner 404, as for a file that does not exist", async () => {
+    const missing = await (await call(GET, newJobId(), "video.mp4")).json();
+    const stranger = `p2v_owner=${await ownerCookieValue("someoneElsesBrowser000")}`;
+    for (const headers of [{ cookie: "" }, { cookie: stranger }, { cookie: `p2v_owner=${TEST_OWNER_ID}.forged` }]) {
+      for (const handler of [GET, HEAD]) {
+        const res = await call(handler, id, "video.mp4", headers);
+        expect(res.status).toBe(404);
+        expect(res.headers.get("cache-control")).toBe("no-store");
+        expect(res.headers.get("content-length")).not.toBe("10");
+        if (handler === GET) expect(await res.json()).toEqual(missing);
+      }
+    }
+    // A file whose job is gone is nobody's: not served at all.
     const orphan = newJobId();
     await localVideoStore().put(videoKey(orphan, "video.mp4"), new Response("v").body!, { contentType: "video/mp4", maxBytes: 10 });
-    expect((await call(GET, orphan, "video.mp4", {}, "?download=1")).headers.get("content-disposition")).toMatch(/filename="prompt2video\.mp4"/);
+    expect((await call(GET, orphan, "video.mp4")).status).toBe(404);
   });
 });

@@ -16,6 +16,7 @@ import { probeMedia } from "@/lib/media/ffmpeg";
 import { MODELS } from "@/lib/models/registry";
 import { localWebhookSecret } from "@/lib/webhooks/local-secret";
 import { storedVideoPath } from "@/test/support/stored-video";
+import { asOwner, TEST_OWNER_ID } from "@/test/support/owner";
 
 let app: AppHarness;
 
@@ -29,7 +30,7 @@ afterEach(async () => {
 
 async function createAndStart(form: Record<string, string>): Promise<Job> {
   const input = createJobSchema(MODELS).parse({ style: "anime", model: "local/preview", ...form });
-  const job = newJob({ input, ownerId: "owner-a", llmEnhancer: false, now: Date.now() });
+  const job = newJob({ input, ownerId: TEST_OWNER_ID, llmEnhancer: false, now: Date.now() });
   await app.store.create(job);
   await advance(job.id);
   return job;
@@ -72,7 +73,7 @@ describe("the local loop: job → local engine → signed webhooks → saved MP4
     expect(media.audio).toBeNull();
     expect(existsSync(path.join(app.dataDir, "videos", job.id, "poster.jpg"))).toBe(true);
 
-    const res = await fetch(`${app.origin}/api/status/${job.id}`);
+    const res = await fetch(`${app.origin}/api/status/${job.id}`, await asOwner());
     expect(res.status).toBe(200);
     const body = (await res.json()) as Record<string, unknown>;
     expect(body).toMatchObject({ id: job.id, status: "succeeded", progress: 100, videoUrl: done.videoUrl, error: null });
@@ -147,10 +148,10 @@ describe("the local loop: job → local engine → signed webhooks → saved MP4
   });
 
   it("answers 400 for a malformed id and 404 for an unknown one, as JSON", async () => {
-    const bad = await fetch(`${app.origin}/api/status/not-an-id`);
+    const bad = await fetch(`${app.origin}/api/status/not-an-id`, await asOwner());
     expect(bad.status).toBe(400);
     expect(((await bad.json()) as { error: { code: string } }).error.code).toBe("bad_request");
-    const missing = await fetch(`${app.origin}/api/status/${"A".repeat(22)}`);
+    const missing = await fetch(`${app.origin}/api/status/${"A".repeat(22)}`, await asOwner());
     expect(missing.status).toBe(404);
   });
 });

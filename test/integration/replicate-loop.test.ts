@@ -13,6 +13,7 @@ import { probeMedia } from "@/lib/media/ffmpeg";
 import { MODELS } from "@/lib/models/registry";
 import { webhookSigner } from "@/lib/webhooks/sign";
 import { storedVideoPath } from "@/test/support/stored-video";
+import { asOwner, TEST_OWNER_ID } from "@/test/support/owner";
 
 let app: AppHarness | undefined;
 let fake: FakeReplicate | undefined;
@@ -49,7 +50,7 @@ async function createQueued(form: Record<string, string> = {}): Promise<Job> {
     model: "wan-video/wan-2.2-t2v-fast",
     ...form,
   });
-  const job = newJob({ input, ownerId: "owner-r", llmEnhancer: true, now: Date.now() });
+  const job = newJob({ input, ownerId: TEST_OWNER_ID, llmEnhancer: true, now: Date.now() });
   await app!.store.create(job);
   return job;
 }
@@ -85,7 +86,7 @@ describe("Replicate engine through signed webhooks", () => {
     fake!.deleteOutputs();
     const file = storedVideoPath(app!.dataDir, done);
     expect((await probeMedia(file)).video?.codec).toBe("h264");
-    const status = await (await fetch(`${app!.origin}/api/status/${job.id}`)).text();
+    const status = await (await fetch(`${app!.origin}/api/status/${job.id}`, await asOwner())).text();
     expect(status).not.toContain(fake!.origin);
   });
 

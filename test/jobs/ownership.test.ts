@@ -5,8 +5,9 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from "vites
 import { resetEnvCache } from "@/lib/env";
 import { setStoreForTests } from "@/lib/store";
 import { EmbeddedStore } from "@/lib/store/embedded-store";
-import { makeJob, makeStep } from "@/test/support/job-factory";
-import { STEP_NAMES } from "@/lib/jobs/schema";
+import { makeJob, makeStep, newJobId } from "@/test/support/job-factory";
+import { NO_SUCH_JOB } from "@/lib/jobs/access";
+import { SHARE_TOKEN_PATTERN, sharedJobSchema, STEP_NAMES } from "@/lib/jobs/schema";
 
 /**
  * The owner-only server actions refuse anyone but the browser that made the job. Outside Next
@@ -25,6 +26,7 @@ vi.mock("next/headers", () => ({
 }));
 
 const { cancelJob, deleteJob, retryJob, setShared } = await import("@/lib/jobs/actions");
+const { getRemixValues, getSharedJob } = await import("@/lib/jobs/queries");
 const { ensureOwner } = await import("@/lib/auth/owner");
 
 let dir: string;
@@ -80,13 +82,16 @@ describe("owner-only actions", () => {
     for (const job of [running, done, failed]) await store.create(job);
 
     browser.jar = new Map();
-    expect(await cancelJob(running.id)).toEqual({ ok: false, code: "forbidden", message: "Only the person who made this video can cancel it." });
-    expect(await deleteJob(done.id)).toEqual({ ok: false, code: "forbidden", message: "Only the person who made this video can delete it." });
-    expect(await setShared(done.id, true)).toEqual({ ok: false, code: "forbidden", message: "Only the person who made this video can share it." });
-    expect(await retryJob(failed.id)).toEqual({ ok: false, code: "forbidden", message: "Only the person who made this video can retry it." });
+    // Refused exactly as a job that does not exist: the id says nothing to whoever holds it.
+    const absent = { ok: false, code: "not_found", message: NO_SUCH_JOB };
+    expect(await cancelJob(running.id)).toEqual(absent);
+    expect(await deleteJob(done.id)).toEqual(absent);
+    expect(await setShared(done.id, true)).toEqual(absent);
+    expect(await retryJob(failed.id)).toEqual(absent);
+    expect(await cancelJob(newJobId())).toEqual(absent);
 
     expect((await store.get(running.id))?.status).toBe("queued");
-    expect((await store.get(done.id))?.shared).toBe(false);
+    expect((await store.get(done.id))?.share).toBeNull();
     expect(await store.get(failed.id)).not.toBeNull();
   });
 
@@ -98,14 +103,14 @@ describe("owner-only actions", () => {
 
     const other = await newBrowser();
     expect(other.ownerId).not.toBe(owner.ownerId);
-    expect((await deleteJob(job.id)).ok).toBe(false);
-    expect((await cancelJob(running.id)).ok).toBe(false);
+    expect(await deleteJob(job.id)).toMatchObject({ ok: false, code: "not_found" });
+    expect(await cancelJob(running.id)).toMatchObject({ ok: false, code: "not_found" });
 
     // The owner's id with a signature that is not the server's.
     const [, mac] = (other.jar.get("p2v_owner") ?? "").split(".");
     browser.jar = new Map([["p2v_owner", `${owner.ownerId}.${mac}`]]);
-    expect((await deleteJob(job.id)).ok).toBe(false);
-    expect((await setShared(job.id, true)).ok).toBe(false);
+    expect(await deleteJob(job.id)).toMatchObject({ ok: false, code: "not_found" });
+    expect(await setShared(job.id, true)).toMatchObject({ ok: false, code: "not_found" });
 
     expect(await store.get(job.id)).not.toBeNull();
     expect((await store.get(running.id))?.status).toBe("queued");
@@ -119,9 +124,26 @@ describe("owner-only actions", () => {
 
     browser.jar = owner.jar;
     expect(await setShared(job.id, true)).toEqual({ ok: true });
-    expect((await store.get(job.id))?.shared).toBe(true);
+    const first = (await store.get(job.id))?.share;
+    expect(first?.token).toMatch(SHARE_TOKEN_PATTERN);
+    expect(first?.token).not.toContain(job.id);
+    expect(first?.videoUrl).toBe(`/api/shared/${first?.token}/video.mp4`);
+    expect((await store.findShared(first!.token))?.id).toBe(job.id);
+    // Sharing what is shared keeps its link.
+    expect(await setShared(job.id, true)).toEqual({ ok: true });
+    expect((await store.get(job.id))?.share?.token).toBe(first?.token);
+
     expect(await setShared(job.id, false)).toEqual({ ok: true });
-    expect((await store.get(job.id))?.shared).toBe(false);
+    expect((await store.get(job.id))?.share).toBeNull();
+    expect(await store.findShared(first!.token)).toBeNull();
+    expect(await getSharedJob(first!.token)).toBeNull();
+
+    // Shared again: a new link; the old one stays dead.
+    expect(await setShared(job.id, true)).toEqual({ ok: true });
+    const second = (await store.get(job.id))?.share;
+    expect(second?.token).not.toBe(first?.token);
+    expect(await getSharedJob(first!.token)).toBeNull();
+    expect((await getSharedJob(second!.token))?.prompt).toBe(job.prompt);
 
     // Queued, nothing started upstream: canceling asks no engine.
     expect(await cancelJob(running.id)).toEqual({ ok: true });
@@ -129,6 +151,44 @@ describe("owner-only actions", () => {
 
     expect(await deleteJob(job.id)).toEqual({ ok: true });
     expect(await store.get(job.id)).toBeNull();
+  });
+
+  it("show everyone else only a shared video's public fields, and never its job id", async () => {
+    const job = {
+      ...succeededJob(owner.ownerId),
+      prompt: "a lighthouse in a storm",
+      finalPrompt: "PRIVATE-final: cinematic lighthouse, style hints",
+      enhancedPrompt: "PRIVATE-enhanced lighthouse",
+      params: { duration: 5, aspectRatio: "16:9", resolution: "360p", seed: 7, negativePrompt: "PRIVATE-negative" },
+      error: null,
+      notice: "PRIVATE-notice",
+      remixOf: newJobId(),
+    };
+    await store.create(job);
+    browser.jar = owner.jar;
+    expect(await setShared(job.id, true)).toEqual({ ok: true });
+    const token = (await store.get(job.id))!.share!.token;
+
+    // Another browser (and one with no cookie at all) sees the share through its token.
+    for (const jar of [(await newBrowser()).jar, new Map<string, string>()]) {
+      browser.jar = jar;
+      const shared = await getSharedJob(token);
+      expect(sharedJobSchema.strict().parse(shared)).toEqual(shared);
+      const text = JSON.stringify(shared);
+      expect(text).not.toContain("PRIVATE");
+      expect(text).not.toContain(job.id);
+      expect(text).not.toContain(owner.ownerId);
+      expect(text).not.toContain(job.remixOf);
+      expect(shared).toMatchObject({ prompt: "a lighthouse in a storm", params: { seed: 7 }, videoUrl: `/api/shared/${token}/video.mp4` });
+
+      // Its remix carries the public settings only, and not where they came from.
+      const remix = await getRemixValues(token);
+      expect(remix).toMatchObject({ prompt: "a lighthouse in a storm", seed: "7" });
+      expect(JSON.stringify(remix)).not.toContain("PRIVATE");
+      expect(remix).not.toHaveProperty("remixOf");
+      // By the job id: nothing, as for a job that does not exist.
+      expect(await getRemixValues(job.id)).toBeNull();
+    }
   });
 
   it("refuse to share a job that has not finished", async () => {

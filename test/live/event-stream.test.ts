@@ -17,6 +17,7 @@ import { MODELS } from "@/lib/models/registry";
 import { createStore } from "@/lib/store";
 import { webhookSigner } from "@/lib/webhooks/sign";
 import type { JobStore } from "@/lib/store/types";
+import { ownerCookie, TEST_OWNER_ID } from "../support/owner";
 
 let app: LiveHarness | undefined;
 const streams: SseConnection[] = [];
@@ -31,11 +32,15 @@ afterEach(async () => {
 
 async function setup(stream: EventStreamOptions = {}, store?: (dataDir: string) => JobStore): Promise<LiveHarness> {
   app = await startLiveHarness({ stream, store });
+  cookie = await ownerCookie();
   return app;
 }
 
+/** The owner's cookie: only the owner of a job gets its stream (and status). */
+let cookie = "";
+
 function open(id: string, opts: { query?: string; lastEventId?: number } = {}): SseConnection {
-  const s = openSse(app!.eventsUrl(id, opts.query), { lastEventId: opts.lastEventId });
+  const s = openSse(app!.eventsUrl(id, opts.query), { lastEventId: opts.lastEventId, cookie });
   streams.push(s);
   return s;
 }
@@ -246,7 +251,7 @@ describe("GET /api/events/[id]", () => {
     const job = await runningJob(store);
     const limit = 16 * 1024;
     // A client that never reads: nothing is taken from the body, so every event stays queued.
-    const req = new Request(app!.eventsUrl(job.id));
+    const req = new Request(app!.eventsUrl(job.id), { headers: { cookie } });
     const res = await eventStreamResponse(req, job.id, { store, maxBufferedBytes: limit, schedule: () => undefined });
     expect(res.status).toBe(200);
     expect(app!.subscriptions()).toBe(1);
@@ -278,7 +283,7 @@ describe("GET /api/events/[id]", () => {
   it("nudges reconciliation, so a job whose webhooks are lost still finishes while watched only through the stream", async () => {
     const { store, port } = await setup({ nudgeIntervalMs: 500 });
     const input = createJobSchema(MODELS).parse({ prompt: "a lantern drifting over a lake", style: "anime", model: "local/preview", enhance: "off", duration: "4" });
-    const job = newJob({ input, ownerId: "owner-a", llmEnhancer: false, now: Date.now() });
+    const job = newJob({ input, ownerId: TEST_OWNER_ID, llmEnhancer: false, now: Date.now() });
     await store.create(job);
     // The engine's webhooks go to a port where nothing listens: every delivery is lost.
     process.env.PORT = "1";
@@ -300,34 +305,35 @@ describe("GET /api/status/[id] validators", () => {
   it("answers 304 to If-None-Match while nothing changed; finished jobs are cached but always revalidated", async () => {
     const { store, origin } = await setup();
     const job = await runningJob(store);
-    const first = await fetch(`${origin}/api/status/${job.id}`);
+    const first = await fetch(`${origin}/api/status/${job.id}`, { headers: { cookie } });
     const etag = first.headers.get("etag")!;
     expect(etag).toBe(`"${job.id}.0"`);
     expect(first.headers.get("cache-control")).toBe("no-store");
     const before = store.stats.commands;
-    const same = await fetch(`${origin}/api/status/${job.id}`, { headers: { "if-none-match": etag } });
+    const same = await fetch(`${origin}/api/status/${job.id}`, { headers: { cookie, "if-none-match": etag } });
     expect(same.status).toBe(304);
     expect(await same.text()).toBe("");
     expect(store.stats.commands - before).toBe(1);
 
     await store.update(job.id, (j) => transition(j, { type: "cancel" }, Date.now()));
-    const changed = await fetch(`${origin}/api/status/${job.id}`, { headers: { "if-none-match": etag } });
+    const changed = await fetch(`${origin}/api/status/${job.id}`, { headers: { cookie, "if-none-match": etag } });
     expect(changed.status).toBe(200);
     expect(changed.headers.get("etag")).toBe(`"${job.id}.1"`);
     // Kept by the browser, but never used without asking: a finished job still changes.
     expect(changed.headers.get("cache-control")).toBe("private, no-cache");
-    const finished = await fetch(`${origin}/api/status/${job.id}`, { headers: { "if-none-match": `"${job.id}.1"` } });
+    const finished = await fetch(`${origin}/api/status/${job.id}`, { headers: { cookie, "if-none-match": `"${job.id}.1"` } });
     expect(finished.status).toBe(304);
     expect(finished.headers.get("cache-control")).toBe("private, no-cache");
 
     // Its owner shares it: the cached copy is out of date, and revalidation says so.
-    await store.update(job.id, (j) => ({ ...j, shared: true }));
-    const shared = await fetch(`${origin}/api/status/${job.id}`, { headers: { "if-none-match": `"${job.id}.1"` } });
+    const token = "T".repeat(32);
+    await store.update(job.id, (j) => ({ ...j, share: { token, sharedAt: Date.now(), videoUrl: `/api/shared/${token}/video.mp4`, posterUrl: null } }));
+    const shared = await fetch(`${origin}/api/status/${job.id}`, { headers: { cookie, "if-none-match": `"${job.id}.1"` } });
     expect(shared.status).toBe(200);
     expect(((await shared.json()) as { shared: boolean }).shared).toBe(true);
     // Deleted: gone for everyone, cached copy or not.
     await store.delete(job.id);
-    const deleted = await fetch(`${origin}/api/status/${job.id}`, { headers: { "if-none-match": `"${job.id}.2"` } });
+    const deleted = await fetch(`${origin}/api/status/${job.id}`, { headers: { cookie, "if-none-match": `"${job.id}.2"` } });
     expect(deleted.status).toBe(404);
   });
 });

@@ -3,6 +3,7 @@ import { startAppHarness, type AppHarness } from "../support/app-harness";
 import { makeJob, makeStep } from "../support/job-factory";
 import { fetchJob, JobFetchError, nextPollDelay, POLL_MAX_MS, POLL_MIN_MS } from "@/lib/swr/job-fetch";
 import { freePort } from "@/test/support/redis";
+import { ownerFetch } from "../support/owner";
 
 /**
  * The job page's polling fallback: how long it waits between polls, and how it asks the status
@@ -50,17 +51,17 @@ describe("fetchJob", () => {
     await app.store.create(job);
     const url = `${app.origin}/api/status/${job.id}`;
 
-    const first = await fetchJob(url, null);
+    const first = await fetchJob(url, null, await ownerFetch());
     expect(first).toMatchObject({ notModified: false, etag: `"${job.id}.0"`, job: { id: job.id, seq: 0 } });
 
     const before = app.store.stats.commands;
-    const again = await fetchJob(url, { etag: first.etag!, job: first.job });
+    const again = await fetchJob(url, { etag: first.etag!, job: first.job }, await ownerFetch());
     expect(again.notModified).toBe(true);
     expect(again.job).toBe(first.job);
     expect(app.store.stats.commands - before).toBe(1);
 
     await app.store.update(job.id, (j) => ({ ...j, message: "moved on" }));
-    const changed = await fetchJob(url, { etag: first.etag!, job: first.job });
+    const changed = await fetchJob(url, { etag: first.etag!, job: first.job }, await ownerFetch());
     expect(changed).toMatchObject({ notModified: false, etag: `"${job.id}.1"`, job: { seq: 1, message: "moved on" } });
   });
 
@@ -69,9 +70,9 @@ describe("fetchJob", () => {
     const job = runningJob();
     await app.store.create(job);
     const url = `${app.origin}/api/status/${job.id}`;
-    const first = await fetchJob(url, null);
+    const first = await fetchJob(url, null, await ownerFetch());
     const estimated = { ...first.job, progressEstimated: true };
-    const again = await fetchJob(url, { etag: first.etag!, job: estimated });
+    const again = await fetchJob(url, { etag: first.etag!, job: estimated }, await ownerFetch());
     expect(again.notModified).toBe(false);
     expect(again.job.id).toBe(job.id);
   });
@@ -79,7 +80,7 @@ describe("fetchJob", () => {
   it("reports the API's error, and a server that cannot be reached", async () => {
     app = await startAppHarness();
     const missing = makeJob();
-    const error = await fetchJob(`${app.origin}/api/status/${missing.id}`, null).catch((e: unknown) => e);
+    const error = await fetchJob(`${app.origin}/api/status/${missing.id}`, null, await ownerFetch()).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(JobFetchError);
     expect(error).toMatchObject({ status: 404, code: "not_found", message: expect.stringMatching(/no job with that id/) });
 

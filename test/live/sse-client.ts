@@ -60,12 +60,13 @@ export type SseConnection = {
 
 export function openSse(
   url: string,
-  opts: { lastEventId?: string | number; onMessage?: (message: SseMessage) => void; agent?: http.Agent | false } = {},
+  opts: { lastEventId?: string | number; onMessage?: (message: SseMessage) => void; agent?: http.Agent | false; cookie?: string } = {},
 ): SseConnection {
   const messages: SseMessage[] = [];
   const parser = new SseParser();
   const headers: Record<string, string> = { accept: "text/event-stream" };
   if (opts.lastEventId !== undefined) headers["last-event-id"] = String(opts.lastEventId);
+  if (opts.cookie !== undefined) headers.cookie = opts.cookie;
   let settleResponse!: (value: { status: number; headers: http.IncomingHttpHeaders }) => void;
   let failResponse!: (error: Error) => void;
   const response = new Promise<{ status: number; headers: http.IncomingHttpHeaders }>((resolve, reject) => {

@@ -2,6 +2,7 @@ import http from "node:http";
 import { afterEach, describe, expect, it } from "vitest";
 import { waitFor } from "../support/wait-for";
 import { makeJob, makeStep } from "../support/job-factory";
+import { ownerCookie } from "../support/owner";
 import { startLiveHarness, type LiveHarness } from "./live-harness";
 import { jobEvents, openSse, type SseConnection } from "./sse-client";
 import { openStreams } from "@/lib/limits/stream-caps";
@@ -14,6 +15,8 @@ import type { Job } from "@/lib/jobs/schema";
  */
 
 let app: LiveHarness | undefined;
+/** The owner's cookie: only the owner of a job gets its stream. */
+let cookie = "";
 const streams: SseConnection[] = [];
 const agents: http.Agent[] = [];
 
@@ -28,12 +31,13 @@ afterEach(async () => {
 function open(id: string, from = "127.0.0.1"): SseConnection {
   const agent = new http.Agent({ localAddress: from } as http.AgentOptions);
   agents.push(agent);
-  const s = openSse(app!.eventsUrl(id), { agent });
+  const s = openSse(app!.eventsUrl(id), { agent, cookie });
   streams.push(s);
   return s;
 }
 
 async function runningJob(): Promise<Job> {
+  cookie = await ownerCookie();
   const now = Date.now();
   const job = makeJob({
     status: "processing",
@@ -57,7 +61,7 @@ const streamsAre = (n: number, address?: string) => waitFor(async () => openStre
 function answerFrom(url: string, from: string): Promise<{ status: number; retryAfter: string | null; body: { error: { code: string; message: string; poll: boolean } } }> {
   return new Promise((resolve, reject) => {
     http
-      .get(url, { localAddress: from, agent: false, headers: { accept: "text/event-stream" } }, (res) => {
+      .get(url, { localAddress: from, agent: false, headers: { accept: "text/event-stream", cookie } }, (res) => {
         let text = "";
         res.setEncoding("utf8");
         res.on("data", (c: string) => (text += c));

@@ -85,6 +85,12 @@ async function embeddedHarness(): Promise<Harness> {
 
 const byNewest = (a: Job, b: Job) => b.createdAt - a.createdAt || (a.id < b.id ? 1 : -1);
 
+/** A share as the app makes one: a fresh 32-character token. */
+function newShare() {
+  const token = randomBytes(24).toString("base64url");
+  return { token, sharedAt: Date.now(), videoUrl: `/api/shared/${token}/video.mp4`, posterUrl: null };
+}
+
 function contract(name: string, makeHarness: () => Promise<Harness>): void {
   describe(`JobStore contract: ${name}`, () => {
     let h: Harness;
@@ -162,6 +168,52 @@ function contract(name: string, makeHarness: () => Promise<Harness>): void {
       expect(await store.delete(job.id)).toBe(false);
       expect((await store.listByOwner("deleter", { limit: 10 })).jobs).toEqual([]);
       expect(await store.listRecent(10)).toEqual([]);
+    });
+
+    it("finds a shared job by its share token, from any instance, only while that share lasts", async () => {
+      const job = makeJob({ status: "succeeded", stage: "done" });
+      await store.create(job);
+      const other = h.sharedAcrossInstances ? open() : store;
+      const first = newShare();
+      expect(await store.findShared(first.token)).toBeNull();
+
+      const shared = await store.update(job.id, (j) => ({ ...j, share: first }));
+      expect(await other.findShared(first.token)).toEqual(shared?.job);
+      // Unrelated changes keep the share and its index.
+      const touched = await store.update(job.id, (j) => ({ ...j, message: "still shared" }));
+      expect(await other.findShared(first.token)).toEqual(touched?.job);
+
+      // Shared again under a new token: the old token finds nothing.
+      const second = newShare();
+      await store.update(job.id, (j) => ({ ...j, share: second }));
+      expect(await other.findShared(first.token)).toBeNull();
+      expect((await other.findShared(second.token))?.id).toBe(job.id);
+
+      // Unshared: nothing, at once.
+      await store.update(job.id, (j) => ({ ...j, share: null }));
+      expect(await other.findShared(second.token)).toBeNull();
+
+      // A token that was never minted, or is malformed, finds nothing either.
+      expect(await store.findShared(newShare().token)).toBeNull();
+      expect(await store.findShared(job.id)).toBeNull();
+      expect(await store.findShared("../../etc/passwd")).toBeNull();
+    });
+
+    it("forgets a share token when its job is deleted, swept, or written with a share at creation", async () => {
+      const share = newShare();
+      const job = makeJob({ status: "succeeded", stage: "done", share });
+      await store.create(job);
+      expect(await store.findShared(share.token)).toEqual(job);
+      expect(await store.delete(job.id)).toBe(true);
+      expect(await store.findShared(share.token)).toBeNull();
+
+      const now = Date.now();
+      const oldShare = newShare();
+      const old = makeJob({ createdAt: now - 31 * DAY });
+      await store.create(old);
+      await store.update(old.id, (j) => ({ ...j, share: oldShare }));
+      expect(await store.sweep(now)).toBe(1);
+      expect(await store.findShared(oldShare.token)).toBeNull();
     });
 
     it("lists an owner's jobs newest first, paging by cursor without gaps or duplicates", async () => {

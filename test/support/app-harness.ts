@@ -17,6 +17,7 @@ import { GET as getFrame } from "@/app/api/jobs/[id]/frames/[frame]/route";
 import { GET as getFile } from "@/app/api/files/[jobId]/[file]/route";
 import { isTerminal, type Job } from "@/lib/jobs/schema";
 import { waitFor } from "./wait-for";
+import { asOwner } from "./owner";
 
 /**
  * The app's server-side paths (job creation, webhook, status; file serving is not needed here)
@@ -132,7 +133,9 @@ export async function startAppHarness(opts: { env?: Record<string, string>; stor
 export async function finishedJob(app: AppHarness, id: string, timeoutMs = 20_000): Promise<Job> {
   await waitFor(
     async () => {
-      await fetch(`${app.origin}/api/status/${id}`);
+      // As the job's owner: anyone else is answered 404, with no reconciliation.
+      const ownerId = (await app.store.get(id))?.ownerId;
+      await fetch(`${app.origin}/api/status/${id}`, ownerId ? await asOwner({}, ownerId) : {});
       return app.store.get(id);
     },
     (j) => j !== null && isTerminal(j.status),

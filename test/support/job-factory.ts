@@ -57,7 +57,7 @@ export function makeJob(overrides: Partial<Job> = {}): Job {
     notice: null,
     engineRef: null,
     ownerId: TEST_OWNER_ID,
-    shared: false,
+    share: null,
     remixOf: null,
     createdAt: now,
     startedAt: null,

@@ -11,6 +11,7 @@ export const metadata: Metadata = { title: "Side by side", robots: { index: fals
 export default async function GroupPage({ params }: Props) {
   const { id } = await params;
   const group = await getGroupForOwner(id);
+  // Someone else's group is answered as one that does not exist.
   if (group === null) notFound();
   return <GroupView id={group.id} kind={group.kind} initialJobs={group.jobs} />;
 }

@@ -6,22 +6,23 @@ import { jobFacts } from "@/components/job/job-facts";
 import { jobTitle } from "@/components/job/job-text";
 import { JobView } from "@/components/job/job-view";
 import { buttonClasses } from "@/components/ui/button";
-import { getJobForViewer } from "@/lib/jobs/queries";
+import { getOwnJob } from "@/lib/jobs/queries";
 import { jobIdSchema } from "@/lib/jobs/schema";
 
 type Props = { params: Promise<{ id: string }> };
 
 // generateMetadata and the page both need the job: load it once per request.
-const loadJob = cache(getJobForViewer);
+const loadJob = cache(getOwnJob);
 
 export async function generateMetadata({ params }: Props): Promise<Metadata> {
   const { id } = await params;
-  // A job page is a private link: never indexed, whoever follows it (shared videos live at /v/[id]).
+  // A job page is its owner's alone: never indexed (shared videos live at /v/[token]). Anyone
+  // else gets "Not found", as for a job that does not exist.
   const robots = { index: false, follow: false };
   if (!jobIdSchema.safeParse(id).success) return { title: "Malformed link", robots };
   const found = await loadJob(id);
   // The same title the page keeps up to date while the job runs, so nothing flickers.
-  return { title: found ? jobTitle(found.job) : "Not found", robots };
+  return { title: found ? jobTitle(found) : "Not found", robots };
 }
 
 export default async function JobPage({ params }: Props) {
@@ -39,7 +40,7 @@ export default async function JobPage({ params }: Props) {
       </div>
     );
   }
-  const found = await loadJob(id);
-  if (!found) notFound();
-  return <JobView initialJob={found.job} facts={jobFacts(found.job)} canCancel={found.isOwner} />;
+  const job = await loadJob(id);
+  if (!job) notFound();
+  return <JobView initialJob={job} facts={jobFacts(job)} canCancel />;
 }

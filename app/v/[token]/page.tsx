@@ -4,16 +4,15 @@ import { cache } from "react";
 import { ShareView } from "@/components/share/share-view";
 import { absoluteUrl, publicOrigin } from "@/lib/http/public-origin";
 import { getSharedJob } from "@/lib/jobs/queries";
-import type { PublicJob } from "@/lib/jobs/schema";
+import { sharePath } from "@/lib/jobs/public";
+import type { SharedJob } from "@/lib/jobs/schema";
 import { localFrameSize } from "@/lib/models/registry";
 
-type Props = { params: Promise<{ id: string }> };
+type Props = { params: Promise<{ token: string }> };
 
-// generateMetadata and the page both need the job: load it once per request.
-const loadShared = cache(async (id: string): Promise<(PublicJob & { videoUrl: string }) | null> => {
-  const job = await getSharedJob(id);
-  return job?.videoUrl ? { ...job, videoUrl: job.videoUrl } : null;
-});
+// generateMetadata and the page both need the job: load it once per request. Only through the
+// share's token: once the owner turns sharing off, the page and its tags are "Not found".
+const loadShared = cache(async (token: string): Promise<SharedJob | null> => getSharedJob(token));
 
 /** "A paper boat drifting down a rainy…": a prompt short enough for a title. */
 function shortTitle(prompt: string, max = 70): string {
@@ -24,12 +23,12 @@ function shortTitle(prompt: string, max = 70): string {
 }
 
 export async function generateMetadata({ params }: Props): Promise<Metadata> {
-  const { id } = await params;
-  const job = await loadShared(id);
+  const { token } = await params;
+  const job = await loadShared(token);
   if (!job) return { title: "Not found", robots: { index: false } };
 
   const origin = await publicOrigin();
-  const pageUrl = `${origin}/v/${job.id}`;
+  const pageUrl = `${origin}${sharePath(job.token)}`;
   const videoUrl = absoluteUrl(job.videoUrl, origin);
   const posterUrl = job.posterUrl ? absoluteUrl(job.posterUrl, origin) : null;
   // Only the local preview's frame size is known here; an AI model's output size is its own.
@@ -59,7 +58,7 @@ export async function generateMetadata({ params }: Props): Promise<Metadata> {
       ],
       ...(posterUrl ? { images: [{ url: posterUrl, alt: title, ...(size ?? {}) }] } : {}),
     },
-    // A player card frames the bare player (`/v/[id]/embed`, the one path the CSP lets others frame).
+    // A player card frames the bare player (`/v/[token]/embed`, the one path the CSP lets others frame).
     // X renders player cards only for HTTPS pages and players.
     twitter: {
       card: "player",
@@ -72,8 +71,8 @@ export async function generateMetadata({ params }: Props): Promise<Metadata> {
 }
 
 export default async function SharePage({ params }: Props) {
-  const { id } = await params;
-  const job = await loadShared(id);
+  const { token } = await params;
+  const job = await loadShared(token);
   if (!job) notFound();
   return <ShareView job={job} />;
 }

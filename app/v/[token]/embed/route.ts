@@ -1,4 +1,4 @@
-// GET /v/[id]/embed - the bare player of a shared video, for other sites to frame (the Twitter/X player card)
+// GET /v/[token]/embed - the bare player of a shared video, for other sites to frame (the Twitter/X player card)
 import { absoluteUrl, publicOrigin } from "@/lib/http/public-origin";
 import { getSharedJob } from "@/lib/jobs/queries";
 
@@ -15,10 +15,10 @@ function page(title: string, body: string, status: number): Response {
   return new Response(html, { status, headers: { "Content-Type": "text/html; charset=utf-8", "Cache-Control": "no-store" } });
 }
 
-export async function GET(_req: Request, { params }: { params: Promise<{ id: string }> }) {
-  const { id } = await params;
-  const job = await getSharedJob(id);
-  if (!job?.videoUrl) return page("Not found", "<p>This video is not shared.</p>", 404);
+export async function GET(_req: Request, { params }: { params: Promise<{ token: string }> }) {
+  const { token } = await params;
+  const job = await getSharedJob(token);
+  if (!job) return page("Not found", "<p>This video is not shared.</p>", 404);
   const origin = await publicOrigin();
   const src = escapeHtml(absoluteUrl(job.videoUrl, origin));
   const poster = job.posterUrl ? ` poster="${escapeHtml(absoluteUrl(job.posterUrl, origin))}"` : "";
