@@ -139,7 +139,7 @@ describe("GET /api/events/[id]", () => {
     // On a clock the test moves: the stream's ticks and "now" are fake, the store's I/O is real.
     vi.useFakeTimers({ toFake: ["setInterval", "clearInterval", "setTimeout", "clearTimeout", "Date"] });
     try {
-      const res = await eventStreamResponse(new Request(app!.eventsUrl(job.id)), job.id, { store, heartbeatMs: 1000, tickMs: 100, schedule: () => undefined });
+      const res = await eventStreamResponse(new Request(app!.eventsUrl(job.id), { headers: { cookie } }), job.id, { store, heartbeatMs: 1000, tickMs: 100, schedule: () => undefined });
       const reader = res.body!.pipeThrough(new TextDecoderStream()).getReader();
       const parser = new SseParser();
       const received: ReturnType<SseParser["push"]> = [];
