@@ -129,11 +129,15 @@ test("an unreadable job file: set aside and reported, the page honest, the webho
   });
   expect(delivery.status).toBe(500);
 
-  // The video is still on disk and served.
+  // The video is still on disk. While its record (and so its owner) cannot be read, it is served to
+  // nobody: its owner is told the record cannot be read, anyone else gets the 404 of no job.
   const videos = await filesUnder(path.join(dataDir, "videos", id));
   expect(videos.filter((f) => f.endsWith(".mp4"))).toHaveLength(1);
-  const file = await fetch(`${server.origin}/api/files/${id}/${videos.find((f) => f.endsWith(".mp4"))}`);
-  expect(file.status).toBe(200);
+  const fileUrl = `${server.origin}/api/files/${id}/${videos.find((f) => f.endsWith(".mp4"))}`;
+  const file = await page.request.get(fileUrl);
+  expect(file.status()).toBe(500);
+  expect(((await file.json()) as { error: { message: string } }).error.message).toMatch(/cannot be read right now/);
+  expect((await fetch(fileUrl)).status).toBe(404);
 });
 
 test("a second process on the same data directory refuses to start, saying why and what to do", async () => {

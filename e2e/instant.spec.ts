@@ -112,7 +112,7 @@ test("the video plays while it is being saved, and the same player goes on after
     const res = await fetch(url, { headers: { range: "bytes=0-99" } });
     return { status: res.status, bytes: (await res.arrayBuffer()).byteLength, cache: res.headers.get("cache-control") };
   }, src!);
-  expect(ranged).toEqual({ status: 206, bytes: 100, cache: "public, max-age=31536000, immutable" });
+  expect(ranged).toEqual({ status: 206, bytes: 100, cache: "private, max-age=31536000, immutable" });
 
   // The browser never talked to the provider, and never saw its URL.
   expect(providerRequests).toEqual([]);

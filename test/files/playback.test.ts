@@ -14,6 +14,7 @@ import { setStoreForTests } from "@/lib/store";
 import { EmbeddedStore } from "@/lib/store/embedded-store";
 import { startFakeReplicate, type FakeReplicate } from "@/test/support/fake-replicate";
 import { makeJob, makeStep } from "@/test/support/job-factory";
+import { ownerCookie } from "@/test/support/owner";
 
 /**
  * The playback URL: while a job's video is being saved, the file route streams it from the
@@ -85,8 +86,9 @@ async function savingJob(output: string, overrides: Partial<Job> = {}): Promise<
   return job;
 }
 
-const call = (handler: typeof GET, job: Job, headers: Record<string, string> = {}, file = videoFileName(job.prompt)) =>
-  handler(new Request(`http://app.test/api/files/${job.id}/${file}`, { headers }), { params: Promise.resolve({ jobId: job.id, file }) });
+/** As the job's owner: anyone else is answered 404 (lib/jobs/access.ts). */
+const call = async (handler: typeof GET, job: Job, headers: Record<string, string> = {}, file = videoFileName(job.prompt)) =>
+  handler(new Request(`http://app.test/api/files/${job.id}/${file}`, { headers: { cookie: await ownerCookie(), ...headers } }), { params: Promise.resolve({ jobId: job.id, file }) });
 
 const bytes = async (res: Response) => Buffer.from(await res.arrayBuffer());
 
@@ -145,7 +147,7 @@ describe("the playback URL while the video is being saved", () => {
     fake.deleteOutputs();
     const res = await call(GET, saved!.job, { range: "bytes=0-99" });
     expect(res.status).toBe(206);
-    expect(res.headers.get("cache-control")).toBe("public, max-age=31536000, immutable");
+    expect(res.headers.get("cache-control")).toBe("private, max-age=31536000, immutable");
     expect((await bytes(res)).equals(sample.subarray(0, 100))).toBe(true);
     expect(fake.downloads).toHaveLength(0);
   });
