@@ -16,17 +16,8 @@ export async function register() {
   // A build may run while the server serves the same DATA_DIR (build, then restart): it never takes the lock.
   if (store.kind === "embedded" && process.env.NEXT_PHASE !== "phase-production-build") {
     // The embedded store serves one process: a second one on the same DATA_DIR stops here.
-    const { lockDataDir } = await import("@/lib/store/data-dir-lock");
-    try {
-      await lockDataDir(store.dir);
-    } catch (error) {
-      const message = error instanceof Error ? error.message : String(error);
-      const { log } = await import("@/lib/log");
-      log.fatal({ dataDir: store.dir }, message);
-      // Also as plain text, for whoever reads the terminal rather than the JSON logs.
-      process.stderr.write(`\nPrompt2Video cannot start: ${message}\n\n`);
-      process.exit(1);
-    }
+    const { lockDataDirOrExit } = await import("@/lib/store/data-dir-lock");
+    await lockDataDirOrExit(store.dir);
   }
   const { installShutdownHandlers } = await import("@/lib/ops/shutdown");
   installShutdownHandlers();

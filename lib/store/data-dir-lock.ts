@@ -107,6 +107,22 @@ export async function lockDataDir(dir: string): Promise<DataDirLock> {
   throw new Error(`Could not take the lock ${file}: other processes keep taking it.`);
 }
 
+/**
+ * At server start: takes the lock, or stops this process (exit code 1) with a log line at level
+ * `fatal` and the same sentence as plain text on stderr, saying why and what to do.
+ */
+export async function lockDataDirOrExit(dir: string): Promise<void> {
+  try {
+    await lockDataDir(dir);
+  } catch (error) {
+    const message = error instanceof Error ? error.message : String(error);
+    log.fatal({ dataDir: dir }, message);
+    // Also as plain text, for whoever reads the terminal rather than the JSON logs.
+    process.stderr.write(`\nPrompt2Video cannot start: ${message}\n\n`);
+    process.exit(1);
+  }
+}
+
 function hold(file: string, text: string): DataDirLock {
   let released = false;
   const ours = () => {

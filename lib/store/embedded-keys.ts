@@ -141,9 +141,9 @@ export class EmbeddedKeys {
   async prune(now: number): Promise<number> {
     let removed = 0;
     for (const kind of ["marks", "counters", "secrets"] as const) {
-      const folder = path.join(this.dir, kind);
-      for (const name of await readdir(folder).catch(() => [] as string[])) {
-        const file = path.join(folder, name);
+      const folder = path.join(/*turbopackIgnore: true*/ this.dir, kind);
+      for (const name of await readdir(/*turbopackIgnore: true*/ folder).catch(() => [] as string[])) {
+        const file = path.join(/*turbopackIgnore: true*/ folder, name);
         if (isStaleTemp(file)) {
           if (await removeFileDurable(file).catch(() => false)) removed++;
           continue;
