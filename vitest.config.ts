@@ -12,8 +12,9 @@ export default defineConfig({
   test: {
     include: ["test/**/*.test.ts"],
     environment: "node",
-    testTimeout: 30_000,
-    hookTimeout: 30_000,
+    // Hang guards only, never a speed target: a render on a machine busy with other work can take a while.
+    testTimeout: 90_000,
+    hookTimeout: 60_000,
     globalSetup: ["test/support/global-setup.ts"],
     pool: "forks",
     env: { LOG_LEVEL: "silent" },

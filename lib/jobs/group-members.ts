@@ -1,7 +1,7 @@
 import type { CreateJobInput } from "@/lib/jobs/request";
 import type { JobGroup } from "@/lib/jobs/schema";
 import { SEED_MAX } from "@/lib/jobs/form-limits";
-import { getModel, type ModelDef } from "@/lib/models/registry";
+import { getModel, settingsFor, type ModelDef } from "@/lib/models/registry";
 
 /**
  * The jobs of one submission: the job itself, or its takes (the same settings, seeds one apart),
@@ -10,23 +10,9 @@ import { getModel, type ModelDef } from "@/lib/models/registry";
 
 export type GroupPlan = { kind: JobGroup["kind"] | null; inputs: CreateJobInput[] };
 
-/** A setting kept on another model only when that model offers it; else the model's default applies. */
-function fits<T extends string | number>(value: T | undefined, spec: { options: T[] } | undefined): T | undefined {
-  return value !== undefined && spec?.options.includes(value) ? value : undefined;
-}
-
-/** The same prompt and options on another model, with the settings that model supports. */
+/** The same prompt and options on another model, with the settings that model takes (its defaults for the rest). */
 function onModel(input: CreateJobInput, model: ModelDef): CreateJobInput {
-  const p = model.params;
-  return {
-    ...input,
-    model: model.id,
-    duration: fits(input.duration, p.duration),
-    aspectRatio: fits(input.aspectRatio, p.aspectRatio),
-    resolution: fits(input.resolution, p.resolution),
-    seed: p.seed ? input.seed : undefined,
-    negativePrompt: p.negativePrompt ? input.negativePrompt : undefined,
-  };
+  return { ...input, model: model.id, ...settingsFor(model, input) };
 }
 
 export function groupPlan(input: CreateJobInput, randomSeed: () => number): GroupPlan {

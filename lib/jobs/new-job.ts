@@ -2,7 +2,7 @@ import { randomBytes } from "node:crypto";
 import type { CreateJobInput } from "@/lib/jobs/request";
 import type { Job, JobGroup, JobImages, Step, StepName, StepRunner } from "@/lib/jobs/schema";
 import { derive } from "@/lib/jobs/transition";
-import { getModel } from "@/lib/models/registry";
+import { getModel, paramsFor } from "@/lib/models/registry";
 import { applyStyle } from "@/lib/styles";
 
 /** 128 random bits, base64url: unguessable, and safe in URLs and file names. */
@@ -74,13 +74,7 @@ export function newJob({ input, ownerId, llmEnhancer, now, id = newJobId(), imag
     style: input.style,
     engine: model.engine,
     model: model.id,
-    params: {
-      duration: model.params.duration ? (input.duration ?? model.params.duration.default) : null,
-      aspectRatio: model.params.aspectRatio ? (input.aspectRatio ?? model.params.aspectRatio.default) : null,
-      resolution: model.params.resolution ? (input.resolution ?? model.params.resolution.default) : null,
-      seed: model.params.seed ? (input.seed ?? null) : null,
-      negativePrompt: model.params.negativePrompt ? (input.negativePrompt ?? null) : null,
-    },
+    params: paramsFor(model, input),
     options: { enhance: input.enhance || enhancedByUser, sound: input.sound },
     steps: [enhanceStep, step("generate", "waiting", model.engine), soundStep, step("save", "waiting", "app")],
     videoUrl: null,

@@ -306,15 +306,45 @@ export function clipSeconds(model: ModelDef, params: JobParams): number | null {
   return params.duration ?? model.params.duration?.default ?? model.clipSeconds ?? null;
 }
 
+/** The settings a person can give (a form, the API); undefined: not given. */
+export type Settings = { duration?: number; aspectRatio?: string; resolution?: string; seed?: number; negativePrompt?: string };
+
+function offered<T extends string | number>(value: T | undefined, spec: { options: T[] } | undefined): T | undefined {
+  return value !== undefined && spec?.options.includes(value) ? value : undefined;
+}
+
+/**
+ * The settings among `given` that `model` takes (one of its options; a seed or a negative prompt
+ * when it takes one); the others are left out. The one answer to "which parameters does this
+ * model take", for a new job and for the same prompt on another model.
+ */
+export function settingsFor(model: ModelDef, given: Settings): Settings {
+  const p = model.params;
+  return {
+    duration: offered(given.duration, p.duration),
+    aspectRatio: offered(given.aspectRatio, p.aspectRatio),
+    resolution: offered(given.resolution, p.resolution),
+    seed: p.seed ? given.seed : undefined,
+    negativePrompt: p.negativePrompt ? given.negativePrompt : undefined,
+  };
+}
+
+/** A job's parameters on `model`: the given settings it takes, its defaults for the rest it supports, null for what it does not. */
+export function paramsFor(model: ModelDef, given: Settings = {}): JobParams {
+  const s = settingsFor(model, given);
+  const p = model.params;
+  return {
+    duration: p.duration ? (s.duration ?? p.duration.default) : null,
+    aspectRatio: p.aspectRatio ? (s.aspectRatio ?? p.aspectRatio.default) : null,
+    resolution: p.resolution ? (s.resolution ?? p.resolution.default) : null,
+    seed: s.seed ?? null,
+    negativePrompt: s.negativePrompt ?? null,
+  };
+}
+
 /** Parameters for a model: its defaults for what it supports, null for what it does not. */
 export function defaultParams(model: ModelDef): JobParams {
-  return {
-    duration: model.params.duration?.default ?? null,
-    aspectRatio: model.params.aspectRatio?.default ?? null,
-    resolution: model.params.resolution?.default ?? null,
-    seed: null,
-    negativePrompt: null,
-  };
+  return paramsFor(model);
 }
 
 /** Frame size of the local preview for an aspect ratio and resolution (640 px wide by default). */

@@ -40,7 +40,6 @@ const finished = (id: string) =>
   waitFor(
     () => app.store.get(id),
     (j) => j !== null && isTerminal(j.status),
-    30_000,
   ).then(async () => {
     await app.settle();
     return (await app.store.get(id))!;
@@ -57,7 +56,6 @@ describe("the local loop: job → local engine → signed webhooks → saved MP4
         return j;
       },
       (j) => j !== null && isTerminal(j.status),
-      30_000,
     );
     const done = await finished(job.id);
     expect(done.status).toBe("succeeded");

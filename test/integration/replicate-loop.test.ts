@@ -69,7 +69,7 @@ async function giveUpAttempt(jobId: string, attempt: number): Promise<void> {
 
 const cancelsOf = (id: string) => fake!.requests.filter((r) => r.method === "POST" && r.path === `/v1/predictions/${id}/cancel`);
 
-const finished = (id: string, timeoutMs = 20_000) => finishedJob(app!, id, timeoutMs);
+const finished = (id: string, timeoutMs = 60_000) => finishedJob(app!, id, timeoutMs);
 
 describe("Replicate engine through signed webhooks", () => {
   it("ends with a video served from our own storage that outlives the provider's copy", async () => {

@@ -298,7 +298,7 @@ describe("GET /api/events/[id]", () => {
     // caught the render midway) came from asking the engine.
     expect(events.at(-1)!.job).toMatchObject({ status: "succeeded", videoUrl: expect.stringMatching(new RegExp(`^/api/files/${job.id}/[a-z0-9-]+\\.mp4$`)) });
     expect(events.map((e) => e.job.seq)).toEqual([...events.map((e) => e.job.seq)].sort((a, b) => a - b));
-  }, 30_000);
+  });
 });
 
 describe("GET /api/status/[id] validators", () => {

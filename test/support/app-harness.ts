@@ -130,7 +130,7 @@ export async function startAppHarness(opts: { env?: Record<string, string>; stor
  * Waits for a job to end, polling the status route like a browser does (which drives
  * reconciliation), then for the work scheduled after the answers; the job as stored.
  */
-export async function finishedJob(app: AppHarness, id: string, timeoutMs = 20_000): Promise<Job> {
+export async function finishedJob(app: AppHarness, id: string, timeoutMs = 60_000): Promise<Job> {
   await waitFor(
     async () => {
       // As the job's owner: anyone else is answered 404, with no reconciliation.

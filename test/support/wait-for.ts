@@ -7,7 +7,7 @@ const realSetTimeout = setTimeout;
  * `intervalMs` until `ok` holds; the timeout only keeps a broken run from hanging, so it is
  * generous and never part of what a test asserts.
  */
-export async function waitFor<T>(read: () => Promise<T> | T, ok: (value: T) => boolean, timeoutMs = 20_000, intervalMs = 20): Promise<T> {
+export async function waitFor<T>(read: () => Promise<T> | T, ok: (value: T) => boolean, timeoutMs = 60_000, intervalMs = 20): Promise<T> {
   const deadline = realNow() + timeoutMs;
   let last: T = await read();
   while (!ok(last)) {
@@ -19,6 +19,6 @@ export async function waitFor<T>(read: () => Promise<T> | T, ok: (value: T) => b
 }
 
 /** Waits until `check` holds (see waitFor). */
-export async function until(check: () => boolean | Promise<boolean>, timeoutMs = 20_000): Promise<void> {
+export async function until(check: () => boolean | Promise<boolean>, timeoutMs = 60_000): Promise<void> {
   await waitFor(check, Boolean, timeoutMs);
 }
