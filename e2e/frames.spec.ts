@@ -1,4 +1,4 @@
-import { mkdtempSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { expect, test, type Page } from "@playwright/test";
@@ -81,4 +81,30 @@ test("a text file renamed .png is refused with a message, and nothing starts", a
   await expect(page.getByText("The first frame: “notes.png” is not a PNG, JPEG or WebP image (its contents say so, whatever its name).")).toBeVisible();
   await expect(page.getByRole("img", { name: "First frame preview" })).toHaveCount(0);
   await expect(page.getByLabel("First frame (optional)")).toHaveAttribute("aria-invalid", "true");
+});
+
+test("an image pasted into the form becomes the first frame, and one dropped on the last frame becomes the last", async ({ page }) => {
+  const image = path.join(dir, "paste.png");
+  await twoColourImage(image, BLUE, ORANGE);
+  const bytes = [...readFileSync(image)];
+  await page.goto("/");
+  await waitForHydration(page);
+  // A clipboard or a drag carrying a file, as the browser hands them to the page.
+  const send = (kind: "paste" | "drop", selector: string, name: string) =>
+    page.evaluate(
+      ({ kind, selector, name, bytes }) => {
+        const data = new DataTransfer();
+        data.items.add(new File([new Uint8Array(bytes)], name, { type: "image/png" }));
+        const target = document.querySelector(selector)!;
+        const event = kind === "paste" ? new ClipboardEvent("paste", { clipboardData: data, bubbles: true, cancelable: true }) : new DragEvent("drop", { dataTransfer: data, bubbles: true, cancelable: true });
+        target.dispatchEvent(event);
+      },
+      { kind, selector, name, bytes },
+    );
+  await send("paste", "form", "pasted.png");
+  await expect(page.getByRole("img", { name: "First frame preview" })).toBeVisible();
+  await expect(page.getByText(/^pasted\.png, \d+ KB\./)).toBeVisible();
+  await send("drop", '[data-testid="last-frame-drop"]', "dropped.png");
+  await expect(page.getByRole("img", { name: "Last frame preview" })).toBeVisible();
+  await expect(page.getByText(/^dropped\.png, \d+ KB\./)).toBeVisible();
 });

@@ -264,7 +264,21 @@ export function GenerateForm({
     : "Adds a soundtrack that follows the video.";
 
   return (
-    <form ref={formRef} action={formAction} onSubmit={onSubmit} onFocus={() => void loadRequest()} noValidate className="space-y-6">
+    <form
+      ref={formRef}
+      action={formAction}
+      onSubmit={onSubmit}
+      onPaste={(e) => {
+        // An image pasted anywhere in the form (not into a text field) becomes the first frame, or the last once there is a first.
+        const file = e.clipboardData.files[0];
+        if (!file || e.defaultPrevented || busy || !model?.images) return;
+        e.preventDefault();
+        pickFrame(frames.first && model.images.last ? "last" : "first", file);
+      }}
+      onFocus={() => void loadRequest()}
+      noValidate
+      className="space-y-6"
+    >
       <div className="space-y-1.5">
         <Label htmlFor={`${id}-prompt`}>Prompt</Label>
         <textarea
