@@ -1,5 +1,6 @@
 import { spawn, type ChildProcess } from "node:child_process";
 import { freePort } from "../../test/support/redis";
+import { waitFor } from "../../test/support/wait-for";
 
 /**
  * A second instance of the built app (`next start`) that a test owns: it can be killed with
@@ -50,14 +51,15 @@ export async function runAppServerToExit(port: number, env: Record<string, strin
 export async function startAppServer(port: number, env: Record<string, string>): Promise<AppServer> {
   const child = spawnNextStart(port, env, "inherit");
   const origin = `http://127.0.0.1:${port}`;
-  const deadline = Date.now() + 60_000;
-  for (;;) {
-    if (child.exitCode !== null) throw new Error(`next start exited with ${child.exitCode}`);
-    const ok = await fetch(`${origin}/api/health`).then((r) => r.status < 500, () => false);
-    if (ok) break;
-    if (Date.now() > deadline) throw new Error("next start did not answer within 60 s");
-    await new Promise((r) => setTimeout(r, 250));
-  }
+  await waitFor(
+    async () => {
+      if (child.exitCode !== null) throw new Error(`next start exited with ${child.exitCode}`);
+      return fetch(`${origin}/api/health`).then((r) => r.status < 500, () => false);
+    },
+    Boolean,
+    60_000,
+    250,
+  );
   return {
     origin,
     port,

@@ -5,6 +5,7 @@ import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { Redis } from "ioredis";
+import { waitFor } from "./wait-for";
 
 const DEFAULT_URL = "redis://127.0.0.1:6379";
 
@@ -76,11 +77,9 @@ export async function ensureRedis(): Promise<string> {
   started = { child, dir };
   process.once("exit", () => child.kill());
   const url = `redis://127.0.0.1:${port}`;
-  for (let i = 0; i < 50; i++) {
-    if (child.exitCode !== null || child.signalCode !== null) break;
-    if (await redisAnswers(url)) return url;
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
+  const exited = () => child.exitCode !== null || child.signalCode !== null;
+  const answered = await waitFor(async () => !exited() && (await redisAnswers(url)), (ok) => ok || exited(), 10_000, 100).catch(() => false);
+  if (answered) return url;
   await stopStartedRedis();
   throw new Error(`Started ${binary} on port ${port}, but it did not answer PING. ${REDIS_INSTALL_HELP}`);
 }
