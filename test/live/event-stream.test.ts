@@ -2,7 +2,7 @@ import { randomBytes } from "node:crypto";
 import { Redis } from "ioredis";
 import { afterEach, describe, expect, inject, it, vi } from "vitest";
 import { waitFor } from "../support/wait-for";
-import { makeJob, makeStep } from "../support/job-factory";
+import { makeRenderingJob } from "../support/job-factory";
 import { startUpstashRestServer, type UpstashRestServer } from "../support/upstash-rest-server";
 import { startLiveHarness, type LiveHarness } from "./live-harness";
 import { jobEvents, openSse, SseParser, type SseConnection } from "./sse-client";
@@ -51,20 +51,7 @@ const comments = (s: SseConnection) => s.messages.filter((m) => m.kind === "comm
 
 /** A job rendering on the local engine that nothing needs to reconcile for 30 s (no ref yet). */
 async function runningJob(store: JobStore): Promise<Job> {
-  const now = Date.now();
-  const job = makeJob({
-    status: "processing",
-    stage: "generating",
-    message: "Rendering the local preview… 0%",
-    progress: 10,
-    startedAt: now,
-    steps: [
-      makeStep("enhance", { state: "done", progress: 100, startedAt: now, completedAt: now }),
-      makeStep("generate", { state: "running", attempt: 1, startedAt: now, runningAt: now, progress: 0 }),
-      makeStep("sound", { state: "skipped" }),
-      makeStep("save"),
-    ],
-  });
+  const job = makeRenderingJob();
   await store.create(job);
   return job;
 }

@@ -1,7 +1,7 @@
 import http from "node:http";
 import { afterEach, describe, expect, it } from "vitest";
 import { waitFor } from "../support/wait-for";
-import { makeJob, makeStep } from "../support/job-factory";
+import { makeRenderingJob } from "../support/job-factory";
 import { ownerCookie } from "../support/owner";
 import { startLiveHarness, type LiveHarness } from "./live-harness";
 import { jobEvents, openSse, type SseConnection } from "./sse-client";
@@ -38,19 +38,7 @@ function open(id: string, from = "127.0.0.1"): SseConnection {
 
 async function runningJob(): Promise<Job> {
   cookie = await ownerCookie();
-  const now = Date.now();
-  const job = makeJob({
-    status: "processing",
-    stage: "generating",
-    progress: 10,
-    startedAt: now,
-    steps: [
-      makeStep("enhance", { state: "done", progress: 100, startedAt: now, completedAt: now }),
-      makeStep("generate", { state: "running", attempt: 1, startedAt: now, runningAt: now, progress: 0 }),
-      makeStep("sound", { state: "skipped" }),
-      makeStep("save"),
-    ],
-  });
+  const job = makeRenderingJob({ message: "Queued" });
   await app!.store.create(job);
   return job;
 }

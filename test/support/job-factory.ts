@@ -67,3 +67,22 @@ export function makeJob(overrides: Partial<Job> = {}): Job {
     ...overrides,
   } satisfies Job);
 }
+
+/** A job rendering on the local engine (its generate step running, no ref yet): nothing reconciles it for 30 s. */
+export function makeRenderingJob(overrides: Partial<Job> = {}): Job {
+  const now = Date.now();
+  return makeJob({
+    status: "processing",
+    stage: "generating",
+    message: "Rendering the local preview… 0%",
+    progress: 10,
+    startedAt: now,
+    steps: [
+      makeStep("enhance", { state: "done", progress: 100, startedAt: now, completedAt: now }),
+      makeStep("generate", { state: "running", attempt: 1, startedAt: now, runningAt: now, progress: 0 }),
+      makeStep("sound", { state: "skipped" }),
+      makeStep("save"),
+    ],
+    ...overrides,
+  });
+}
