@@ -40,12 +40,12 @@ export async function playableLatency(origin: string, fake: FakeReplicate, sampl
     await page.addInitScript(PLAYABLE_WATCHER);
     // One job first, not counted: the server's first playback stream loads its route's code.
     for (let i = -1; i < samples; i++) {
-      const res = await fetch(`${origin}/api/jobs`, {
-        method: "POST",
-        headers: { "content-type": "application/json" },
-        body: JSON.stringify({ prompt: `Benchmark playable ${i}: a paper lantern drifting over a dark lake`, model: BENCH_MODEL, enhance: false, sound: false }),
+      // Through the page's own context: the owner cookie it gets is the page's, and a job page
+      // (and its video) is its owner's alone.
+      const res = await page.request.post(`${origin}/api/jobs`, {
+        data: { prompt: `Benchmark playable ${i}: a paper lantern drifting over a dark lake`, model: BENCH_MODEL, enhance: false, sound: false },
       });
-      if (res.status !== 201) throw new Error(`POST /api/jobs answered ${res.status}: ${await res.text()}`);
+      if (res.status() !== 201) throw new Error(`POST /api/jobs answered ${res.status()}: ${await res.text()}`);
       const { id } = (await res.json()) as { id: string };
       await page.goto(`${origin}/jobs/${id}`);
       // Running at the provider, and the page following it live.
