@@ -3,7 +3,8 @@
  * request with its connection's address, validates the environment (a bad variable stops the
  * server with a message naming it), takes the data directory's lock when the store is the
  * embedded one (a second process on it stops with a message saying why), installs the graceful
- * stop, and starts the sweeper, whose first sweep resumes jobs a previous process left unfinished.
+ * stop, and starts the sweeper, whose first sweep resumes jobs a previous process left unfinished and
+ * moves the line of waiting jobs.
  */
 export async function register() {
   if (process.env.NEXT_RUNTIME !== "nodejs") return;

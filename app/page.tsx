@@ -1,7 +1,9 @@
 import { valuesFromSearchParams, valuesFromSubmitted } from "@/components/generate/form-values";
 import { GenerateForm } from "@/components/generate/generate-form";
+import { QueueNotice } from "@/components/generate/queue-notice";
 import { RemixNotice } from "@/components/generate/remix-notice";
 import { getRemixValues, homePageModels, maxGroupMembers } from "@/lib/jobs/queries";
+import { DEFAULT_QUEUE_MODEL_SECONDS, queueStatus } from "@/lib/jobs/queue-place";
 
 export default async function HomePage({
   searchParams,
@@ -16,6 +18,8 @@ export default async function HomePage({
   const initialValues = remix ? valuesFromSubmitted(remix) : valuesFromSearchParams(params);
   const models = homePageModels();
   const onlyLocal = models.every((m) => m.engine === "local");
+  // The wait is a nicety: a store that does not answer here is reported by the form when it matters.
+  const queue = await queueStatus(DEFAULT_QUEUE_MODEL_SECONDS).catch(() => null);
 
   return (
     <div className="mx-auto max-w-3xl space-y-8">
@@ -32,6 +36,7 @@ export default async function HomePage({
           </p>
         ) : null}
         {remixId ? <RemixNotice sourceId={remixId} found={remix !== null} /> : null}
+        <QueueNotice initial={queue} />
       </div>
       {/* A new key per pre-fill, so following a remix link while on this page resets the form. */}
       <GenerateForm key={JSON.stringify(initialValues)} models={models} initialValues={initialValues} maxMembers={maxGroupMembers()} />

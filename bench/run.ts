@@ -19,6 +19,7 @@ import { playableLatency, type PlayableResult } from "./playable";
 import { sustainedWatchers, updateLatency, warmUp, type UpdateLatencyResult, type WatchersResult } from "./live";
 import { ensureBuild, freePort, startServer, type BenchServer } from "./server";
 import { ms, num } from "./stats";
+import type { DispatchResult } from "./dispatch";
 import type { BackendCosts } from "./store-costs";
 import { ownerHeaders, actAsBenchOwner } from "./owner";
 
@@ -47,6 +48,7 @@ type Results = {
   create: CreateResult;
   playable: PlayableResult;
   stores: BackendCosts[];
+  dispatch: DispatchResult[];
   redisUrl: string;
 };
 
@@ -54,10 +56,10 @@ function step(text: string): void {
   console.log(`[bench ${new Date().toISOString().slice(11, 19)}] ${text}`);
 }
 
-/** The in-process store measurements, in a child with the `react-server` condition (as Next loads server code). */
-function storeCosts(): Promise<{ redisUrl: string; results: BackendCosts[] }> {
+/** An in-process measurement, in a child with the `react-server` condition (as Next loads server code); its `<marker> <json>` line. */
+function inProcess<T>(script: string, marker: string): Promise<T> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ["--conditions=react-server", "--import", "tsx", "bench/store-costs.ts"], {
+    const child = spawn(process.execPath, ["--conditions=react-server", "--import", "tsx", script], {
       cwd: ROOT,
       env: { ...process.env, LOG_LEVEL: "silent", NODE_ENV: "production" },
       stdio: ["ignore", "pipe", "inherit"],
@@ -67,12 +69,15 @@ function storeCosts(): Promise<{ redisUrl: string; results: BackendCosts[] }> {
     const timer = setTimeout(() => child.kill("SIGKILL"), 150_000);
     child.on("exit", (code) => {
       clearTimeout(timer);
-      const line = out.split("\n").find((l) => l.startsWith("STORE_COSTS "));
-      if (code !== 0 || !line) return reject(new Error(`bench/store-costs.ts failed (exit ${code}): ${out.slice(-2000)}`));
-      resolve(JSON.parse(line.slice("STORE_COSTS ".length)) as { redisUrl: string; results: BackendCosts[] });
+      const line = out.split("\n").find((l) => l.startsWith(`${marker} `));
+      if (code !== 0 || !line) return reject(new Error(`${script} failed (exit ${code}): ${out.slice(-2000)}`));
+      resolve(JSON.parse(line.slice(marker.length + 1)) as T);
     });
   });
 }
+
+const storeCosts = () => inProcess<{ redisUrl: string; results: BackendCosts[] }>("bench/store-costs.ts", "STORE_COSTS");
+const dispatchLatency = () => inProcess<DispatchResult[]>("bench/dispatch.ts", "DISPATCH");
 
 /**
  * The JavaScript of a job's page as its owner sees it: a job made through the API (its answer
@@ -175,6 +180,11 @@ function table(r: Results, wallSeconds: number): string {
       "Job creation (createJob server action round trip)",
       `p50 ${ms(r.create.p50)} · p99 ${ms(r.create.p99)} (${r.create.created}/${r.create.samples} replays created a job) · in Chromium ${ms(r.create.browserMs)}`,
       "",
+    ],
+    [
+      "Dispatch latency, MAX_RUNNING_JOBS=1 (job ended → next prediction created, in-process)",
+      r.dispatch.map((d) => `${d.backend} p50 ${ms(d.p50)} · p99 ${ms(d.p99)}`).join(" · ") + ` (${r.dispatch[0]?.samples ?? 0} hand-overs each)`,
+      `p50 ≤ 100 ms, p99 ≤ 1 s ${pass(r.dispatch.length === 3 && r.dispatch.every((d) => d.p50 <= 100 && d.p99 <= 1000))}`,
     ],
     ["Client JS for `/` (gzipped)", `${num(home.gzipKb)} kB in ${home.files} files (${num(home.rawKb)} kB raw)`, `≤ ${JS_TARGET_KB} kB ${pass(home.gzipKb <= JS_TARGET_KB)}`],
     [
@@ -284,8 +294,10 @@ async function main(): Promise<void> {
     await cleanup();
     step("store commands per backend (in-process)");
     const stores = await storeCosts();
+    step("dispatch latency per backend (in-process)");
+    const dispatch = await dispatchLatency();
 
-    const results: Results = { js, empty, status, status304, latency, watchers, create, playable, stores: stores.results, redisUrl: stores.redisUrl };
+    const results: Results = { js, empty, status, status304, latency, watchers, create, playable, stores: stores.results, dispatch, redisUrl: stores.redisUrl };
     console.log(`\n${table(results, (Date.now() - started) / 1000)}\n`);
     if (process.env.BENCH_JSON) console.log(JSON.stringify(results, null, 2));
   } finally {

@@ -20,7 +20,7 @@ import { sleep } from "./stats";
 import { resetEnvCache } from "@/lib/env";
 import { eventStreamResponse } from "@/lib/jobs/event-stream";
 import { newJob } from "@/lib/jobs/new-job";
-import { advance } from "@/lib/jobs/pipeline";
+import { dispatch, enqueueJob } from "@/lib/jobs/dispatch";
 import { createJobSchema } from "@/lib/jobs/request";
 import { isTerminal } from "@/lib/jobs/schema";
 import { statusResponse } from "@/lib/jobs/status-response";
@@ -123,7 +123,8 @@ async function measure(backend: Backend): Promise<BackendCosts> {
       const input = createJobSchema(MODELS).parse({ prompt: "a paper lantern drifting over a dark lake", style: "cinematic", model, enhance: "on" });
       const job = newJob({ input, ownerId: BENCH_OWNER_ID, llmEnhancer, now: Date.now() });
       await store.create(job);
-      await advance(job.id);
+      await enqueueJob(job);
+      await dispatch();
       const done = await waitFor(() => observer.get(job.id), (j) => j !== null && isTerminal(j.status), 60_000);
       await app.settle();
       if (done?.status !== "succeeded") throw new Error(`${backend.kind}: the ${model} job ended ${done?.status}: ${done?.error}`);

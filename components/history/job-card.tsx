@@ -4,6 +4,7 @@ import { RelativeTime } from "@/components/ui/relative-time";
 import { StatusBadge } from "@/components/ui/status-badge";
 import { isTerminal } from "@/lib/jobs/job-status";
 import type { JobStatus, PublicJob } from "@/lib/jobs/schema";
+import { queueText } from "@/components/job/job-text";
 import { STYLES } from "@/lib/styles";
 import { VideoOutlineIcon } from "@/components/ui/icons";
 
@@ -54,6 +55,11 @@ export function JobCard({ job, members }: { job: PublicJob; members?: PublicJob[
         {group && members ? (
           <p className="text-xs font-medium text-brand-700 dark:text-indigo-300">
             {group.kind === "takes" ? `${members.length} takes` : `${members.length} models`}, side by side
+          </p>
+        ) : null}
+        {!group && job.queuePosition !== null ? (
+          <p className="text-xs text-zinc-700 dark:text-zinc-300" data-testid="queue-place">
+            {queueText(job)}
           </p>
         ) : null}
         <p className="mt-auto text-xs text-zinc-600 dark:text-zinc-400">

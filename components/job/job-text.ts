@@ -2,7 +2,7 @@ import type { PublicJob, Stage, StepName, StepRunner, StepState } from "@/lib/jo
 
 /** Short names of the stages, for the tab title and the live announcements. */
 export const STAGE_LABELS: Record<Stage, string> = {
-  queued: "Queued",
+  queued: "Waiting in line",
   enhancing: "Enhancing prompt…",
   waiting_gpu: "Waiting for a GPU…",
   generating: "Generating…",
@@ -59,4 +59,29 @@ export function formatDuration(ms: number): string {
   if (h > 0) return `${h} h ${String(m).padStart(2, "0")} min`;
   if (m > 0) return `${m} min ${String(s).padStart(2, "0")} s`;
   return `${s} s`;
+}
+
+/** "about 2 minutes", "less than a minute", for waits in line. */
+export function formatWaitEstimate(seconds: number): string {
+  if (seconds < 60) return "less than a minute";
+  const m = Math.round(seconds / 60);
+  return m === 1 ? "about 1 minute" : `about ${m} minutes`;
+}
+
+/**
+ * A waiting job's place in words: "Place in line: 3 · 2 ahead of you · starts in about 4
+ * minutes (estimate)". Null when the job is not waiting.
+ */
+export function queueText(job: Pick<PublicJob, "queuePosition" | "queueWaitSeconds">): string | null {
+  const position = job.queuePosition;
+  if (position === null) return null;
+  const ahead = position - 1;
+  const who = ahead === 0 ? "you are next" : ahead === 1 ? "1 ahead of you" : `${ahead} ahead of you`;
+  const wait =
+    job.queueWaitSeconds === null
+      ? ""
+      : job.queueWaitSeconds === 0
+        ? " · starts as soon as a slot is free"
+        : ` · starts in ${formatWaitEstimate(job.queueWaitSeconds)} (estimate)`;
+  return `Place in line: ${position} · ${who}${wait}`;
 }

@@ -8,7 +8,7 @@ import { JobActions } from "@/components/job/job-actions";
 import { JobDetails } from "@/components/job/job-details";
 import type { JobFacts } from "@/components/job/job-facts";
 import { JobSteps } from "@/components/job/job-steps";
-import { formatDuration, jobTitle } from "@/components/job/job-text";
+import { formatDuration, jobTitle, queueText } from "@/components/job/job-text";
 import { JobTiming } from "@/components/job/job-timing";
 import { useNow } from "@/components/job/use-now";
 import { buttonClasses } from "@/components/ui/button";
@@ -124,6 +124,11 @@ export function JobView({
               <p className="font-medium" data-testid="job-message">
                 {job.message}
               </p>
+              {job.queuePosition !== null ? (
+                <p className="text-sm text-zinc-700 dark:text-zinc-300" data-testid="queue-place">
+                  {queueText(job)}
+                </p>
+              ) : null}
               <ProgressBar value={job.progress} estimated={job.progressEstimated} label="Video progress" />
               <p className="flex flex-wrap justify-between gap-x-4 text-sm text-zinc-600 dark:text-zinc-400">
                 <span>

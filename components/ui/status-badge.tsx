@@ -1,7 +1,7 @@
 import type { JobStatus } from "@/lib/jobs/schema";
 
 const LOOKS: Record<JobStatus, { label: string; classes: string }> = {
-  queued: { label: "Queued", classes: "bg-zinc-100 text-zinc-800 ring-zinc-300 dark:bg-zinc-800 dark:text-zinc-100 dark:ring-zinc-600" },
+  queued: { label: "Waiting in line", classes: "bg-zinc-100 text-zinc-800 ring-zinc-300 dark:bg-zinc-800 dark:text-zinc-100 dark:ring-zinc-600" },
   starting: { label: "Running", classes: "bg-brand-50 text-brand-800 ring-brand-100 dark:bg-indigo-950 dark:text-indigo-200 dark:ring-indigo-800" },
   processing: { label: "Running", classes: "bg-brand-50 text-brand-800 ring-brand-100 dark:bg-indigo-950 dark:text-indigo-200 dark:ring-indigo-800" },
   succeeded: { label: "Ready", classes: "bg-emerald-50 text-emerald-800 ring-emerald-200 dark:bg-emerald-950 dark:text-emerald-200 dark:ring-emerald-800" },

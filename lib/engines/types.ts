@@ -63,13 +63,17 @@ export interface Engine {
 
 /** An error starting a step, with a message a user understands. */
 export class EngineError extends Error {
+  /** "rate_limited": how long the engine asked us to wait, when it said. */
+  readonly retryAfterSeconds: number | null;
+
   constructor(
     message: string,
     /** "outcome_unknown": a create that may or may not have started a run (never retried blindly). */
     readonly code: "auth" | "billing" | "invalid_input" | "rate_limited" | "unavailable" | "outcome_unknown" | "unknown",
-    options?: { cause?: unknown },
+    options?: { cause?: unknown; retryAfterSeconds?: number | null },
   ) {
     super(message, options);
+    this.retryAfterSeconds = options?.retryAfterSeconds ?? null;
     this.name = "EngineError";
   }
 }

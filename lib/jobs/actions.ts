@@ -11,7 +11,9 @@ import { continuationModel, continuationValues, lastFrameOf } from "@/lib/jobs/c
 import { jobFormValues } from "@/lib/jobs/form-values";
 import { jobFrameUploads, readFrameUploads } from "@/lib/jobs/frame-images";
 import { loadVisibleJob, NO_SUCH_JOB } from "@/lib/jobs/access";
+import { dispatch } from "@/lib/jobs/dispatch";
 import { applyEvent } from "@/lib/jobs/pipeline";
+import { forgetQueueSnapshot } from "@/lib/jobs/queue-place";
 import { endShare, removeShareFiles, ShareFilesNotRemovedError, startShare } from "@/lib/jobs/sharing";
 import { createJobSchema, promptSchema, type CreateJobState } from "@/lib/jobs/request";
 import { isTerminal, JOB_ID_PATTERN, type Job } from "@/lib/jobs/schema";
@@ -79,11 +81,25 @@ export async function cancelJob(id: string): Promise<ActionResult> {
     const result = await applyEvent(job.id, { type: "cancel" });
     if (!result?.changed || result.job.status !== "canceled") return { ok: false, code: "conflict", message: "This job has already finished." };
     cancelUpstream(result.job);
+    await freeSlot(job.id);
     jobLog(job.id).info("job canceled");
     return { ok: true };
   } catch (error) {
     return storeDown(error);
   }
+}
+
+/**
+ * A canceled or deleted job leaves the line (or frees its slot) before the answer, so the places
+ * of those behind it move at once; the next job starts after the answer. Should the store fail
+ * here, the queue sweep frees it later.
+ */
+async function freeSlot(jobId: string): Promise<void> {
+  const released = await getStore()
+    .queue.release(jobId, Date.now(), false)
+    .catch(() => false);
+  forgetQueueSnapshot();
+  if (released) after(() => dispatch());
 }
 
 /**
@@ -114,6 +130,7 @@ export async function deleteJob(id: string): Promise<ActionResult> {
       if (result?.changed) cancelUpstream(result.job);
     }
     await getStore().delete(job.id);
+    await freeSlot(job.id);
     await getVideoStore().delete(job.id);
     jobLog(job.id).info("job deleted");
     await removeShareFiles(job.id, job.share);

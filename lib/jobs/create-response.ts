@@ -8,6 +8,8 @@ import { readBytesCapped } from "@/lib/http/read-body";
 import { readFrameUploads, type FrameUploadsResult } from "@/lib/jobs/frame-images";
 import { MAX_IMAGE_BYTES } from "@/lib/media/frame-image";
 import { toPublicJob } from "@/lib/jobs/public";
+import { queuePlace } from "@/lib/jobs/queue-place";
+import { NOT_WAITING } from "@/lib/jobs/schema";
 import { formValues, jsonValues, submitJob } from "@/lib/jobs/submit-job";
 import type { Schedule } from "@/lib/webhooks/handle-delivery";
 
@@ -78,10 +80,11 @@ export async function createJobResponse(req: Request, schedule: Schedule): Promi
     const origin = publicOriginFrom(req.headers);
     const url = new URL(`/jobs/${job.id}`, origin).toString();
     // Takes or a comparison: every member, and the group's page where they play side by side.
+    const placed = async (j: typeof job) => toPublicJob(j, Date.now(), await queuePlace(j).catch(() => NOT_WAITING));
     const group = job.group
-      ? { id: job.group.id, kind: job.group.kind, url: new URL(`/groups/${job.group.id}`, origin).toString(), jobs: jobs.map((j) => toPublicJob(j)) }
+      ? { id: job.group.id, kind: job.group.kind, url: new URL(`/groups/${job.group.id}`, origin).toString(), jobs: await Promise.all(jobs.map(placed)) }
       : undefined;
-    response = Response.json({ id: job.id, url, job: toPublicJob(job), defaults, ...(group ? { group } : {}) }, { status: 201, headers: { Location: url, "Cache-Control": "no-store" } });
+    response = Response.json({ id: job.id, url, job: await placed(job), defaults, ...(group ? { group } : {}) }, { status: 201, headers: { Location: url, "Cache-Control": "no-store" } });
   } catch (error) {
     response = errorResponse(error);
   }

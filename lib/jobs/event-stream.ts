@@ -3,8 +3,9 @@ import { AppError, errorResponse } from "@/lib/errors";
 import { NO_SUCH_JOB, ownsJob, viewerOf } from "@/lib/jobs/access";
 import { toPublicJob } from "@/lib/jobs/public";
 import { needsReconcile, reconcile } from "@/lib/jobs/reconcile";
-import { isTerminal, JOB_ID_PATTERN, type Job } from "@/lib/jobs/schema";
-import { runningStep } from "@/lib/jobs/transition";
+import { queuePlace } from "@/lib/jobs/queue-place";
+import { isTerminal, JOB_ID_PATTERN, NOT_WAITING, type Job, type QueuePlace } from "@/lib/jobs/schema";
+import { isAdmitted, runningStep } from "@/lib/jobs/transition";
 import { onEveryTick, watchJob } from "@/lib/jobs/job-channels";
 import { getStore } from "@/lib/store";
 import type { JobStore } from "@/lib/store/types";
@@ -84,7 +85,9 @@ function claimNudge(id: string, now: number, intervalMs: number): boolean {
  */
 const serialized = new WeakMap<Job, { at: number | null; data: string }>();
 
-function serialize(job: Job, now: number): string {
+function serialize(job: Job, now: number, place: QueuePlace): string {
+  // A waiting job's place in line is this stream's own read of the line.
+  if (waiting(job)) return JSON.stringify(toPublicJob(job, now, place));
   // A time-based estimate depends on the moment: the streams ticking together share one `now`,
   // so they share this too.
   const at = runningStep(job)?.progressEstimated ? now : null;
@@ -96,6 +99,8 @@ function serialize(job: Job, now: number): string {
 }
 
 const encoder = new TextEncoder();
+
+const waiting = (job: Job) => !isTerminal(job.status) && !isAdmitted(job);
 
 /** The seq the client already has: Last-Event-ID (a reconnect) wins over ?since= (the first connect). */
 function lastSeenSeq(req: Request): number {
@@ -143,6 +148,14 @@ export async function eventStreamResponse(req: Request, id: string, options: Eve
   for (const j of early) if (j.seq > job.seq) job = j;
   early.length = 0;
   watch.offer(job);
+  // While the job waits in line its place moves with other jobs' changes: read again on each tick.
+  let place: QueuePlace = NOT_WAITING;
+  let placing = false;
+  try {
+    place = await queuePlace(job);
+  } catch {
+    // The place is a nicety: the stream goes on without it until the next tick.
+  }
   if (isTerminal(job.status) && job.seq <= lastSeen) {
     watch.stop();
     return new Response(null, { status: 204, headers: { "Cache-Control": "no-store" } });
@@ -191,7 +204,7 @@ export async function eventStreamResponse(req: Request, id: string, options: Eve
   };
 
   const send = (j: Job, now = Date.now()) => {
-    const data = serialize(j, now);
+    const data = serialize(j, now, place);
     if (j.seq === sentSeq && data === sentData) return;
     sentSeq = j.seq;
     sentData = data;
@@ -204,6 +217,17 @@ export async function eventStreamResponse(req: Request, id: string, options: Eve
     // A time-based estimate moves without events: refresh it from memory, without a store read.
     if (runningStep(latest)?.progressEstimated) send(latest, now);
     if (closed) return;
+    if (waiting(latest) && !placing) {
+      // One read of the line per instance per 500 ms, however many streams wait (queue-place.ts).
+      placing = true;
+      void queuePlace(latest)
+        .then((p) => {
+          place = p;
+          send(latest);
+        })
+        .catch(() => undefined)
+        .finally(() => (placing = false));
+    }
     if (needsReconcile(latest, now) && claimNudge(id, now, opts.nudgeIntervalMs)) schedule(() => reconcile(id));
     if (now - lastWrite >= opts.heartbeatMs) write(": keepalive\n\n");
   };

@@ -89,6 +89,7 @@ export function newJob({ input, ownerId, llmEnhancer, now, id = newJobId(), imag
     ...(continuedFrom ? { continuedFrom } : {}),
     ...(group ? { group } : {}),
     createdAt: now,
+    admittedAt: null,
     startedAt: null,
     completedAt: null,
     updatedAt: now,

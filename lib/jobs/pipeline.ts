@@ -10,6 +10,7 @@ import { withLease } from "@/lib/jobs/lease";
 import { maxAttempts, retryDueAt } from "@/lib/jobs/retry";
 import { cancelOrphan } from "@/lib/jobs/orphans";
 import { findStep, isOrphan, nextStep, transition, type JobEvent } from "@/lib/jobs/transition";
+import { queueClock } from "@/lib/jobs/queue-clock";
 import { jobLog } from "@/lib/log";
 import { isStopping } from "@/lib/ops/shutdown";
 import { getStore } from "@/lib/store";
@@ -32,21 +33,26 @@ function stepEngine(job: Job, name: StepName): StepRunner {
   return job.engine;
 }
 
-/** Starts every step that can start now; returns when the job waits on an engine or is finished. */
-export async function advance(jobId: string): Promise<void> {
+/**
+ * Starts every step that can start now; returns when the job waits on an engine, waits in line,
+ * or is finished, with the job as last read (null when it is gone).
+ */
+export async function advance(jobId: string): Promise<Job | null> {
+  let job: Job | null = null;
   for (let i = 0; i < 6; i++) {
     // A stopping process starts nothing: the next one (or another instance) picks the step up.
-    if (isStopping()) return;
-    const job = await getStore().get(jobId);
-    if (!job) return;
+    if (isStopping()) return job;
+    job = await getStore().get(jobId);
+    if (!job) return null;
     const name = nextStep(job);
-    if (!name) return;
+    if (!name) return job;
     // A save that failed waits out its backoff; the sweeper starts it when it is due.
-    if (retryDueAt(findStep(job, name)!) > Date.now()) return;
+    if (retryDueAt(findStep(job, name)!) > Date.now()) return job;
     const claimed = await applyEvent(jobId, { type: "step.claim", step: name, engine: stepEngine(job, name) });
-    if (!claimed?.changed) return;
+    if (!claimed?.changed) return claimed?.job ?? null;
     await runStep(claimed.job, findStep(claimed.job, name)!);
   }
+  return getStore().get(jobId);
 }
 
 async function runStep(job: Job, step: Step): Promise<void> {
@@ -83,6 +89,7 @@ async function runStep(job: Job, step: Step): Promise<void> {
 
 async function stepFailed(job: Job, step: Step, error: unknown): Promise<void> {
   const log = jobLog(job.id);
+  if (error instanceof EngineError && error.code === "rate_limited") return requeue(job, step, error.retryAfterSeconds);
   if (error instanceof EngineError && error.code === "outcome_unknown") {
     // The run may exist: the step stays as claimed, and reconciliation looks for the run
     // (adopting it) before it ever starts the step again (recover-start.ts).
@@ -101,6 +108,27 @@ async function stepFailed(job: Job, step: Step, error: unknown): Promise<void> {
     return;
   }
   await applyEvent(job.id, { type: "step.fail", step: step.name, attempt: step.attempt, error: message });
+}
+
+/** When a 429 says nothing about how long to wait. */
+const DEFAULT_RETRY_AFTER_SECONDS = 10;
+
+/**
+ * The engine refused to start the step for now (Replicate's 429): the job goes back to the head
+ * of the line and nothing more is sent to that engine until its Retry-After; it is not failed.
+ */
+async function requeue(job: Job, step: Step, retryAfterSeconds: number | null): Promise<void> {
+  const seconds = retryAfterSeconds ?? DEFAULT_RETRY_AFTER_SECONDS;
+  const engine = step.engine === "local" ? "local" : "replicate";
+  const until = queueClock().now() + seconds * 1000;
+  jobLog(job.id).info({ step: step.name, attempt: step.attempt, retryAfterSeconds: seconds }, "engine busy (429): back in line");
+  const reason = `${engine === "replicate" ? "Replicate" : "The engine"} is busy right now; this job is first in line again.`;
+  const result = await applyEvent(job.id, { type: "requeue", step: step.name, attempt: step.attempt, reason });
+  if (!result?.changed) return;
+  // Not in the store's running set (a record admitted before the queue existed): join the line instead.
+  if (!(await getStore().queue.requeue(job.id, engine, until))) {
+    await getStore().queue.enqueue({ jobId: job.id, ownerId: job.ownerId ?? "", engine: job.engine }, queueClock().now());
+  }
 }
 
 /** Whether a delivery already named this attempt's prediction (the webhook URL carries the attempt). */

@@ -1,7 +1,7 @@
 import { typicalSeconds } from "@/lib/jobs/prediction-event";
-import { PRIVATE_JOB_FIELDS, PRIVATE_STEP_FIELDS, withoutFields, type FrameImage, type Job, type PublicJob, type Share, type SharedJob } from "@/lib/jobs/schema";
+import { PRIVATE_JOB_FIELDS, PRIVATE_STEP_FIELDS, withoutFields, type FrameImage, type Job, type PublicJob, type Share, type SharedJob, type QueuePlace, isTerminal, NOT_WAITING } from "@/lib/jobs/schema";
 import type { Frame } from "@/lib/media/frame-image";
-import { derive, estimateProgress, runningStep } from "@/lib/jobs/transition";
+import { derive, estimateProgress, isAdmitted, runningStep } from "@/lib/jobs/transition";
 import { findModel } from "@/lib/models/registry";
 import { playbackUrl } from "@/lib/jobs/video-source";
 
@@ -37,12 +37,17 @@ export function sharePath(token: string): string {
   return `/v/${token}`;
 }
 
-/** The job as its owner's browser sees it: no owner, no provider URLs or references, no storage URLs. */
-export function toPublicJob(job: Job, now = Date.now()): PublicJob {
+/**
+ * The job as its owner's browser sees it: no owner, no provider URLs or references, no storage
+ * URLs. `place`: where it stands in line (lib/jobs/queue-place.ts), shown only while it waits.
+ */
+export function toPublicJob(job: Job, now = Date.now(), place: QueuePlace = NOT_WAITING): PublicJob {
   const { steps, images, share, ...rest } = withoutFields(withCurrentEstimate(job, now), PRIVATE_JOB_FIELDS);
+  const waiting = !isTerminal(job.status) && !isAdmitted(job);
   return {
     ...rest,
     images: { first: publicImage(job.id, "first", images?.first), last: publicImage(job.id, "last", images?.last) },
+    ...(waiting ? place : NOT_WAITING),
     steps: steps.map((s) => withoutFields(s, PRIVATE_STEP_FIELDS)),
     engineLabel: ENGINE_LABELS[job.engine],
     modelLabel: modelLabel(job),

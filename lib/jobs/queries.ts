@@ -6,6 +6,7 @@ import { env } from "@/lib/env";
 import { jobFormValues, sharedFormValues } from "@/lib/jobs/form-values";
 import { toPublicJob, toSharedJob } from "@/lib/jobs/public";
 import { MAX_TAKES, SHARE_TOKEN_PATTERN, type PublicJob, type SharedJob } from "@/lib/jobs/schema";
+import { queuePlace } from "@/lib/jobs/queue-place";
 import { availableModels, type ModelDef } from "@/lib/models/registry";
 import { getStore } from "@/lib/store";
 
@@ -37,7 +38,7 @@ export function maxGroupMembers(): number {
 /** A job of this browser, as its page shows it; null for a job that does not exist or is someone else's alike. */
 export async function getOwnJob(id: string): Promise<PublicJob | null> {
   const job = await loadVisibleJob(id);
-  return job ? toPublicJob(job) : null;
+  return job ? toPublicJob(job, Date.now(), await queuePlace(job)) : null;
 }
 
 export const HISTORY_PAGE_SIZE = 12;
@@ -48,7 +49,8 @@ export async function listOwnerJobs(cursor: string | null): Promise<{ jobs: Publ
   if (!owner) return { jobs: [], nextCursor: null };
   const page = await getStore().listByOwner(owner, { limit: HISTORY_PAGE_SIZE, cursor });
   const now = Date.now();
-  return { jobs: page.jobs.map((j) => toPublicJob(j, now)), nextCursor: page.nextCursor };
+  const places = await Promise.all(page.jobs.map((j) => queuePlace(j)));
+  return { jobs: page.jobs.map((j, i) => toPublicJob(j, now, places[i])), nextCursor: page.nextCursor };
 }
 
 /** A shared video as everyone sees it, by its share token: null once the share is off (or never was). */

@@ -3,7 +3,8 @@ import { getEngine } from "@/lib/engines";
 import type { Engine } from "@/lib/engines/types";
 import { CREATE_DEADLINE_MS } from "@/lib/engines/replicate/client";
 import { env } from "@/lib/env";
-import { advance, applyEvent } from "@/lib/jobs/pipeline";
+import { proceed } from "@/lib/jobs/dispatch";
+import { applyEvent } from "@/lib/jobs/pipeline";
 import { cancelOrphan } from "@/lib/jobs/orphans";
 import { predictionEvent } from "@/lib/jobs/prediction-event";
 import { findCreatedRuns } from "@/lib/jobs/recover-start";
@@ -125,20 +126,20 @@ async function reconcileOnce(jobId: string): Promise<void> {
   // Across instances and viewers: one check per job per spacing, remembered in the store.
   if (!(await store.setOnce(`reconcile:${jobId}`, checkSpacingSeconds(job)))) return;
   const step = runningStep(job);
-  if (!step) return advance(jobId);
+  if (!step) return proceed(jobId);
   const engine = step.engine === "replicate" || step.engine === "local" ? await getEngine(step.engine) : null;
   if (step.ref === null) {
     // Before this step is started again: a run that was created but never recorded is adopted.
-    if (engine && (await adoptCreatedRun(engine, job, step))) return advance(jobId);
+    if (engine && (await adoptCreatedRun(engine, job, step))) return proceed(jobId);
     await lost(job, step, step.name === "save" ? "Saving the video was interrupted." : "The engine never confirmed the start of this step.");
-    return advance(jobId);
+    return proceed(jobId);
   }
   if (!engine) return;
   const prediction = await engine.get(step.ref);
   if (!prediction) {
     await lost(job, step, step.engine === "local" ? "The local render was interrupted (the server restarted)." : "The provider no longer knows this run.");
-    return advance(jobId);
+    return proceed(jobId);
   }
   const result = await applyEvent(jobId, predictionEvent(job, step.name, prediction));
-  if (result?.changed) await advance(jobId);
+  if (result?.changed) await proceed(jobId);
 }

@@ -166,6 +166,11 @@ export const jobSchema = z.object({
   /** The group this job was made in (takes or a model comparison); absent for a single job. */
   group: jobGroupSchema.nullable().optional(),
   createdAt: z.number(),
+  /**
+   * When the job got one of the site's slots (lib/jobs/dispatch.ts); null while it waits in line.
+   * Absent in records written before the queue existed: those count as admitted.
+   */
+  admittedAt: z.number().nullable().optional(),
   startedAt: z.number().nullable(),
   completedAt: z.number().nullable(),
   updatedAt: z.number(),
@@ -217,8 +222,27 @@ export const publicJobSchema = jobSchema
     shared: z.boolean(),
     /** `/v/<token>` while shared. */
     sharePath: z.string().nullable(),
+    /** Place in line while the job waits for a slot: 1 is next; null when it is not waiting. */
+    queuePosition: z.number().int().positive().nullable(),
+    /** An estimate of the seconds until it starts, while it waits; null otherwise or when unknown. */
+    queueWaitSeconds: z.number().int().nonnegative().nullable(),
   });
 export type PublicJob = z.infer<typeof publicJobSchema>;
+
+/** GET /api/queue: the line as someone about to press Generate sees it. */
+export const queueStatusSchema = z.object({
+  waiting: z.number().int().nonnegative(),
+  running: z.number().int().nonnegative(),
+  /** The site's cap on jobs running at once; 0: none. */
+  maxRunning: z.number().int().nonnegative(),
+  /** Estimated seconds before a job made now would start. */
+  waitSeconds: z.number().int().nonnegative(),
+});
+export type QueueStatus = z.infer<typeof queueStatusSchema>;
+
+/** Where a waiting job stands in line (lib/jobs/queue-place.ts): the two PublicJob fields. */
+export type QueuePlace = Pick<PublicJob, "queuePosition" | "queueWaitSeconds">;
+export const NOT_WAITING: QueuePlace = { queuePosition: null, queueWaitSeconds: null };
 export type PublicStep = z.infer<typeof publicStepSchema>;
 
 /**

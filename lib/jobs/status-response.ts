@@ -2,6 +2,7 @@ import "server-only";
 import { AppError, errorResponse } from "@/lib/errors";
 import { loadVisibleJob, NO_SUCH_JOB } from "@/lib/jobs/access";
 import { toPublicJob } from "@/lib/jobs/public";
+import { queuePlace } from "@/lib/jobs/queue-place";
 import { needsReconcile, reconcile } from "@/lib/jobs/reconcile";
 import { isTerminal, JOB_ID_PATTERN, type Job } from "@/lib/jobs/schema";
 import type { Schedule } from "@/lib/webhooks/handle-delivery";
@@ -22,8 +23,8 @@ function cacheControl(status: Job["status"]): string {
 
 /**
  * A job's state as JSON for its owner (anyone else: 404, as for a job that does not exist): one
- * store read, an ETag from the sequence number (304 when the browser has it), and a nudge to
- * reconcile when the job has been quiet too long.
+ * store read (and one of the line while it waits), an ETag from the sequence number and place in
+ * line (304 when the browser has it), and a nudge to reconcile when the job has been quiet too long.
  */
 export async function statusResponse(req: Request, id: string, schedule: Schedule): Promise<Response> {
   try {
@@ -32,10 +33,12 @@ export async function statusResponse(req: Request, id: string, schedule: Schedul
     if (!job) throw new AppError("not_found", NO_SUCH_JOB);
     if (needsReconcile(job, Date.now())) schedule(() => reconcile(id));
 
-    const etag = `"${id}.${job.seq}"`;
+    // A waiting job's place changes without a change to its record: it is part of the version.
+    const place = await queuePlace(job);
+    const etag = place.queuePosition === null ? `"${id}.${job.seq}"` : `"${id}.${job.seq}.q${place.queuePosition}.${place.queueWaitSeconds ?? ""}"`;
     const headers = { ETag: etag, "Cache-Control": cacheControl(job.status), Vary: "Cookie" };
     if (req.headers.get("if-none-match") === etag) return new Response(null, { status: 304, headers });
-    return Response.json(toPublicJob(job), { headers });
+    return Response.json(toPublicJob(job, Date.now(), place), { headers });
   } catch (error) {
     return errorResponse(error);
   }

@@ -6,7 +6,7 @@ import { withFormDefaults, type AppliedDefaults } from "@/lib/jobs/form-defaults
 import { getVideoStore } from "@/lib/files";
 import { framesRefusedBy, storeFrameImages, type FrameUploads, type FrameUploadsResult } from "@/lib/jobs/frame-images";
 import { newJob, newJobId } from "@/lib/jobs/new-job";
-import { advance } from "@/lib/jobs/pipeline";
+import { dispatch, enqueueJob } from "@/lib/jobs/dispatch";
 import { createJobSchema, fieldErrors, type CreateJobInput } from "@/lib/jobs/request";
 import { groupPlan } from "@/lib/jobs/group-members";
 import type { Job, JobGroup } from "@/lib/jobs/schema";
@@ -19,7 +19,8 @@ import type { Schedule } from "@/lib/webhooks/handle-delivery";
 
 /**
  * Starting a job, the one path for the "Generate" form's server action, `POST /api/jobs` and
- * "Retry": validate, check the spend limits, store the job, and start it after the answer.
+ * "Retry": validate, check the spend limits, store the job and put it in line, and let the line
+ * move after the answer (it starts at once when a slot is free).
  * Creating a job never waits for rendering, and a refused job never reaches an engine.
  * An unreachable store throws StoreUnavailableError; callers turn it into their own answer.
  */
@@ -74,6 +75,10 @@ export async function startJobs(
       { ip: ctx.ip, ownerId, store, now, env: env() },
       async () => {
         for (const job of jobs) await store.create(job);
+        // Should this fail, the jobs are stored but not in line: the queue sweep puts them there.
+        for (const job of jobs) {
+          await enqueueJob(job).catch((error: unknown) => jobLog(job.id).warn({ err: String(error) }, "putting the job in line failed"));
+        }
       },
       jobs.length,
     );
@@ -81,10 +86,8 @@ export async function startJobs(
       log.info({ reason: created.reason, jobs: jobs.length }, "job refused by a limit");
       return { ok: false, message: created.message, retryAfterSeconds: created.retryAfterSeconds };
     }
-    for (const job of jobs) {
-      jobLog(job.id).info({ model: job.model, style: job.style, group: group?.id }, "job created");
-      ctx.schedule(() => advance(job.id));
-    }
+    for (const job of jobs) jobLog(job.id).info({ model: job.model, style: job.style, group: group?.id }, "job created");
+    ctx.schedule(() => dispatch());
     return { ok: true, jobs };
   } finally {
     // A refused (or failed) job keeps no files.

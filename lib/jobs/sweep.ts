@@ -1,4 +1,5 @@
 import "server-only";
+import { sweepQueue } from "@/lib/jobs/dispatch";
 import { needsReconcile, reconcile } from "@/lib/jobs/reconcile";
 import { log } from "@/lib/log";
 import { isStopping } from "@/lib/ops/shutdown";
@@ -46,10 +47,22 @@ async function reconcileUnfinished(now: number): Promise<number> {
 }
 
 /**
- * What one sweep does, in order. Queue dispatch (starting queued jobs as slots free up) belongs
- * here, after reconciliation, which is what ends jobs and frees their slots.
+ * The line of waiting jobs (lib/jobs/dispatch.ts): slots of ended jobs freed, claimed jobs that
+ * were never told admitted, stored jobs missing from the line put in it, then a dispatch.
  */
-export const SWEEP_TASKS: SweepTask[] = [{ name: "reconcile", run: reconcileUnfinished }];
+async function moveTheLine(): Promise<number> {
+  const { released, enqueued, admitted } = await sweepQueue();
+  return released + enqueued + admitted;
+}
+
+/**
+ * What one sweep does, in order: reconciliation first, which is what ends jobs and frees their
+ * slots, then the line, which hands the freed slots on.
+ */
+export const SWEEP_TASKS: SweepTask[] = [
+  { name: "reconcile", run: reconcileUnfinished },
+  { name: "queue", run: moveTheLine },
+];
 
 export type SweepResult = { ran: true; tasks: Record<string, number | "failed"> } | { ran: false; reason: string };
 

@@ -35,7 +35,11 @@ export type JobEvent =
   | { type: "step.reset"; step: StepName; attempt: number; reason: string }
   | { type: "step.lease"; step: StepName; attempt: number; until: number }
   | { type: "saved"; attempt: number; videoUrl: string; posterUrl: string | null; notice?: string | null }
-  | { type: "cancel"; reason?: string };
+  | { type: "cancel"; reason?: string }
+  /** The job got a slot (lib/jobs/dispatch.ts): its steps may start. */
+  | { type: "admit" }
+  /** The engine refused to start the step for now (a 429): it goes back in line, not failed. */
+  | { type: "requeue"; step: StepName; attempt: number; reason: string };
 
 /** Share of the overall progress bar each step takes (skipped steps take none). */
 export const STEP_WEIGHTS: Record<StepName, number> = { enhance: 10, generate: 70, sound: 15, save: 5 };
@@ -51,9 +55,14 @@ export function findStep(job: Job, name: StepName): Step | undefined {
   return job.steps.find((s) => s.name === name);
 }
 
+/** Whether the job holds a slot; one still waiting in line starts nothing. */
+export function isAdmitted(job: Pick<Job, "admittedAt">): boolean {
+  return job.admittedAt !== null;
+}
+
 /** The step to start next: the first waiting one whose predecessors are finished, if none is running. */
 export function nextStep(job: Job): StepName | null {
-  if (isTerminal(job.status)) return null;
+  if (isTerminal(job.status) || !isAdmitted(job)) return null;
   for (const step of job.steps) {
     if (step.state === "running") return null;
     if (step.state === "waiting") return step.name;
@@ -122,6 +131,7 @@ function applyToStep(job: Job, event: JobEvent, now: number): Job | null {
       ),
     };
   }
+  if (event.type === "admit") return isAdmitted(job) ? null : { ...job, admittedAt: now };
   const name: StepName = event.type === "saved" ? "save" : event.step;
   const step = findStep(job, name);
   if (!step) return null;
@@ -170,6 +180,12 @@ function applyToStep(job: Job, event: JobEvent, now: number): Job | null {
       return failStep(job, step, event.error, now);
     case "step.reset":
       return withStep(job, name, (s) => ({ ...s, state: "waiting", ref: null, note: event.reason, progress: null }));
+    case "requeue":
+      return {
+        ...withStep(job, name, (s) => ({ ...s, state: "waiting", ref: null, note: event.reason, progress: null, startedAt: null })),
+        admittedAt: null,
+        engineRef: null,
+      };
     case "step.lease":
       if (event.until <= (step.leaseUntil ?? 0)) return null;
       return withStep(job, name, (s) => ({ ...s, leaseUntil: event.until }));
@@ -305,6 +321,7 @@ export function derive(job: Job): Job {
 
 function describe(job: Job, running: Step | undefined): { status: Job["status"]; stage: Stage; message: string } {
   const started = job.steps.some((s) => s.state !== "waiting" && s.state !== "skipped");
+  if (!isAdmitted(job)) return { status: "queued", stage: "queued", message: "Waiting in line…" };
   if (!running) {
     return started
       ? { status: "processing", stage: "queued", message: "Preparing the next step…" }

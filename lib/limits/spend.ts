@@ -20,6 +20,7 @@ export type LimitsEnv = Pick<
   | "RATE_LIMIT_PER_IP_PER_HOUR"
   | "RATE_LIMIT_PER_BROWSER_PER_HOUR"
   | "MAX_RUNNING_JOBS_PER_BROWSER"
+  | "MAX_QUEUED_JOBS_PER_BROWSER"
   | "DAILY_JOB_BUDGET"
   | "ENHANCE_LIMIT_PER_BROWSER_PER_HOUR"
   | "ENHANCE_LIMIT_PER_IP_PER_HOUR"
@@ -229,15 +230,15 @@ async function openJobs(store: JobStore, ownerId: string, now: number): Promise<
   return jobs.filter((j) => !isTerminal(j.status) && now - j.createdAt < RUNNING_STALE_MS).length;
 }
 
-function runningRefusal(running: number): LimitRefusal {
+function runningRefusal(open: number): LimitRefusal {
   return {
     ok: false,
     reason: "running",
     retryAfterSeconds: RUNNING_RETRY_SECONDS,
     message:
-      running === 1
+      open === 1
         ? "Your video is still being made; you can start another as soon as it finishes."
-        : `You already have ${videos(running)} being made; you can start another as soon as one of them finishes.`,
+        : `You already have ${videos(open)} being made or waiting in line; you can start another as soon as one of them finishes.`,
   };
 }
 
@@ -249,9 +250,17 @@ function groupRefusal(count: number, maxRunning: number, running: number): Limit
     retryAfterSeconds: RUNNING_RETRY_SECONDS,
     message:
       count > maxRunning
-        ? `This site runs at most ${videos(maxRunning)} per browser at once, so ${count} at once cannot start; make fewer.`
+        ? `This site takes at most ${videos(maxRunning)} per browser at once (running or waiting in line), so ${count} at once cannot start; make fewer.`
         : `These ${count} videos need ${count} free places of the ${maxRunning} this browser has, and ${running} ${running === 1 ? "is" : "are"} taken; start them when ${running === 1 ? "that video finishes" : "those videos finish"}.`,
   };
+}
+
+/**
+ * Unfinished jobs one browser may have: its share of the running slots plus its place in line
+ * (MAX_QUEUED_JOBS_PER_BROWSER). 0: no cap (a share of 0 means the browser's jobs are not capped).
+ */
+export function openJobsCap(env: Pick<LimitsEnv, "MAX_RUNNING_JOBS_PER_BROWSER" | "MAX_QUEUED_JOBS_PER_BROWSER">): number {
+  return env.MAX_RUNNING_JOBS_PER_BROWSER > 0 ? env.MAX_RUNNING_JOBS_PER_BROWSER + env.MAX_QUEUED_JOBS_PER_BROWSER : 0;
 }
 
 /**
@@ -277,7 +286,7 @@ export async function withinCreateLimits<T>(
   const giveBack = () => giveBackAll(store, counted.taken);
 
   try {
-    const maxRunning = env.MAX_RUNNING_JOBS_PER_BROWSER;
+    const maxRunning = openJobsCap(env);
     if (maxRunning <= 0) return { ok: true, value: await create() };
     const key = limitKeys.creating(ownerId);
     if (!(await lock(store, key))) {

@@ -6,6 +6,7 @@ import { isTerminal, JOB_ID_PATTERN, jobSchema, SHARE_TOKEN_PATTERN, type Job } 
 import { log } from "@/lib/log";
 import { isStaleTemp, removeFileDurable, writeFileDurable } from "@/lib/store/durable-file";
 import { EmbeddedKeys } from "@/lib/store/embedded-keys";
+import { EmbeddedQueue } from "@/lib/store/embedded-queue";
 import { KeyedQueue } from "@/lib/store/keyed-queue";
 import { Quarantine } from "@/lib/store/quarantine";
 import { UnreadableRecordError, type JobPage, type JobStore, type UpdateResult } from "@/lib/store/types";
@@ -69,6 +70,7 @@ export type EmbeddedStoreOptions = { dir?: string; retentionDays?: number };
  * server takes the directory's lock at start, see data-dir-lock.ts):
  * - `jobs/<id>.json`, one record per job; the indexes are built from them at start.
  * - `secrets/`, `marks/`, `counters/`: the small keys, one file each (embedded-keys.ts).
+ * - `queue.json`: the line of jobs waiting for a slot (embedded-queue.ts).
  * - `quarantine/`: files that could not be read, set aside (quarantine.ts).
  * Every write is atomic and durable (durable-file.ts). A record that cannot be read is never
  * taken for an absent one: reading it throws UnreadableRecordError.
@@ -80,7 +82,9 @@ export class EmbeddedStore implements JobStore {
   private readonly jobsDir: string;
   private readonly retentionDays: number;
   private readonly events = new EventEmitter().setMaxListeners(0);
-  private readonly queue = new KeyedQueue();
+  private readonly serial = new KeyedQueue();
+  /** The line of waiting jobs: `queue.json` (embedded-queue.ts). */
+  readonly queue: EmbeddedQueue;
   private readonly quarantine: Quarantine;
   private readonly keys: EmbeddedKeys;
   private indexPromise: Promise<Index> | null = null;
@@ -101,7 +105,8 @@ export class EmbeddedStore implements JobStore {
     this.jobsDir = path.join(this.dir, "jobs");
     this.retentionDays = opts.retentionDays ?? env().JOB_RETENTION_DAYS;
     this.quarantine = new Quarantine(this.dir);
-    this.keys = new EmbeddedKeys(this.dir, this.queue, this.quarantine, () => void this.stats.commands++);
+    this.keys = new EmbeddedKeys(this.dir, this.serial, this.quarantine, () => void this.stats.commands++);
+    this.queue = new EmbeddedQueue(path.join(this.dir, "queue.json"), this.serial, () => void this.stats.commands++);
   }
 
   async create(job: Job): Promise<void> {
@@ -223,7 +228,7 @@ export class EmbeddedStore implements JobStore {
   }
 
   async close(): Promise<void> {
-    await this.queue.idle();
+    await this.serial.idle();
     this.events.removeAllListeners();
   }
 
@@ -233,7 +238,7 @@ export class EmbeddedStore implements JobStore {
 
   /** Serialises work per job: each call runs after the previous one settled. */
   private locked<T>(id: string, work: () => Promise<T>): Promise<T> {
-    return this.queue.run(`job\n${id}`, work);
+    return this.serial.run(`job\n${id}`, work);
   }
 
   private write(file: string, text: string): Promise<void> {

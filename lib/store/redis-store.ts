@@ -4,6 +4,8 @@ import { isTerminal, jobSchema, SHARE_TOKEN_PATTERN, type Job } from "@/lib/jobs
 import { log } from "@/lib/log";
 import { DAY_MS, decodeCursor, encodeCursor, stampUpdate } from "@/lib/store/embedded-store";
 import { UnreadableRecordError, type JobPage, type JobStore, type UpdateResult } from "@/lib/store/types";
+import type { JobQueue } from "@/lib/store/queue";
+import { redisQueue } from "@/lib/store/redis-queue";
 
 export type RedisArg = string | number;
 
@@ -154,6 +156,7 @@ export class RedisJobStore implements JobStore {
   readonly stats = { commands: 0 };
   private readonly prefix: string;
   private readonly ttlSeconds: number;
+  readonly queue: JobQueue;
   private readonly shas = new Map<string, string>();
   private readonly queues = new Map<string, Promise<unknown>>();
   /** Re-reads after a pub/sub (re)subscription, one per job however many listen to it. */
@@ -166,6 +169,7 @@ export class RedisJobStore implements JobStore {
     this.kind = opts.kind;
     this.prefix = opts.prefix ?? "p2v:";
     this.ttlSeconds = Math.round(((opts.retentionDays ?? env().JOB_RETENTION_DAYS) * DAY_MS) / 1000);
+    this.queue = redisQueue((source, keys, args) => this.script(source, keys, args), this.prefix, this.ttlSeconds);
   }
 
   async create(job: Job): Promise<void> {

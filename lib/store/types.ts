@@ -1,4 +1,5 @@
 import type { Job } from "@/lib/jobs/schema";
+import type { JobQueue } from "@/lib/store/queue";
 
 /**
  * The job store: one interface, three backends (embedded files, Redis over TCP,
@@ -66,6 +67,8 @@ export interface JobStore {
    * `knownSeq`; with it, the listener ignores any record whose seq it already has.
    */
   subscribe(id: string, onChange: (job: Job) => void, knownSeq?: () => number): () => void;
+  /** The line of jobs waiting for a slot (lib/store/queue.ts), kept atomically by this backend. */
+  readonly queue: JobQueue;
   /** Throws when the backend is unreachable. */
   ping(): Promise<void>;
   /** Deletes jobs older than the retention period (and expired marks and counters); returns how many jobs went. */

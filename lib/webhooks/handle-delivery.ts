@@ -1,7 +1,7 @@
 import "server-only";
 import { AppError, errorResponse } from "@/lib/errors";
 import { readBodyCapped } from "@/lib/http/read-body";
-import { advance } from "@/lib/jobs/pipeline";
+import { proceed } from "@/lib/jobs/dispatch";
 import { predictionEvent, predictionSchema } from "@/lib/jobs/prediction-event";
 import { JOB_ID_PATTERN, stepNameSchema } from "@/lib/jobs/schema";
 import { cancelOrphan } from "@/lib/jobs/orphans";
@@ -75,7 +75,7 @@ export async function handleDelivery(req: Request, schedule: Schedule): Promise<
     }
     if (result.changed) {
       jobLog(jobId).info({ step: step.data, status: prediction.data.status, seq: result.job.seq }, "webhook applied");
-      schedule(() => advance(jobId));
+      schedule(() => proceed(jobId));
     }
     return Response.json({ ok: true, applied: result.changed });
   } catch (error) {

@@ -7,7 +7,7 @@ import { getEngine, setLocalEngineForTests } from "@/lib/engines";
 import { LocalEngine } from "@/lib/engines/local/local-engine";
 import { env } from "@/lib/env";
 import { newJob } from "@/lib/jobs/new-job";
-import { advance } from "@/lib/jobs/pipeline";
+import { dispatch, enqueueJob } from "@/lib/jobs/dispatch";
 import { reconcile } from "@/lib/jobs/reconcile";
 import { createJobSchema } from "@/lib/jobs/request";
 import { isTerminal, type Job } from "@/lib/jobs/schema";
@@ -32,7 +32,8 @@ async function createAndStart(form: Record<string, string>): Promise<Job> {
   const input = createJobSchema(MODELS).parse({ style: "anime", model: "local/preview", ...form });
   const job = newJob({ input, ownerId: TEST_OWNER_ID, llmEnhancer: false, now: Date.now() });
   await app.store.create(job);
-  await advance(job.id);
+  await enqueueJob(job);
+  await dispatch();
   return job;
 }
 

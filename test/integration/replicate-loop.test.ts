@@ -4,6 +4,7 @@ import { finishedJob, startAppHarness, type AppHarness } from "../support/app-ha
 import { waitFor } from "../support/wait-for";
 import { startFakeReplicate, type FakeReplicate, type FakeReplicateOptions } from "../support/fake-replicate";
 import { newJob } from "@/lib/jobs/new-job";
+import { dispatch, enqueueJob } from "@/lib/jobs/dispatch";
 import { advance, applyEvent } from "@/lib/jobs/pipeline";
 import { needsReconcile, reconcile } from "@/lib/jobs/reconcile";
 import { createJobSchema } from "@/lib/jobs/request";
@@ -43,7 +44,7 @@ async function setup(opts: { fake?: FakeReplicateOptions; appUrl?: boolean; env?
   return { app, fake };
 }
 
-async function createQueued(form: Record<string, string> = {}): Promise<Job> {
+async function createStored(form: Record<string, string> = {}): Promise<Job> {
   const input = createJobSchema(MODELS).parse({
     prompt: "a hummingbird drinking from a flower",
     style: "photoreal",
@@ -55,9 +56,18 @@ async function createQueued(form: Record<string, string> = {}): Promise<Job> {
   return job;
 }
 
+/** A stored job the line has admitted, for tests that drive the pipeline's steps themselves. */
+async function createQueued(form: Record<string, string> = {}): Promise<Job> {
+  const job = await createStored(form);
+  await applyEvent(job.id, { type: "admit" });
+  return job;
+}
+
+/** A stored job that joins the line and starts as the line lets it. */
 async function createAndStart(form: Record<string, string> = {}): Promise<Job> {
-  const job = await createQueued(form);
-  await advance(job.id);
+  const job = await createStored(form);
+  await enqueueJob(job);
+  await dispatch();
   return job;
 }
 

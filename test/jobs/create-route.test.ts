@@ -186,7 +186,7 @@ describe("POST /api/jobs", () => {
   });
 
   it("starts one of five simultaneous jobs from one browser when one may run at a time", async () => {
-    app = await startAppHarness({ env: { MAX_RUNNING_JOBS_PER_BROWSER: "1" } });
+    app = await startAppHarness({ env: { MAX_RUNNING_JOBS_PER_BROWSER: "1", MAX_QUEUED_JOBS_PER_BROWSER: "0" } });
     const { setCookie } = await newOwnerCookie();
     const cookie = setCookie.split(";")[0]!;
     const answers = await Promise.all(Array.from({ length: 5 }, (_, i) => post({ ...LOCAL, prompt: `clip number ${i}` }, { cookie })));

@@ -65,11 +65,11 @@ describe("groups", () => {
   });
 
   it("refuses more takes than may run at once, with a sentence that says so", async () => {
-    app = await startAppHarness({ env: { MAX_RUNNING_JOBS_PER_BROWSER: "2" } });
+    app = await startAppHarness({ env: { MAX_RUNNING_JOBS_PER_BROWSER: "2", MAX_QUEUED_JOBS_PER_BROWSER: "0" } });
     const res = await post({ prompt: "too many at once", model: "local/preview", takes: 3 });
     expect(res.status).toBe(429);
     expect(res.headers.get("retry-after")).toMatch(/^\d+$/);
-    expect(((await res.json()) as ErrorBody).error.message).toBe("This site runs at most 2 videos per browser at once, so 3 at once cannot start; make fewer.");
+    expect(((await res.json()) as ErrorBody).error.message).toBe("This site takes at most 2 videos per browser at once (running or waiting in line), so 3 at once cannot start; make fewer.");
     expect(await app.store.listRecent(10)).toEqual([]);
   });
 

@@ -15,7 +15,7 @@ const T0 = 1_700_000_000_000;
 
 function job(form: Record<string, string>, llmEnhancer = false): Job {
   const input = createJobSchema(MODELS).parse({ prompt: "a red fox in the snow", style: "cinematic", model: "local/preview", ...form });
-  return newJob({ input, ownerId: "owner-1", llmEnhancer, now: T0 });
+  return transition(newJob({ input, ownerId: "owner-1", llmEnhancer, now: T0 }), { type: "admit" }, T0)!;
 }
 
 /** The job with its generate step done, as the sound step sees it. */

@@ -13,7 +13,13 @@ function input(overrides: Partial<Record<string, string>> = {}): CreateJobInput 
   return createJobSchema(MODELS).parse(form);
 }
 
+/** A new job as the line admits it (its steps may start). */
 function job(overrides: Partial<Record<string, string>> = {}, llm = false): Job {
+  return transition(waiting(overrides, llm), { type: "admit" }, T0)!;
+}
+
+/** A new job, still waiting in line for a slot. */
+function waiting(overrides: Partial<Record<string, string>> = {}, llm = false): Job {
   return newJob({ input: input(overrides), ownerId: "owner-1", llmEnhancer: llm, now: T0 });
 }
 
@@ -43,6 +49,35 @@ const startGenerate: JobEvent[] = [
 ];
 
 describe("a new job", () => {
+  it("waits in line and starts nothing until it is admitted", () => {
+    const w = waiting();
+    expect(w).toMatchObject({ status: "queued", stage: "queued", message: "Waiting in line…", admittedAt: null });
+    expect(nextStep(w)).toBeNull();
+    expect(transition(w, { type: "step.claim", step: "generate", engine: "local" }, T0 + 1)).toBeNull();
+    const admitted = transition(w, { type: "admit" }, T0 + 5)!;
+    expect(admitted).toMatchObject({ status: "queued", admittedAt: T0 + 5 });
+    expect(nextStep(admitted)).toBe("generate");
+    expect(transition(admitted, { type: "admit" }, T0 + 6)).toBeNull();
+    // A record written before the queue existed has no admittedAt: it counts as admitted.
+    const { admittedAt: _a, ...legacy } = w;
+    expect(nextStep(legacy)).toBe("generate");
+  });
+
+  it("goes back in line, not failed, when the engine refuses a start for now", () => {
+    const started = run(job(), startGenerate.slice(0, 1));
+    expect(started.status).toBe("starting");
+    const back = transition(started, { type: "requeue", step: "generate", attempt: 1, reason: "Replicate is busy." }, T0 + 9)!;
+    expect(back).toMatchObject({ status: "queued", admittedAt: null, error: null });
+    expect(findStep(back, "generate")).toMatchObject({ state: "waiting", ref: null, attempt: 1, note: "Replicate is busy." });
+    expect(nextStep(back)).toBeNull();
+    // A stale attempt changes nothing; admitted again, the step starts its next attempt.
+    expect(transition(back, { type: "requeue", step: "generate", attempt: 1, reason: "x" }, T0 + 10)).toBeNull();
+    const again = run(transition(back, { type: "admit" }, T0 + 11)!, startGenerate.slice(0, 1), T0 + 11);
+    expect(findStep(again, "generate")).toMatchObject({ state: "running", attempt: 2 });
+    // Canceled while waiting: it ends at once.
+    expect(transition(back, { type: "cancel" }, T0 + 12)).toMatchObject({ status: "canceled" });
+  });
+
   it("is queued, schema-valid, with skipped steps for options left off", () => {
     const j = job();
     expect(jobSchema.parse(j)).toEqual(j);

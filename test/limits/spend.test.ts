@@ -16,6 +16,7 @@ const DEFAULTS: LimitsEnv = {
   RATE_LIMIT_PER_IP_PER_HOUR: 30,
   RATE_LIMIT_PER_BROWSER_PER_HOUR: 10,
   MAX_RUNNING_JOBS_PER_BROWSER: 2,
+  MAX_QUEUED_JOBS_PER_BROWSER: 0,
   DAILY_JOB_BUDGET: 500,
   ENHANCE_LIMIT_PER_BROWSER_PER_HOUR: 20,
   ENHANCE_LIMIT_PER_IP_PER_HOUR: 60,
@@ -196,7 +197,7 @@ function suite(name: string, backend: () => Backend): void {
       for (let i = 0; i < 5; i++) {
         const refused = await check(env);
         expect(refused).toMatchObject({ ok: false, reason: "running", retryAfterSeconds: 30 });
-        if (!refused.ok) expect(refused.message).toBe("You already have 3 videos being made; you can start another as soon as one of them finishes.");
+        if (!refused.ok) expect(refused.message).toBe("You already have 3 videos being made or waiting in line; you can start another as soon as one of them finishes.");
       }
       expect(await check(env, { ownerId: "owner-b" })).toEqual({ ok: true });
 

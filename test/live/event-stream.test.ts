@@ -9,7 +9,7 @@ import { jobEvents, openSse, SseParser, type SseConnection } from "./sse-client"
 import { eventStreamResponse, type EventStreamOptions } from "@/lib/jobs/event-stream";
 import { sharedWatchState } from "@/lib/jobs/job-channels";
 import { newJob } from "@/lib/jobs/new-job";
-import { advance } from "@/lib/jobs/pipeline";
+import { dispatch, enqueueJob } from "@/lib/jobs/dispatch";
 import { createJobSchema } from "@/lib/jobs/request";
 import { type Job } from "@/lib/jobs/schema";
 import { transition } from "@/lib/jobs/transition";
@@ -272,9 +272,10 @@ describe("GET /api/events/[id]", () => {
     const input = createJobSchema(MODELS).parse({ prompt: "a lantern drifting over a lake", style: "anime", model: "local/preview", enhance: "off", duration: "4" });
     const job = newJob({ input, ownerId: TEST_OWNER_ID, llmEnhancer: false, now: Date.now() });
     await store.create(job);
+    await enqueueJob(job);
     // The engine's webhooks go to a port where nothing listens: every delivery is lost.
     process.env.PORT = "1";
-    await advance(job.id);
+    await dispatch();
     process.env.PORT = String(port);
     const s = open(job.id);
     await s.ended;

@@ -127,11 +127,26 @@ describe("ReplicateEngine.start", () => {
 });
 
 describe("create errors", () => {
+  it("does not wait out a 429 for a job's step: it says how long Replicate asked to wait, so the job goes back in line", async () => {
+    const limited = await startFakeReplicate({ scenario: "rate-limit-create", rateLimitCount: Infinity, retryAfterSeconds: 7 });
+    try {
+      const client = createReplicateClient({ auth: limited.token, baseUrl: limited.baseUrl });
+      const error = await rejection(new ReplicateEngine({ client }).start({ job, step: "generate", webhookUrl: null, input: {} }));
+      expect(error).toMatchObject({ code: "rate_limited", retryAfterSeconds: 7 });
+      expect(creates(limited)).toHaveLength(1);
+    } finally {
+      await limited.close();
+    }
+  });
+
+  // The retry policy itself (what the Enhance button's create uses) is tested through the engine with it turned on.
+  const waiting = { retryRateLimited: true };
+
   it("retries a 429 after its Retry-After and then succeeds, one request per try", async () => {
     fake.setScenario("rate-limit-create");
     const before = creates(fake).length;
     const { clock, retry } = virtualClock();
-    const { ref } = await engineFor(fake, retry).start({ job, step: "generate", webhookUrl: null, input: { prompt: "x" } });
+    const { ref } = await engineFor(fake, { ...waiting, ...retry }).start({ job, step: "generate", webhookUrl: null, input: { prompt: "x" } });
     // Retry-After: 1 (seconds), honoured before each new try.
     expect(clock.slept).toEqual([1_000, 1_000]);
     expect(creates(fake).slice(before).map((r) => r.status)).toEqual([429, 429, 201]);
@@ -143,7 +158,7 @@ describe("create errors", () => {
     try {
       const first = virtualClock();
       const error = await rejection(
-        engineFor(limited, { ...first.retry, maxTries: 3 }).start({ job, step: "generate", webhookUrl: null, input: {} }),
+        engineFor(limited, { ...waiting, ...first.retry, maxTries: 3 }).start({ job, step: "generate", webhookUrl: null, input: {} }),
       );
       expect(first.clock.slept).toEqual([1_000, 1_000]);
       expect(error.code).toBe("rate_limited");
@@ -152,7 +167,7 @@ describe("create errors", () => {
 
       // A wait past maxTotalMs is not even started.
       const second = virtualClock();
-      await rejection(engineFor(limited, { ...second.retry, maxTotalMs: 500 }).start({ job, step: "generate", webhookUrl: null, input: {} }));
+      await rejection(engineFor(limited, { ...waiting, ...second.retry, maxTotalMs: 500 }).start({ job, step: "generate", webhookUrl: null, input: {} }));
       expect(second.clock.slept).toEqual([]);
       expect(creates(limited)).toHaveLength(4);
     } finally {
@@ -164,7 +179,7 @@ describe("create errors", () => {
     const limited = await startFakeReplicate({ scenario: "rate-limit-create", rateLimitCount: 1, retryAfterSeconds: 30 });
     try {
       const { clock, retry } = virtualClock();
-      const { ref } = await engineFor(limited, retry).start({ job, step: "generate", webhookUrl: null, input: {} });
+      const { ref } = await engineFor(limited, { ...waiting, ...retry }).start({ job, step: "generate", webhookUrl: null, input: {} });
       expect(limited.predictions.has(ref)).toBe(true);
       expect(clock.slept).toEqual([30_000]);
       expect(creates(limited).map((r) => r.status)).toEqual([429, 201]);
@@ -177,7 +192,7 @@ describe("create errors", () => {
     const limited = await startFakeReplicate({ scenario: "rate-limit-create", rateLimitCount: Infinity, retryAfterSeconds: 30 });
     try {
       const { clock, retry } = virtualClock();
-      const error = await rejection(engineFor(limited, retry).start({ job, step: "generate", webhookUrl: null, input: {} }));
+      const error = await rejection(engineFor(limited, { ...waiting, ...retry }).start({ job, step: "generate", webhookUrl: null, input: {} }));
       expect(error.code).toBe("rate_limited");
       expect(clock.slept).toEqual([30_000, 30_000]);
       expect(clock.t).toBeLessThanOrEqual(DEFAULT_RETRY_POLICY.maxTotalMs);

@@ -348,6 +348,127 @@ function contract(name: string, makeHarness: () => Promise<Harness>): void {
       expect(await store.sweep(now)).toBe(0);
     });
 
+    describe("queue", () => {
+      const local = (jobId: string, ownerId: string) => ({ jobId, ownerId, engine: "local" });
+      /** Claims one slot at a time, freeing it after: the order in which the line is served. */
+      async function serveAll(q: JobStore["queue"], now: number): Promise<string[]> {
+        const order: string[] = [];
+        for (;;) {
+          const [id, ...rest] = await q.claim({ maxRunning: 1, perOwner: 0 }, now);
+          expect(rest).toEqual([]);
+          if (!id) return order;
+          order.push(id);
+          expect(await q.release(id, now, true)).toBe(true);
+        }
+      }
+
+      it("serves owners in turn and each owner's jobs in the order they came", async () => {
+        const q = store.queue;
+        const now = Date.now();
+        for (const id of ["a1", "a2", "a3", "a4", "a5"]) expect(await q.enqueue(local(id, "A"), now)).toBe(true);
+        expect(await q.claim({ maxRunning: 1, perOwner: 0 }, now)).toEqual(["a1"]);
+        // B comes after A's five: its one job is served before A's third.
+        await q.enqueue(local("b1", "B"), now);
+        await q.enqueue(local("c1", "C"), now);
+        await q.enqueue(local("c2", "C"), now);
+        expect((await q.snapshot(now)).waiting).toEqual(["b1", "c1", "a2", "c2", "a3", "a4", "a5"]);
+        await q.release("a1", now, true);
+        expect(await serveAll(q, now)).toEqual(["b1", "c1", "a2", "c2", "a3", "a4", "a5"]);
+      });
+
+      it("admits no more than the site's cap and each owner's share, and a freed slot goes to the next", async () => {
+        const q = store.queue;
+        const now = Date.now();
+        for (const id of ["a1", "a2", "a3"]) await q.enqueue(local(id, "A"), now);
+        for (const id of ["b1", "b2"]) await q.enqueue(local(id, "B"), now);
+        const limits = { maxRunning: 3, perOwner: 1 };
+        expect(await q.claim(limits, now)).toEqual(["a1", "b1"]);
+        expect(await q.claim(limits, now)).toEqual([]);
+        await q.release("b1", now, true);
+        expect(await q.claim(limits, now)).toEqual(["b2"]);
+        await q.release("a1", now, true);
+        expect(await q.claim({ maxRunning: 2, perOwner: 0 }, now)).toEqual(["a2"]);
+        expect(await q.claim({ maxRunning: 2, perOwner: 0 }, now)).toEqual([]);
+        const snap = await q.snapshot(now);
+        expect(snap.waiting).toEqual(["a3"]);
+        expect(snap.running.map((r) => r.jobId).sort()).toEqual(["a2", "b2"]);
+      });
+
+      it("enqueues a job once, and a released waiting job leaves the line at once", async () => {
+        const q = store.queue;
+        const now = Date.now();
+        expect(await q.enqueue(local("a1", "A"), now)).toBe(true);
+        expect(await q.enqueue(local("a1", "A"), now)).toBe(false);
+        await q.enqueue(local("a2", "A"), now);
+        expect(await q.release("a1", now, false)).toBe(true);
+        expect(await q.release("a1", now, false)).toBe(false);
+        expect(await q.release("nobody", now, false)).toBe(false);
+        expect((await q.snapshot(now)).waiting).toEqual(["a2"]);
+        expect(await q.claim({ maxRunning: 0, perOwner: 0 }, now)).toEqual(["a2"]);
+        expect(await q.enqueue(local("a2", "A"), now)).toBe(false);
+      });
+
+      it("puts a job back at the head and holds its engine until the given time", async () => {
+        const q = store.queue;
+        const now = Date.now();
+        await q.enqueue({ jobId: "r1", ownerId: "A", engine: "replicate" }, now);
+        await q.enqueue({ jobId: "r2", ownerId: "B", engine: "replicate" }, now);
+        await q.enqueue(local("l1", "C"), now);
+        const limits = { maxRunning: 1, perOwner: 0 };
+        expect(await q.claim(limits, now)).toEqual(["r1"]);
+        expect(await q.requeue("r1", "replicate", now + 10_000)).toBe(true);
+        expect(await q.requeue("r1", "replicate", now + 10_000)).toBe(false);
+        expect((await q.snapshot(now)).waiting).toEqual(["r1", "r2", "l1"]);
+        expect((await q.snapshot(now)).holds).toEqual({ replicate: now + 10_000 });
+        // Replicate is held: the local job goes meanwhile, the Replicate jobs keep their places.
+        expect(await q.claim(limits, now + 5_000)).toEqual(["l1"]);
+        await q.release("l1", now + 5_000, true);
+        expect(await q.claim({ maxRunning: 5, perOwner: 0 }, now + 9_999)).toEqual([]);
+        expect(await q.claim(limits, now + 10_000)).toEqual(["r1"]);
+        expect((await q.snapshot(now + 10_000)).holds).toEqual({});
+      });
+
+      it("averages how long finished jobs held their slot", async () => {
+        const q = store.queue;
+        const now = Date.now();
+        expect((await q.snapshot(now)).averageRunMs).toBeNull();
+        await q.enqueue(local("a1", "A"), now);
+        await q.enqueue(local("a2", "A"), now);
+        await q.claim({ maxRunning: 1, perOwner: 0 }, now);
+        await q.release("a1", now + 10_000, true);
+        expect((await q.snapshot(now)).averageRunMs).toBe(10_000);
+        await q.claim({ maxRunning: 1, perOwner: 0 }, now + 10_000);
+        // Canceled: not a measure of how long a job takes.
+        await q.release("a2", now + 10_500, false);
+        expect((await q.snapshot(now)).averageRunMs).toBe(10_000);
+      });
+
+      it("never admits past the cap or twice under concurrent claims", async () => {
+        const now = Date.now();
+        for (let i = 0; i < 20; i++) await store.queue.enqueue(local(`j${i}`, `o${i % 4}`), now);
+        const stores = h.sharedAcrossInstances ? [store, open(), open()] : [store];
+        const claims = await Promise.all(
+          Array.from({ length: 12 }, (_, i) => stores[i % stores.length]!.queue.claim({ maxRunning: 5, perOwner: 2 }, now)),
+        );
+        const admitted = claims.flat();
+        expect(admitted).toHaveLength(5);
+        expect(new Set(admitted).size).toBe(5);
+        expect((await store.queue.snapshot(now)).waiting).toHaveLength(15);
+      });
+
+      it("keeps the line across a restart", async () => {
+        const now = Date.now();
+        for (const id of ["a1", "a2", "b1"]) await store.queue.enqueue(local(id, id[0]!), now);
+        await store.queue.claim({ maxRunning: 1, perOwner: 0 }, now);
+        const before = await store.queue.snapshot(now);
+        await store.close();
+        opened.splice(opened.indexOf(store), 1);
+        const reopened = open();
+        expect(await reopened.queue.snapshot(now)).toEqual(before);
+        expect(before.waiting).toEqual(["b1", "a2"]);
+      });
+    });
+
     it("keeps everything across a restart", async () => {
       const job = makeJob({ ownerId: "restart" });
       await store.create(job);

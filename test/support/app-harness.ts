@@ -10,6 +10,7 @@ import { installPeerStamp } from "@/lib/http/peer-address";
 import { EmbeddedStore } from "@/lib/store/embedded-store";
 import { setStoreForTests } from "@/lib/store";
 import type { JobStore } from "@/lib/store/types";
+import { cancelWake } from "@/lib/jobs/dispatch";
 import { handleDelivery } from "@/lib/webhooks/handle-delivery";
 import { statusResponse } from "@/lib/jobs/status-response";
 import { createJobResponse } from "@/lib/jobs/create-response";
@@ -114,6 +115,8 @@ export async function startAppHarness(opts: { env?: Record<string, string>; stor
       const closed = new Promise<void>((resolve) => server.close(() => resolve()));
       server.closeAllConnections();
       await closed;
+      // A wake for a held engine would dispatch on whatever store comes next.
+      cancelWake();
       await Promise.allSettled([...pending]);
       setStoreForTests(null);
       await store.close();

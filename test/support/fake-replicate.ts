@@ -47,6 +47,12 @@ export type FakeReplicateOptions = {
   videoPath?: string;
   /** Deletes a prediction's output this long after it succeeded. */
   deleteOutputsAfterMs?: number;
+  /**
+   * An account's create rate limit: past `creates` accepted creates in `windowMs`, a create is
+   * answered 429 with Retry-After (whole seconds until the oldest leaves the window). `now` is
+   * the clock the window is measured on (default Date.now), so a test can move time on.
+   */
+  createRateLimit?: { creates: number; windowMs: number; now?: () => number };
   /** The first `slowCreates` creates (default all) answer this late; the prediction exists at once. */
   createDelayMs?: number;
   slowCreates?: number;
@@ -169,6 +175,8 @@ export async function startFakeReplicate(opts: FakeReplicateOptions = {}): Promi
       },
     };
   };
+  /** When each accepted create happened, on the rate limit's clock. */
+  const acceptedCreates: number[] = [];
   let delayedCreates = 0;
   let holdingRuns = false;
   const downloadHolds = new Set<{ match: (req: http.IncomingMessage) => boolean; released: Promise<void>; release: () => void }>();
@@ -321,6 +329,15 @@ export async function startFakeReplicate(opts: FakeReplicateOptions = {}): Promi
       const s = opts.retryAfterSeconds ?? 1;
       return { status: 429, body: { detail: `Request was throttled. Your rate limit resets in ~${s}s.` }, headers: { "retry-after": String(s) } };
     }
+    const limit = opts.createRateLimit;
+    if (limit) {
+      const at = (limit.now ?? Date.now)();
+      while (acceptedCreates.length > 0 && acceptedCreates[0]! <= at - limit.windowMs) acceptedCreates.shift();
+      if (acceptedCreates.length >= limit.creates) {
+        const s = Math.max(1, Math.ceil((acceptedCreates[0]! + limit.windowMs - at) / 1000));
+        return { status: 429, body: { detail: `Request was throttled. Your rate limit resets in ~${s}s.` }, headers: { "retry-after": String(s) } };
+      }
+    }
     const err = ERRORS[scenario];
     if (err) return err;
     const filter = (body.webhook_events_filter as WebhookEvent[] | undefined) ?? ALL_EVENTS;
@@ -341,6 +358,7 @@ export async function startFakeReplicate(opts: FakeReplicateOptions = {}): Promi
       metrics: {},
       ...(hook ? { webhook: hook, webhook_events_filter: filter } : {}),
     };
+    if (limit) acceptedCreates.push((limit.now ?? Date.now)());
     const rec: FakePredictionRecord = { prediction, body, webhook: hook, webhookEventsFilter: filter, scenario, pendingDeliveries: 0, held: holdingRuns };
     predictions.set(id, rec);
     deliver(rec, "start");

@@ -73,6 +73,11 @@ export type RetryPolicy = {
   baseDelayMs: number;
   sleep: (ms: number) => Promise<void>;
   now: () => number;
+  /**
+   * Whether a 429 is waited out here. The pipeline says no: its job goes back in line for the
+   * Retry-After instead of holding a slot (and a function) asleep.
+   */
+  retryRateLimited: boolean;
 };
 
 /**
@@ -85,6 +90,7 @@ export const DEFAULT_RETRY_POLICY: RetryPolicy = {
   baseDelayMs: 1_000,
   sleep: (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
   now: () => Date.now(),
+  retryRateLimited: true,
 };
 
 /**
@@ -115,7 +121,7 @@ export async function createPrediction(
     try {
       return await client.predictions.create(params);
     } catch (err) {
-      const delay = retryDelayMs(err, attempt, p.baseDelayMs);
+      const delay = !p.retryRateLimited && apiErrorStatus(err) === 429 ? null : retryDelayMs(err, attempt, p.baseDelayMs);
       if (delay === null || attempt >= p.maxTries || p.now() - startedAt + delay > p.maxTotalMs) {
         throw createError(err);
       }
@@ -234,11 +240,12 @@ export function toEngineError(err: unknown): EngineError {
     );
   }
   if (status === 429) {
-    const seconds = retryAfterSeconds(err) ?? 30;
+    const said = retryAfterSeconds(err);
+    const seconds = said ?? 30;
     return new EngineError(
       `Replicate is rate-limiting requests right now. Please try again in ${seconds} s.`,
       "rate_limited",
-      { cause: err },
+      { cause: err, retryAfterSeconds: said },
     );
   }
   if (status >= 500) {

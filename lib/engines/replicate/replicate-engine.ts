@@ -73,10 +73,14 @@ export class ReplicateEngine implements Engine {
     return this.deps.client ?? replicateClient();
   }
 
-  /** `input` is the model's ready input (step-input.ts); the step's model is the registry's choice. */
+  /**
+   * `input` is the model's ready input (step-input.ts); the step's model is the registry's choice.
+   * A 429 is not waited out here: it fails with "rate_limited" and the job goes back in line.
+   */
   async start({ job, step, webhookUrl, input }: StartRequest): Promise<{ ref: string }> {
     const prediction = await startPrediction(modelTargetForStep(job, step), input, webhookUrl, {
       ...this.deps,
+      retry: { retryRateLimited: false, ...this.deps.retry },
       client: this.client(),
     });
     return { ref: prediction.id };
