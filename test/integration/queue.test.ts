@@ -53,8 +53,9 @@ async function post(cookie?: string): Promise<{ id: string; cookie: string }> {
   return { id, cookie: cookie ?? res.headers.get("set-cookie")!.split(";")[0]! };
 }
 
-async function status(id: string): Promise<PublicJob> {
-  return (await (await fetch(`${app!.origin}/api/status/${id}`)).json()) as PublicJob;
+/** The status route as the job's browser asks it (it answers its owner only). */
+async function status(job: { id: string; cookie: string }): Promise<PublicJob> {
+  return (await (await fetch(`${app!.origin}/api/status/${job.id}`, { headers: { cookie: job.cookie } })).json()) as PublicJob;
 }
 
 /** The job ids in the order their video predictions were created at the fake Replicate. */
@@ -86,7 +87,7 @@ describe("the line", () => {
     const third = await post(first.cookie);
     await waitFor(async () => fake!.predictions.size, (n) => n === 1);
 
-    const [a, b, c] = await Promise.all([first, second, third].map((j) => status(j.id)));
+    const [a, b, c] = await Promise.all([first, second, third].map((j) => status(j)));
     expect(a).toMatchObject({ queuePosition: null, queueWaitSeconds: null });
     expect(a!.status).not.toBe("queued");
     expect(b).toMatchObject({ status: "queued", stage: "queued", message: "Waiting in line…", queuePosition: 1 });
@@ -116,7 +117,7 @@ describe("the line", () => {
     for (let i = 0; i < 4; i++) rest.push((await post(a1.cookie)).id);
     const b1 = await post();
     const ids = [a1.id, ...rest, b1.id];
-    expect((await status(b1.id)).queuePosition).toBe(1);
+    expect((await status(b1)).queuePosition).toBe(1);
 
     const ended = await completeOneByOne(ids);
     expect(ended.every((j) => j.status === "succeeded")).toBe(true);
@@ -131,14 +132,14 @@ describe("the line", () => {
     const second = await post(first.cookie);
     const third = await post(first.cookie);
     await waitFor(async () => fake!.predictions.size, (n) => n === 1);
-    expect((await status(third.id)).queuePosition).toBe(2);
+    expect((await status(third)).queuePosition).toBe(2);
     // What the Cancel action does (it needs Next's request scope for the owner cookie): cancel, then free the place.
     const { applyEvent } = await import("@/lib/jobs/pipeline");
     const { jobEnded } = await import("@/lib/jobs/dispatch");
     await applyEvent(second.id, { type: "cancel" });
     await jobEnded(second.id, false);
-    expect((await status(second.id)).queuePosition).toBeNull();
-    expect((await status(third.id)).queuePosition).toBe(1);
+    expect((await status(second)).queuePosition).toBeNull();
+    expect((await status(third)).queuePosition).toBe(1);
     const ended = await completeOneByOne([first.id, third.id]);
     expect(ended.map((j) => j.status)).toEqual(["succeeded", "succeeded"]);
     expect(predictionOrder()).toEqual([first.id, third.id]);
