@@ -1,17 +1,11 @@
 "use client";
 
-import useSWR from "swr";
+import { useEffect, useState } from "react";
 import { formatWaitEstimate } from "@/components/job/job-text";
 import { queueStatusSchema, type QueueStatus } from "@/lib/jobs/schema";
 
 /** How often the home page asks for the line while it is open. */
 const REFRESH_MS = 10_000;
-
-async function fetchQueue(url: string): Promise<QueueStatus> {
-  const res = await fetch(url, { headers: { accept: "application/json" }, cache: "no-store" });
-  if (!res.ok) throw new Error(`The server answered ${res.status}.`);
-  return queueStatusSchema.parse(await res.json());
-}
 
 export function queueNoticeText(q: QueueStatus): string {
   if (q.waiting === 0 && (q.maxRunning === 0 || q.running < q.maxRunning)) return "No wait right now: a new video starts at once.";
@@ -20,13 +14,33 @@ export function queueNoticeText(q: QueueStatus): string {
   return `${busy}; a new one would start in ${formatWaitEstimate(q.waitSeconds)} (estimate).`;
 }
 
-/** The current wait, before Generate is pressed; refreshed while the page is open. */
+/**
+ * The current wait, before Generate is pressed: rendered by the server, then asked again from
+ * GET /api/queue while the page is open (plain fetch: the home page's JavaScript stays small).
+ */
 export function QueueNotice({ initial }: { initial: QueueStatus | null }) {
-  const { data } = useSWR("/api/queue", fetchQueue, { fallbackData: initial ?? undefined, refreshInterval: REFRESH_MS });
-  if (!data) return null;
+  const [queue, setQueue] = useState(initial);
+  useEffect(() => {
+    let stopped = false;
+    const refresh = async () => {
+      try {
+        const res = await fetch("/api/queue", { headers: { accept: "application/json" }, cache: "no-store" });
+        const parsed = queueStatusSchema.safeParse(res.ok ? await res.json() : null);
+        if (!stopped && parsed.success) setQueue(parsed.data);
+      } catch {
+        // Keep the last known wait; the next refresh tries again.
+      }
+    };
+    const timer = setInterval(() => void refresh(), REFRESH_MS);
+    return () => {
+      stopped = true;
+      clearInterval(timer);
+    };
+  }, []);
+  if (!queue) return null;
   return (
     <p className="text-sm text-zinc-600 dark:text-zinc-400" data-testid="queue-notice" aria-live="polite">
-      {queueNoticeText(data)}
+      {queueNoticeText(queue)}
     </p>
   );
 }
