@@ -6,11 +6,12 @@ import { GET as health } from "@/app/api/health/route";
 import type { HealthReport } from "@/lib/ops/health";
 import { applyRetention } from "@/lib/ops/retention";
 import { startAppHarness, type AppHarness } from "@/test/support/app-harness";
+import { ownerFetch, TEST_OWNER_ID } from "@/test/support/owner";
 import { deliver, generatingJob, newWebhookId, refOf, tqdmLine } from "@/test/faults/support";
 
 /**
  * A job whose file was damaged on disk, through the app's own routes: the webhook answers 500
- * (so the engine retries) instead of 200 "unknown job", the status route does not say 404,
+ * (so the engine retries) instead of 200 "unknown job", the status route tells its owner (500, not 404),
  * /api/health reports it, and retention keeps its video even long past the retention period.
  */
 
@@ -24,7 +25,7 @@ const DAY = 86_400_000;
 
 it("an unreadable job file: webhook 500, status not 404, health degraded, the video kept", async () => {
   app = await startAppHarness({ env: { JOB_RETENTION_DAYS: "30" } });
-  const job = generatingJob({ ownerId: "owner" });
+  const job = generatingJob({ ownerId: TEST_OWNER_ID });
   await app.store.create(job);
   const videoDir = path.join(app.dataDir, "videos", job.id);
   await mkdir(videoDir, { recursive: true });
@@ -48,8 +49,10 @@ it("an unreadable job file: webhook 500, status not 404, health degraded, the vi
     expect(body.error.message).toMatch(/Nothing was deleted/);
   }
 
-  const status = await fetch(`${app.origin}/api/status/${job.id}`);
-  expect(status.status).toBe(500);
+  // Its owner is told the record cannot be read; anyone else still sees nothing at all.
+  const asTheOwner = await ownerFetch();
+  expect((await asTheOwner(`${app.origin}/api/status/${job.id}`)).status).toBe(500);
+  expect((await fetch(`${app.origin}/api/status/${job.id}`)).status).toBe(404);
 
   const res = await health();
   const report = (await res.json()) as HealthReport;
