@@ -22,7 +22,7 @@ export async function register() {
   }
   const { installShutdownHandlers } = await import("@/lib/ops/shutdown");
   installShutdownHandlers();
-  const { startSweepTimer } = await import("@/lib/ops/sweep-timer");
+  const { startSweepTimer } = await import("@/lib/jobs/adapters/sweep-timer");
   startSweepTimer();
   const { applyRetention } = await import("@/lib/ops/retention");
   const { log } = await import("@/lib/log");

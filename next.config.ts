@@ -8,7 +8,7 @@ const nextConfig: NextConfig = {
   output: process.env.NEXT_OUTPUT === "standalone" ? "standalone" : undefined,
   poweredByHeader: false,
   experimental: {
-    // The Generate form may carry a first and a last frame of up to 10 MB each (lib/media/frame-image.ts);
+    // The Generate form may carry a first and a last frame of up to 10 MB each (lib/core/frame-image.ts);
     // POST /api/jobs reads its own body with its own cap. The proxy (proxy.ts) buffers bodies up
     // to this size; past it the route would get a cut body.
     serverActions: { bodySizeLimit: "21mb" },

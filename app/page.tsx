@@ -2,8 +2,8 @@ import { valuesFromSearchParams, valuesFromSubmitted } from "@/components/genera
 import { GenerateForm } from "@/components/generate/generate-form";
 import { QueueNotice } from "@/components/generate/queue-notice";
 import { RemixNotice } from "@/components/generate/remix-notice";
-import { getRemixValues, homePageModels, maxGroupMembers } from "@/lib/jobs/queries";
-import { DEFAULT_QUEUE_MODEL_SECONDS, queueStatus } from "@/lib/jobs/queue-place";
+import { getRemixValues, homePageModels, maxGroupMembers } from "@/lib/jobs/adapters/queries";
+import { DEFAULT_QUEUE_MODEL_SECONDS, queueStatus } from "@/lib/jobs/pipeline/queue-place";
 
 export default async function HomePage({
   searchParams,

@@ -17,7 +17,7 @@ import { startUpstashRestServer } from "../test/support/upstash-rest-server";
 import { waitFor } from "../test/support/wait-for";
 import { percentile } from "./stats";
 import { resetEnvCache } from "@/lib/env";
-import { isTerminal } from "@/lib/jobs/schema";
+import { isTerminal } from "@/lib/core/job";
 import { createStore } from "@/lib/store";
 import { EmbeddedStore } from "@/lib/store/embedded-store";
 import type { JobStore } from "@/lib/store/types";

@@ -2,8 +2,8 @@ import http from "node:http";
 import { randomBytes } from "node:crypto";
 import { makeJob, makeStep } from "../test/support/job-factory";
 import { BENCH_OWNER_ID } from "./owner";
-import { jobSchema, type Job } from "@/lib/jobs/schema";
-import { derive } from "@/lib/jobs/transition";
+import { jobSchema, type Job } from "@/lib/core/job";
+import { derive } from "@/lib/jobs/domain/transition";
 import { webhookSigner, type WebhookSigner } from "@/lib/webhooks/sign";
 import { EmbeddedStore } from "@/lib/store/embedded-store";
 

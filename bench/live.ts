@@ -5,7 +5,7 @@ import { EngineFeed } from "./jobs";
 import { rssBytes } from "./server";
 import { ownerHeaders } from "./owner";
 import { percentile, sleep } from "./stats";
-import type { Job } from "@/lib/jobs/schema";
+import type { Job } from "@/lib/core/job";
 import { nextPollDelay, POLL_MIN_MS } from "@/lib/swr/job-fetch";
 
 /**

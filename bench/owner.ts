@@ -2,7 +2,7 @@ import { OWNER_COOKIE, signOwnerId } from "@/lib/auth/owner-cookie";
 
 /**
  * Every benchmark job belongs to one owner, and the benchmark watches them as that owner: the
- * status and event routes answer anyone else 404 (lib/jobs/access.ts). The cookie is signed with
+ * status and event routes answer anyone else 404 (lib/jobs/adapters/access.ts). The cookie is signed with
  * the server's SESSION_SECRET by the app's own rule.
  */
 export const BENCH_OWNER_ID = "benchOwnerOfEveryJob00";

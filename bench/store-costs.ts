@@ -18,12 +18,12 @@ import { startUpstashRestServer, type UpstashRestServer } from "../test/support/
 import { BENCH_MODEL, runningJob } from "./jobs";
 import { sleep } from "./stats";
 import { resetEnvCache } from "@/lib/env";
-import { eventStreamResponse } from "@/lib/jobs/event-stream";
-import { newJob } from "@/lib/jobs/new-job";
-import { dispatch, enqueueJob } from "@/lib/jobs/dispatch";
-import { createJobSchema } from "@/lib/jobs/request";
-import { isTerminal } from "@/lib/jobs/schema";
-import { statusResponse } from "@/lib/jobs/status-response";
+import { eventStreamResponse } from "@/lib/jobs/adapters/event-stream";
+import { newJob } from "@/lib/jobs/domain/new-job";
+import { dispatch, enqueueJob } from "@/lib/jobs/pipeline/dispatch";
+import { createJobSchema } from "@/lib/jobs/domain/request";
+import { isTerminal } from "@/lib/core/job";
+import { statusResponse } from "@/lib/jobs/adapters/status-response";
 import { MODELS } from "@/lib/models/registry";
 import { createStore } from "@/lib/store";
 import { EmbeddedStore } from "@/lib/store/embedded-store";
@@ -70,7 +70,7 @@ async function measure(backend: Backend): Promise<BackendCosts> {
   // Waiting for a job to end reads through another instance, so that the measured one only counts the app's work.
   const observer = backend.observer(app.dataDir);
   const schedule = (task: () => Promise<unknown>) => void task().catch(() => undefined);
-  // Only a job's owner is answered (lib/jobs/access.ts): every job here is the bench owner's. Its
+  // Only a job's owner is answered (lib/jobs/adapters/access.ts): every job here is the bench owner's. Its
   // cookie is signed before measuring, so the session secret's one store read is not counted.
   const headers = await asOwner({}, BENCH_OWNER_ID);
   try {

@@ -97,7 +97,7 @@ export const envSchema = z
     RATE_LIMITS: flag(true),
     RATE_LIMIT_PER_IP_PER_HOUR: optionalInt(0, 30),
     RATE_LIMIT_PER_BROWSER_PER_HOUR: optionalInt(0, 10),
-    /** Jobs generating at once on the whole site, every engine counted (lib/jobs/dispatch.ts); more wait in line. */
+    /** Jobs generating at once on the whole site, every engine counted (lib/jobs/pipeline/dispatch.ts); more wait in line. */
     MAX_RUNNING_JOBS: optionalInt(0, 4),
     /** One browser's share of those slots; its other jobs wait in line. */
     MAX_RUNNING_JOBS_PER_BROWSER: optionalInt(0, 2),

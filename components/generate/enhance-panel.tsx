@@ -3,8 +3,8 @@
 import { useState, useTransition } from "react";
 import { Button } from "@/components/ui/button";
 import { controlClasses, describedBy, FieldError } from "@/components/ui/field";
-import { enhancePrompt } from "@/lib/jobs/actions";
-import { PROMPT_MAX } from "@/lib/jobs/form-limits";
+import { enhancePrompt } from "@/lib/jobs/adapters/actions";
+import { PROMPT_MAX } from "@/lib/jobs/domain/form-limits";
 import { SparklesIcon } from "@/components/ui/icons";
 
 type Enhancement = { from: { prompt: string; style: string }; note: string | null; engine: "llm" | "rules" };

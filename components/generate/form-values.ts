@@ -1,7 +1,7 @@
-import type { ModelOption } from "@/lib/jobs/queries";
-import { SEED_MAX } from "@/lib/jobs/form-limits";
-import { FRAME_FIELDS, FRAMES, type Frame } from "@/lib/media/frame-image";
-import { FORM_OPTION_DEFAULTS } from "@/lib/jobs/form-defaults";
+import type { ModelOption } from "@/lib/jobs/adapters/queries";
+import { SEED_MAX } from "@/lib/jobs/domain/form-limits";
+import { FRAME_FIELDS, FRAMES, type Frame } from "@/lib/core/frame-image";
+import { FORM_OPTION_DEFAULTS } from "@/lib/jobs/domain/form-defaults";
 import { defaultModel } from "@/lib/models/registry";
 import { DEFAULT_STYLE, STYLE_IDS, type StyleId } from "@/lib/styles";
 

@@ -3,7 +3,7 @@
 import { useState, type ClipboardEvent, type DragEvent } from "react";
 import { Button } from "@/components/ui/button";
 import { describedBy, FieldError, FieldHint, Label } from "@/components/ui/field";
-import { FRAME_FIELDS, FRAME_LABELS, IMAGE_TYPES, MAX_IMAGE_BYTES, type Frame } from "@/lib/media/frame-image";
+import { FRAME_FIELDS, FRAME_LABELS, IMAGE_TYPES, MAX_IMAGE_BYTES, type Frame } from "@/lib/core/frame-image";
 
 /** One frame image as the form holds it: the checked file and a preview address for it. */
 export type PickedImage = { file: File; preview: string };

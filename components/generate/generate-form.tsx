@@ -18,11 +18,11 @@ import {
 } from "@/components/generate/form-values";
 import { Button } from "@/components/ui/button";
 import { controlClasses, describedBy, FieldError, FieldHint, Label } from "@/components/ui/field";
-import { createJob } from "@/lib/jobs/actions";
-import type { ModelOption } from "@/lib/jobs/queries";
-import { PROMPT_MAX, PROMPT_MIN } from "@/lib/jobs/form-limits";
-import type { CreateJobState } from "@/lib/jobs/request";
-import { checkFrameImage, FRAME_FIELDS, FRAMES, SNIFF_BYTES, type Frame } from "@/lib/media/frame-image";
+import { createJob } from "@/lib/jobs/adapters/actions";
+import type { ModelOption } from "@/lib/jobs/adapters/queries";
+import { PROMPT_MAX, PROMPT_MIN } from "@/lib/jobs/domain/form-limits";
+import type { CreateJobState } from "@/lib/jobs/domain/request";
+import { checkFrameImage, FRAME_FIELDS, FRAMES, SNIFF_BYTES, type Frame } from "@/lib/core/frame-image";
 import { MODELS } from "@/lib/models/registry";
 import { SpinnerIcon } from "@/components/ui/icons";
 
@@ -56,8 +56,8 @@ function CheckField(props: { id: string; name: string; label: string; hint: stri
 
 // The form is checked with the same Zod schema as the server action, loaded on first use rather
 // than with the page: it is the largest part of the page's JavaScript.
-let requestModule: Promise<typeof import("@/lib/jobs/request")> | null = null;
-const loadRequest = () => (requestModule ??= import("@/lib/jobs/request"));
+let requestModule: Promise<typeof import("@/lib/jobs/domain/request")> | null = null;
+const loadRequest = () => (requestModule ??= import("@/lib/jobs/domain/request"));
 
 /** The status line for a server answer: a sentence, or null when the fields say it all. */
 function statusFor(state: CreateJobState): string | null {

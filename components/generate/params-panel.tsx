@@ -1,8 +1,8 @@
 import { Button } from "@/components/ui/button";
 import { controlClasses, describedBy, FieldError, FieldHint, Label } from "@/components/ui/field";
 import type { GenerateFormValues, ParamField } from "@/components/generate/form-values";
-import type { ModelOption } from "@/lib/jobs/queries";
-import { NEGATIVE_PROMPT_MAX } from "@/lib/jobs/form-limits";
+import type { ModelOption } from "@/lib/jobs/adapters/queries";
+import { NEGATIVE_PROMPT_MAX } from "@/lib/jobs/domain/form-limits";
 import { DiceIcon } from "@/components/ui/icons";
 
 const ASPECT_NAMES: Record<string, string> = {

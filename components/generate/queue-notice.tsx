@@ -2,7 +2,7 @@
 
 import { useEffect, useState } from "react";
 import { formatWaitEstimate } from "@/components/job/job-text";
-import { queueStatusSchema, type QueueStatus } from "@/lib/jobs/schema";
+import { queueStatusSchema, type QueueStatus } from "@/lib/core/job";
 
 /** How often the home page asks for the line while it is open. */
 const REFRESH_MS = 10_000;

@@ -1,8 +1,8 @@
 "use client";
 
 import { controlClasses, describedBy, FieldError, FieldHint, Label } from "@/components/ui/field";
-import type { ModelOption } from "@/lib/jobs/queries";
-import { MAX_COMPARED_MODELS } from "@/lib/jobs/job-status";
+import type { ModelOption } from "@/lib/jobs/adapters/queries";
+import { MAX_COMPARED_MODELS } from "@/lib/core/job-status";
 
 /**
  * Several videos from one submission: takes of the prompt (each with its own seed), or the same

@@ -8,7 +8,7 @@ import { JobVideo } from "@/components/ui/job-video";
 import { ProgressBar } from "@/components/ui/progress-bar";
 import { StatusBadge } from "@/components/ui/status-badge";
 import { asciiSlug, downloadUrl } from "@/lib/files/download-name";
-import type { PublicJob } from "@/lib/jobs/schema";
+import type { PublicJob } from "@/lib/core/job";
 import { useJob } from "@/lib/swr/use-job";
 
 /**

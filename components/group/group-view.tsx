@@ -1,6 +1,6 @@
 import Link from "next/link";
 import { GroupMember } from "@/components/group/group-member";
-import type { PublicJob } from "@/lib/jobs/schema";
+import type { PublicJob } from "@/lib/core/job";
 
 /** Every member of a group side by side, each following its own job live. */
 export function GroupView({ id, kind, initialJobs }: { id: string; kind: "takes" | "models"; initialJobs: PublicJob[] }) {

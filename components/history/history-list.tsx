@@ -3,7 +3,7 @@
 import Link from "next/link";
 import { JobCard } from "@/components/history/job-card";
 import { Button, buttonClasses } from "@/components/ui/button";
-import type { PublicJob } from "@/lib/jobs/schema";
+import type { PublicJob } from "@/lib/core/job";
 import { useJobs } from "@/lib/swr/use-jobs";
 import { VideoPlayIcon } from "@/components/ui/icons";
 

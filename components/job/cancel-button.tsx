@@ -2,7 +2,7 @@
 
 import { useState, useTransition } from "react";
 import { Button } from "@/components/ui/button";
-import { cancelJob } from "@/lib/jobs/actions";
+import { cancelJob } from "@/lib/jobs/adapters/actions";
 
 /** Asks the server to stop the job; the status poll then shows "Canceled". */
 export function CancelButton({ jobId, onRequested }: { jobId: string; onRequested: () => void }) {

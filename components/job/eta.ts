@@ -1,5 +1,5 @@
-import { isTerminal } from "@/lib/jobs/job-status";
-import type { PublicJob, PublicStep } from "@/lib/jobs/schema";
+import { isTerminal } from "@/lib/core/job-status";
+import type { PublicJob, PublicStep } from "@/lib/core/job";
 import type { TypicalSeconds } from "@/components/job/job-facts";
 
 /**

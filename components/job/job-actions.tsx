@@ -5,8 +5,8 @@ import Link from "next/link";
 import { useRouter } from "next/navigation";
 import { useState, useTransition } from "react";
 import { Button, buttonClasses } from "@/components/ui/button";
-import { continueJob, deleteJob, retryJob } from "@/lib/jobs/actions";
-import type { PublicJob } from "@/lib/jobs/schema";
+import { continueJob, deleteJob, retryJob } from "@/lib/jobs/adapters/actions";
+import type { PublicJob } from "@/lib/core/job";
 import { ContinueIcon, RemixIcon } from "@/components/ui/icons";
 
 // Not needed for the first paint of a running job: sharing is offered once the video exists, and

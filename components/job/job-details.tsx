@@ -1,7 +1,7 @@
 import Link from "next/link";
 import type { ReactNode } from "react";
 import type { JobFacts } from "@/components/job/job-facts";
-import type { PublicJob } from "@/lib/jobs/schema";
+import type { PublicJob } from "@/lib/core/job";
 
 function Row({ term, children }: { term: string; children: ReactNode }) {
   return (

@@ -1,5 +1,5 @@
-import { negativePromptAsSent } from "@/lib/jobs/prompt-as-sent";
-import { STEP_NAMES, STEP_RUNNERS, type PublicJob, type StepName, type StepRunner } from "@/lib/jobs/schema";
+import { negativePromptAsSent } from "@/lib/jobs/domain/prompt-as-sent";
+import { STEP_NAMES, STEP_RUNNERS, type PublicJob, type StepName, type StepRunner } from "@/lib/core/job";
 import { stepModel } from "@/lib/models/registry";
 import { STYLES } from "@/lib/styles";
 

@@ -1,5 +1,5 @@
 import { STEP_LABELS, STEP_STATE_LABELS, stepEngineLabel } from "@/components/job/job-text";
-import type { PublicStep, StepState } from "@/lib/jobs/schema";
+import type { PublicStep, StepState } from "@/lib/core/job";
 import { CheckCircleIcon, DashedCircleIcon, MinusCircleIcon, SpinnerIcon, XCircleIcon } from "@/components/ui/icons";
 
 function StepIcon({ state, moving }: { state: StepState; moving: boolean }) {

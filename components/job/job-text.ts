@@ -1,4 +1,4 @@
-import type { PublicJob, Stage, StepName, StepRunner, StepState } from "@/lib/jobs/schema";
+import type { PublicJob, Stage, StepName, StepRunner, StepState } from "@/lib/core/job";
 
 /** Short names of the stages, for the tab title and the live announcements. */
 export const STAGE_LABELS: Record<Stage, string> = {

@@ -1,7 +1,7 @@
 import { describeEta, estimateRemaining, generateTimes } from "@/components/job/eta";
 import type { JobFacts } from "@/components/job/job-facts";
 import { formatDuration } from "@/components/job/job-text";
-import type { PublicJob } from "@/lib/jobs/schema";
+import type { PublicJob } from "@/lib/core/job";
 
 /** What is left (a range, while it runs), and the video step's wait apart from its work. */
 export function JobTiming({ job, now, facts }: { job: PublicJob; now: number | null; facts: JobFacts }) {

@@ -3,8 +3,8 @@
 import { useEffect, useRef, useState, useSyncExternalStore } from "react";
 import { Button } from "@/components/ui/button";
 import { STAGE_LABELS } from "@/components/job/job-text";
-import { isTerminal } from "@/lib/jobs/job-status";
-import type { PublicJob } from "@/lib/jobs/schema";
+import { isTerminal } from "@/lib/core/job-status";
+import type { PublicJob } from "@/lib/core/job";
 import { BellIcon } from "@/components/ui/icons";
 
 type Support = "unsupported" | "denied" | "default" | "granted";

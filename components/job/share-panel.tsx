@@ -3,7 +3,7 @@
 import Link from "next/link";
 import { useId, useState, useSyncExternalStore, useTransition } from "react";
 import { Button } from "@/components/ui/button";
-import { setShared } from "@/lib/jobs/actions";
+import { setShared } from "@/lib/jobs/adapters/actions";
 
 const noop = () => () => {};
 

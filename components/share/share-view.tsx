@@ -2,7 +2,7 @@ import Link from "next/link";
 import { buttonClasses } from "@/components/ui/button";
 import { JobVideo } from "@/components/ui/job-video";
 import { asciiSlug, downloadUrl } from "@/lib/files/download-name";
-import type { SharedJob } from "@/lib/jobs/schema";
+import type { SharedJob } from "@/lib/core/job";
 import { STYLES } from "@/lib/styles";
 
 /**

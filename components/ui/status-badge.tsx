@@ -1,4 +1,4 @@
-import type { JobStatus } from "@/lib/jobs/schema";
+import type { JobStatus } from "@/lib/core/job";
 
 const LOOKS: Record<JobStatus, { label: string; classes: string }> = {
   queued: { label: "Waiting in line", classes: "bg-zinc-100 text-zinc-800 ring-zinc-300 dark:bg-zinc-800 dark:text-zinc-100 dark:ring-zinc-600" },

@@ -1,4 +1,4 @@
-import type { Job, StepName } from "@/lib/jobs/schema";
+import type { Job, StepName } from "@/lib/core/job";
 
 /**
  * A prediction as engines report it: the shape of Replicate's prediction object, which the

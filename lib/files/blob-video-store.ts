@@ -15,7 +15,7 @@ import {
   type VideoBody,
   type VideoStore,
 } from "@/lib/files/types";
-import { SHARE_TOKEN_PATTERN } from "@/lib/jobs/schema";
+import { SHARE_TOKEN_PATTERN } from "@/lib/core/job";
 
 /**
  * How long Blob's CDN (and browsers) may keep a job's own files: only its owner is ever given

@@ -1,6 +1,6 @@
 import { isIP } from "node:net";
 import type { Env } from "@/lib/env";
-import { isTerminal } from "@/lib/jobs/schema";
+import { isTerminal } from "@/lib/core/job";
 import { giveBack as giveBackOne, take, type Window } from "@/lib/limits/window-counters";
 import type { JobStore } from "@/lib/store/types";
 

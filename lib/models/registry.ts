@@ -1,5 +1,5 @@
 import { readLocalOutput } from "@/lib/engines/local/local-output";
-import type { EngineId, JobParams, StepName, StepRunner } from "@/lib/jobs/schema";
+import type { EngineId, JobParams, StepName, StepRunner } from "@/lib/core/job";
 
 /**
  * Every video model the app offers, in one place: what it supports, how the common parameters
@@ -208,7 +208,7 @@ export const MODELS: readonly ModelDef[] = [
       resolution: { options: ["360p", "480p"], default: "360p" },
       seed: true,
     },
-    // The renderer's own names (lib/jobs/step-input.ts): it animates the first frame towards the last.
+    // The renderer's own names (lib/jobs/domain/step-input.ts): it animates the first frame towards the last.
     images: { first: "image", last: "last_image" },
     ownAudio: false,
     typicalSeconds: 6,

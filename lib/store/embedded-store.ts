@@ -2,8 +2,10 @@ import { EventEmitter } from "node:events";
 import { mkdir, readFile, readdir, stat } from "node:fs/promises";
 import path from "node:path";
 import { env } from "@/lib/env";
-import { isTerminal, JOB_ID_PATTERN, jobSchema, SHARE_TOKEN_PATTERN, type Job } from "@/lib/jobs/schema";
+import { isTerminal, JOB_ID_PATTERN, jobSchema, SHARE_TOKEN_PATTERN, type Job } from "@/lib/core/job";
 import { log } from "@/lib/log";
+import { decodeCursor, encodeCursor } from "@/lib/store/cursor";
+import { DAY_MS, stampUpdate } from "@/lib/store/stamp";
 import { isStaleTemp, removeFileDurable, writeFileDurable } from "@/lib/store/durable-file";
 import { EmbeddedKeys } from "@/lib/store/embedded-keys";
 import { EmbeddedQueue } from "@/lib/store/embedded-queue";
@@ -11,32 +13,9 @@ import { KeyedQueue } from "@/lib/store/keyed-queue";
 import { Quarantine } from "@/lib/store/quarantine";
 import { UnreadableRecordError, type JobPage, type JobStore, type UpdateResult } from "@/lib/store/types";
 
-export const DAY_MS = 86_400_000;
 
 /** Job files whose validated record is kept in memory (the most recently read). */
 const TEXT_CACHE_SIZE = 2000;
-
-/** Opaque page cursor shared by all backends: the last returned job's createdAt and id. */
-export function encodeCursor(createdAt: number | string, id: string): string {
-  return Buffer.from(`${createdAt}\n${id}`).toString("base64url");
-}
-
-export function decodeCursor(cursor: string): { createdAt: number; id: string } | null {
-  const [score, id, extra] = Buffer.from(cursor, "base64url").toString().split("\n");
-  const createdAt = Number(score);
-  if (extra !== undefined || !id || !JOB_ID_PATTERN.test(id) || !score || !Number.isFinite(createdAt)) return null;
-  return { createdAt, id };
-}
-
-/** The record to write for `next`: the store owns id, seq and updatedAt (strictly increasing). */
-export function stampUpdate(current: Job, next: Job): Job {
-  return jobSchema.parse({
-    ...next,
-    id: current.id,
-    seq: current.seq + 1,
-    updatedAt: Math.max(Date.now(), current.updatedAt + 1),
-  });
-}
 
 type Entry = { id: string; createdAt: number; ownerId: string | null; shareToken: string | null };
 type Index = { byId: Map<string, Entry>; recent: Entry[]; byOwner: Map<string, Entry[]>; unfinished: Entry[]; byShare: Map<string, string> };

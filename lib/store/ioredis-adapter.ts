@@ -1,6 +1,7 @@
 import { Redis, type RedisOptions } from "ioredis";
 import { log } from "@/lib/log";
-import { RedisJobStore, type RedisArg, type RedisCommands } from "@/lib/store/redis-store";
+import type { RedisArg, RedisCommands } from "@/lib/store/redis-commands";
+import { RedisJobStore } from "@/lib/store/redis-store";
 import { StoreUnavailableError } from "@/lib/store/types";
 
 const READY_TIMEOUT_MS = 1500;

@@ -1,6 +1,6 @@
 import type { JobQueue, QueueEntry, QueueLimits, QueueSnapshot } from "@/lib/store/queue";
 import { AVERAGE_WEIGHT, HEAD_ROUND, QUEUE_SCAN } from "@/lib/store/queue";
-import type { RedisArg } from "@/lib/store/redis-store";
+import type { RedisArg } from "@/lib/store/redis-commands";
 
 /**
  * The line of waiting jobs on Redis (and Upstash, which runs the same scripts): each operation is

@@ -1,28 +1,13 @@
 import { createHash } from "node:crypto";
 import { env } from "@/lib/env";
-import { isTerminal, jobSchema, SHARE_TOKEN_PATTERN, type Job } from "@/lib/jobs/schema";
+import { isTerminal, jobSchema, SHARE_TOKEN_PATTERN, type Job } from "@/lib/core/job";
 import { log } from "@/lib/log";
-import { DAY_MS, decodeCursor, encodeCursor, stampUpdate } from "@/lib/store/embedded-store";
+import { decodeCursor, encodeCursor } from "@/lib/store/cursor";
+import { DAY_MS, stampUpdate } from "@/lib/store/stamp";
 import { UnreadableRecordError, type JobPage, type JobStore, type UpdateResult } from "@/lib/store/types";
 import type { JobQueue } from "@/lib/store/queue";
 import { redisQueue } from "@/lib/store/redis-queue";
-
-export type RedisArg = string | number;
-
-/**
- * The few things the store needs from a Redis client. `call` resolves with the raw RESP reply
- * (strings, integers, arrays, null), rejects with StoreUnavailableError when the server cannot be
- * reached and with a plain Error for a reply error.
- */
-export interface RedisCommands {
-  call(command: string, ...args: RedisArg[]): Promise<unknown>;
-  /**
-   * Messages published on `channel` from now on. `onResubscribed` runs once the subscription is
-   * (back) in place after a time it was not: messages published meanwhile were not delivered.
-   */
-  subscribe(channel: string, onMessage: (message: string) => void, onResubscribed?: () => void): () => void;
-  close(): Promise<void>;
-}
+import type { RedisArg, RedisCommands } from "@/lib/store/redis-commands";
 
 export type RedisJobStoreOptions = {
   kind: "redis" | "upstash";

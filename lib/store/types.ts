@@ -1,4 +1,4 @@
-import type { Job } from "@/lib/jobs/schema";
+import type { Job } from "@/lib/core/job";
 import type { JobQueue } from "@/lib/store/queue";
 
 /**

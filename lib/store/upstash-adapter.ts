@@ -1,5 +1,6 @@
 import { Redis, errors } from "@upstash/redis";
-import { RedisJobStore, type RedisArg, type RedisCommands } from "@/lib/store/redis-store";
+import type { RedisArg, RedisCommands } from "@/lib/store/redis-commands";
+import { RedisJobStore } from "@/lib/store/redis-store";
 import { StoreUnavailableError } from "@/lib/store/types";
 import { UpstashChannels } from "@/lib/store/upstash-channels";
 

@@ -1,5 +1,5 @@
-import { asPublicJob } from "@/lib/jobs/public-job-shape";
-import type { PublicJob } from "@/lib/jobs/schema";
+import { asPublicJob } from "@/lib/jobs/domain/public-job-shape";
+import type { PublicJob } from "@/lib/core/job";
 
 /**
  * How the job page reads a job without the stream: GET /api/status/[id] with If-None-Match, and

@@ -3,8 +3,8 @@
 import { useCallback, useEffect, useRef } from "react";
 import useSWR, { useSWRConfig } from "swr";
 import useSWRSubscription from "swr/subscription";
-import { isTerminal } from "@/lib/jobs/job-status";
-import type { PublicJob } from "@/lib/jobs/schema";
+import { isTerminal } from "@/lib/core/job-status";
+import type { PublicJob } from "@/lib/core/job";
 import { fetchJob, nextPollDelay, parseJobEvent, POLL_MIN_MS, type JobFetchError, type Validator } from "@/lib/swr/job-fetch";
 
 /** How the page hears about changes: pushed over server-sent events, or polled when the stream fails. */

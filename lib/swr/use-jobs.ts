@@ -1,9 +1,9 @@
 "use client";
 
 import useSWRInfinite from "swr/infinite";
-import { isTerminal } from "@/lib/jobs/job-status";
-import { asPublicJob } from "@/lib/jobs/public-job-shape";
-import type { PublicJob } from "@/lib/jobs/schema";
+import { isTerminal } from "@/lib/core/job-status";
+import { asPublicJob } from "@/lib/jobs/domain/public-job-shape";
+import type { PublicJob } from "@/lib/core/job";
 
 /** One page of GET /api/jobs: this browser's jobs, newest first. */
 export type JobsPage = { jobs: PublicJob[]; nextCursor: string | null };

@@ -1,11 +1,12 @@
 import "server-only";
+import type { Schedule } from "@/lib/core/schedule";
 import { AppError, errorResponse } from "@/lib/errors";
 import { readBodyCapped } from "@/lib/http/read-body";
-import { proceed } from "@/lib/jobs/dispatch";
-import { predictionEvent, predictionSchema } from "@/lib/jobs/prediction-event";
-import { JOB_ID_PATTERN, stepNameSchema } from "@/lib/jobs/schema";
-import { cancelOrphan } from "@/lib/jobs/orphans";
-import { isOrphan, transition } from "@/lib/jobs/transition";
+import { proceed } from "@/lib/jobs/pipeline/dispatch";
+import { predictionEvent, predictionSchema } from "@/lib/jobs/domain/prediction-event";
+import { JOB_ID_PATTERN, stepNameSchema } from "@/lib/core/job";
+import { cancelOrphan } from "@/lib/jobs/pipeline/orphans";
+import { isOrphan, transition } from "@/lib/jobs/domain/transition";
 import { jobLog } from "@/lib/log";
 import { getStore } from "@/lib/store";
 import { signatureHeaders, verifyWebhook } from "@/lib/webhooks/verify";
@@ -19,9 +20,6 @@ const MAX_BODY_BYTES = 512 * 1024;
  * with room for clock skew, and keeps the embedded store's folder of marks small.
  */
 const DEDUPE_SECONDS = 15 * 60;
-
-/** Runs work after the response is sent (Next's `after` in the app; a collector in tests). */
-export type Schedule = (task: () => Promise<unknown>) => void;
 
 /**
  * Verifies and applies one webhook delivery. Answers fast: follow-up work (starting the next

@@ -1,6 +1,6 @@
 import "server-only";
 import { replicateConfigured } from "@/lib/engines";
-import type { EngineId } from "@/lib/jobs/schema";
+import type { EngineId } from "@/lib/core/job";
 import { log } from "@/lib/log";
 import { localWebhookSecret } from "@/lib/webhooks/local-secret";
 import { replicateSigningSecret } from "@/lib/webhooks/replicate-secret";

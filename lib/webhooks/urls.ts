@@ -1,5 +1,5 @@
 import "server-only";
-import type { EngineId, StepName } from "@/lib/jobs/schema";
+import type { EngineId, StepName } from "@/lib/core/job";
 import { env } from "@/lib/env";
 
 /**

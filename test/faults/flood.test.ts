@@ -1,8 +1,8 @@
 import { randomBytes } from "node:crypto";
 import { Redis } from "ioredis";
 import { afterAll, afterEach, describe, expect, inject, it } from "vitest";
-import type { Job } from "@/lib/jobs/schema";
-import { findStep } from "@/lib/jobs/transition";
+import type { Job } from "@/lib/core/job";
+import { findStep } from "@/lib/jobs/domain/transition";
 import { createStore } from "@/lib/store";
 import { startAppHarness, type AppHarness } from "@/test/support/app-harness";
 import { waitFor } from "@/test/support/wait-for";

@@ -2,15 +2,15 @@ import { request } from "node:http";
 import fc from "fast-check";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { PREDICTION_STATUSES } from "@/lib/engines/types";
-import { predictionSchema } from "@/lib/jobs/prediction-event";
-import { createJobSchema, fieldErrors } from "@/lib/jobs/request";
-import { JOB_ID_PATTERN, STEP_NAMES, stepNameSchema } from "@/lib/jobs/schema";
+import { predictionSchema } from "@/lib/jobs/domain/prediction-event";
+import { createJobSchema, fieldErrors } from "@/lib/jobs/domain/request";
+import { JOB_ID_PATTERN, STEP_NAMES, stepNameSchema } from "@/lib/core/job";
 import { LOCAL_MODEL_ID, MODELS } from "@/lib/models/registry";
 import { STYLE_IDS } from "@/lib/styles";
 import { startAppHarness, type AppHarness } from "@/test/support/app-harness";
 import { newJobId } from "@/test/support/job-factory";
 import { generatingJob, newWebhookId, outputOf, refOf, signedHeaders } from "@/test/faults/support";
-import { formValues } from "@/lib/jobs/submit-job";
+import { formValues } from "@/lib/jobs/pipeline/submit-job";
 import { asOwner } from "@/test/support/owner";
 
 /**

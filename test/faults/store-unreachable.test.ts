@@ -124,7 +124,7 @@ describe("when the job store is unreachable", () => {
     ["when the job is stored (SESSION_SECRET set)", { SESSION_SECRET: "s".repeat(32) }],
   ])("refuses a new job with a message saying so, %s", async (_when, env) => {
     app = await startAppHarness({ env, store: () => createStore({ kind: "redis", url: "redis://127.0.0.1:1" }, { prefix: "p2v-fault:" }) });
-    const { createJob } = await import("@/lib/jobs/actions");
+    const { createJob } = await import("@/lib/jobs/adapters/actions");
     const form = new FormData();
     for (const [k, v] of Object.entries({ prompt: "a kite over a windy beach", style: "anime", model: "local/preview", enhance: "off", duration: "4" })) form.set(k, v);
     const state = await createJob({ status: "idle" }, form);

@@ -4,14 +4,14 @@ import { startFakeReplicate, type FakeReplicate, type FakeReplicateOptions } fro
 import { waitFor } from "../support/wait-for";
 import { getEngine } from "@/lib/engines";
 import { resetEnvCache } from "@/lib/env";
-import { newJob } from "@/lib/jobs/new-job";
-import { applyEvent, startRequest } from "@/lib/jobs/pipeline";
-import { createJobSchema } from "@/lib/jobs/request";
-import { isTerminal, type Job } from "@/lib/jobs/schema";
-import { sweep } from "@/lib/jobs/sweep";
-import { findStep } from "@/lib/jobs/transition";
+import { newJob } from "@/lib/jobs/domain/new-job";
+import { applyEvent, startRequest } from "@/lib/jobs/pipeline/advance";
+import { createJobSchema } from "@/lib/jobs/domain/request";
+import { isTerminal, type Job } from "@/lib/core/job";
+import { sweep } from "@/lib/jobs/pipeline/sweep";
+import { findStep } from "@/lib/jobs/domain/transition";
 import { MODELS } from "@/lib/models/registry";
-import { cronSweepResponse } from "@/lib/ops/cron-sweep";
+import { cronSweepResponse } from "@/lib/jobs/adapters/cron-sweep";
 
 /**
  * The sweeper with nobody watching: no status request, no event stream, only sweeps (as the
@@ -93,7 +93,7 @@ describe("the sweeper", () => {
     await setup({ appUrl: true });
     fake!.dropDeliveries(["completed"]);
     const job = await createQueued();
-    const { advance } = await import("@/lib/jobs/pipeline");
+    const { advance } = await import("@/lib/jobs/pipeline/advance");
     await advance(job.id);
     const [id] = [...fake!.predictions.keys()];
     await fake!.settled(id!);

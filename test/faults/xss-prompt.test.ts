@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { newJob } from "@/lib/jobs/new-job";
-import { createJobSchema } from "@/lib/jobs/request";
+import { newJob } from "@/lib/jobs/domain/new-job";
+import { createJobSchema } from "@/lib/jobs/domain/request";
 import { LOCAL_MODEL_ID, MODELS } from "@/lib/models/registry";
 import { STYLE_IDS } from "@/lib/styles";
 import { startAppHarness, type AppHarness } from "@/test/support/app-harness";

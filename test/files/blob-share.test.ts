@@ -26,8 +26,8 @@ vi.mock("next/headers", () => ({
   headers: async () => new Headers(),
 }));
 
-const { deleteJob, setShared } = await import("@/lib/jobs/actions");
-const { getSharedJob } = await import("@/lib/jobs/queries");
+const { deleteJob, setShared } = await import("@/lib/jobs/adapters/actions");
+const { getSharedJob } = await import("@/lib/jobs/adapters/queries");
 const { getVideoStore } = await import("@/lib/files");
 
 let blob: FakeBlob;

@@ -6,10 +6,10 @@ import { GET, HEAD } from "@/app/api/files/[jobId]/[file]/route";
 import { resetEnvCache } from "@/lib/env";
 import { localVideoStore } from "@/lib/files";
 import { videoKey } from "@/lib/files/types";
-import { toPublicJob } from "@/lib/jobs/public";
-import type { Job } from "@/lib/jobs/schema";
-import { derive } from "@/lib/jobs/transition";
-import { videoFileName } from "@/lib/jobs/video-source";
+import { toPublicJob } from "@/lib/jobs/domain/public";
+import type { Job } from "@/lib/core/job";
+import { derive } from "@/lib/jobs/domain/transition";
+import { videoFileName } from "@/lib/jobs/domain/video-source";
 import { setStoreForTests } from "@/lib/store";
 import { EmbeddedStore } from "@/lib/store/embedded-store";
 import { startFakeReplicate, type FakeReplicate } from "@/test/support/fake-replicate";
@@ -86,7 +86,7 @@ async function savingJob(output: string, overrides: Partial<Job> = {}): Promise<
   return job;
 }
 
-/** As the job's owner: anyone else is answered 404 (lib/jobs/access.ts). */
+/** As the job's owner: anyone else is answered 404 (lib/jobs/adapters/access.ts). */
 const call = async (handler: typeof GET, job: Job, headers: Record<string, string> = {}, file = videoFileName(job.prompt)) =>
   handler(new Request(`http://app.test/api/files/${job.id}/${file}`, { headers: { cookie: await ownerCookie(), ...headers } }), { params: Promise.resolve({ jobId: job.id, file }) });
 

@@ -7,7 +7,7 @@ import { GET as sharedStatus } from "@/app/api/shared/[token]/route";
 import { resetEnvCache } from "@/lib/env";
 import { localVideoStore } from "@/lib/files";
 import { SHARED_FILE_MAX_AGE, videoKey } from "@/lib/files/types";
-import { endShare, startShare } from "@/lib/jobs/sharing";
+import { endShare, startShare } from "@/lib/jobs/pipeline/sharing";
 import { setStoreForTests } from "@/lib/store";
 import { EmbeddedStore } from "@/lib/store/embedded-store";
 import { makeJob, newJobId } from "@/test/support/job-factory";

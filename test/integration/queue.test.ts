@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it } from "vitest";
-import { setQueueClock, type QueueClock } from "@/lib/jobs/queue-clock";
-import { isTerminal, type Job, type PublicJob } from "@/lib/jobs/schema";
+import { setQueueClock, type QueueClock } from "@/lib/jobs/pipeline/queue-clock";
+import { isTerminal, type Job, type PublicJob } from "@/lib/core/job";
 import { startAppHarness, type AppHarness } from "@/test/support/app-harness";
 import { waitFor } from "@/test/support/wait-for";
 import { startFakeReplicate, type FakeReplicate, type FakeReplicateOptions } from "@/test/support/fake-replicate";
@@ -134,8 +134,8 @@ describe("the line", () => {
     await waitFor(async () => fake!.predictions.size, (n) => n === 1);
     expect((await status(third)).queuePosition).toBe(2);
     // What the Cancel action does (it needs Next's request scope for the owner cookie): cancel, then free the place.
-    const { applyEvent } = await import("@/lib/jobs/pipeline");
-    const { jobEnded } = await import("@/lib/jobs/dispatch");
+    const { applyEvent } = await import("@/lib/jobs/pipeline/advance");
+    const { jobEnded } = await import("@/lib/jobs/pipeline/dispatch");
     await applyEvent(second.id, { type: "cancel" });
     await jobEnded(second.id, false);
     expect((await status(second)).queuePosition).toBeNull();
@@ -157,14 +157,14 @@ describe("the queue sweep", () => {
     // A crash between two writes: the job's record is gone, its slot is still taken.
     await app!.store.delete(first.id);
     // A job stored, but whose enqueue never happened.
-    const { newJob } = await import("@/lib/jobs/new-job");
-    const { createJobSchema } = await import("@/lib/jobs/request");
+    const { newJob } = await import("@/lib/jobs/domain/new-job");
+    const { createJobSchema } = await import("@/lib/jobs/domain/request");
     const { MODELS } = await import("@/lib/models/registry");
     const lost = newJob({ input: createJobSchema(MODELS).parse(FORM), ownerId: "owner-lost", llmEnhancer: false, now: Date.now() });
     await app!.store.create(lost);
     expect((await app!.store.queue.snapshot(Date.now())).running.map((r) => r.jobId)).toEqual([first.id]);
 
-    const { sweepQueue } = await import("@/lib/jobs/dispatch");
+    const { sweepQueue } = await import("@/lib/jobs/pipeline/dispatch");
     expect(await sweepQueue()).toMatchObject({ released: 1, enqueued: 1 });
     await waitFor(async () => fake!.predictions.size, (n) => n === 2);
     expect(predictionOrder()).toEqual([first.id, lost.id]);

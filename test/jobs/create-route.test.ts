@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, it } from "vitest";
 import { newOwnerCookie } from "@/lib/auth/owner";
-import type { PublicJob } from "@/lib/jobs/schema";
-import { MAX_BODY_BYTES } from "@/lib/jobs/create-response";
+import type { PublicJob } from "@/lib/core/job";
+import { MAX_BODY_BYTES } from "@/lib/jobs/adapters/create-response";
 import { DEFAULT_MODEL_ID, getModel } from "@/lib/models/registry";
 import { createStore } from "@/lib/store";
 import { DEFAULT_STYLE } from "@/lib/styles";

@@ -1,8 +1,8 @@
 import { describe, expect, it } from "vitest";
 import { describeEta, estimateRemaining as estimate, generateTimes } from "@/components/job/eta";
 import { jobFacts } from "@/components/job/job-facts";
-import { toPublicJob } from "@/lib/jobs/public";
-import type { Job, PublicJob } from "@/lib/jobs/schema";
+import { toPublicJob } from "@/lib/jobs/domain/public";
+import type { Job, PublicJob } from "@/lib/core/job";
 import { makeJob, makeStep } from "@/test/support/job-factory";
 
 const T0 = 1_700_000_000_000;

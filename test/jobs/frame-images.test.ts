@@ -2,7 +2,7 @@ import { mkdtemp, readFile, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
-import type { PublicJob } from "@/lib/jobs/schema";
+import type { PublicJob } from "@/lib/core/job";
 import { getModel } from "@/lib/models/registry";
 import { finishedJob, startAppHarness, type AppHarness } from "@/test/support/app-harness";
 import { startFakeReplicate, type FakeReplicate } from "@/test/support/fake-replicate";

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { groupPlan } from "@/lib/jobs/group-members";
-import { createJobSchema } from "@/lib/jobs/request";
+import { groupPlan } from "@/lib/jobs/domain/group-members";
+import { createJobSchema } from "@/lib/jobs/domain/request";
 import { MODELS } from "@/lib/models/registry";
 
 const parse = (values: Record<string, string>) => createJobSchema(MODELS).parse({ style: "cinematic", ...values });

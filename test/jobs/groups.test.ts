@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it } from "vitest";
-import type { PublicJob } from "@/lib/jobs/schema";
+import type { PublicJob } from "@/lib/core/job";
 import { finishedJob, startAppHarness, type AppHarness } from "@/test/support/app-harness";
 import { startFakeReplicate, type FakeReplicate } from "@/test/support/fake-replicate";
 

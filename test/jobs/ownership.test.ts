@@ -6,8 +6,8 @@ import { resetEnvCache } from "@/lib/env";
 import { setStoreForTests } from "@/lib/store";
 import { EmbeddedStore } from "@/lib/store/embedded-store";
 import { makeJob, makeStep, newJobId } from "@/test/support/job-factory";
-import { NO_SUCH_JOB } from "@/lib/jobs/access";
-import { SHARE_TOKEN_PATTERN, sharedJobSchema, STEP_NAMES } from "@/lib/jobs/schema";
+import { NO_SUCH_JOB } from "@/lib/jobs/adapters/access";
+import { SHARE_TOKEN_PATTERN, sharedJobSchema, STEP_NAMES } from "@/lib/core/job";
 
 /**
  * The owner-only server actions refuse anyone but the browser that made the job. Outside Next
@@ -25,8 +25,8 @@ vi.mock("next/headers", () => ({
   headers: async () => new Headers(),
 }));
 
-const { cancelJob, deleteJob, retryJob, setShared } = await import("@/lib/jobs/actions");
-const { getRemixValues, getSharedJob } = await import("@/lib/jobs/queries");
+const { cancelJob, deleteJob, retryJob, setShared } = await import("@/lib/jobs/adapters/actions");
+const { getRemixValues, getSharedJob } = await import("@/lib/jobs/adapters/queries");
 const { ensureOwner } = await import("@/lib/auth/owner");
 
 let dir: string;

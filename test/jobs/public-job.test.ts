@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { toPublicJob } from "@/lib/jobs/public";
-import { PRIVATE_JOB_FIELDS, PRIVATE_STEP_FIELDS, publicJobSchema, publicStepSchema } from "@/lib/jobs/schema";
+import { toPublicJob } from "@/lib/jobs/domain/public";
+import { PRIVATE_JOB_FIELDS, PRIVATE_STEP_FIELDS, publicJobSchema, publicStepSchema } from "@/lib/core/job";
 import { makeJob, makeStep } from "@/test/support/job-factory";
 
 describe("the public job", () => {

@@ -1,8 +1,8 @@
 import { describe, expect, it } from "vitest";
 import { CREATE_DEADLINE_MS } from "@/lib/engines/replicate/client";
-import { needsReconcile } from "@/lib/jobs/reconcile";
-import { maxAttempts, retryDueAt } from "@/lib/jobs/retry";
-import type { Job, Step, StepName } from "@/lib/jobs/schema";
+import { needsReconcile } from "@/lib/jobs/pipeline/reconcile";
+import { maxAttempts, retryDueAt } from "@/lib/jobs/domain/retry";
+import type { Job, Step, StepName } from "@/lib/core/job";
 import { makeJob, makeStep } from "@/test/support/job-factory";
 
 const T0 = 1_700_000_000_000;

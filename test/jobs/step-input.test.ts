@@ -1,13 +1,13 @@
 import { describe, expect, it } from "vitest";
 import { initialFormValues, toFormData, valuesFromSubmitted } from "@/components/generate/form-values";
 import { ruleEnhance } from "@/lib/enhance/rules";
-import { jobFormValues } from "@/lib/jobs/form-values";
-import { newJob } from "@/lib/jobs/new-job";
-import { negativePromptAsSent } from "@/lib/jobs/prompt-as-sent";
-import { createJobSchema } from "@/lib/jobs/request";
-import type { Job } from "@/lib/jobs/schema";
-import { stepInput } from "@/lib/jobs/step-input";
-import { findStep, transition } from "@/lib/jobs/transition";
+import { jobFormValues } from "@/lib/jobs/domain/form-values";
+import { newJob } from "@/lib/jobs/domain/new-job";
+import { negativePromptAsSent } from "@/lib/jobs/domain/prompt-as-sent";
+import { createJobSchema } from "@/lib/jobs/domain/request";
+import type { Job } from "@/lib/core/job";
+import { stepInput } from "@/lib/jobs/domain/step-input";
+import { findStep, transition } from "@/lib/jobs/domain/transition";
 import { clipSeconds, defaultParams, MODELS } from "@/lib/models/registry";
 import { applyStyle, getStyle } from "@/lib/styles";
 

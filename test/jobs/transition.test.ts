@@ -1,9 +1,9 @@
 import { describe, expect, it } from "vitest";
-import { newJob } from "@/lib/jobs/new-job";
-import { createJobSchema, type CreateJobInput } from "@/lib/jobs/request";
-import { jobSchema, type Job, type StepName } from "@/lib/jobs/schema";
-import { canceledRefs, findStep, isOrphan, nextStep, transition, type JobEvent, type PredictionEvent } from "@/lib/jobs/transition";
-import { toPublicJob } from "@/lib/jobs/public";
+import { newJob } from "@/lib/jobs/domain/new-job";
+import { createJobSchema, type CreateJobInput } from "@/lib/jobs/domain/request";
+import { jobSchema, type Job, type StepName } from "@/lib/core/job";
+import { canceledRefs, findStep, isOrphan, nextStep, transition, type JobEvent, type PredictionEvent } from "@/lib/jobs/domain/transition";
+import { toPublicJob } from "@/lib/jobs/domain/public";
 import { findModel, MODELS } from "@/lib/models/registry";
 
 const T0 = 1_700_000_000_000;

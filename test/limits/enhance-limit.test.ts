@@ -23,7 +23,7 @@ vi.mock("next/headers", () => ({
   },
 }));
 
-const { enhancePrompt } = await import("@/lib/jobs/actions");
+const { enhancePrompt } = await import("@/lib/jobs/adapters/actions");
 
 let app: AppHarness | undefined;
 let fake: FakeReplicate | undefined;

@@ -4,7 +4,7 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import { Redis } from "ioredis";
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, inject, it } from "vitest";
-import type { JobStatus } from "@/lib/jobs/schema";
+import type { JobStatus } from "@/lib/core/job";
 import { checkEnhanceLimits, formatWait, ipBucket, withinCreateLimits, type LimitResult, type LimitsEnv } from "@/lib/limits/spend";
 import { createStore } from "@/lib/store";
 import type { JobStore } from "@/lib/store/types";

@@ -3,7 +3,7 @@ import type { AddressInfo } from "node:net";
 import { createScheduler, startAppHarness, type AppHarness } from "../support/app-harness";
 import { EmbeddedStore } from "@/lib/store/embedded-store";
 import type { JobStore } from "@/lib/store/types";
-import { eventStreamResponse, type EventStreamOptions } from "@/lib/jobs/event-stream";
+import { eventStreamResponse, type EventStreamOptions } from "@/lib/jobs/adapters/event-stream";
 import { withStreamSlot } from "@/lib/limits/stream-caps";
 
 /**

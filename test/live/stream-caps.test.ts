@@ -6,7 +6,7 @@ import { ownerCookie } from "../support/owner";
 import { startLiveHarness, type LiveHarness } from "./live-harness";
 import { jobEvents, openSse, type SseConnection } from "./sse-client";
 import { openStreams } from "@/lib/limits/stream-caps";
-import type { Job } from "@/lib/jobs/schema";
+import type { Job } from "@/lib/core/job";
 
 /**
  * GET /api/events/[id] within its caps, over real HTTP from two loopback addresses: per client

@@ -6,7 +6,7 @@ import path from "node:path";
 import { Redis as UpstashClient } from "@upstash/redis";
 import { Redis } from "ioredis";
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, inject, it, vi } from "vitest";
-import { jobSchema, type Job } from "@/lib/jobs/schema";
+import { jobSchema, type Job } from "@/lib/core/job";
 import { log } from "@/lib/log";
 import { createStore } from "@/lib/store";
 import { StoreUnavailableError, UnreadableRecordError, type JobStore } from "@/lib/store/types";

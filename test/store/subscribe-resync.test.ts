@@ -5,7 +5,7 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import { Redis } from "ioredis";
 import { afterEach, describe, expect, inject, it } from "vitest";
-import type { Job } from "@/lib/jobs/schema";
+import type { Job } from "@/lib/core/job";
 import { createStore } from "@/lib/store";
 import type { JobStore } from "@/lib/store/types";
 import { makeJob } from "@/test/support/job-factory";

@@ -10,13 +10,13 @@ import { installPeerStamp } from "@/lib/http/peer-address";
 import { EmbeddedStore } from "@/lib/store/embedded-store";
 import { setStoreForTests } from "@/lib/store";
 import type { JobStore } from "@/lib/store/types";
-import { cancelWake } from "@/lib/jobs/dispatch";
+import { cancelWake } from "@/lib/jobs/pipeline/dispatch";
 import { handleDelivery } from "@/lib/webhooks/handle-delivery";
-import { statusResponse } from "@/lib/jobs/status-response";
-import { createJobResponse } from "@/lib/jobs/create-response";
+import { statusResponse } from "@/lib/jobs/adapters/status-response";
+import { createJobResponse } from "@/lib/jobs/adapters/create-response";
 import { GET as getFrame } from "@/app/api/jobs/[id]/frames/[frame]/route";
 import { GET as getFile } from "@/app/api/files/[jobId]/[file]/route";
-import { isTerminal, type Job } from "@/lib/jobs/schema";
+import { isTerminal, type Job } from "@/lib/core/job";
 import { waitFor } from "./wait-for";
 import { asOwner } from "./owner";
 

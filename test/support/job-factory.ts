@@ -1,5 +1,5 @@
 import { randomBytes } from "node:crypto";
-import { jobSchema, STEP_NAMES, type Job, type Step, type StepName, type StepRunner } from "@/lib/jobs/schema";
+import { jobSchema, STEP_NAMES, type Job, type Step, type StepName, type StepRunner } from "@/lib/core/job";
 import { LOCAL_MODEL_ID } from "@/lib/models/registry";
 import { DEFAULT_STYLE } from "@/lib/styles";
 import { TEST_OWNER_ID } from "./owner";

@@ -2,7 +2,7 @@ import { OWNER_COOKIE, ownerCookieValue } from "@/lib/auth/owner";
 
 /**
  * The owner of the test jobs, and the cookie its browser sends: signed by the app's own code, as
- * the owner cookie of a real browser is. Only the owner can see a job (lib/jobs/access.ts), so a
+ * the owner cookie of a real browser is. Only the owner can see a job (lib/jobs/adapters/access.ts), so a
  * test that reads a job's status, events or files asks as that owner.
  */
 export const TEST_OWNER_ID = "ownerOfTheTestJobs0000";

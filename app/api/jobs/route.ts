@@ -1,7 +1,7 @@
 import { after } from "next/server";
 import { errorResponse } from "@/lib/errors";
-import { createJobResponse } from "@/lib/jobs/create-response";
-import { listOwnerJobs } from "@/lib/jobs/queries";
+import { createJobResponse } from "@/lib/jobs/adapters/create-response";
+import { listOwnerJobs } from "@/lib/jobs/adapters/queries";
 
 export const dynamic = "force-dynamic";
 // Starting the first step continues after the answer: give it time on Vercel.

@@ -1,5 +1,5 @@
 import { errorResponse } from "@/lib/errors";
-import { DEFAULT_QUEUE_MODEL_SECONDS, queueStatus } from "@/lib/jobs/queue-place";
+import { DEFAULT_QUEUE_MODEL_SECONDS, queueStatus } from "@/lib/jobs/pipeline/queue-place";
 import { findModel } from "@/lib/models/registry";
 
 export const dynamic = "force-dynamic";

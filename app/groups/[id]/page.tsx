@@ -1,7 +1,7 @@
 import type { Metadata } from "next";
 import { notFound } from "next/navigation";
 import { GroupView } from "@/components/group/group-view";
-import { getGroupForOwner } from "@/lib/jobs/queries";
+import { getGroupForOwner } from "@/lib/jobs/adapters/queries";
 
 type Props = { params: Promise<{ id: string }> };
 

@@ -6,8 +6,8 @@ import { jobFacts } from "@/components/job/job-facts";
 import { jobTitle } from "@/components/job/job-text";
 import { JobView } from "@/components/job/job-view";
 import { buttonClasses } from "@/components/ui/button";
-import { getOwnJob } from "@/lib/jobs/queries";
-import { jobIdSchema } from "@/lib/jobs/schema";
+import { getOwnJob } from "@/lib/jobs/adapters/queries";
+import { jobIdSchema } from "@/lib/core/job";
 
 type Props = { params: Promise<{ id: string }> };
 

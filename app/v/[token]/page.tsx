@@ -3,9 +3,9 @@ import { notFound } from "next/navigation";
 import { cache } from "react";
 import { ShareView } from "@/components/share/share-view";
 import { absoluteUrl, publicOrigin } from "@/lib/http/public-origin";
-import { getSharedJob } from "@/lib/jobs/queries";
-import { sharePath } from "@/lib/jobs/public";
-import type { SharedJob } from "@/lib/jobs/schema";
+import { getSharedJob } from "@/lib/jobs/adapters/queries";
+import { sharePath } from "@/lib/jobs/domain/public";
+import type { SharedJob } from "@/lib/core/job";
 import { localFrameSize } from "@/lib/models/registry";
 
 type Props = { params: Promise<{ token: string }> };

@@ -8,7 +8,7 @@ import { buildRenderPlan, RenderPlanError, type RenderPlan } from "@/lib/engines
 import { buildSoundPlan, SoundPlanError } from "@/lib/engines/local/sound-plan";
 import { isLocalOutput, localOutput, LOCAL_OUTPUT_PREFIX, RENDERS_DIR } from "@/lib/engines/local/local-output";
 import { EngineError, predictionEnded, type Engine, type Prediction, type StartRequest } from "@/lib/engines/types";
-import { IMAGE_EXTENSIONS, SNIFF_BYTES, sniffImageType } from "@/lib/media/frame-image";
+import { IMAGE_EXTENSIONS, SNIFF_BYTES, sniffImageType } from "@/lib/core/frame-image";
 import { LOCAL_MODEL_ID } from "@/lib/models/registry";
 import { FfmpegError, fontPath, probeMedia, runFfmpeg, type FfmpegProgress } from "@/lib/media/ffmpeg";
 import { newWebhookId, webhookSigner, type WebhookSigner } from "@/lib/webhooks/sign";

@@ -9,7 +9,7 @@ import {
   type RetryPolicy,
 } from "@/lib/engines/replicate/client";
 import { EngineError, PREDICTION_STATUSES, type Engine, type Prediction, type StartRequest } from "@/lib/engines/types";
-import type { Job, StepName } from "@/lib/jobs/schema";
+import type { Job, StepName } from "@/lib/core/job";
 import { replicateTarget, type ModelTarget } from "@/lib/models/registry";
 
 /** Always sent explicitly: Replicate's documented default differs between pages. */

@@ -1,4 +1,4 @@
-import { cronSweepResponse } from "@/lib/ops/cron-sweep";
+import { cronSweepResponse } from "@/lib/jobs/adapters/cron-sweep";
 
 export const dynamic = "force-dynamic";
 // A sweep may reconcile many jobs and copy videos into storage.

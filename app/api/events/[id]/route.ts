@@ -1,4 +1,4 @@
-import { eventStreamResponse } from "@/lib/jobs/event-stream";
+import { eventStreamResponse } from "@/lib/jobs/adapters/event-stream";
 import { withStreamSlot } from "@/lib/limits/stream-caps";
 
 export const dynamic = "force-dynamic";

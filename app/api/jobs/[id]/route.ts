@@ -1,5 +1,5 @@
-import { deleteJob } from "@/lib/jobs/actions";
-import { ownerActionResponse } from "@/lib/jobs/owner-action-response";
+import { deleteJob } from "@/lib/jobs/adapters/actions";
+import { ownerActionResponse } from "@/lib/jobs/adapters/owner-action-response";
 
 export const dynamic = "force-dynamic";
 

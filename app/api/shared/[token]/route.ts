@@ -1,6 +1,6 @@
 // GET /api/shared/[token] - a shared video as everyone sees it (its public fields only); 404 once sharing is off
 import { AppError, errorResponse } from "@/lib/errors";
-import { getSharedJob } from "@/lib/jobs/queries";
+import { getSharedJob } from "@/lib/jobs/adapters/queries";
 
 export const dynamic = "force-dynamic";
 

@@ -1,5 +1,5 @@
 import { after } from "next/server";
-import { statusResponse } from "@/lib/jobs/status-response";
+import { statusResponse } from "@/lib/jobs/adapters/status-response";
 
 export const dynamic = "force-dynamic";
 // Work continues after the answer (starting the next step, copying the video): give it time on Vercel.

@@ -1,6 +1,6 @@
 // GET /v/[token]/embed - the bare player of a shared video, for other sites to frame (the Twitter/X player card)
 import { absoluteUrl, publicOrigin } from "@/lib/http/public-origin";
-import { getSharedJob } from "@/lib/jobs/queries";
+import { getSharedJob } from "@/lib/jobs/adapters/queries";
 
 export const dynamic = "force-dynamic";
 

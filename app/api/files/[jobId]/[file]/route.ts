@@ -4,10 +4,10 @@
 // under the same URL
 import { errorResponse } from "@/lib/errors";
 import { localVideoStore } from "@/lib/files";
-import { playbackResponse } from "@/lib/files/playback";
+import { playbackResponse } from "@/lib/jobs/adapters/playback";
 import { fileNotFound, serveLocalFile } from "@/lib/files/serve-local-file";
 import { FRAME_FILE_PREFIX, isValidFileName, isValidJobId, videoKey } from "@/lib/files/types";
-import { loadVisibleJob } from "@/lib/jobs/access";
+import { loadVisibleJob } from "@/lib/jobs/adapters/access";
 
 type Context = { params: Promise<{ jobId: string; file: string }> };
 

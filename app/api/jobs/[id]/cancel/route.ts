@@ -1,5 +1,5 @@
-import { cancelJob } from "@/lib/jobs/actions";
-import { ownerActionResponse } from "@/lib/jobs/owner-action-response";
+import { cancelJob } from "@/lib/jobs/adapters/actions";
+import { ownerActionResponse } from "@/lib/jobs/adapters/owner-action-response";
 
 export const dynamic = "force-dynamic";
 // The engine is asked to stop after the answer: give it time on Vercel.

@@ -4,7 +4,7 @@ import { errorResponse } from "@/lib/errors";
 import { localKeyOf, SHARED_FILE_NAMES, type SharedFileName } from "@/lib/files/local-video-store";
 import { fileNotFound, serveLocalFile } from "@/lib/files/serve-local-file";
 import { SHARED_FILE_MAX_AGE } from "@/lib/files/types";
-import { SHARE_TOKEN_PATTERN } from "@/lib/jobs/schema";
+import { SHARE_TOKEN_PATTERN } from "@/lib/core/job";
 import { getStore } from "@/lib/store";
 
 export const dynamic = "force-dynamic";

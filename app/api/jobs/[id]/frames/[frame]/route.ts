@@ -2,9 +2,9 @@
 import { localVideoStore } from "@/lib/files";
 import { videoKey } from "@/lib/files/types";
 import { AppError, errorResponse } from "@/lib/errors";
-import { loadVisibleJob, NO_SUCH_JOB } from "@/lib/jobs/access";
-import { JOB_ID_PATTERN } from "@/lib/jobs/schema";
-import { FRAMES, type Frame } from "@/lib/media/frame-image";
+import { loadVisibleJob, NO_SUCH_JOB } from "@/lib/jobs/adapters/access";
+import { JOB_ID_PATTERN } from "@/lib/core/job";
+import { FRAMES, type Frame } from "@/lib/core/frame-image";
 
 export const dynamic = "force-dynamic";
 
@@ -14,7 +14,7 @@ export async function GET(req: Request, { params }: Context): Promise<Response> 
   try {
     const { id, frame } = await params;
     if (!JOB_ID_PATTERN.test(id) || !(FRAMES as readonly string[]).includes(frame)) throw new AppError("bad_request", "Malformed job id or frame.");
-    // Someone else's job is answered as no job at all (lib/jobs/access.ts).
+    // Someone else's job is answered as no job at all (lib/jobs/adapters/access.ts).
     const job = await loadVisibleJob(id, req);
     if (!job) throw new AppError("not_found", NO_SUCH_JOB);
     const image = job.images?.[frame as Frame];
