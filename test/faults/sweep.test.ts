@@ -1,7 +1,8 @@
-import { afterEach, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { startAppHarness, type AppHarness } from "../support/app-harness";
 import { startFakeReplicate, type FakeReplicate, type FakeReplicateOptions } from "../support/fake-replicate";
 import { waitFor } from "../support/wait-for";
+import { closeAfterEach } from "@/test/support/close-after-each";
 import { getEngine } from "@/lib/engines";
 import { resetEnvCache } from "@/lib/env";
 import { newJob } from "@/lib/jobs/domain/new-job";
@@ -23,12 +24,7 @@ import { cronSweepResponse } from "@/lib/jobs/adapters/cron-sweep";
 let app: AppHarness | undefined;
 let fake: FakeReplicate | undefined;
 
-afterEach(async () => {
-  await app?.close();
-  await fake?.close();
-  app = undefined;
-  fake = undefined;
-});
+closeAfterEach(() => app, () => fake);
 
 async function setup(opts: { fake?: FakeReplicateOptions; appUrl: boolean; env?: Record<string, string> }) {
   fake = await startFakeReplicate({ timing: { startingMs: 100, processingMs: 600, ticks: 3 }, ...opts.fake });

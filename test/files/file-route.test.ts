@@ -1,22 +1,14 @@
-import { mkdtemp, rm } from "node:fs/promises";
-import os from "node:os";
-import path from "node:path";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { beforeAll, describe, expect, it } from "vitest";
 import { GET, HEAD } from "@/app/api/files/[jobId]/[file]/route";
-import { resetEnvCache } from "@/lib/env";
 import { localVideoStore } from "@/lib/files";
 import { videoKey } from "@/lib/files/types";
-import { setStoreForTests } from "@/lib/store";
-import { EmbeddedStore } from "@/lib/store/embedded-store";
+import { embeddedStoreForFile } from "@/test/support/embedded-store";
 import { makeJob, newJobId } from "@/test/support/job-factory";
 import { ownerCookie, TEST_OWNER_ID } from "@/test/support/owner";
-import { ownerCookieValue } from "@/lib/auth/owner";
 
-let dir: string;
 const id = newJobId();
-const previousDataDir = process.env.DATA_DIR;
+const data = embeddedStoreForFile("p2v-route-");
 
-let store: EmbeddedStore;
 /** The job owner's cookie: only the owner is served a job's files. */
 let cookie = "";
 
@@ -25,24 +17,11 @@ const call = (handler: typeof GET, jobId: string, file: string, headers: Record<
   handler(new Request(`http://app.test/api/files/${jobId}/${file}${query}`, { headers: { cookie, ...headers } }), { params: Promise.resolve({ jobId, file }) });
 
 beforeAll(async () => {
-  dir = await mkdtemp(path.join(os.tmpdir(), "p2v-route-"));
-  process.env.DATA_DIR = dir;
-  resetEnvCache();
-  store = new EmbeddedStore({ dir });
-  setStoreForTests(store);
-  await store.create(makeJob({ id, prompt: "Café at dawn, rain on the window" }));
+  await data.store.create(makeJob({ id, prompt: "Café at dawn, rain on the window" }));
   cookie = await ownerCookie();
   const body = new Response("0123456789").body!;
   await localVideoStore().put(videoKey(id, "video.mp4"), body, { contentType: "video/mp4", maxBytes: 100 });
   await localVideoStore().put(videoKey(id, "poster.jpg"), new Response("jpg").body!, { contentType: "image/jpeg", maxBytes: 100 });
-});
-
-afterAll(async () => {
-  setStoreForTests(null);
-  if (previousDataDir === undefined) delete process.env.DATA_DIR;
-  else process.env.DATA_DIR = previousDataDir;
-  resetEnvCache();
-  await rm(dir, { recursive: true, force: true });
 });
 
 describe("GET /api/files/[jobId]/[file]", () => {
@@ -104,7 +83,7 @@ describe("GET /api/files/[jobId]/[file]", () => {
 
   it("answers anyone but the owner 404, as for a file that does not exist", async () => {
     const missing = await (await call(GET, newJobId(), "video.mp4")).json();
-    const stranger = `p2v_owner=${await ownerCookieValue("someoneElsesBrowser000")}`;
+    const stranger = await ownerCookie("someoneElsesBrowser000");
     for (const headers of [{ cookie: "" }, { cookie: stranger }, { cookie: `p2v_owner=${TEST_OWNER_ID}.forged` }]) {
       for (const handler of [GET, HEAD]) {
         const res = await call(handler, id, "video.mp4", headers);

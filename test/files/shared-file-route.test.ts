@@ -1,15 +1,10 @@
-import { mkdtemp, rm } from "node:fs/promises";
-import os from "node:os";
-import path from "node:path";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { beforeAll, describe, expect, it } from "vitest";
 import { GET as sharedFile, HEAD as sharedHead } from "@/app/api/shared/[token]/[file]/route";
 import { GET as sharedStatus } from "@/app/api/shared/[token]/route";
-import { resetEnvCache } from "@/lib/env";
 import { localVideoStore } from "@/lib/files";
 import { SHARED_FILE_MAX_AGE, videoKey } from "@/lib/files/types";
 import { endShare, startShare } from "@/lib/jobs/pipeline/sharing";
-import { setStoreForTests } from "@/lib/store";
-import { EmbeddedStore } from "@/lib/store/embedded-store";
+import { embeddedStoreForFile } from "@/test/support/embedded-store";
 import { makeJob, newJobId } from "@/test/support/job-factory";
 
 /**
@@ -18,9 +13,7 @@ import { makeJob, newJobId } from "@/test/support/job-factory";
  * when it is turned off, and for good (sharing again makes a new token).
  */
 
-let dir: string;
-let store: EmbeddedStore;
-const previousDataDir = process.env.DATA_DIR;
+const data = embeddedStoreForFile("p2v-shared-");
 const id = newJobId();
 const job = makeJob({
   id,
@@ -37,22 +30,9 @@ const file = (handler: typeof sharedFile, token: string, name: string, headers: 
 const status = (token: string) => sharedStatus(new Request(`http://app.test/api/shared/${token}`), { params: Promise.resolve({ token }) });
 
 beforeAll(async () => {
-  dir = await mkdtemp(path.join(os.tmpdir(), "p2v-shared-"));
-  process.env.DATA_DIR = dir;
-  resetEnvCache();
-  store = new EmbeddedStore({ dir });
-  setStoreForTests(store);
-  await store.create(job);
+  await data.store.create(job);
   await localVideoStore().put(videoKey(id, "a-kite-over-a-windy-beach.mp4"), new Response("0123456789").body!, { contentType: "video/mp4", maxBytes: 100 });
   await localVideoStore().put(videoKey(id, "poster.jpg"), new Response("jpg").body!, { contentType: "image/jpeg", maxBytes: 100 });
-});
-
-afterAll(async () => {
-  setStoreForTests(null);
-  if (previousDataDir === undefined) delete process.env.DATA_DIR;
-  else process.env.DATA_DIR = previousDataDir;
-  resetEnvCache();
-  await rm(dir, { recursive: true, force: true });
 });
 
 describe("GET /api/shared/[token]/…", () => {
@@ -93,7 +73,7 @@ describe("GET /api/shared/[token]/…", () => {
     expect((await status(share.token)).status).toBe(404);
 
     // Shared again: a new token works, the old one does not come back.
-    const again = (await startShare((await store.get(id))!))!;
+    const again = (await startShare((await data.store.get(id))!))!;
     expect(again.token).not.toBe(share.token);
     expect((await file(sharedFile, again.token, "video.mp4")).status).toBe(200);
     expect((await file(sharedFile, share.token, "video.mp4")).status).toBe(404);

@@ -1,5 +1,5 @@
 import { existsSync } from "node:fs";
-import { afterEach, describe, expect, it, vi } from "vitest";
+import { describe, expect, it, vi } from "vitest";
 import { finishedJob, startAppHarness, type AppHarness } from "../support/app-harness";
 import { waitFor } from "../support/wait-for";
 import { startFakeReplicate, type FakeReplicate, type FakeReplicateOptions } from "../support/fake-replicate";
@@ -15,16 +15,12 @@ import { MODELS } from "@/lib/models/registry";
 import { webhookSigner } from "@/lib/webhooks/sign";
 import { storedVideoPath } from "@/test/support/stored-video";
 import { asOwner, TEST_OWNER_ID } from "@/test/support/owner";
+import { closeAfterEach } from "@/test/support/close-after-each";
 
 let app: AppHarness | undefined;
 let fake: FakeReplicate | undefined;
 
-afterEach(async () => {
-  await app?.close();
-  await fake?.close();
-  app = undefined;
-  fake = undefined;
-});
+closeAfterEach(() => app, () => fake);
 
 async function setup(opts: { fake?: FakeReplicateOptions; appUrl?: boolean; env?: Record<string, string> } = {}) {
   fake = await startFakeReplicate({ timing: { startingMs: 150, processingMs: 800, ticks: 4 }, ...opts.fake });

@@ -1,4 +1,4 @@
-import { afterEach, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { newOwnerCookie } from "@/lib/auth/owner";
 import type { PublicJob } from "@/lib/core/job";
 import { MAX_BODY_BYTES } from "@/lib/jobs/adapters/create-response";
@@ -7,6 +7,7 @@ import { createStore } from "@/lib/store";
 import { DEFAULT_STYLE } from "@/lib/styles";
 import { finishedJob, startAppHarness, type AppHarness } from "@/test/support/app-harness";
 import { startFakeReplicate, type FakeReplicate } from "@/test/support/fake-replicate";
+import { closeAfterEach } from "@/test/support/close-after-each";
 
 /**
  * POST /api/jobs: the Generate form as an API, on the same path as the form's server action
@@ -16,12 +17,7 @@ import { startFakeReplicate, type FakeReplicate } from "@/test/support/fake-repl
 let app: AppHarness | undefined;
 let fake: FakeReplicate | undefined;
 
-afterEach(async () => {
-  await app?.close();
-  await fake?.close();
-  app = undefined;
-  fake = undefined;
-});
+closeAfterEach(() => app, () => fake);
 
 type Created = { id: string; url: string; job: PublicJob; defaults: Record<string, unknown> };
 type ErrorBody = { error: { code: string; message: string; fieldErrors?: Record<string, string> } };

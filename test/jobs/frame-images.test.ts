@@ -1,12 +1,13 @@
 import { mkdtemp, readFile, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
-import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { PublicJob } from "@/lib/core/job";
 import { getModel } from "@/lib/models/registry";
 import { finishedJob, startAppHarness, type AppHarness } from "@/test/support/app-harness";
 import { startFakeReplicate, type FakeReplicate } from "@/test/support/fake-replicate";
 import { twoColourImage } from "@/test/support/frame-colours";
+import { closeAfterEach } from "@/test/support/close-after-each";
 
 /**
  * First and last frames through POST /api/jobs: checked by their bytes, kept with the job,
@@ -30,12 +31,7 @@ beforeAll(async () => {
 afterAll(async () => {
   await rm(dir, { recursive: true, force: true });
 });
-afterEach(async () => {
-  await app?.close();
-  await fake?.close();
-  app = undefined;
-  fake = undefined;
-});
+closeAfterEach(() => app, () => fake);
 
 type Created = { id: string; job: PublicJob };
 type ErrorBody = { error: { code: string; fieldErrors?: Record<string, string> } };

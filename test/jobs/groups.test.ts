@@ -1,7 +1,8 @@
-import { afterEach, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import type { PublicJob } from "@/lib/core/job";
 import { finishedJob, startAppHarness, type AppHarness } from "@/test/support/app-harness";
 import { startFakeReplicate, type FakeReplicate } from "@/test/support/fake-replicate";
+import { closeAfterEach } from "@/test/support/close-after-each";
 
 /**
  * Takes and model comparisons through POST /api/jobs: one submission makes a group of jobs,
@@ -10,12 +11,7 @@ import { startFakeReplicate, type FakeReplicate } from "@/test/support/fake-repl
 
 let app: AppHarness | undefined;
 let fake: FakeReplicate | undefined;
-afterEach(async () => {
-  await app?.close();
-  await fake?.close();
-  app = undefined;
-  fake = undefined;
-});
+closeAfterEach(() => app, () => fake);
 
 type Created = { id: string; job: PublicJob; group?: { id: string; kind: string; url: string; jobs: PublicJob[] } };
 type ErrorBody = { error: { code: string; message: string; fieldErrors?: Record<string, string> } };

@@ -1,10 +1,5 @@
-import { mkdtemp, rm } from "node:fs/promises";
-import os from "node:os";
-import path from "node:path";
-import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from "vitest";
-import { resetEnvCache } from "@/lib/env";
-import { setStoreForTests } from "@/lib/store";
-import { EmbeddedStore } from "@/lib/store/embedded-store";
+import { beforeEach, describe, expect, it, vi } from "vitest";
+import { embeddedStoreForFile } from "@/test/support/embedded-store";
 import { makeJob, makeStep, newJobId } from "@/test/support/job-factory";
 import { NO_SUCH_JOB } from "@/lib/jobs/adapters/access";
 import { SHARE_TOKEN_PATTERN, sharedJobSchema, STEP_NAMES } from "@/lib/core/job";
@@ -29,9 +24,7 @@ const { cancelJob, deleteJob, retryJob, setShared } = await import("@/lib/jobs/a
 const { getRemixValues, getSharedJob } = await import("@/lib/jobs/adapters/queries");
 const { ensureOwner } = await import("@/lib/auth/owner");
 
-let dir: string;
-let store: EmbeddedStore;
-const previousDataDir = process.env.DATA_DIR;
+const data = embeddedStoreForFile("p2v-ownership-");
 
 /** A new browser with its own owner cookie; returns its cookie jar and owner id. */
 async function newBrowser(): Promise<{ jar: Map<string, string>; ownerId: string }> {
@@ -53,22 +46,6 @@ function succeededJob(ownerId: string) {
   });
 }
 
-beforeAll(async () => {
-  dir = await mkdtemp(path.join(os.tmpdir(), "p2v-ownership-"));
-  process.env.DATA_DIR = dir;
-  resetEnvCache();
-  store = new EmbeddedStore({ dir });
-  setStoreForTests(store);
-});
-
-afterAll(async () => {
-  setStoreForTests(null);
-  if (previousDataDir === undefined) delete process.env.DATA_DIR;
-  else process.env.DATA_DIR = previousDataDir;
-  resetEnvCache();
-  await rm(dir, { recursive: true, force: true });
-});
-
 let owner: { jar: Map<string, string>; ownerId: string };
 beforeEach(async () => {
   owner = await newBrowser();
@@ -79,7 +56,7 @@ describe("owner-only actions", () => {
     const running = makeJob({ ownerId: owner.ownerId });
     const done = succeededJob(owner.ownerId);
     const failed = makeJob({ ownerId: owner.ownerId, status: "failed", stage: "failed" });
-    for (const job of [running, done, failed]) await store.create(job);
+    for (const job of [running, done, failed]) await data.store.create(job);
 
     browser.jar = new Map();
     // Refused exactly as a job that does not exist: the id says nothing to whoever holds it.
@@ -90,16 +67,16 @@ describe("owner-only actions", () => {
     expect(await retryJob(failed.id)).toEqual(absent);
     expect(await cancelJob(newJobId())).toEqual(absent);
 
-    expect((await store.get(running.id))?.status).toBe("queued");
-    expect((await store.get(done.id))?.share).toBeNull();
-    expect(await store.get(failed.id)).not.toBeNull();
+    expect((await data.store.get(running.id))?.status).toBe("queued");
+    expect((await data.store.get(done.id))?.share).toBeNull();
+    expect(await data.store.get(failed.id)).not.toBeNull();
   });
 
   it("refuse another browser's cookie and a forged one", async () => {
     const job = succeededJob(owner.ownerId);
-    await store.create(job);
+    await data.store.create(job);
     const running = makeJob({ ownerId: owner.ownerId });
-    await store.create(running);
+    await data.store.create(running);
 
     const other = await newBrowser();
     expect(other.ownerId).not.toBe(owner.ownerId);
@@ -112,45 +89,45 @@ describe("owner-only actions", () => {
     expect(await deleteJob(job.id)).toMatchObject({ ok: false, code: "not_found" });
     expect(await setShared(job.id, true)).toMatchObject({ ok: false, code: "not_found" });
 
-    expect(await store.get(job.id)).not.toBeNull();
-    expect((await store.get(running.id))?.status).toBe("queued");
+    expect(await data.store.get(job.id)).not.toBeNull();
+    expect((await data.store.get(running.id))?.status).toBe("queued");
   });
 
   it("let the owner share, unshare, cancel and delete", async () => {
     const job = succeededJob(owner.ownerId);
     const running = makeJob({ ownerId: owner.ownerId });
-    await store.create(job);
-    await store.create(running);
+    await data.store.create(job);
+    await data.store.create(running);
 
     browser.jar = owner.jar;
     expect(await setShared(job.id, true)).toEqual({ ok: true });
-    const first = (await store.get(job.id))?.share;
+    const first = (await data.store.get(job.id))?.share;
     expect(first?.token).toMatch(SHARE_TOKEN_PATTERN);
     expect(first?.token).not.toContain(job.id);
     expect(first?.videoUrl).toBe(`/api/shared/${first?.token}/video.mp4`);
-    expect((await store.findShared(first!.token))?.id).toBe(job.id);
+    expect((await data.store.findShared(first!.token))?.id).toBe(job.id);
     // Sharing what is shared keeps its link.
     expect(await setShared(job.id, true)).toEqual({ ok: true });
-    expect((await store.get(job.id))?.share?.token).toBe(first?.token);
+    expect((await data.store.get(job.id))?.share?.token).toBe(first?.token);
 
     expect(await setShared(job.id, false)).toEqual({ ok: true });
-    expect((await store.get(job.id))?.share).toBeNull();
-    expect(await store.findShared(first!.token)).toBeNull();
+    expect((await data.store.get(job.id))?.share).toBeNull();
+    expect(await data.store.findShared(first!.token)).toBeNull();
     expect(await getSharedJob(first!.token)).toBeNull();
 
     // Shared again: a new link; the old one stays dead.
     expect(await setShared(job.id, true)).toEqual({ ok: true });
-    const second = (await store.get(job.id))?.share;
+    const second = (await data.store.get(job.id))?.share;
     expect(second?.token).not.toBe(first?.token);
     expect(await getSharedJob(first!.token)).toBeNull();
     expect((await getSharedJob(second!.token))?.prompt).toBe(job.prompt);
 
     // Queued, nothing started upstream: canceling asks no engine.
     expect(await cancelJob(running.id)).toEqual({ ok: true });
-    expect((await store.get(running.id))?.status).toBe("canceled");
+    expect((await data.store.get(running.id))?.status).toBe("canceled");
 
     expect(await deleteJob(job.id)).toEqual({ ok: true });
-    expect(await store.get(job.id)).toBeNull();
+    expect(await data.store.get(job.id)).toBeNull();
   });
 
   it("show everyone else only a shared video's public fields, and never its job id", async () => {
@@ -164,10 +141,10 @@ describe("owner-only actions", () => {
       notice: "PRIVATE-notice",
       remixOf: newJobId(),
     };
-    await store.create(job);
+    await data.store.create(job);
     browser.jar = owner.jar;
     expect(await setShared(job.id, true)).toEqual({ ok: true });
-    const token = (await store.get(job.id))!.share!.token;
+    const token = (await data.store.get(job.id))!.share!.token;
 
     // Another browser (and one with no cookie at all) sees the share through its token.
     for (const jar of [(await newBrowser()).jar, new Map<string, string>()]) {
@@ -193,7 +170,7 @@ describe("owner-only actions", () => {
 
   it("refuse to share a job that has not finished", async () => {
     const running = makeJob({ ownerId: owner.ownerId });
-    await store.create(running);
+    await data.store.create(running);
     browser.jar = owner.jar;
     expect(await setShared(running.id, true)).toEqual({ ok: false, code: "conflict", message: "Only a finished video can be shared." });
   });

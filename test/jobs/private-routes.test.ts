@@ -1,13 +1,7 @@
-import { mkdtemp, rm } from "node:fs/promises";
-import os from "node:os";
-import path from "node:path";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { ownerCookieValue } from "@/lib/auth/owner";
-import { resetEnvCache } from "@/lib/env";
+import { beforeAll, describe, expect, it } from "vitest";
 import { eventStreamResponse } from "@/lib/jobs/adapters/event-stream";
 import { statusResponse } from "@/lib/jobs/adapters/status-response";
-import { setStoreForTests } from "@/lib/store";
-import { EmbeddedStore } from "@/lib/store/embedded-store";
+import { embeddedStoreForFile } from "@/test/support/embedded-store";
 import { makeJob, newJobId } from "@/test/support/job-factory";
 import { ownerCookie } from "@/test/support/owner";
 
@@ -16,9 +10,7 @@ import { ownerCookie } from "@/test/support/owner";
  * answer for a job that does not exist (status, body, caching), and start no work for them.
  */
 
-let dir: string;
-let store: EmbeddedStore;
-const previousDataDir = process.env.DATA_DIR;
+const data = embeddedStoreForFile("p2v-private-");
 const job = makeJob({ status: "processing", stage: "generating" });
 let owner = "";
 let stranger = "";
@@ -26,23 +18,10 @@ const scheduled: string[] = [];
 const schedule = () => void scheduled.push("reconcile");
 
 beforeAll(async () => {
-  dir = await mkdtemp(path.join(os.tmpdir(), "p2v-private-"));
-  process.env.DATA_DIR = dir;
-  resetEnvCache();
-  store = new EmbeddedStore({ dir });
-  setStoreForTests(store);
   // Quiet for a long time: the owner's poll would nudge reconciliation.
-  await store.create({ ...job, lastEventAt: 0 });
+  await data.store.create({ ...job, lastEventAt: 0 });
   owner = await ownerCookie();
-  stranger = `p2v_owner=${await ownerCookieValue("aStrangersBrowser00000")}`;
-});
-
-afterAll(async () => {
-  setStoreForTests(null);
-  if (previousDataDir === undefined) delete process.env.DATA_DIR;
-  else process.env.DATA_DIR = previousDataDir;
-  resetEnvCache();
-  await rm(dir, { recursive: true, force: true });
+  stranger = await ownerCookie("aStrangersBrowser00000");
 });
 
 const request = (route: string, id: string, cookie: string) => new Request(`http://app.test/api/${route}/${id}`, { headers: cookie ? { cookie } : {} });

@@ -1,6 +1,7 @@
-import { afterEach, describe, expect, it, vi } from "vitest";
+import { describe, expect, it, vi } from "vitest";
 import { startAppHarness, type AppHarness } from "@/test/support/app-harness";
 import { startFakeReplicate, type FakeReplicate } from "@/test/support/fake-replicate";
+import { closeAfterEach } from "@/test/support/close-after-each";
 
 /**
  * The "Enhance" button starts a paid LLM prediction each time: it gives the browser an owner and
@@ -28,12 +29,7 @@ const { enhancePrompt } = await import("@/lib/jobs/adapters/actions");
 let app: AppHarness | undefined;
 let fake: FakeReplicate | undefined;
 
-afterEach(async () => {
-  await app?.close();
-  await fake?.close();
-  app = undefined;
-  fake = undefined;
-});
+closeAfterEach(() => app, () => fake);
 
 const PROMPT = "a lighthouse in a storm";
 
