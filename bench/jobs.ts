@@ -3,7 +3,7 @@ import { randomBytes } from "node:crypto";
 import { makeJob, makeStep } from "../test/support/job-factory";
 import { BENCH_OWNER_ID } from "./owner";
 import { jobSchema, type Job } from "@/lib/core/job";
-import { derive } from "@/lib/jobs/domain/transition";
+import { derive } from "@/lib/jobs/domain/derive-status";
 import { webhookSigner, type WebhookSigner } from "@/lib/webhooks/sign";
 import { EmbeddedStore } from "@/lib/store/embedded-store";
 

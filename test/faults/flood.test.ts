@@ -2,7 +2,7 @@ import { randomBytes } from "node:crypto";
 import { Redis } from "ioredis";
 import { afterAll, afterEach, describe, expect, inject, it } from "vitest";
 import type { Job } from "@/lib/core/job";
-import { findStep } from "@/lib/jobs/domain/transition";
+import { findStep } from "@/lib/jobs/domain/steps";
 import { createStore } from "@/lib/store";
 import { startAppHarness, type AppHarness } from "@/test/support/app-harness";
 import { waitFor } from "@/test/support/wait-for";

@@ -1,5 +1,5 @@
 import type { Job } from "@/lib/core/job";
-import { derive } from "@/lib/jobs/domain/transition";
+import { derive } from "@/lib/jobs/domain/derive-status";
 import { makeJob, makeStep } from "@/test/support/job-factory";
 import { prng } from "@/lib/engines/local/render-plan";
 import { webhookSigner } from "@/lib/webhooks/sign";

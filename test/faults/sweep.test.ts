@@ -10,7 +10,7 @@ import { applyEvent, startRequest } from "@/lib/jobs/pipeline/advance";
 import { createJobSchema } from "@/lib/jobs/domain/request";
 import { isTerminal, type Job } from "@/lib/core/job";
 import { sweep } from "@/lib/jobs/pipeline/sweep";
-import { findStep } from "@/lib/jobs/domain/transition";
+import { findStep } from "@/lib/jobs/domain/steps";
 import { MODELS } from "@/lib/models/registry";
 import { cronSweepResponse } from "@/lib/jobs/adapters/cron-sweep";
 

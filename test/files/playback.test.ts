@@ -8,7 +8,7 @@ import { localVideoStore } from "@/lib/files";
 import { videoKey } from "@/lib/files/types";
 import { toPublicJob } from "@/lib/jobs/domain/public";
 import type { Job } from "@/lib/core/job";
-import { derive } from "@/lib/jobs/domain/transition";
+import { derive } from "@/lib/jobs/domain/derive-status";
 import { videoFileName } from "@/lib/jobs/domain/video-source";
 import { setStoreForTests } from "@/lib/store";
 import { EmbeddedStore } from "@/lib/store/embedded-store";

@@ -11,7 +11,7 @@ import { dispatch, enqueueJob } from "@/lib/jobs/pipeline/dispatch";
 import { reconcile } from "@/lib/jobs/pipeline/reconcile";
 import { createJobSchema } from "@/lib/jobs/domain/request";
 import { isTerminal, type Job } from "@/lib/core/job";
-import { findStep } from "@/lib/jobs/domain/transition";
+import { findStep } from "@/lib/jobs/domain/steps";
 import { probeMedia } from "@/lib/media/ffmpeg";
 import { MODELS } from "@/lib/models/registry";
 import { localWebhookSecret } from "@/lib/webhooks/local-secret";

@@ -9,7 +9,7 @@ import { advance, applyEvent } from "@/lib/jobs/pipeline/advance";
 import { needsReconcile, reconcile } from "@/lib/jobs/pipeline/reconcile";
 import { createJobSchema } from "@/lib/jobs/domain/request";
 import type { Job } from "@/lib/core/job";
-import { findStep } from "@/lib/jobs/domain/transition";
+import { findStep } from "@/lib/jobs/domain/steps";
 import { probeMedia } from "@/lib/media/ffmpeg";
 import { MODELS } from "@/lib/models/registry";
 import { webhookSigner } from "@/lib/webhooks/sign";

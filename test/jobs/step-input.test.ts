@@ -7,7 +7,8 @@ import { negativePromptAsSent } from "@/lib/jobs/domain/prompt-as-sent";
 import { createJobSchema } from "@/lib/jobs/domain/request";
 import type { Job } from "@/lib/core/job";
 import { stepInput } from "@/lib/jobs/domain/step-input";
-import { findStep, transition } from "@/lib/jobs/domain/transition";
+import { findStep } from "@/lib/jobs/domain/steps";
+import { transition } from "@/lib/jobs/domain/transition";
 import { clipSeconds, defaultParams, MODELS } from "@/lib/models/registry";
 import { applyStyle, getStyle } from "@/lib/styles";
 

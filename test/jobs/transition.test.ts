@@ -2,7 +2,8 @@ import { describe, expect, it } from "vitest";
 import { newJob } from "@/lib/jobs/domain/new-job";
 import { createJobSchema, type CreateJobInput } from "@/lib/jobs/domain/request";
 import { jobSchema, type Job, type StepName } from "@/lib/core/job";
-import { canceledRefs, findStep, isOrphan, nextStep, transition, type JobEvent, type PredictionEvent } from "@/lib/jobs/domain/transition";
+import { canceledRefs, findStep, isOrphan, nextStep } from "@/lib/jobs/domain/steps";
+import { transition, type JobEvent, type PredictionEvent } from "@/lib/jobs/domain/transition";
 import { toPublicJob } from "@/lib/jobs/domain/public";
 import { findModel, MODELS } from "@/lib/models/registry";
 

@@ -19,7 +19,7 @@ import { createJobSchema, promptSchema, type CreateJobState } from "@/lib/jobs/d
 import { isTerminal, JOB_ID_PATTERN, type Job } from "@/lib/core/job";
 import { formValues, startJob, submitJob } from "@/lib/jobs/pipeline/submit-job";
 import { STYLE_IDS } from "@/lib/styles";
-import { canceledRefs } from "@/lib/jobs/domain/transition";
+import { canceledRefs } from "@/lib/jobs/domain/steps";
 import { clientAddress } from "@/lib/http/client-address";
 import { checkEnhanceLimits } from "@/lib/limits/spend";
 import { jobLog, log } from "@/lib/log";

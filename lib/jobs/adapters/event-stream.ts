@@ -5,7 +5,7 @@ import { toPublicJob } from "@/lib/jobs/domain/public";
 import { needsReconcile, reconcile } from "@/lib/jobs/pipeline/reconcile";
 import { queuePlace } from "@/lib/jobs/pipeline/queue-place";
 import { isTerminal, JOB_ID_PATTERN, NOT_WAITING, type Job, type QueuePlace } from "@/lib/core/job";
-import { isAdmitted, runningStep } from "@/lib/jobs/domain/transition";
+import { isAdmitted, runningStep } from "@/lib/jobs/domain/steps";
 import { onEveryTick, watchJob } from "@/lib/jobs/adapters/job-channels";
 import { getStore } from "@/lib/store";
 import type { JobStore } from "@/lib/store/types";

@@ -1,7 +1,7 @@
 import { randomBytes } from "node:crypto";
 import type { CreateJobInput } from "@/lib/jobs/domain/request";
 import type { Job, JobGroup, JobImages, Step, StepName, StepRunner } from "@/lib/core/job";
-import { derive } from "@/lib/jobs/domain/transition";
+import { derive } from "@/lib/jobs/domain/derive-status";
 import { getModel, paramsFor } from "@/lib/models/registry";
 import { applyStyle } from "@/lib/styles";
 

@@ -1,7 +1,9 @@
 import { typicalSeconds } from "@/lib/jobs/domain/prediction-event";
 import { PRIVATE_JOB_FIELDS, PRIVATE_STEP_FIELDS, withoutFields, type FrameImage, type Job, type PublicJob, type Share, type SharedJob, type QueuePlace, isTerminal, NOT_WAITING } from "@/lib/core/job";
 import type { Frame } from "@/lib/core/frame-image";
-import { derive, estimateProgress, isAdmitted, runningStep } from "@/lib/jobs/domain/transition";
+import { derive } from "@/lib/jobs/domain/derive-status";
+import { estimateProgress } from "@/lib/jobs/domain/progress";
+import { isAdmitted, runningStep } from "@/lib/jobs/domain/steps";
 import { findModel } from "@/lib/models/registry";
 import { playbackUrl } from "@/lib/jobs/domain/video-source";
 

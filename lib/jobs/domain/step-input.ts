@@ -3,7 +3,7 @@ import { enhancerInput } from "@/lib/enhance/rules";
 import type { Job, StepName, StepRunner } from "@/lib/core/job";
 import type { Frame } from "@/lib/core/frame-image";
 import { negativePromptAsSent, promptAsSent } from "@/lib/jobs/domain/prompt-as-sent";
-import { findStep } from "@/lib/jobs/domain/transition";
+import { findStep } from "@/lib/jobs/domain/steps";
 import { clipSeconds, getModel, SOUND_MODEL } from "@/lib/models/registry";
 
 /** What each step sends to its engine, as a pure function of the job. */

@@ -1,7 +1,9 @@
-import { parseProgressFromLogs } from "replicate";
 import { cleanEnhancerOutput, ruleEnhance } from "@/lib/enhance/rules";
 import type { PredictionStatus } from "@/lib/engines/types";
-import { isTerminal, type Job, type Stage, type Step, type StepName, type StepRunner } from "@/lib/core/job";
+import { isTerminal, type Job, type Step, type StepName, type StepRunner } from "@/lib/core/job";
+import { derive } from "@/lib/jobs/domain/derive-status";
+import { estimateProgress, progressFromLogs } from "@/lib/jobs/domain/progress";
+import { findStep, isAdmitted, nextStep, withStep } from "@/lib/jobs/domain/steps";
 
 /**
  * The one place where a job's state changes. Webhooks, reconciliation, the pipeline and the
@@ -40,83 +42,6 @@ export type JobEvent =
   | { type: "admit" }
   /** The engine refused to start the step for now (a 429): it goes back in line, not failed. */
   | { type: "requeue"; step: StepName; attempt: number; reason: string };
-
-/** Share of the overall progress bar each step takes (skipped steps take none). */
-export const STEP_WEIGHTS: Record<StepName, number> = { enhance: 10, generate: 70, sound: 15, save: 5 };
-
-export function weightTotal(job: Job): number {
-  return job.steps.filter((s) => s.state !== "skipped").reduce((n, s) => n + STEP_WEIGHTS[s.name], 0) || 1;
-}
-const FINISHED: Step["state"][] = ["done", "skipped", "failed", "canceled"];
-/** Estimates never claim to be done: the last stretch is only known when the engine says so. */
-const ESTIMATE_CAP = 95;
-
-export function findStep(job: Job, name: StepName): Step | undefined {
-  return job.steps.find((s) => s.name === name);
-}
-
-/** Whether the job holds a slot; one still waiting in line starts nothing. */
-export function isAdmitted(job: Pick<Job, "admittedAt">): boolean {
-  return job.admittedAt !== null;
-}
-
-/** The step to start next: the first waiting one whose predecessors are finished, if none is running. */
-export function nextStep(job: Job): StepName | null {
-  if (isTerminal(job.status) || !isAdmitted(job)) return null;
-  for (const step of job.steps) {
-    if (step.state === "running") return null;
-    if (step.state === "waiting") return step.name;
-  }
-  return null;
-}
-
-export function runningStep(job: Job): Step | undefined {
-  return job.steps.find((s) => s.state === "running");
-}
-
-/**
- * Whether prediction `ref`, started for `attempt` of a step, is no longer wanted: the job ended
- * or was deleted, or the step moved on to another attempt or another prediction. Such a run
- * would be paid for and never shown, so callers cancel it upstream.
- */
-export function isOrphan(job: Job | null, name: StepName, ref: string, attempt?: number): boolean {
-  const step = job ? findStep(job, name) : undefined;
-  if (!job || !step) return true;
-  if (step.ref === ref) return step.state === "canceled";
-  if (attempt !== undefined && attempt !== step.attempt) return true;
-  // Running without a recorded prediction: this one may still become the step's.
-  return !(step.state === "running" && step.ref === null && !isTerminal(job.status));
-}
-
-/** The predictions a cancel stopped: those of the steps it marked canceled. */
-export function canceledRefs(job: Job): { engine: "local" | "replicate"; ref: string }[] {
-  return job.steps.flatMap((s) =>
-    s.state === "canceled" && s.ref && (s.engine === "local" || s.engine === "replicate") ? [{ engine: s.engine, ref: s.ref }] : [],
-  );
-}
-
-/** Progress of a step from tqdm lines in its logs (0–100), or null when the logs show none. */
-export function progressFromLogs(logs: string): number | null {
-  // tqdm redraws a line with \r, and prefixes its bar with a description ("Generating:  45%|…"),
-  // which the client's parser (anchored at the line start) would miss.
-  const lines = logs
-    .replace(/\r/g, "\n")
-    .split("\n")
-    .map((line) => line.replace(/^.*?(?=\d+%\s*\|)/, ""));
-  const parsed = parseProgressFromLogs(lines.join("\n"));
-  if (!parsed || !Number.isFinite(parsed.percentage)) return null;
-  return Math.max(0, Math.min(100, Math.round(parsed.percentage * 100)));
-}
-
-/** A time-based estimate from when the step started running and how long the model usually takes. */
-export function estimateProgress(runningAt: number, typicalSeconds: number, now: number): number {
-  const fraction = (now - runningAt) / 1000 / Math.max(1, typicalSeconds);
-  return Math.max(0, Math.min(ESTIMATE_CAP, Math.round(fraction * 100)));
-}
-
-function withStep(job: Job, name: StepName, patch: (s: Step) => Step): Job {
-  return { ...job, steps: job.steps.map((s) => (s.name === name ? patch(s) : s)) };
-}
 
 function applyToStep(job: Job, event: JobEvent, now: number): Job | null {
   if (event.type === "cancel") {
@@ -279,79 +204,6 @@ function failStep(job: Job, step: Step, error: string, now: number): Job {
     completedAt: now,
     steps: failed.steps.map((s) => (s.state === "waiting" ? { ...s, state: "skipped" } : s)),
   };
-}
-
-/** Status, stage, message and overall progress, derived from the steps. */
-export function derive(job: Job): Job {
-  if (job.status === "canceled") {
-    return { ...job, stage: "canceled", message: job.notice ?? "Canceled." };
-  }
-  if (job.status === "failed") {
-    return { ...job, stage: "failed", message: job.error ?? "The job failed." };
-  }
-  const counted = job.steps.filter((s) => s.state !== "skipped");
-  const total = weightTotal(job);
-  let done = 0;
-  let unknown = false;
-  for (const s of counted) {
-    if (FINISHED.includes(s.state)) done += STEP_WEIGHTS[s.name];
-    else if (s.state === "running") {
-      if (s.progress === null) unknown = true;
-      else done += (STEP_WEIGHTS[s.name] * s.progress) / 100;
-    }
-  }
-  const computed = unknown ? null : Math.round((done / total) * 100);
-  const allFinished = job.steps.every((s) => FINISHED.includes(s.state));
-  if (allFinished) {
-    return {
-      ...job,
-      status: "succeeded",
-      stage: "done",
-      message: job.notice ? `Done. ${job.notice}` : "Done.",
-      progress: 100,
-      progressEstimated: false,
-      completedAt: job.completedAt ?? job.steps.find((s) => s.name === "save")?.completedAt ?? null,
-    };
-  }
-  const running = runningStep(job);
-  const progress = computed === null ? job.progress : Math.max(job.progress ?? 0, computed);
-  const { status, stage, message } = describe(job, running);
-  return { ...job, status, stage, message, progress, progressEstimated: Boolean(running?.progressEstimated) };
-}
-
-function describe(job: Job, running: Step | undefined): { status: Job["status"]; stage: Stage; message: string } {
-  const started = job.steps.some((s) => s.state !== "waiting" && s.state !== "skipped");
-  if (!isAdmitted(job)) return { status: "queued", stage: "queued", message: "Waiting in line…" };
-  if (!running) {
-    return started
-      ? { status: "processing", stage: "queued", message: "Preparing the next step…" }
-      : { status: "queued", stage: "queued", message: "Queued." };
-  }
-  const pct = running.progress === null ? "" : ` ${running.progress}%${running.progressEstimated ? " (estimated)" : ""}`;
-  const local = running.engine === "local";
-  switch (running.name) {
-    case "enhance":
-      return {
-        status: "processing",
-        stage: "enhancing",
-        message: running.engine === "rules" ? "Enhancing the prompt (rule-based)…" : "Enhancing the prompt with an LLM…",
-      };
-    case "generate":
-      if (running.runningAt === null) {
-        return local
-          ? { status: "starting", stage: "waiting_gpu", message: "Starting the local preview renderer…" }
-          : { status: "starting", stage: "waiting_gpu", message: "Waiting for a GPU…" };
-      }
-      return {
-        status: "processing",
-        stage: "generating",
-        message: local ? `Rendering the local preview…${pct}` : `Generating the video…${pct}`,
-      };
-    case "sound":
-      return { status: "processing", stage: "adding_sound", message: local ? `Adding a soundtrack…${pct}` : `Adding sound…${pct}` };
-    case "save":
-      return { status: "processing", stage: "saving", message: "Saving the video…" };
-  }
 }
 
 /** Fields whose change counts as a change (not bookkeeping). */

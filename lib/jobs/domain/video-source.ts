@@ -1,6 +1,6 @@
 import { asciiSlug } from "@/lib/files/download-name";
 import type { Job } from "@/lib/core/job";
-import { findStep } from "@/lib/jobs/domain/transition";
+import { findStep } from "@/lib/jobs/domain/steps";
 
 /**
  * Which engine output is the job's video, and the one URL of ours the page plays it from. Shared

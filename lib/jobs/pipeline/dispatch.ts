@@ -4,7 +4,7 @@ import { advance, applyEvent } from "@/lib/jobs/pipeline/advance";
 import { queueClock, type QueueClock } from "@/lib/jobs/pipeline/queue-clock";
 import { forgetQueueSnapshot } from "@/lib/jobs/pipeline/queue-place";
 import { isTerminal, type Job } from "@/lib/core/job";
-import { isAdmitted } from "@/lib/jobs/domain/transition";
+import { isAdmitted } from "@/lib/jobs/domain/steps";
 import { jobLog, log } from "@/lib/log";
 import { getStore } from "@/lib/store";
 import type { QueueLimits } from "@/lib/store/queue";

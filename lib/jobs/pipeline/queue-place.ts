@@ -1,7 +1,7 @@
 import { env } from "@/lib/env";
 import { queueClock } from "@/lib/jobs/pipeline/queue-clock";
 import { isTerminal, NOT_WAITING, type Job, type QueuePlace, type QueueStatus } from "@/lib/core/job";
-import { isAdmitted } from "@/lib/jobs/domain/transition";
+import { isAdmitted } from "@/lib/jobs/domain/steps";
 import { getModel } from "@/lib/models/registry";
 import { getStore } from "@/lib/store";
 import type { QueueSnapshot } from "@/lib/store/queue";

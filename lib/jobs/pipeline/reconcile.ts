@@ -10,7 +10,7 @@ import { predictionEvent } from "@/lib/jobs/domain/prediction-event";
 import { findCreatedRuns } from "@/lib/jobs/pipeline/recover-start";
 import { isTerminal, type Job, type Step } from "@/lib/core/job";
 import { maxAttempts, retryDueAt } from "@/lib/jobs/domain/retry";
-import { findStep, nextStep, runningStep } from "@/lib/jobs/domain/transition";
+import { findStep, nextStep, runningStep } from "@/lib/jobs/domain/steps";
 import { jobLog } from "@/lib/log";
 import { getStore } from "@/lib/store";
 
