@@ -1,7 +1,7 @@
 import type { Job } from "@/lib/core/job";
 import { derive } from "@/lib/jobs/domain/derive-status";
 import { makeJob, makeStep } from "@/test/support/job-factory";
-import { prng } from "@/lib/engines/local/render-plan";
+import { prng } from "@/lib/engines/local/seed";
 import { webhookSigner } from "@/lib/webhooks/sign";
 
 /** Helpers shared by the fault tests: signed deliveries and jobs waiting on a generate step. */

@@ -1,17 +1,11 @@
 import { spawn } from "node:child_process";
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import {
-  buildRenderPlan,
-  deriveSeed,
-  escapeFilterValue,
-  fnv1a32,
-  promptCues,
-  RenderPlanError,
-  sanitizeCaption,
-  wrapCaption,
-  type RenderPlanInput,
-} from "@/lib/engines/local/render-plan";
+import { sanitizeCaption, wrapCaption } from "@/lib/engines/local/caption";
+import { escapeFilterValue } from "@/lib/engines/local/filter-text";
+import { promptCues } from "@/lib/engines/local/prompt-cues";
+import { buildRenderPlan, RenderPlanError, type RenderPlanInput } from "@/lib/engines/local/render-plan";
+import { deriveSeed, fnv1a32 } from "@/lib/engines/local/seed";
 import { buildSoundPlan } from "@/lib/engines/local/sound-plan";
 import { ffmpegPath, fontPath } from "@/lib/media/ffmpeg";
 

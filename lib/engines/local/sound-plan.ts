@@ -1,4 +1,5 @@
-import { escapeFilterValue, fnv1a32 } from "@/lib/engines/local/render-plan";
+import { escapeFilterValue } from "@/lib/engines/local/filter-text";
+import { fnv1a32 } from "@/lib/engines/local/seed";
 import { getStyle, type Style } from "@/lib/styles";
 
 /**
