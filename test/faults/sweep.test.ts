@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { startAppHarness, type AppHarness } from "../support/app-harness";
-import { startFakeReplicate, type FakeReplicate, type FakeReplicateOptions } from "../support/fake-replicate";
+import { replicateEnvOf, startFakeReplicate, type FakeReplicate, type FakeReplicateOptions } from "../support/fake-replicate";
 import { waitFor } from "../support/wait-for";
 import { closeAfterEach } from "@/test/support/close-after-each";
 import { getEngine } from "@/lib/engines";
@@ -30,9 +30,7 @@ async function setup(opts: { fake?: FakeReplicateOptions; appUrl: boolean; env?:
   fake = await startFakeReplicate({ timing: { startingMs: 100, processingMs: 600, ticks: 3 }, ...opts.fake });
   app = await startAppHarness({
     env: {
-      REPLICATE_API_TOKEN: fake.token,
-      REPLICATE_BASE_URL: fake.baseUrl,
-      REPLICATE_WEBHOOK_SIGNING_SECRET: fake.signingSecret,
+      ...replicateEnvOf(fake),
       RECONCILE_AFTER_SECONDS: "1",
       ...opts.env,
     },

@@ -3,7 +3,7 @@ import { setQueueClock, type QueueClock } from "@/lib/jobs/pipeline/queue-clock"
 import { isTerminal, type Job, type PublicJob } from "@/lib/core/job";
 import { startAppHarness, type AppHarness } from "@/test/support/app-harness";
 import { waitFor } from "@/test/support/wait-for";
-import { startFakeReplicate, type FakeReplicate, type FakeReplicateOptions } from "@/test/support/fake-replicate";
+import { replicateEnvOf, startFakeReplicate, type FakeReplicate, type FakeReplicateOptions } from "@/test/support/fake-replicate";
 
 /**
  * The line end to end on the app's real paths (POST /api/jobs, the status route, signed webhooks
@@ -29,9 +29,7 @@ async function setup(env: Record<string, string>, fakeOpts: FakeReplicateOptions
   fake = await startFakeReplicate({ timing: { startingMs: 20, processingMs: 100, ticks: 1 }, ...fakeOpts });
   app = await startAppHarness({
     env: {
-      REPLICATE_API_TOKEN: fake.token,
-      REPLICATE_BASE_URL: fake.baseUrl,
-      REPLICATE_WEBHOOK_SIGNING_SECRET: fake.signingSecret,
+      ...replicateEnvOf(fake),
       ...env,
     },
   });

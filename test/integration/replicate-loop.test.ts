@@ -2,7 +2,7 @@ import { existsSync } from "node:fs";
 import { describe, expect, it, vi } from "vitest";
 import { finishedJob, startAppHarness, type AppHarness } from "../support/app-harness";
 import { waitFor } from "../support/wait-for";
-import { startFakeReplicate, type FakeReplicate, type FakeReplicateOptions } from "../support/fake-replicate";
+import { replicateEnvOf, startFakeReplicate, type FakeReplicate, type FakeReplicateOptions } from "../support/fake-replicate";
 import { newJob } from "@/lib/jobs/domain/new-job";
 import { dispatch, enqueueJob } from "@/lib/jobs/pipeline/dispatch";
 import { advance, applyEvent } from "@/lib/jobs/pipeline/advance";
@@ -25,9 +25,7 @@ closeAfterEach(() => app, () => fake);
 async function setup(opts: { fake?: FakeReplicateOptions; appUrl?: boolean; env?: Record<string, string> } = {}) {
   fake = await startFakeReplicate({ timing: { startingMs: 150, processingMs: 800, ticks: 4 }, ...opts.fake });
   const env: Record<string, string> = {
-    REPLICATE_API_TOKEN: fake.token,
-    REPLICATE_BASE_URL: fake.baseUrl,
-    REPLICATE_WEBHOOK_SIGNING_SECRET: fake.signingSecret,
+    ...replicateEnvOf(fake),
     RECONCILE_AFTER_SECONDS: "1",
     ...opts.env,
   };

@@ -6,7 +6,7 @@ import { DEFAULT_MODEL_ID, getModel } from "@/lib/models/registry";
 import { createStore } from "@/lib/store";
 import { DEFAULT_STYLE } from "@/lib/styles";
 import { finishedJob, startAppHarness, type AppHarness } from "@/test/support/app-harness";
-import { startFakeReplicate, type FakeReplicate } from "@/test/support/fake-replicate";
+import { replicateEnvOf, startFakeReplicate, type FakeReplicate } from "@/test/support/fake-replicate";
 import { closeAfterEach } from "@/test/support/close-after-each";
 
 /**
@@ -46,9 +46,7 @@ async function withFakeReplicate(env: Record<string, string> = {}) {
   fake = await startFakeReplicate({ timing: { startingMs: 100, processingMs: 300, ticks: 2 } });
   app = await startAppHarness({
     env: {
-      REPLICATE_API_TOKEN: fake.token,
-      REPLICATE_BASE_URL: fake.baseUrl,
-      REPLICATE_WEBHOOK_SIGNING_SECRET: fake.signingSecret,
+      ...replicateEnvOf(fake),
       RECONCILE_AFTER_SECONDS: "1",
       ...env,
     },

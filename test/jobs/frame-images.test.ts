@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { PublicJob } from "@/lib/core/job";
 import { getModel } from "@/lib/models/registry";
 import { finishedJob, startAppHarness, type AppHarness } from "@/test/support/app-harness";
-import { startFakeReplicate, type FakeReplicate } from "@/test/support/fake-replicate";
+import { replicateEnvOf, startFakeReplicate, type FakeReplicate } from "@/test/support/fake-replicate";
 import { twoColourImage } from "@/test/support/frame-colours";
 import { closeAfterEach } from "@/test/support/close-after-each";
 
@@ -41,7 +41,7 @@ const dataUri = (type: string, bytes: Buffer) => `data:${type};base64,${bytes.to
 async function withFakeReplicate() {
   fake = await startFakeReplicate({ timing: { startingMs: 50, processingMs: 200, ticks: 2 } });
   app = await startAppHarness({
-    env: { REPLICATE_API_TOKEN: fake.token, REPLICATE_BASE_URL: fake.baseUrl, REPLICATE_WEBHOOK_SIGNING_SECRET: fake.signingSecret },
+    env: replicateEnvOf(fake),
   });
 }
 

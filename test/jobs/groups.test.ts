@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import type { PublicJob } from "@/lib/core/job";
 import { finishedJob, startAppHarness, type AppHarness } from "@/test/support/app-harness";
-import { startFakeReplicate, type FakeReplicate } from "@/test/support/fake-replicate";
+import { replicateEnvOf, startFakeReplicate, type FakeReplicate } from "@/test/support/fake-replicate";
 import { closeAfterEach } from "@/test/support/close-after-each";
 
 /**
@@ -72,7 +72,7 @@ describe("groups", () => {
   it("runs one prompt on 2 models (each with the settings it supports) and checks the choice", async () => {
     fake = await startFakeReplicate({ timing: { startingMs: 50, processingMs: 200, ticks: 2 } });
     app = await startAppHarness({
-      env: { REPLICATE_API_TOKEN: fake.token, REPLICATE_BASE_URL: fake.baseUrl, REPLICATE_WEBHOOK_SIGNING_SECRET: fake.signingSecret },
+      env: replicateEnvOf(fake),
     });
     const bad = await post({ prompt: "a hummingbird at a flower", model: "wan-video/wan-2.2-t2v-fast", compare: "wan-video/wan-2.2-t2v-fast" });
     expect(((await bad.json()) as ErrorBody).error.fieldErrors?.compare).toBe("Pick each model to compare once.");

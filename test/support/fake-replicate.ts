@@ -142,6 +142,11 @@ export type FakeReplicate = {
   close(): Promise<void>;
 };
 
+/** The app's environment for using `fake` as Replicate: its token, API base URL and webhook signing secret. */
+export function replicateEnvOf(fake: FakeReplicate): Record<string, string> {
+  return { REPLICATE_API_TOKEN: fake.token, REPLICATE_BASE_URL: fake.baseUrl, REPLICATE_WEBHOOK_SIGNING_SECRET: fake.signingSecret };
+}
+
 export async function startFakeReplicate(opts: FakeReplicateOptions = {}): Promise<FakeReplicate> {
   const token = opts.token ?? `r8_fake_${base32(16)}`;
   const signingSecret = opts.signingSecret ?? `whsec_${randomBytes(24).toString("base64")}`;
