@@ -1,6 +1,6 @@
 import type { JobQueue, QueueEntry, QueueLimits, QueueSnapshot } from "@/lib/store/queue";
 import { AVERAGE_WEIGHT, HEAD_ROUND, QUEUE_SCAN } from "@/lib/store/queue";
-import type { RedisArg } from "@/lib/store/redis-commands";
+import type { RunScript } from "@/lib/store/redis-scripts";
 
 /**
  * The line of waiting jobs on Redis (and Upstash, which runs the same scripts): each operation is
@@ -107,8 +107,6 @@ return {
   redis.call('HGET', p .. 'q:meta', 'avgMs') or ''
 }`;
 
-type Script = (source: string, keys: string[], args: RedisArg[]) => Promise<unknown>;
-
 const pairs = (flat: unknown): [string, string][] => {
   const list = Array.isArray(flat) ? flat.map(String) : [];
   const out: [string, string][] = [];
@@ -120,7 +118,7 @@ const pairs = (flat: unknown): [string, string][] => {
  * `script` runs a Lua script (EVALSHA, falling back to EVAL). Keys are derived inside the scripts
  * from the prefix, as the store's own scripts do: one Redis, not a cluster.
  */
-export function redisQueue(script: Script, prefix: string, ttlSeconds: number): JobQueue {
+export function redisQueue(script: RunScript, prefix: string, ttlSeconds: number): JobQueue {
   return {
     async enqueue(e: QueueEntry): Promise<boolean> {
       return (await script(ENQUEUE, [], [prefix, e.jobId, e.ownerId, e.engine, ttlSeconds])) === 1;
