@@ -69,7 +69,7 @@ export async function startAppHarness(opts: { env?: Record<string, string>; stor
   const dataDir = await mkdtemp(path.join(os.tmpdir(), "p2v-harness-"));
   // As instrumentation.ts does in Next: each request carries its connection's address.
   installPeerStamp();
-  const { schedule, pending, settle } = createScheduler();
+  const { schedule, settle } = createScheduler();
   let origin = "";
   const server: Server = createServer((req, res) => {
     void (async () => {
@@ -117,14 +117,17 @@ export async function startAppHarness(opts: { env?: Record<string, string>; stor
       await closed;
       // A wake for a held engine would dispatch on whatever store comes next.
       cancelWake();
-      await Promise.allSettled([...pending]);
+      // Until no scheduled work is left (a task may schedule another).
+      await settle();
       setStoreForTests(null);
       await store.close();
       for (const key of Object.keys(process.env)) if (!(key in saved)) delete process.env[key];
       Object.assign(process.env, saved);
       resetEnvCache();
       resetEngineCaches();
-      await rm(dataDir, { recursive: true, force: true });
+      // Work the test did not schedule through us (a render it started itself, an engine's
+      // delivery) may still write a file while the folder goes: rm retries on ENOTEMPTY.
+      await rm(dataDir, { recursive: true, force: true, maxRetries: 10 });
     },
   };
 }
