@@ -8,13 +8,10 @@
  *   node --conditions=react-server --import tsx bench/dispatch.ts
  * Prints one line `DISPATCH <json>`.
  */
-import { randomBytes } from "node:crypto";
-import { Redis } from "ioredis";
 import { startAppHarness } from "../test/support/app-harness";
 import { startFakeReplicate } from "../test/support/fake-replicate";
-import { ensureRedis, stopStartedRedis } from "../test/support/redis";
-import { startUpstashRestServer } from "../test/support/upstash-rest-server";
 import { waitFor } from "../test/support/wait-for";
+import { withBenchRedis } from "./redis-backends";
 import { percentile } from "./stats";
 import { resetEnvCache } from "@/lib/env";
 import { isTerminal } from "@/lib/core/job";
@@ -73,28 +70,11 @@ async function measure(kind: JobStore["kind"], make: (dataDir: string) => JobSto
 
 async function main(): Promise<void> {
   const results: DispatchResult[] = [await measure("embedded", (dir) => new EmbeddedStore({ dir, retentionDays: 30 }))];
-  const redisUrl = await ensureRedis();
-  const prefix = `p2v-bench-dispatch-${randomBytes(4).toString("hex")}:`;
-  const opts = { prefix, retentionDays: 1 };
-  const admin = new Redis(redisUrl);
-  const dropKeys = async () => {
-    const keys = await admin.keys(`${prefix}*`);
-    if (keys.length) await admin.del(...keys);
-  };
-  try {
-    results.push(await measure("redis", () => createStore({ kind: "redis", url: redisUrl }, opts)));
-    await dropKeys();
-    const rest = await startUpstashRestServer({ redisUrl, token: randomBytes(12).toString("hex") });
-    try {
-      results.push(await measure("upstash", () => createStore({ kind: "upstash", url: rest.url, token: rest.token }, opts)));
-    } finally {
-      await rest.close();
-    }
-  } finally {
-    await dropKeys();
-    admin.disconnect();
-    await stopStartedRedis();
-  }
+  await withBenchRedis("p2v-bench-dispatch-", async (redis) => {
+    results.push(await measure("redis", () => createStore({ kind: "redis", url: redis.url }, redis.opts)));
+    await redis.dropKeys();
+    results.push(await redis.withUpstash((rest) => measure("upstash", () => createStore({ kind: "upstash", url: rest.url, token: rest.token }, redis.opts))));
+  });
   console.log(`DISPATCH ${JSON.stringify(results)}`);
 }
 

@@ -8,14 +8,12 @@
  * (react-server: `server-only` resolves to its empty module, as inside Next.)
  * Prints one line `STORE_COSTS <json>`.
  */
-import { randomBytes } from "node:crypto";
-import { Redis } from "ioredis";
 import { startAppHarness, type AppHarness } from "../test/support/app-harness";
 import { waitFor } from "../test/support/wait-for";
 import { startFakeReplicate } from "../test/support/fake-replicate";
-import { ensureRedis, stopStartedRedis } from "../test/support/redis";
-import { startUpstashRestServer, type UpstashRestServer } from "../test/support/upstash-rest-server";
+import type { UpstashRestServer } from "../test/support/upstash-rest-server";
 import { BENCH_MODEL, runningJob } from "./jobs";
+import { withBenchRedis } from "./redis-backends";
 import { sleep } from "./stats";
 import { resetEnvCache } from "@/lib/env";
 import { eventStreamResponse } from "@/lib/jobs/adapters/event-stream";
@@ -153,42 +151,16 @@ async function main(): Promise<void> {
     }),
   );
 
-  const redisUrl = await ensureRedis();
-  const prefix = `p2v-bench-${randomBytes(4).toString("hex")}:`;
-  const opts = { prefix, retentionDays: 1 };
-  const admin = new Redis(redisUrl);
-  const dropKeys = async () => {
-    const keys = await admin.keys(`${prefix}*`);
-    if (keys.length) await admin.del(...keys);
-  };
-  try {
-    results.push(
-      await measure({
-        kind: "redis",
-        make: () => createStore({ kind: "redis", url: redisUrl }, opts),
-        observer: () => createStore({ kind: "redis", url: redisUrl }, opts),
-      }),
+  const redisUrl = await withBenchRedis("p2v-bench-", async (redis) => {
+    const observer = () => createStore({ kind: "redis", url: redis.url }, redis.opts);
+    results.push(await measure({ kind: "redis", make: () => createStore({ kind: "redis", url: redis.url }, redis.opts), observer }));
+    await redis.dropKeys();
+    const upstash = await redis.withUpstash((rest) =>
+      measure({ kind: "upstash", make: () => createStore({ kind: "upstash", url: rest.url, token: rest.token }, redis.opts), observer, rest }),
     );
-    await dropKeys();
-    const rest = await startUpstashRestServer({ redisUrl, token: randomBytes(12).toString("hex") });
-    try {
-      const config = { kind: "upstash" as const, url: rest.url, token: rest.token };
-      results.push(
-        await measure({
-          kind: "upstash",
-          make: () => createStore(config, opts),
-          observer: () => createStore({ kind: "redis", url: redisUrl }, opts),
-          rest,
-        }),
-      );
-    } finally {
-      await rest.close();
-    }
-  } finally {
-    await dropKeys();
-    admin.disconnect();
-    await stopStartedRedis();
-  }
+    results.push(upstash);
+    return redis.url;
+  });
   console.log(`STORE_COSTS ${JSON.stringify({ redisUrl, results })}`);
 }
 
