@@ -68,21 +68,27 @@ for (const backend of ["embedded", "redis"] as const) {
 
 test("stopped between two steps, the pipeline goes on after a restart", async ({ page }) => {
   const dataDir = mkdtempSync(path.join(os.tmpdir(), "p2v-restart-"));
+  // The video renders freely; the soundtrack (the only ffmpeg call with "aevalsrc=") waits at the
+  // gate until after the crash, so the kill always lands after the video step and before the sound.
+  const ffmpeg = gatedFfmpeg({ holding: "aevalsrc=" });
+  const env = { DATA_DIR: dataDir, FFMPEG_PATH: ffmpeg.path };
   const port = await freePort();
-  server = await startAppServer(port, { DATA_DIR: dataDir });
+  server = await startAppServer(port, env);
   const id = await startJob(page, server.origin, { sound: true });
 
-  // Kill it as soon as the video step is done and the sound step is about to run or running.
-  await expect
-    .poll(async () => (await status(page, server!.origin, id)).steps.find((s) => s.name === "generate")!.state, { timeout: 30_000, intervals: [50] })
-    .toBe("done");
+  const stepStates = async () => Object.fromEntries((await status(page, server!.origin, id)).steps.map((s) => [s.name, s.state]));
+  await expect.poll(stepStates, { timeout: 60_000 }).toMatchObject({ generate: "done", sound: "running", save: "waiting" });
   await server.kill();
 
-  server = await startAppServer(port, { DATA_DIR: dataDir });
+  server = await startAppServer(port, env);
+  ffmpeg.open();
   await page.reload();
   await expectPlayingVideo(page);
   const done = await status(page, server.origin, id);
   expect(done.status).toBe("succeeded");
   const states = Object.fromEntries(done.steps.map((s) => [s.name, s.state]));
   expect(states).toMatchObject({ generate: "done", sound: "done", save: "done" });
+  // The video was not made again: only the step the crash interrupted ran a second time.
+  expect(done.steps.find((s) => s.name === "generate")!.attempt).toBe(1);
+  expect(done.steps.find((s) => s.name === "sound")!.attempt).toBeGreaterThanOrEqual(2);
 });

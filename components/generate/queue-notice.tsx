@@ -2,7 +2,8 @@
 
 import { useEffect, useState } from "react";
 import { formatWaitEstimate } from "@/components/job/job-text";
-import { queueStatusSchema, type QueueStatus } from "@/lib/core/job";
+import type { QueueStatus } from "@/lib/core/job";
+import { asQueueStatus } from "@/lib/jobs/domain/public-job-shape";
 
 /** How often the home page asks for the line while it is open. */
 const REFRESH_MS = 10_000;
@@ -25,8 +26,8 @@ export function QueueNotice({ initial }: { initial: QueueStatus | null }) {
     const refresh = async () => {
       try {
         const res = await fetch("/api/queue", { headers: { accept: "application/json" }, cache: "no-store" });
-        const parsed = queueStatusSchema.safeParse(res.ok ? await res.json() : null);
-        if (!stopped && parsed.success) setQueue(parsed.data);
+        const parsed = asQueueStatus(res.ok ? await res.json() : null);
+        if (!stopped && parsed) setQueue(parsed);
       } catch {
         // Keep the last known wait; the next refresh tries again.
       }

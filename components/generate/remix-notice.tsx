@@ -1,5 +1,5 @@
 import Link from "next/link";
-import { SHARE_TOKEN_PATTERN } from "@/lib/core/job";
+import { SHARE_TOKEN_PATTERN } from "@/lib/core/job-status";
 
 /** Says that the form was filled in from another video, or why it could not be. */
 export function RemixNotice({ sourceId, found }: { sourceId: string; found: boolean }) {

@@ -1,6 +1,6 @@
 import { z } from "zod";
 import { IMAGE_TYPES } from "@/lib/core/frame-image";
-import { JOB_ID_PATTERN, JOB_STATUSES, MAX_COMPARED_MODELS, MAX_TAKES, type JobStatus } from "@/lib/core/job-status";
+import { JOB_ID_PATTERN, JOB_STATUSES, MAX_COMPARED_MODELS, MAX_TAKES, SHARE_TOKEN_PATTERN, type JobStatus } from "@/lib/core/job-status";
 
 export { isTerminal, JOB_ID_PATTERN, JOB_STATUSES, MAX_COMPARED_MODELS, MAX_TAKES, TERMINAL_STATUSES, type JobStatus } from "@/lib/core/job-status";
 
@@ -11,11 +11,7 @@ export { isTerminal, JOB_ID_PATTERN, JOB_STATUSES, MAX_COMPARED_MODELS, MAX_TAKE
 
 export const jobIdSchema = z.string().regex(JOB_ID_PATTERN, "Malformed job id");
 
-/**
- * A share's token: 192 random bits, base64url (32 characters), so it never reads as a job id.
- * The public page, its embed and its files are reached through it alone.
- */
-export const SHARE_TOKEN_PATTERN = /^[A-Za-z0-9_-]{32}$/;
+export { SHARE_TOKEN_PATTERN };
 
 export const jobStatusSchema = z.enum(JOB_STATUSES) satisfies z.ZodType<JobStatus>;
 
