@@ -1,7 +1,7 @@
 "use client";
 
 import { useEffect, useState } from "react";
-import { formatWaitEstimate } from "@/components/job/job-text";
+import { formatWaitEstimate } from "@/components/job/wait-text";
 import type { QueueStatus } from "@/lib/core/job";
 import { asQueueStatus } from "@/lib/jobs/domain/public-job-shape";
 

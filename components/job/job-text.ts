@@ -1,4 +1,5 @@
 import type { PublicJob, Stage, StepName, StepRunner, StepState } from "@/lib/core/job";
+import { formatWaitEstimate } from "@/components/job/wait-text";
 
 /** Short names of the stages, for the tab title and the live announcements. */
 export const STAGE_LABELS: Record<Stage, string> = {
@@ -61,12 +62,7 @@ export function formatDuration(ms: number): string {
   return `${s} s`;
 }
 
-/** "about 2 minutes", "less than a minute", for waits in line. */
-export function formatWaitEstimate(seconds: number): string {
-  if (seconds < 60) return "less than a minute";
-  const m = Math.round(seconds / 60);
-  return m === 1 ? "about 1 minute" : `about ${m} minutes`;
-}
+export { formatWaitEstimate };
 
 /**
  * A waiting job's place in words: "Place in line: 3 · 2 ahead of you · starts in about 4
