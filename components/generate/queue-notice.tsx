@@ -3,10 +3,22 @@
 import { useEffect, useState } from "react";
 import { formatWaitEstimate } from "@/components/job/wait-text";
 import type { QueueStatus } from "@/lib/core/job";
-import { asQueueStatus } from "@/lib/jobs/domain/public-job-shape";
 
 /** How often the home page asks for the line while it is open. */
 const REFRESH_MS = 10_000;
+
+const isObject = (v: unknown): v is Record<string, unknown> => typeof v === "object" && v !== null && !Array.isArray(v);
+const isCount = (v: unknown): boolean => Number.isSafeInteger(v) && (v as number) >= 0;
+
+/**
+ * GET /api/queue's answer in the browser (the shape of `queueStatusSchema`), or null: checked here
+ * without Zod, which would add about 30 kB (gzipped) to the home page.
+ */
+export function asQueueStatus(value: unknown): QueueStatus | null {
+  if (!isObject(value)) return null;
+  const ok = isCount(value.waiting) && isCount(value.running) && isCount(value.maxRunning) && isCount(value.waitSeconds);
+  return ok ? { waiting: value.waiting as number, running: value.running as number, maxRunning: value.maxRunning as number, waitSeconds: value.waitSeconds as number } : null;
+}
 
 export function queueNoticeText(q: QueueStatus): string {
   if (q.waiting === 0 && (q.maxRunning === 0 || q.running < q.maxRunning)) return "No wait right now: a new video starts at once.";

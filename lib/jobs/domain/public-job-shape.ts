@@ -1,5 +1,5 @@
 import { JOB_ID_PATTERN, JOB_STATUSES, type JobStatus } from "@/lib/core/job-status";
-import type { PublicJob, QueueStatus } from "@/lib/core/job";
+import type { PublicJob } from "@/lib/core/job";
 
 const isObject = (v: unknown): v is Record<string, unknown> => typeof v === "object" && v !== null && !Array.isArray(v);
 
@@ -29,13 +29,4 @@ export function asPublicJob(value: unknown): PublicJob | null {
     typeof value.engineLabel === "string" &&
     typeof value.modelLabel === "string";
   return ok ? (value as PublicJob) : null;
-}
-
-const isCount = (v: unknown): boolean => Number.isSafeInteger(v) && (v as number) >= 0;
-
-/** GET /api/queue's answer in the browser (the shape of `queueStatusSchema`), or null. Without Zod, as above. */
-export function asQueueStatus(value: unknown): QueueStatus | null {
-  if (!isObject(value)) return null;
-  const ok = isCount(value.waiting) && isCount(value.running) && isCount(value.maxRunning) && isCount(value.waitSeconds);
-  return ok ? { waiting: value.waiting as number, running: value.running as number, maxRunning: value.maxRunning as number, waitSeconds: value.waitSeconds as number } : null;
 }
