@@ -1,7 +1,7 @@
 import { env, type Env } from "@/lib/env";
 import { AppError } from "@/lib/errors";
 import { clientAddress } from "@/lib/http/client-address";
-import { ipBucket } from "@/lib/limits/spend";
+import { ipBucket } from "@/lib/limits/ip-bucket";
 
 /**
  * Caps on the live event streams (GET /api/events/[id]) open at once on this instance: per client

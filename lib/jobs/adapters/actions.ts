@@ -21,7 +21,7 @@ import { formValues, startJob, submitJob } from "@/lib/jobs/pipeline/submit-job"
 import { STYLE_IDS } from "@/lib/styles";
 import { canceledRefs } from "@/lib/jobs/domain/steps";
 import { clientAddress } from "@/lib/http/client-address";
-import { checkEnhanceLimits } from "@/lib/limits/spend";
+import { checkEnhanceLimits } from "@/lib/limits/enhance-limits";
 import { jobLog, log } from "@/lib/log";
 import { availableModels } from "@/lib/models/registry";
 import { getStore } from "@/lib/store";

@@ -11,7 +11,7 @@ import { createJobSchema, fieldErrors, type CreateJobInput } from "@/lib/jobs/do
 import { groupPlan } from "@/lib/jobs/domain/group-members";
 import type { Job, JobGroup } from "@/lib/core/job";
 import { SEED_MAX } from "@/lib/jobs/domain/form-limits";
-import { withinCreateLimits } from "@/lib/limits/spend";
+import { withinCreateLimits } from "@/lib/limits/create-limits";
 import { jobLog, log } from "@/lib/log";
 import { availableModels, getModel } from "@/lib/models/registry";
 import { getStore } from "@/lib/store";
