@@ -7,6 +7,7 @@ import { jobFormValues, sharedFormValues } from "@/lib/jobs/domain/form-values";
 import { toPublicJob, toSharedJob } from "@/lib/jobs/domain/public";
 import { MAX_TAKES, SHARE_TOKEN_PATTERN, type PublicJob, type SharedJob } from "@/lib/core/job";
 import { queuePlace } from "@/lib/jobs/pipeline/queue-place";
+import { openJobsCap } from "@/lib/limits/running";
 import { availableModels, type ModelDef } from "@/lib/models/registry";
 import { getStore } from "@/lib/store";
 
@@ -27,12 +28,13 @@ export function homePageModels(): ModelOption[] {
 
 /**
  * How many videos one submission may make (takes, or models compared): MAX_TAKES, but no more
- * than one browser may have running at once, since the limits count every member.
+ * than one browser may have open at once (its running share plus its place in line), since the
+ * limits count every member; members past the running share wait in line.
  */
 export function maxGroupMembers(): number {
   const e = env();
-  const running = e.RATE_LIMITS && e.MAX_RUNNING_JOBS_PER_BROWSER > 0 ? e.MAX_RUNNING_JOBS_PER_BROWSER : MAX_TAKES;
-  return Math.min(MAX_TAKES, running);
+  const open = e.RATE_LIMITS ? openJobsCap(e) : 0;
+  return open > 0 ? Math.min(MAX_TAKES, open) : MAX_TAKES;
 }
 
 /** A job of this browser, as its page shows it; null for a job that does not exist or is someone else's alike. */
