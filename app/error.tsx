@@ -1,8 +1,7 @@
 "use client"; // Error boundaries must be Client Components.
 
-import Link from "next/link";
 import { useEffect } from "react";
-import { Button, buttonClasses } from "@/components/ui/button";
+import { RetryOrStart } from "@/components/ui/retry-or-start";
 import { isStoreUnavailable, StoreUnavailable } from "@/components/ui/store-unavailable";
 import { isUnreadableRecord, UnreadableRecord } from "@/components/ui/unreadable-record";
 
@@ -28,12 +27,7 @@ export default function ErrorPage({ error, retry }: { error: unknown; retry: () 
         This page could not be shown. Your videos are not affected. Try again, or go back to the start.
       </p>
       {digest ? <p className="text-sm text-zinc-600 dark:text-zinc-400">Error reference: {digest}</p> : null}
-      <div className="flex flex-wrap justify-center gap-3">
-        <Button onClick={() => retry()}>Try again</Button>
-        <Link href="/" className={buttonClasses("secondary")}>
-          Back to the start
-        </Link>
-      </div>
+      <RetryOrStart retry={retry} />
     </div>
   );
 }

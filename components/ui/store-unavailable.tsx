@@ -1,9 +1,8 @@
 "use client";
 
-import Link from "next/link";
 import { useRouter } from "next/navigation";
 import { useEffect, useState } from "react";
-import { Button, buttonClasses } from "@/components/ui/button";
+import { RetryOrStart } from "@/components/ui/retry-or-start";
 import { STORE_RETRY_SECONDS, STORE_UNAVAILABLE_DIGEST } from "@/lib/store/types";
 
 /** True for a StoreUnavailableError thrown while rendering on the server (Next passes its digest on). */
@@ -45,12 +44,7 @@ export function StoreUnavailable({ retry }: { retry?: () => void }) {
       </div>
       {/* Not a live region: a countdown read out every second would drown everything else. */}
       <p className="text-sm text-zinc-600 dark:text-zinc-400">Trying again by itself in {left} s.</p>
-      <div className="flex flex-wrap justify-center gap-3">
-        <Button onClick={() => (retry ?? (() => router.refresh()))()}>Try now</Button>
-        <Link href="/" className={buttonClasses("secondary")}>
-          Back to the start
-        </Link>
-      </div>
+      <RetryOrStart retry={retry ?? (() => router.refresh())} label="Try now" />
     </div>
   );
 }

@@ -1,5 +1,4 @@
-import Link from "next/link";
-import { Button, buttonClasses } from "@/components/ui/button";
+import { RetryOrStart } from "@/components/ui/retry-or-start";
 import { UNREADABLE_RECORD_DIGEST } from "@/lib/store/types";
 
 /** True for an UnreadableRecordError thrown while rendering on the server (Next passes its digest on). */
@@ -22,12 +21,7 @@ export function UnreadableRecord({ retry }: { retry: () => void }) {
           can restore it; try again later.
         </p>
       </div>
-      <div className="flex flex-wrap justify-center gap-3">
-        <Button onClick={() => retry()}>Try again</Button>
-        <Link href="/" className={buttonClasses("secondary")}>
-          Back to the start
-        </Link>
-      </div>
+      <RetryOrStart retry={retry} />
     </div>
   );
 }
