@@ -1,7 +1,7 @@
 import AxeBuilder from "@axe-core/playwright";
 import { expect, test, type Browser, type BrowserContextOptions, type Page } from "@playwright/test";
 import { THEME_STORAGE_KEY } from "../components/ui/theme";
-import { expectVideoSaved, waitForHydration } from "./helpers";
+import { expectVideoSaved, generateFromHome, waitForHydration } from "./helpers";
 
 /**
  * Accessibility and looks of the four main pages (home, a finished job, history, a shared
@@ -26,12 +26,7 @@ test.beforeAll(async ({ browser, baseURL }) => {
   test.setTimeout(180_000);
   const context = await browser.newContext({ baseURL });
   const page = await context.newPage();
-  await page.goto("/");
-  await waitForHydration(page);
-  await page.getByRole("textbox", { name: "Prompt", exact: true }).fill("A lighthouse on a cliff at dusk");
-  await page.getByRole("button", { name: "Generate" }).click();
-  await page.waitForURL(/\/jobs\/[A-Za-z0-9_-]{22}$/);
-  jobId = new URL(page.url()).pathname.split("/").pop()!;
+  jobId = await generateFromHome(page, "A lighthouse on a cliff at dusk");
   await expectVideoSaved(page);
   await page.getByRole("switch", { name: "Public share page" }).click();
   await expect(page.getByRole("switch", { name: "Public share page" })).toHaveAttribute("aria-checked", "true");

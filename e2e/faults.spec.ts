@@ -5,6 +5,7 @@ import { expect, test, type APIRequestContext } from "@playwright/test";
 import { startFakeReplicate, type FakeReplicate } from "../test/support/fake-replicate";
 import { freePort, startAppServer, type AppServer } from "./support/app-server";
 import { gatedFfmpeg } from "./support/gated-ffmpeg";
+import { stopAfterEach } from "./support/stop-after-each";
 
 /**
  * Faults against the real server process (`next start`): a lost final webhook with nobody
@@ -20,12 +21,7 @@ type PublicJob = { id: string; status: string; stage: string; videoUrl: string |
 let server: AppServer | undefined;
 let fake: FakeReplicate | undefined;
 
-test.afterEach(async () => {
-  await server?.kill();
-  await fake?.close();
-  server = undefined;
-  fake = undefined;
-});
+stopAfterEach(() => server, () => fake);
 
 function replicateEnv(f: FakeReplicate): Record<string, string> {
   return {

@@ -7,6 +7,7 @@ import { twoColourImage } from "../test/support/frame-colours";
 import { waitForHydration } from "./helpers";
 import { freePort, startAppServer, type AppServer } from "./support/app-server";
 import { gatedFfmpeg } from "./support/gated-ffmpeg";
+import { stopAfterEach } from "./support/stop-after-each";
 
 /**
  * One submission, several videos side by side: 3 takes of a prompt on the local preview (its
@@ -20,12 +21,7 @@ const GROUP_URL = /\/groups\/([A-Za-z0-9_-]{22})$/;
 let server: AppServer | undefined;
 let fake: FakeReplicate | undefined;
 
-test.afterEach(async () => {
-  await server?.kill();
-  await fake?.close();
-  server = undefined;
-  fake = undefined;
-});
+stopAfterEach(() => server, () => fake);
 
 const dataDir = () => mkdtempSync(path.join(os.tmpdir(), "p2v-e2e-groups-"));
 

@@ -2,18 +2,13 @@ import { mkdtempSync, readdirSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { expect, test, type Page } from "@playwright/test";
-import { expectVideoSaved, waitForHydration } from "./helpers";
+import { expectVideoSaved, generateFromHome, waitForHydration } from "./helpers";
 import { freePort, startAppServer, type AppServer } from "./support/app-server";
 
 const SECURITY_HEADERS = ["content-security-policy", "referrer-policy", "x-content-type-options", "x-frame-options"];
 
 test("pages and the status API carry the security headers", async ({ page, request }) => {
-  await page.goto("/");
-  await waitForHydration(page);
-  await page.getByRole("textbox", { name: "Prompt", exact: true }).fill("a quiet harbour at dawn");
-  await page.getByRole("button", { name: "Generate" }).click();
-  await page.waitForURL(/\/jobs\/[A-Za-z0-9_-]{22}$/);
-  const id = page.url().split("/").pop()!;
+  const id = await generateFromHome(page, "a quiet harbour at dawn");
 
   for (const url of ["/", `/jobs/${id}`, `/api/status/${id}`]) {
     // As the owner (page.request shares the page's cookies), and as a stranger, who gets a 404.
@@ -29,11 +24,7 @@ test("pages and the status API carry the security headers", async ({ page, reque
 
 test("a prompt made of HTML stays text", async ({ page }) => {
   const payload = `<img src=x onerror="window.__xss=1"><script>window.__xss=2</script>`;
-  await page.goto("/");
-  await waitForHydration(page);
-  await page.getByRole("textbox", { name: "Prompt", exact: true }).fill(payload);
-  await page.getByRole("button", { name: "Generate" }).click();
-  await page.waitForURL(/\/jobs\/[A-Za-z0-9_-]{22}$/);
+  await generateFromHome(page, payload);
   await expect(page.getByText(payload).first()).toBeVisible();
   await page.reload();
   await expect(page.getByText(payload).first()).toBeVisible();

@@ -1,5 +1,5 @@
 import { expect, test, type APIResponse, type Response } from "@playwright/test";
-import { waitForHydration } from "./helpers";
+import { generateFromHome } from "./helpers";
 
 /**
  * The same security headers on every response of the app: pages (HTML, RSC and link
@@ -42,12 +42,7 @@ test("every response carries the security headers, prefetches, API, streams and 
     if (res.url().startsWith(baseURL!)) seen.push(fromBrowser(res));
   });
 
-  await page.goto("/");
-  await waitForHydration(page);
-  await page.getByRole("textbox", { name: "Prompt", exact: true }).fill("a lighthouse in the fog, headers test");
-  await page.getByRole("button", { name: "Generate" }).click();
-  await page.waitForURL(/\/jobs\/[A-Za-z0-9_-]{22}$/);
-  const id = page.url().split("/").pop()!;
+  const id = await generateFromHome(page, "a lighthouse in the fog, headers test");
   // The page follows the job over its event stream and then loads the finished video.
   await expect(page.locator("video")).toBeVisible({ timeout: 90_000 });
   const videoUrl = await page.locator("video").getAttribute("src");

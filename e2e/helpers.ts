@@ -68,3 +68,16 @@ export async function expectVideoSaved(page: Page, timeout = 120_000): Promise<v
   await expect(page.getByRole("link", { name: "Download", exact: true })).toBeVisible({ timeout });
   await expect(page.locator("video")).toBeVisible();
 }
+
+/**
+ * Makes a video from the home page (at `home`, "/" of the base URL unless given) with the form's
+ * defaults and `prompt`, and waits for the job page; returns the job's id.
+ */
+export async function generateFromHome(page: Page, prompt: string, home = "/"): Promise<string> {
+  await page.goto(home);
+  await waitForHydration(page);
+  await page.getByRole("textbox", { name: "Prompt", exact: true }).fill(prompt);
+  await page.getByRole("button", { name: "Generate" }).click();
+  await page.waitForURL(/\/jobs\/[A-Za-z0-9_-]{22}$/);
+  return new URL(page.url()).pathname.split("/").pop()!;
+}

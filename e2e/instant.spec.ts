@@ -4,6 +4,7 @@ import path from "node:path";
 import { expect, test } from "@playwright/test";
 import { startFakeReplicate, type FakeReplicate } from "../test/support/fake-replicate";
 import { freePort, startAppServer, type AppServer } from "./support/app-server";
+import { stopAfterEach } from "./support/stop-after-each";
 
 /**
  * Play at once: the moment the model's video exists, the job page plays it from the app's own
@@ -16,12 +17,7 @@ import { freePort, startAppServer, type AppServer } from "./support/app-server";
 let fake: FakeReplicate | undefined;
 let server: AppServer | undefined;
 
-test.afterEach(async () => {
-  await server?.kill();
-  await fake?.close();
-  server = undefined;
-  fake = undefined;
-});
+stopAfterEach(() => server, () => fake);
 
 type VideoLog = { loadstarts: number; emptied: number; errors: number; playing: number };
 

@@ -6,6 +6,7 @@ import { expect, test } from "@playwright/test";
 import { startFakeReplicate, type FakeReplicate } from "../test/support/fake-replicate";
 import { expectVideoSaved, waitForHydration } from "./helpers";
 import { freePort, startAppServer, type AppServer } from "./support/app-server";
+import { stopAfterEach } from "./support/stop-after-each";
 
 /**
  * Who the client is, against the real `next start`: the per-network limit counts the address of
@@ -16,12 +17,7 @@ import { freePort, startAppServer, type AppServer } from "./support/app-server";
 let server: AppServer | undefined;
 let fake: FakeReplicate | undefined;
 
-test.afterEach(async () => {
-  await server?.kill();
-  await fake?.close();
-  server = undefined;
-  fake = undefined;
-});
+stopAfterEach(() => server, () => fake);
 
 const JOB = { prompt: "a paper boat on a rainy street", style: "anime", model: "local/preview" };
 

@@ -1,5 +1,5 @@
 import { expect, test } from "@playwright/test";
-import { waitForHydration } from "./helpers";
+import { generateFromHome } from "./helpers";
 
 /**
  * Private means the owner (issue 10): a job made in one browser is, for any other browser, a job
@@ -12,12 +12,7 @@ const NO_SUCH_JOB = "There is no job with that id. It may have been deleted.";
 test("a private job is the owner's alone; a share link works until it is turned off", async ({ browser, baseURL }) => {
   const owner = await browser.newContext({ baseURL });
   const page = await owner.newPage();
-  await page.goto("/");
-  await waitForHydration(page);
-  await page.getByRole("textbox", { name: "Prompt", exact: true }).fill("A paper lantern over a night market");
-  await page.getByRole("button", { name: "Generate" }).click();
-  await page.waitForURL(/\/jobs\/[A-Za-z0-9_-]{22}$/);
-  const id = new URL(page.url()).pathname.split("/").pop()!;
+  const id = await generateFromHome(page, "A paper lantern over a night market");
   await expect(page.locator("video")).toBeVisible({ timeout: 120_000 });
 
   // The owner's own view, and the job's own files, which only the owner's browser may keep.

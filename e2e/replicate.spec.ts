@@ -6,6 +6,7 @@ import { DEFAULT_MODEL_ID, getModel } from "../lib/models/registry";
 import { startFakeReplicate, type FakeReplicate } from "../test/support/fake-replicate";
 import { expectVideoSaved, waitForHydration } from "./helpers";
 import { freePort, startAppServer, type AppServer } from "./support/app-server";
+import { stopAfterEach } from "./support/stop-after-each";
 
 /**
  * The whole UI on the Replicate engine: the app (its own `next start`) talks through the real
@@ -16,12 +17,7 @@ import { freePort, startAppServer, type AppServer } from "./support/app-server";
 let fake: FakeReplicate | undefined;
 let server: AppServer | undefined;
 
-test.afterEach(async () => {
-  await server?.kill();
-  await fake?.close();
-  server = undefined;
-  fake = undefined;
-});
+stopAfterEach(() => server, () => fake);
 
 async function start(withAppUrl: boolean) {
   fake = await startFakeReplicate({ timing: { startingMs: 800, processingMs: 2500, ticks: 5 } });
