@@ -1,7 +1,7 @@
 /**
  * The local engine's output format: a render's output is the string `local:renders/<id>.mp4`,
  * a file under `<dataDir>/renders`. The engine writes it, the webhook reader accepts it, and the
- * save step turns it back into a path (`resolveLocalOutput` in local-engine.ts). Nothing else
+ * save step turns it back into a path (`resolveLocalOutput` in render-files.ts). Nothing else
  * spells the format. No Node imports: the model registry (also in the browser) names the reader.
  */
 export const LOCAL_OUTPUT_PREFIX = "local:";

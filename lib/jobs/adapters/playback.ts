@@ -1,7 +1,7 @@
 import "server-only";
 import { open, stat } from "node:fs/promises";
 import { Readable } from "node:stream";
-import { resolveLocalOutput } from "@/lib/engines/local/local-engine";
+import { resolveLocalOutput } from "@/lib/engines/local/render-files";
 import { env } from "@/lib/env";
 import { maxVideoBytes } from "@/lib/files";
 import { fetchProviderVideo } from "@/lib/files/fetch-video";

@@ -4,7 +4,7 @@ import { copyFile, mkdir, rm, stat } from "node:fs/promises";
 import path from "node:path";
 import { Readable } from "node:stream";
 import { pipeline } from "node:stream/promises";
-import { resolveLocalOutput } from "@/lib/engines/local/local-engine";
+import { resolveLocalOutput } from "@/lib/engines/local/render-files";
 import { isLocalOutput } from "@/lib/engines/local/local-output";
 import { env } from "@/lib/env";
 import { fetchProviderVideo } from "@/lib/files/fetch-video";
