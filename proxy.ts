@@ -16,7 +16,8 @@ import { frameAncestorsFor, framingHeaders } from "@/lib/security/csp";
 export function proxy(request: NextRequest) {
   const nonce = Buffer.from(crypto.randomUUID()).toString("base64");
   const https =
-    request.nextUrl.protocol === "https:" || request.headers.get("x-forwarded-proto")?.split(",")[0]?.trim() === "https";
+    request.nextUrl.protocol === "https:" ||
+    request.headers.get("x-forwarded-proto")?.split(",")[0]?.trim() === "https";
   const headers = framingHeaders({
     nonce,
     isDev: env().NODE_ENV === "development",

@@ -39,7 +39,12 @@ export default async function HomePage({
         <QueueNotice initial={queue} />
       </div>
       {/* A new key per pre-fill, so following a remix link while on this page resets the form. */}
-      <GenerateForm key={JSON.stringify(initialValues)} models={models} initialValues={initialValues} maxMembers={maxGroupMembers()} />
+      <GenerateForm
+        key={JSON.stringify(initialValues)}
+        models={models}
+        initialValues={initialValues}
+        maxMembers={maxGroupMembers()}
+      />
     </div>
   );
 }

@@ -23,5 +23,11 @@ export async function pageJs(origin: string, path: string, cookie?: string): Pro
     raw += body.length;
     gzip += gzipSync(body, { level: 9 }).length;
   }
-  return { path, files: srcs.size, rawKb: raw / 1024, gzipKb: gzip / 1024, htmlGzipKb: gzipSync(Buffer.from(html), { level: 9 }).length / 1024 };
+  return {
+    path,
+    files: srcs.size,
+    rawKb: raw / 1024,
+    gzipKb: gzip / 1024,
+    htmlGzipKb: gzipSync(Buffer.from(html), { level: 9 }).length / 1024,
+  };
 }

@@ -21,7 +21,9 @@ async function filledForm(browser: Browser, origin: string, model: string): Prom
     const button = [...document.querySelectorAll("button")].find((b) => b.textContent?.trim() === "Generate");
     return Boolean(button && Object.keys(button).some((k) => k.startsWith("__reactFiber")));
   });
-  await page.getByRole("textbox", { name: "Prompt", exact: true }).fill("A paper lantern drifting over a dark lake at night");
+  await page
+    .getByRole("textbox", { name: "Prompt", exact: true })
+    .fill("A paper lantern drifting over a dark lake at night");
   await page.getByRole("combobox", { name: "Model" }).selectOption(model);
   return page;
 }
@@ -31,7 +33,10 @@ async function filledForm(browser: Browser, origin: string, model: string): Prom
  * moment: `submit` presses Generate and resolves with the milliseconds until the browser is on
  * the new job's page (or rejects after `timeoutMs`).
  */
-export async function readyForm(origin: string, model: string): Promise<{ submit(timeoutMs: number): Promise<number>; close(): Promise<void> }> {
+export async function readyForm(
+  origin: string,
+  model: string,
+): Promise<{ submit(timeoutMs: number): Promise<number>; close(): Promise<void> }> {
   const browser = await launchChromium();
   try {
     const page = await filledForm(browser, origin, model);

@@ -22,7 +22,13 @@ import type { JobStore } from "@/lib/store/types";
 export type DispatchResult = { backend: JobStore["kind"]; samples: number; p50: number; p99: number; max: number };
 
 const HANDOVERS = 20;
-const FORM = { prompt: "a paper lantern drifting over a dark lake", style: "cinematic", model: "wan-video/wan-2.2-t2v-fast", enhance: false, sound: false };
+const FORM = {
+  prompt: "a paper lantern drifting over a dark lake",
+  style: "cinematic",
+  model: "wan-video/wan-2.2-t2v-fast",
+  enhance: false,
+  sound: false,
+};
 
 async function measure(kind: JobStore["kind"], make: (dataDir: string) => JobStore): Promise<DispatchResult> {
   // Predictions run until ended on demand.
@@ -44,7 +50,11 @@ async function measure(kind: JobStore["kind"], make: (dataDir: string) => JobSto
     const ids: string[] = [];
     let cookie = "";
     for (let i = 0; i <= HANDOVERS; i++) {
-      const res = await fetch(`${app.origin}/api/jobs`, { method: "POST", headers: { "content-type": "application/json", cookie }, body: JSON.stringify(FORM) });
+      const res = await fetch(`${app.origin}/api/jobs`, {
+        method: "POST",
+        headers: { "content-type": "application/json", cookie },
+        body: JSON.stringify(FORM),
+      });
       if (res.status !== 201) throw new Error(`${kind}: POST /api/jobs answered ${res.status}`);
       cookie ||= res.headers.get("set-cookie")!.split(";")[0]!;
       ids.push(((await res.json()) as { id: string }).id);
@@ -52,16 +62,34 @@ async function measure(kind: JobStore["kind"], make: (dataDir: string) => JobSto
     const created = (id: string) => [...fake.predictions.values()].find((r) => r.webhook?.includes(id));
     const samples: number[] = [];
     for (let i = 0; i < ids.length; i++) {
-      const rec = await waitFor(() => created(ids[i]!), (r) => r !== undefined, 30_000);
+      const rec = await waitFor(
+        () => created(ids[i]!),
+        (r) => r !== undefined,
+        30_000,
+      );
       fake.complete(rec!.prediction.id);
-      const ended = await waitFor(() => app.store.get(ids[i]!), (j) => j !== null && isTerminal(j.status), 30_000);
+      const ended = await waitFor(
+        () => app.store.get(ids[i]!),
+        (j) => j !== null && isTerminal(j.status),
+        30_000,
+      );
       if (ended!.status !== "succeeded") throw new Error(`${kind}: a job ended ${ended!.status}: ${ended!.error}`);
       if (i + 1 === ids.length) break;
-      const next = await waitFor(() => created(ids[i + 1]!), (r) => r !== undefined, 30_000);
+      const next = await waitFor(
+        () => created(ids[i + 1]!),
+        (r) => r !== undefined,
+        30_000,
+      );
       samples.push(Date.parse(next!.prediction.created_at) - ended!.completedAt!);
     }
     await app.settle();
-    return { backend: kind, samples: samples.length, p50: percentile(samples, 50), p99: percentile(samples, 99), max: Math.max(...samples) };
+    return {
+      backend: kind,
+      samples: samples.length,
+      p50: percentile(samples, 50),
+      p99: percentile(samples, 99),
+      max: Math.max(...samples),
+    };
   } finally {
     await app.close();
     await fake.close();
@@ -73,7 +101,11 @@ async function main(): Promise<void> {
   await withBenchRedis("p2v-bench-dispatch-", async (redis) => {
     results.push(await measure("redis", () => createStore({ kind: "redis", url: redis.url }, redis.opts)));
     await redis.dropKeys();
-    results.push(await redis.withUpstash((rest) => measure("upstash", () => createStore({ kind: "upstash", url: rest.url, token: rest.token }, redis.opts))));
+    results.push(
+      await redis.withUpstash((rest) =>
+        measure("upstash", () => createStore({ kind: "upstash", url: rest.url, token: rest.token }, redis.opts)),
+      ),
+    );
   });
   console.log(`DISPATCH ${JSON.stringify(results)}`);
 }

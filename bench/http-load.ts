@@ -1,17 +1,29 @@
 import http from "node:http";
 import { percentile } from "./stats";
 
-export type LoadResult = { requests: number; perSecond: number; p50: number; p99: number; statuses: Record<number, number> };
+export type LoadResult = {
+  requests: number;
+  perSecond: number;
+  p50: number;
+  p99: number;
+  statuses: Record<number, number>;
+};
 
 /** One GET over a keep-alive agent; resolves with the status and the body, timed from send to last byte. */
-export function get(url: string, agent: http.Agent, headers: Record<string, string> = {}): Promise<{ status: number; headers: http.IncomingHttpHeaders; body: string; ms: number }> {
+export function get(
+  url: string,
+  agent: http.Agent,
+  headers: Record<string, string> = {},
+): Promise<{ status: number; headers: http.IncomingHttpHeaders; body: string; ms: number }> {
   const started = performance.now();
   return new Promise((resolve, reject) => {
     const req = http.get(url, { agent, headers }, (res) => {
       let body = "";
       res.setEncoding("utf8");
       res.on("data", (chunk: string) => (body += chunk));
-      res.on("end", () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body, ms: performance.now() - started }));
+      res.on("end", () =>
+        resolve({ status: res.statusCode ?? 0, headers: res.headers, body, ms: performance.now() - started }),
+      );
       res.on("error", reject);
     });
     req.on("error", reject);
@@ -19,7 +31,10 @@ export function get(url: string, agent: http.Agent, headers: Record<string, stri
 }
 
 /** `connections` clients asking `url` back to back for `durationMs` (closed loop, like autocannon). */
-export async function load(url: string, opts: { connections: number; durationMs: number; headers?: Record<string, string> }): Promise<LoadResult> {
+export async function load(
+  url: string,
+  opts: { connections: number; durationMs: number; headers?: Record<string, string> },
+): Promise<LoadResult> {
   const agent = new http.Agent({ keepAlive: true, maxSockets: opts.connections });
   const latencies: number[] = [];
   const statuses: Record<number, number> = {};
@@ -36,5 +51,11 @@ export async function load(url: string, opts: { connections: number; durationMs:
   );
   const elapsed = performance.now() - started;
   agent.destroy();
-  return { requests: latencies.length, perSecond: (latencies.length / elapsed) * 1000, p50: percentile(latencies, 50), p99: percentile(latencies, 99), statuses };
+  return {
+    requests: latencies.length,
+    perSecond: (latencies.length / elapsed) * 1000,
+    p50: percentile(latencies, 50),
+    p99: percentile(latencies, 99),
+    statuses,
+  };
 }

@@ -32,7 +32,15 @@ export function runningJob(n: number): Job {
     startedAt: now,
     steps: [
       makeStep("enhance", { state: "done", progress: 100, startedAt: now, completedAt: now, runningAt: now }),
-      makeStep("generate", { state: "running", engine: "replicate", ref: `bench_${n}_${randomBytes(6).toString("hex")}`, attempt: 1, startedAt: now, runningAt: now, progress: 0 }),
+      makeStep("generate", {
+        state: "running",
+        engine: "replicate",
+        ref: `bench_${n}_${randomBytes(6).toString("hex")}`,
+        attempt: 1,
+        startedAt: now,
+        runningAt: now,
+        progress: 0,
+      }),
       makeStep("sound", { state: "skipped" }),
       makeStep("save"),
     ],
@@ -76,7 +84,12 @@ export class EngineFeed {
   async next(): Promise<{ seq: number; applied: boolean }> {
     this.lines.push(tqdmLine(this.lines.length + 1));
     const step = this.job.steps.find((s) => s.name === "generate")!;
-    const body = JSON.stringify({ id: step.ref, status: "processing", logs: this.lines.join("\n"), started_at: new Date(this.job.createdAt).toISOString() });
+    const body = JSON.stringify({
+      id: step.ref,
+      status: "processing",
+      logs: this.lines.join("\n"),
+      started_at: new Date(this.job.createdAt).toISOString(),
+    });
     const headers = { ...this.sign(body), "content-length": String(Buffer.byteLength(body)) };
     const url = new URL(`/api/webhook?job=${this.job.id}&step=generate&attempt=1`, this.origin);
     const expected = this.seq + 1;

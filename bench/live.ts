@@ -40,7 +40,10 @@ function pollWatcher(origin: string, id: string, seen: Seen, agent: http.Agent) 
     let etag: string | null = null;
     let delay = POLL_MIN_MS;
     while (!stopped) {
-      const res = await get(`${origin}/api/status/${id}`, agent, { ...ownerHeaders(), ...(etag ? { "if-none-match": etag } : {}) });
+      const res = await get(`${origin}/api/status/${id}`, agent, {
+        ...ownerHeaders(),
+        ...(etag ? { "if-none-match": etag } : {}),
+      });
       requests++;
       const changed = res.status === 200 && res.headers.etag !== etag;
       if (res.status === 200) {
@@ -92,7 +95,13 @@ function latencies(sent: Seen, seen: Seen): { values: number[]; missed: number }
 }
 
 function summarize(values: number[], missed: number): LatencyStats {
-  return { samples: values.length, missed, p50: percentile(values, 50), p99: percentile(values, 99), max: values.length ? Math.max(...values) : NaN };
+  return {
+    samples: values.length,
+    missed,
+    p50: percentile(values, 50),
+    p99: percentile(values, 99),
+    max: values.length ? Math.max(...values) : NaN,
+  };
 }
 
 async function waitUntil(check: () => boolean, timeoutMs: number): Promise<boolean> {
@@ -124,7 +133,13 @@ export async function updateLatency(
   durationMs: number,
 ): Promise<UpdateLatencyResult> {
   const agent = new http.Agent({ keepAlive: true, maxSockets: 64 });
-  const track = (list: Job[]) => list.map((job) => ({ job, sent: new Map() as Seen, seen: new Map() as Seen, feed: new EngineFeed(origin, job, secret) }));
+  const track = (list: Job[]) =>
+    list.map((job) => ({
+      job,
+      sent: new Map() as Seen,
+      seen: new Map() as Seen,
+      feed: new EngineFeed(origin, job, secret),
+    }));
   const streamed = track(jobs.stream);
   const polled = track(jobs.polling);
   const idle = track(jobs.idle);
@@ -204,7 +219,14 @@ export type CrowdOptions = {
  * `perJob` stream watchers on each job, all open at once; `rounds` engine events per job. Every
  * watcher must receive every event; the latency is from the webhook POST to each watcher.
  */
-export async function sustainedWatchers(origin: string, jobs: Job[], perJob: number, rounds: number, secret: string, crowd: CrowdOptions): Promise<WatchersResult> {
+export async function sustainedWatchers(
+  origin: string,
+  jobs: Job[],
+  perJob: number,
+  rounds: number,
+  secret: string,
+  crowd: CrowdOptions,
+): Promise<WatchersResult> {
   const feeds = jobs.map((job) => ({ job, feed: new EngineFeed(origin, job, secret), sent: new Map() as Seen }));
   const watchers: { feed: (typeof feeds)[number]; seen: Seen; conn: SseConnection | null }[] = [];
   for (const f of feeds) for (let i = 0; i < perJob; i++) watchers.push({ feed: f, seen: new Map(), conn: null });

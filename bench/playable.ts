@@ -43,18 +43,32 @@ export async function playableLatency(origin: string, fake: FakeReplicate, sampl
       // Through the page's own context: the owner cookie it gets is the page's, and a job page
       // (and its video) is its owner's alone.
       const res = await page.request.post(`${origin}/api/jobs`, {
-        data: { prompt: `Benchmark playable ${i}: a paper lantern drifting over a dark lake`, model: BENCH_MODEL, enhance: false, sound: false },
+        data: {
+          prompt: `Benchmark playable ${i}: a paper lantern drifting over a dark lake`,
+          model: BENCH_MODEL,
+          enhance: false,
+          sound: false,
+        },
       });
       if (res.status() !== 201) throw new Error(`POST /api/jobs answered ${res.status()}: ${await res.text()}`);
       const { id } = (await res.json()) as { id: string };
       await page.goto(`${origin}/jobs/${id}`);
       // Running at the provider, and the page following it live.
-      await page.getByText(/Generating the video/).first().waitFor({ timeout: 30_000 });
-      const prediction = [...fake.predictions.values()].find((r) => r.webhook?.includes(`job=${id}`) && r.prediction.status === "processing");
+      await page
+        .getByText(/Generating the video/)
+        .first()
+        .waitFor({ timeout: 30_000 });
+      const prediction = [...fake.predictions.values()].find(
+        (r) => r.webhook?.includes(`job=${id}`) && r.prediction.status === "processing",
+      );
       if (!prediction) throw new Error(`no running prediction for job ${id}`);
       const started = Date.now();
       fake.complete(prediction.prediction.id);
-      await page.waitForFunction(() => (window as unknown as { __playableAt: number | null }).__playableAt !== null, undefined, { timeout: 30_000 });
+      await page.waitForFunction(
+        () => (window as unknown as { __playableAt: number | null }).__playableAt !== null,
+        undefined,
+        { timeout: 30_000 },
+      );
       const at = await page.evaluate(() => (window as unknown as { __playableAt: number }).__playableAt);
       if (i >= 0) times.push(at - started);
       // The next sample starts with this job saved, so the copies do not overlap.
@@ -65,5 +79,11 @@ export async function playableLatency(origin: string, fake: FakeReplicate, sampl
     fake.holdRuns(false);
     await browser.close();
   }
-  return { samples: times.length, p50: percentile(times, 50), p99: percentile(times, 99), max: Math.max(...times), succeeded };
+  return {
+    samples: times.length,
+    p50: percentile(times, 50),
+    p99: percentile(times, 99),
+    max: Math.max(...times),
+    succeeded,
+  };
 }

@@ -76,7 +76,8 @@ function inProcess<T>(script: string, marker: string): Promise<T> {
   });
 }
 
-const storeCosts = () => inProcess<{ redisUrl: string; results: BackendCosts[] }>("bench/store-costs.ts", "STORE_COSTS");
+const storeCosts = () =>
+  inProcess<{ redisUrl: string; results: BackendCosts[] }>("bench/store-costs.ts", "STORE_COSTS");
 const dispatchLatency = () => inProcess<DispatchResult[]>("bench/dispatch.ts", "DISPATCH");
 
 /**
@@ -87,11 +88,18 @@ async function ownJobPageJs(origin: string): Promise<PageJs> {
   const res = await fetch(`${origin}/api/jobs`, {
     method: "POST",
     headers: { "content-type": "application/json" },
-    body: JSON.stringify({ prompt: "A paper lantern drifting over a dark lake at night", style: "cinematic", model: BENCH_MODEL }),
+    body: JSON.stringify({
+      prompt: "A paper lantern drifting over a dark lake at night",
+      style: "cinematic",
+      model: BENCH_MODEL,
+    }),
   });
   if (res.status !== 201) throw new Error(`POST /api/jobs answered ${res.status}: ${await res.text()}`);
   const { id } = (await res.json()) as { id: string };
-  const cookie = res.headers.getSetCookie().map((c) => c.split(";")[0]).join("; ");
+  const cookie = res.headers
+    .getSetCookie()
+    .map((c) => c.split(";")[0])
+    .join("; ");
   const js = await pageJs(origin, `/jobs/${id}`, cookie);
   return { ...js, path: "/jobs/[id]" };
 }
@@ -117,7 +125,8 @@ function upstashRow(costs: BackendCosts): [string, string, string] {
 
 function table(r: Results, wallSeconds: number): string {
   const by = (kind: string) => r.stores.find((s) => s.backend === kind)!;
-  const stores = (pick: (c: BackendCosts) => number, digits = 1) => ["embedded", "redis", "upstash"].map((k) => `${k} ${num(pick(by(k)), digits)}`).join(" · ");
+  const stores = (pick: (c: BackendCosts) => number, digits = 1) =>
+    ["embedded", "redis", "upstash"].map((k) => `${k} ${num(pick(by(k)), digits)}`).join(" · ");
   const home = r.js.find((p) => p.path === "/")!;
   const job = r.js.find((p) => p.path !== "/")!;
   const w = r.watchers;
@@ -127,20 +136,36 @@ function table(r: Results, wallSeconds: number): string {
   const crowdOk = w.connected >= CROWD_TARGET.watchers && w.latency.missed === 0 && w.latency.p99 <= CROWD_TARGET.p99Ms;
   const formOk = w.afterDisconnectMs <= CROWD_TARGET.formAfterMs;
   const rows: [string, string, string][] = [
-    ["Empty route throughput (`GET /api/health/live`, 204, same load)", `${num(r.empty.perSecond, 0)} req/s · p50 ${ms(r.empty.p50)} · p99 ${ms(r.empty.p99)}`, ""],
+    [
+      "Empty route throughput (`GET /api/health/live`, 204, same load)",
+      `${num(r.empty.perSecond, 0)} req/s · p50 ${ms(r.empty.p50)} · p99 ${ms(r.empty.p99)}`,
+      "",
+    ],
     [
       "Status route throughput (200, 32 keep-alive connections, 5 s)",
       `${num(r.status.perSecond, 0)} req/s · p50 ${ms(r.status.p50)} · p99 ${ms(r.status.p99)} · ${num(ratio, 2)} × the empty route`,
       `≥ ${STATUS_RATIO_TARGET} × empty ${pass(ratio >= STATUS_RATIO_TARGET)}`,
     ],
-    ["Status route with If-None-Match (304)", `${num(r.status304.perSecond, 0)} req/s · p50 ${ms(r.status304.p50)} · p99 ${ms(r.status304.p99)}`, ""],
-    ["Store commands per status request (in-process)", stores((c) => c.perStatusRequest, 2), `≤ 1 ${pass(r.stores.every((c) => c.perStatusRequest <= 1))}`],
+    [
+      "Status route with If-None-Match (304)",
+      `${num(r.status304.perSecond, 0)} req/s · p50 ${ms(r.status304.p50)} · p99 ${ms(r.status304.p99)}`,
+      "",
+    ],
+    [
+      "Store commands per status request (in-process)",
+      stores((c) => c.perStatusRequest, 2),
+      `≤ 1 ${pass(r.stores.every((c) => c.perStatusRequest <= 1))}`,
+    ],
     [
       "Update latency, event stream (webhook POST → watcher)",
       `p50 ${ms(l.stream.p50)} · p99 ${ms(l.stream.p99)} · max ${ms(l.stream.max)} (${l.stream.samples} updates, ${l.stream.missed} missed)`,
       `p50 ≤ 100 ms, p99 ≤ 500 ms ${pass(l.stream.p50 <= 100 && l.stream.p99 <= 500 && l.stream.missed === 0)}`,
     ],
-    ["Update latency, polling fallback (1 → 8 s backoff, ETag)", `p50 ${ms(l.polling.p50)} · p99 ${ms(l.polling.p99)} (${l.polling.samples} updates)`, ""],
+    [
+      "Update latency, polling fallback (1 → 8 s backoff, ETag)",
+      `p50 ${ms(l.polling.p50)} · p99 ${ms(l.polling.p99)} (${l.polling.samples} updates)`,
+      "",
+    ],
     [
       "HTTP requests per watched job-minute",
       `stream ${num(60 / STREAM_LIFETIME_S, 2)} (1 per ${STREAM_LIFETIME_S} s connection) · polling, job changing ${num(l.requestsPerJobMinute.pollingActive)} · polling, job quiet ${num(l.requestsPerJobMinute.pollingIdle)}`,
@@ -169,8 +194,16 @@ function table(r: Results, wallSeconds: number): string {
     ["Store commands per idle watcher-minute", stores((c) => c.perWatcherMinuteIdle, 0), ""],
     upstashRow(by("upstash")),
     ["Store commands to open a stream", stores((c) => c.perStreamOpen), ""],
-    ["Store commands per completed job, local engine (rules enhancer, no sound)", stores((c) => c.perCompletedJob.local, 0), ""],
-    ["Store commands per completed job, Replicate engine (fake server, LLM enhancer)", stores((c) => c.perCompletedJob.replicate, 0), ""],
+    [
+      "Store commands per completed job, local engine (rules enhancer, no sound)",
+      stores((c) => c.perCompletedJob.local, 0),
+      "",
+    ],
+    [
+      "Store commands per completed job, Replicate engine (fake server, LLM enhancer)",
+      stores((c) => c.perCompletedJob.replicate, 0),
+      "",
+    ],
     [
       "Model finished → video playable in the page (Replicate engine, fake server, Chromium)",
       `p50 ${ms(r.playable.p50)} · p99 ${ms(r.playable.p99)} · max ${ms(r.playable.max)} (${r.playable.samples} jobs, ${r.playable.succeeded} saved)`,
@@ -183,10 +216,15 @@ function table(r: Results, wallSeconds: number): string {
     ],
     [
       "Dispatch latency, MAX_RUNNING_JOBS=1 (job ended → next prediction created, in-process)",
-      r.dispatch.map((d) => `${d.backend} p50 ${ms(d.p50)} · p99 ${ms(d.p99)}`).join(" · ") + ` (${r.dispatch[0]?.samples ?? 0} hand-overs each)`,
+      r.dispatch.map((d) => `${d.backend} p50 ${ms(d.p50)} · p99 ${ms(d.p99)}`).join(" · ") +
+        ` (${r.dispatch[0]?.samples ?? 0} hand-overs each)`,
       `p50 ≤ 100 ms, p99 ≤ 1 s ${pass(r.dispatch.length === 3 && r.dispatch.every((d) => d.p50 <= 100 && d.p99 <= 1000))}`,
     ],
-    ["Client JS for `/` (gzipped)", `${num(home.gzipKb)} kB in ${home.files} files (${num(home.rawKb)} kB raw)`, `≤ ${JS_TARGET_KB} kB ${pass(home.gzipKb <= JS_TARGET_KB)}`],
+    [
+      "Client JS for `/` (gzipped)",
+      `${num(home.gzipKb)} kB in ${home.files} files (${num(home.rawKb)} kB raw)`,
+      `≤ ${JS_TARGET_KB} kB ${pass(home.gzipKb <= JS_TARGET_KB)}`,
+    ],
     [
       "Client JS for `/jobs/[id]`, a running job as its owner sees it (gzipped)",
       `${num(job.gzipKb)} kB in ${job.files} files (${num(job.rawKb)} kB raw)`,
@@ -271,12 +309,19 @@ async function main(): Promise<void> {
 
     await warmUp(origin, take(1)[0]!, secret);
     step(`update latency, stream vs polling (${LATENCY.durationMs / 1000} s)`);
-    const latency = await updateLatency(origin, { stream: take(LATENCY.streamJobs), polling: take(LATENCY.pollingJobs), idle: take(LATENCY.idleJobs) }, secret, LATENCY.durationMs);
+    const latency = await updateLatency(
+      origin,
+      { stream: take(LATENCY.streamJobs), polling: take(LATENCY.pollingJobs), idle: take(LATENCY.idleJobs) },
+      secret,
+      LATENCY.durationMs,
+    );
 
     // Before the crowd of watchers: this phase measures one viewer's page, not the crowd's aftermath.
     step(`model finished → video playable in the page (${PLAYABLE_SAMPLES} jobs)`);
     const playable = await playableLatency(origin, fake, PLAYABLE_SAMPLES);
-    step(`playable: p50 ${ms(playable.p50)} · p99 ${ms(playable.p99)} · max ${ms(playable.max)} (${playable.samples} jobs)`);
+    step(
+      `playable: p50 ${ms(playable.p50)} · p99 ${ms(playable.p99)} · max ${ms(playable.max)} (${playable.samples} jobs)`,
+    );
 
     step(`${WATCH.jobs * WATCH.perJob} concurrent stream watchers, then a job through the form`);
     // The form is loaded, hydrated and filled in before the crowd comes; it is submitted the
@@ -290,14 +335,25 @@ async function main(): Promise<void> {
     step("job creation through the server action");
     const create = await jobCreation(origin, { model: BENCH_MODEL, replays: CREATE_REPLAYS });
 
-
     await cleanup();
     step("store commands per backend (in-process)");
     const stores = await storeCosts();
     step("dispatch latency per backend (in-process)");
     const dispatch = await dispatchLatency();
 
-    const results: Results = { js, empty, status, status304, latency, watchers, create, playable, stores: stores.results, dispatch, redisUrl: stores.redisUrl };
+    const results: Results = {
+      js,
+      empty,
+      status,
+      status304,
+      latency,
+      watchers,
+      create,
+      playable,
+      stores: stores.results,
+      dispatch,
+      redisUrl: stores.redisUrl,
+    };
     console.log(`\n${table(results, (Date.now() - started) / 1000)}\n`);
     if (process.env.BENCH_JSON) console.log(JSON.stringify(results, null, 2));
   } finally {

@@ -19,7 +19,11 @@ export function ensureBuild(): { buildId: string; built: boolean; builtAt: Date 
   let built = false;
   if (!existsSync(buildIdFile) || !hasEvents) {
     console.log("Building the app (next build)…");
-    const result = spawnSync(process.execPath, [NEXT_BIN, "build"], { cwd: ROOT, stdio: "inherit", env: { ...process.env, NODE_ENV: "production" } });
+    const result = spawnSync(process.execPath, [NEXT_BIN, "build"], {
+      cwd: ROOT,
+      stdio: "inherit",
+      env: { ...process.env, NODE_ENV: "production" },
+    });
     if (result.status !== 0) throw new Error(`next build failed (exit ${result.status})`);
     built = true;
   }

@@ -58,7 +58,12 @@ type Backend = {
 async function measure(backend: Backend): Promise<BackendCosts> {
   const fake = await startFakeReplicate({ timing: { startingMs: 150, processingMs: 800, ticks: 4 } });
   const app: AppHarness = await startAppHarness({
-    env: { REPLICATE_API_TOKEN: fake.token, REPLICATE_BASE_URL: fake.baseUrl, REPLICATE_WEBHOOK_SIGNING_SECRET: fake.signingSecret, LOG_LEVEL: "silent" },
+    env: {
+      REPLICATE_API_TOKEN: fake.token,
+      REPLICATE_BASE_URL: fake.baseUrl,
+      REPLICATE_WEBHOOK_SIGNING_SECRET: fake.signingSecret,
+      LOG_LEVEL: "silent",
+    },
     store: backend.make,
   });
   // Replicate's webhooks come back to the harness.
@@ -77,7 +82,11 @@ async function measure(backend: Backend): Promise<BackendCosts> {
     await store.create(probe);
     let before = store.stats.commands;
     for (let i = 0; i < STATUS_REQUESTS; i++) {
-      const res = await statusResponse(new Request(`${app.origin}/api/status/${probe.id}`, headers), probe.id, schedule);
+      const res = await statusResponse(
+        new Request(`${app.origin}/api/status/${probe.id}`, headers),
+        probe.id,
+        schedule,
+      );
       await res.arrayBuffer();
     }
     const perStatusRequest = (store.stats.commands - before) / STATUS_REQUESTS;
@@ -90,7 +99,11 @@ async function measure(backend: Backend): Promise<BackendCosts> {
     const restBefore = backend.rest?.commands ?? 0;
     const readers = await Promise.all(
       jobs.map(async (job, i) => {
-        const res = await eventStreamResponse(new Request(`${app.origin}/api/events/${job.id}`, { ...headers, signal: aborters[i]!.signal }), job.id, { schedule });
+        const res = await eventStreamResponse(
+          new Request(`${app.origin}/api/events/${job.id}`, { ...headers, signal: aborters[i]!.signal }),
+          job.id,
+          { schedule },
+        );
         const reader = res.body!.getReader();
         void (async () => {
           while (!(await reader.read()).done);
@@ -99,7 +112,12 @@ async function measure(backend: Backend): Promise<BackendCosts> {
       }),
     );
     // Upstash: until every subscribe stream is in place and its catch-up read is done.
-    if (backend.rest) await waitFor(async () => backend.rest!.streams(), (n) => n === WATCHERS, 10_000);
+    if (backend.rest)
+      await waitFor(
+        async () => backend.rest!.streams(),
+        (n) => n === WATCHERS,
+        10_000,
+      );
     await sleep(backend.rest ? 300 : 50);
     const perStreamOpen = (store.stats.commands - before) / WATCHERS;
     const restOpened = backend.rest?.commands ?? 0;
@@ -109,7 +127,10 @@ async function measure(backend: Backend): Promise<BackendCosts> {
     const idleMinutes = (performance.now() - idleStart) / 60_000;
     const perWatcherMinuteIdle = (store.stats.commands - before) / (WATCHERS * idleMinutes);
     const rest = backend.rest
-      ? { perStreamOpen: (restOpened - restBefore) / WATCHERS, perJobMinuteIdle: (backend.rest.commands - restOpened) / (WATCHERS * idleMinutes) }
+      ? {
+          perStreamOpen: (restOpened - restBefore) / WATCHERS,
+          perJobMinuteIdle: (backend.rest.commands - restOpened) / (WATCHERS * idleMinutes),
+        }
       : undefined;
     for (const a of aborters) a.abort();
     await Promise.all(readers.map((r) => r.cancel().catch(() => undefined)));
@@ -118,20 +139,37 @@ async function measure(backend: Backend): Promise<BackendCosts> {
     const completed = async (model: string, llmEnhancer: boolean) => {
       await app.settle();
       const start = store.stats.commands;
-      const input = createJobSchema(MODELS).parse({ prompt: "a paper lantern drifting over a dark lake", style: "cinematic", model, enhance: "on" });
+      const input = createJobSchema(MODELS).parse({
+        prompt: "a paper lantern drifting over a dark lake",
+        style: "cinematic",
+        model,
+        enhance: "on",
+      });
       const job = newJob({ input, ownerId: BENCH_OWNER_ID, llmEnhancer, now: Date.now() });
       await store.create(job);
       await enqueueJob(job);
       await dispatch();
-      const done = await waitFor(() => observer.get(job.id), (j) => j !== null && isTerminal(j.status), 60_000);
+      const done = await waitFor(
+        () => observer.get(job.id),
+        (j) => j !== null && isTerminal(j.status),
+        60_000,
+      );
       await app.settle();
-      if (done?.status !== "succeeded") throw new Error(`${backend.kind}: the ${model} job ended ${done?.status}: ${done?.error}`);
+      if (done?.status !== "succeeded")
+        throw new Error(`${backend.kind}: the ${model} job ended ${done?.status}: ${done?.error}`);
       return store.stats.commands - start;
     };
     const local = await completed("local/preview", false);
     const replicate = await completed(BENCH_MODEL, true);
 
-    return { backend: backend.kind, perStatusRequest, perStreamOpen, perWatcherMinuteIdle, perCompletedJob: { local, replicate }, rest };
+    return {
+      backend: backend.kind,
+      perStatusRequest,
+      perStreamOpen,
+      perWatcherMinuteIdle,
+      perCompletedJob: { local, replicate },
+      rest,
+    };
   } finally {
     await observer.close();
     await app.close();
@@ -153,10 +191,21 @@ async function main(): Promise<void> {
 
   const redisUrl = await withBenchRedis("p2v-bench-", async (redis) => {
     const observer = () => createStore({ kind: "redis", url: redis.url }, redis.opts);
-    results.push(await measure({ kind: "redis", make: () => createStore({ kind: "redis", url: redis.url }, redis.opts), observer }));
+    results.push(
+      await measure({
+        kind: "redis",
+        make: () => createStore({ kind: "redis", url: redis.url }, redis.opts),
+        observer,
+      }),
+    );
     await redis.dropKeys();
     const upstash = await redis.withUpstash((rest) =>
-      measure({ kind: "upstash", make: () => createStore({ kind: "upstash", url: rest.url, token: rest.token }, redis.opts), observer, rest }),
+      measure({
+        kind: "upstash",
+        make: () => createStore({ kind: "upstash", url: rest.url, token: rest.token }, redis.opts),
+        observer,
+        rest,
+      }),
     );
     results.push(upstash);
     return redis.url;

@@ -43,7 +43,9 @@ const PAGES: { name: string; path: () => string; ready: (page: Page) => Promise<
     path: () => `/jobs/${jobId}`,
     ready: async (page) => {
       await waitForHydration(page, "video");
-      await expect.poll(() => page.locator("video").evaluate((v: HTMLVideoElement) => v.readyState)).toBeGreaterThanOrEqual(1);
+      await expect
+        .poll(() => page.locator("video").evaluate((v: HTMLVideoElement) => v.readyState))
+        .toBeGreaterThanOrEqual(1);
     },
   },
   {
@@ -51,14 +53,18 @@ const PAGES: { name: string; path: () => string; ready: (page: Page) => Promise<
     path: () => "/history",
     ready: async (page) => {
       const img = page.locator("main img").first();
-      await expect.poll(() => img.evaluate((el: HTMLImageElement) => el.complete && el.naturalWidth)).toBeGreaterThan(0);
+      await expect
+        .poll(() => img.evaluate((el: HTMLImageElement) => el.complete && el.naturalWidth))
+        .toBeGreaterThan(0);
     },
   },
   {
     name: "share",
     path: () => sharePath,
     ready: async (page) => {
-      await expect.poll(() => page.locator("video").evaluate((v: HTMLVideoElement) => v.readyState)).toBeGreaterThanOrEqual(1);
+      await expect
+        .poll(() => page.locator("video").evaluate((v: HTMLVideoElement) => v.readyState))
+        .toBeGreaterThanOrEqual(1);
     },
   },
 ];
@@ -69,16 +75,26 @@ async function seriousViolations(page: Page, where: string): Promise<string[]> {
   return results.violations
     .filter((v) => v.impact === "serious" || v.impact === "critical")
     .map((v) => {
-      const nodes = v.nodes.map((n) => `      ${n.target.join(" ")}: ${n.failureSummary?.replace(/\s+/g, " ") ?? ""}`).join("\n");
+      const nodes = v.nodes
+        .map((n) => `      ${n.target.join(" ")}: ${n.failureSummary?.replace(/\s+/g, " ") ?? ""}`)
+        .join("\n");
       return `${where} ${v.impact} ${v.id}: ${v.help}\n${nodes}`;
     });
 }
 
 /** The owner's browser in one color scheme, chosen with the theme toggle's stored choice. */
 async function ownerContext(browser: Browser, baseURL: string | undefined, scheme: "light" | "dark") {
-  const context = await browser.newContext({ baseURL, storageState: ownerState, colorScheme: scheme, reducedMotion: "reduce" });
+  const context = await browser.newContext({
+    baseURL,
+    storageState: ownerState,
+    colorScheme: scheme,
+    reducedMotion: "reduce",
+  });
   // As if the user had picked it; the boot script applies it before paint.
-  await context.addInitScript(([key, value]) => window.localStorage.setItem(key, value), [THEME_STORAGE_KEY, scheme] as const);
+  await context.addInitScript(([key, value]) => window.localStorage.setItem(key, value), [
+    THEME_STORAGE_KEY,
+    scheme,
+  ] as const);
   return context;
 }
 
@@ -98,7 +114,9 @@ for (const scheme of ["light", "dark"] as const) {
 
         problems.push(...(await seriousViolations(page, `${target.name} (${scheme}, ${size.name})`)));
         // No horizontal scrolling on a phone.
-        const overflow = await page.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth);
+        const overflow = await page.evaluate(
+          () => document.documentElement.scrollWidth - document.documentElement.clientWidth,
+        );
         if (overflow > 0) problems.push(`${target.name} (${scheme}, ${size.name}) scrolls sideways by ${overflow}px`);
 
         await page.screenshot({ path: `e2e/screenshots/${target.name}-${scheme}-${size.name}.png`, fullPage: true });
@@ -111,7 +129,10 @@ for (const scheme of ["light", "dark"] as const) {
 }
 
 for (const scheme of ["light", "dark"] as const) {
-  test(`a running job page and the delete dialog have no serious or critical axe violations in ${scheme} mode`, async ({ browser, baseURL }) => {
+  test(`a running job page and the delete dialog have no serious or critical axe violations in ${scheme} mode`, async ({
+    browser,
+    baseURL,
+  }) => {
     const context = await ownerContext(browser, baseURL, scheme);
     const page = await context.newPage();
     const problems: string[] = [];

@@ -45,7 +45,9 @@ async function finishedVideo(page: Page, origin: string): Promise<string> {
 async function expectPlayingVideo(page: Page): Promise<void> {
   const video = page.locator("video");
   await expect(video).toBeVisible({ timeout: 90_000 });
-  await expect.poll(() => video.evaluate((v: HTMLVideoElement) => v.readyState), { timeout: 30_000 }).toBeGreaterThanOrEqual(2);
+  await expect
+    .poll(() => video.evaluate((v: HTMLVideoElement) => v.readyState), { timeout: 30_000 })
+    .toBeGreaterThanOrEqual(2);
 }
 
 /** Every file under `dir`, relative. */
@@ -93,7 +95,9 @@ test("torn writes of every kind of file and a damaged secret: no job, video or o
   await finishedVideo(page, server.origin);
 });
 
-test("an unreadable job file: set aside and reported, the page honest, the webhook 500, the video kept", async ({ page }) => {
+test("an unreadable job file: set aside and reported, the page honest, the webhook 500, the video kept", async ({
+  page,
+}) => {
   const dataDir = mkdtempSync(path.join(os.tmpdir(), "p2v-unreadable-"));
   const port = await freePort();
   let server = await start(port, dataDir);
@@ -110,10 +114,14 @@ test("an unreadable job file: set aside and reported, the page honest, the webho
   await expect(page.getByText(/could not find/i)).toHaveCount(0);
 
   expect(await health(server.origin)).toMatchObject({ status: "degraded", store: { ok: true, unreadable: 1 } });
-  expect(await filesUnder(path.join(dataDir, "quarantine"))).toEqual([expect.stringMatching(new RegExp(`^jobs/${id}\\.`))]);
+  expect(await filesUnder(path.join(dataDir, "quarantine"))).toEqual([
+    expect.stringMatching(new RegExp(`^jobs/${id}\\.`)),
+  ]);
 
   // A delivery for it, signed with the local engine's secret: 500, so that the engine retries, not 200 "unknown job".
-  const { value: secret } = JSON.parse(await readFile(path.join(dataDir, "secrets", "local-webhook.json"), "utf8")) as { value: string };
+  const { value: secret } = JSON.parse(await readFile(path.join(dataDir, "secrets", "local-webhook.json"), "utf8")) as {
+    value: string;
+  };
   const body = JSON.stringify({ id: "lp_late", status: "processing", logs: "" });
   const msgId = `msg_${Date.now()}`;
   const at = new Date();

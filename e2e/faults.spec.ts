@@ -16,12 +16,22 @@ import { stopAfterEach } from "./support/stop-after-each";
  */
 
 type PublicStep = { name: string; state: string; attempt: number };
-type PublicJob = { id: string; status: string; stage: string; videoUrl: string | null; error: string | null; steps: PublicStep[] };
+type PublicJob = {
+  id: string;
+  status: string;
+  stage: string;
+  videoUrl: string | null;
+  error: string | null;
+  steps: PublicStep[];
+};
 
 let server: AppServer | undefined;
 let fake: FakeReplicate | undefined;
 
-stopAfterEach(() => server, () => fake);
+stopAfterEach(
+  () => server,
+  () => fake,
+);
 
 function replicateEnv(f: FakeReplicate): Record<string, string> {
   return {
@@ -34,8 +44,14 @@ function replicateEnv(f: FakeReplicate): Record<string, string> {
   };
 }
 
-async function createJob(request: APIRequestContext, origin: string, model = "wan-video/wan-2.2-t2v-fast"): Promise<string> {
-  const res = await request.post(`${origin}/api/jobs`, { data: { prompt: "a kingfisher diving into a clear stream", style: "photoreal", model, enhance: false } });
+async function createJob(
+  request: APIRequestContext,
+  origin: string,
+  model = "wan-video/wan-2.2-t2v-fast",
+): Promise<string> {
+  const res = await request.post(`${origin}/api/jobs`, {
+    data: { prompt: "a kingfisher diving into a clear stream", style: "photoreal", model, enhance: false },
+  });
   expect(res.status()).toBe(201);
   return ((await res.json()) as { id: string }).id;
 }
@@ -68,7 +84,9 @@ async function expectOurCopy(request: APIRequestContext, origin: string, job: Pu
   expect((await res.body()).length).toBeGreaterThan(1000);
 }
 
-test("a dropped final webhook with APP_URL set and no page open: the sweeper finishes the job and saves the video", async ({ request }) => {
+test("a dropped final webhook with APP_URL set and no page open: the sweeper finishes the job and saves the video", async ({
+  request,
+}) => {
   fake = await startFakeReplicate({ timing: { startingMs: 200, processingMs: 1_000, ticks: 4 } });
   fake.dropDeliveries(["completed"]);
   const port = await freePort();
@@ -86,10 +104,16 @@ test("a dropped final webhook with APP_URL set and no page open: the sweeper fin
   await expectOurCopy(request, server.origin, done);
 });
 
-test("kill -9 between the create and recording its id, then a restart: one prediction, and the job succeeds", async ({ request }) => {
+test("kill -9 between the create and recording its id, then a restart: one prediction, and the job succeeds", async ({
+  request,
+}) => {
   test.setTimeout(300_000);
   // The prediction exists at once; the answer to the create comes too late for the process.
-  fake = await startFakeReplicate({ createDelayMs: 60_000, slowCreates: 1, timing: { startingMs: 200, processingMs: 1_000, ticks: 4 } });
+  fake = await startFakeReplicate({
+    createDelayMs: 60_000,
+    slowCreates: 1,
+    timing: { startingMs: 200, processingMs: 1_000, ticks: 4 },
+  });
   const port = await freePort();
   const env = replicateEnv(fake);
   server = await startAppServer(port, env);
@@ -105,7 +129,9 @@ test("kill -9 between the create and recording its id, then a restart: one predi
   await expectOurCopy(request, server.origin, done);
 });
 
-test("kill -9 before the create reached Replicate, then a restart: the step starts again, one prediction", async ({ request }) => {
+test("kill -9 before the create reached Replicate, then a restart: the step starts again, one prediction", async ({
+  request,
+}) => {
   test.setTimeout(300_000);
   fake = await startFakeReplicate({ timing: { startingMs: 200, processingMs: 1_000, ticks: 4 } });
   const gate = fake.holdCreates();
@@ -125,7 +151,9 @@ test("kill -9 before the create reached Replicate, then a restart: the step star
   await expectOurCopy(request, server.origin, done);
 });
 
-test("kill -9 during the copy of the video, then a restart: the copy is redone and the job succeeds", async ({ request }) => {
+test("kill -9 during the copy of the video, then a restart: the copy is redone and the job succeeds", async ({
+  request,
+}) => {
   test.setTimeout(300_000);
   fake = await startFakeReplicate({ timing: { startingMs: 200, processingMs: 1_000, ticks: 4 } });
   let arrived!: () => void;
@@ -151,14 +179,22 @@ test("kill -9 during the copy of the video, then a restart: the copy is redone a
   await expectOurCopy(request, server.origin, done);
 });
 
-test("SIGTERM mid-render, then a restart: the server stops gracefully and the render is redone", async ({ request }) => {
+test("SIGTERM mid-render, then a restart: the server stops gracefully and the render is redone", async ({
+  request,
+}) => {
   const gate = gatedFfmpeg();
   const port = await freePort();
-  const env = { DATA_DIR: mkdtempSync(path.join(os.tmpdir(), "p2v-e2e-faults-")), FFMPEG_PATH: gate.path, SWEEP_INTERVAL_SECONDS: "2" };
+  const env = {
+    DATA_DIR: mkdtempSync(path.join(os.tmpdir(), "p2v-e2e-faults-")),
+    FFMPEG_PATH: gate.path,
+    SWEEP_INTERVAL_SECONDS: "2",
+  };
   server = await startAppServer(port, env);
   const id = await createJob(request, server.origin, "local/preview");
   // The render is held at the gate: ffmpeg is running for it.
-  await expect.poll(async () => (await listed(request, server!.origin, id))?.stage, { timeout: 30_000, intervals: [100] }).toBe("generating");
+  await expect
+    .poll(async () => (await listed(request, server!.origin, id))?.stage, { timeout: 30_000, intervals: [100] })
+    .toBe("generating");
 
   expect(await server.stop()).toBe(143);
   // Cut off, not failed: nothing reported the render as failed before the process exited.

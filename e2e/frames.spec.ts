@@ -31,7 +31,9 @@ async function finishedVideo(page: Page): Promise<string> {
   return file;
 }
 
-test("a first frame picked in the form opens the local preview, and the video continues from its last frame", async ({ page }) => {
+test("a first frame picked in the form opens the local preview, and the video continues from its last frame", async ({
+  page,
+}) => {
   const image = path.join(dir, "wall.png");
   await twoColourImage(image, BLUE, ORANGE);
 
@@ -56,9 +58,17 @@ test("a first frame picked in the form opens the local preview, and the video co
   await page.getByRole("button", { name: "Continue from the last frame" }).click();
   await page.waitForURL((url) => JOB_URL.test(url.pathname) && !url.pathname.endsWith(firstId));
   const nextId = JOB_URL.exec(new URL(page.url()).pathname)![1]!;
-  await expect(page.getByRole("link", { name: "the video it starts from" })).toHaveAttribute("href", `/jobs/${firstId}`);
+  await expect(page.getByRole("link", { name: "the video it starts from" })).toHaveAttribute(
+    "href",
+    `/jobs/${firstId}`,
+  );
   await expect(page.getByRole("img", { name: "The first frame you gave" })).toBeVisible();
-  const status = (await (await page.request.get(`/api/status/${nextId}`)).json()) as { prompt: string; style: string; continuedFrom: string; images: { first: unknown } };
+  const status = (await (await page.request.get(`/api/status/${nextId}`)).json()) as {
+    prompt: string;
+    style: string;
+    continuedFrom: string;
+    images: { first: unknown };
+  };
   expect(status).toMatchObject({ prompt: "a painted wall slowly comes into focus", continuedFrom: firstId });
   expect(status.images.first).not.toBeNull();
 
@@ -78,12 +88,18 @@ test("a text file renamed .png is refused with a message, and nothing starts", a
   await waitForHydration(page);
   await page.getByRole("textbox", { name: "Prompt", exact: true }).fill("a quiet harbour at dawn");
   await page.getByLabel("First frame (optional)").setInputFiles(fake);
-  await expect(page.getByText("The first frame: “notes.png” is not a PNG, JPEG or WebP image (its contents say so, whatever its name).")).toBeVisible();
+  await expect(
+    page.getByText(
+      "The first frame: “notes.png” is not a PNG, JPEG or WebP image (its contents say so, whatever its name).",
+    ),
+  ).toBeVisible();
   await expect(page.getByRole("img", { name: "First frame preview" })).toHaveCount(0);
   await expect(page.getByLabel("First frame (optional)")).toHaveAttribute("aria-invalid", "true");
 });
 
-test("an image pasted into the form becomes the first frame, and one dropped on the last frame becomes the last", async ({ page }) => {
+test("an image pasted into the form becomes the first frame, and one dropped on the last frame becomes the last", async ({
+  page,
+}) => {
   const image = path.join(dir, "paste.png");
   await twoColourImage(image, BLUE, ORANGE);
   const bytes = [...readFileSync(image)];
@@ -96,7 +112,10 @@ test("an image pasted into the form becomes the first frame, and one dropped on 
         const data = new DataTransfer();
         data.items.add(new File([new Uint8Array(bytes)], name, { type: "image/png" }));
         const target = document.querySelector(selector)!;
-        const event = kind === "paste" ? new ClipboardEvent("paste", { clipboardData: data, bubbles: true, cancelable: true }) : new DragEvent("drop", { dataTransfer: data, bubbles: true, cancelable: true });
+        const event =
+          kind === "paste"
+            ? new ClipboardEvent("paste", { clipboardData: data, bubbles: true, cancelable: true })
+            : new DragEvent("drop", { dataTransfer: data, bubbles: true, cancelable: true });
         target.dispatchEvent(event);
       },
       { kind, selector, name, bytes },

@@ -25,12 +25,17 @@ const JOB_URL = /\/jobs\/[A-Za-z0-9_-]{22}$/;
 
 test("a prompt becomes a playing video, with progress on the way", async ({ page }) => {
   const ffmpeg = gatedFfmpeg();
-  server = await startAppServer(await freePort(), { DATA_DIR: mkdtempSync(path.join(os.tmpdir(), "p2v-generate-")), FFMPEG_PATH: ffmpeg.path });
+  server = await startAppServer(await freePort(), {
+    DATA_DIR: mkdtempSync(path.join(os.tmpdir(), "p2v-generate-")),
+    FFMPEG_PATH: ffmpeg.path,
+  });
   await page.goto(`${server.origin}/`);
   await waitForHydration(page);
   await screenshot(page, "home");
 
-  await page.getByRole("textbox", { name: "Prompt", exact: true }).fill("A paper boat drifting down a rainy city gutter at night");
+  await page
+    .getByRole("textbox", { name: "Prompt", exact: true })
+    .fill("A paper boat drifting down a rainy city gutter at night");
 
   // The style is a radio group: Tab reaches the chosen swatch, the arrow keys move the choice.
   const styles = page.getByRole("radiogroup", { name: "Style" });
@@ -84,7 +89,9 @@ test("a prompt becomes a playing video, with progress on the way", async ({ page
     v.muted = true;
     await v.play();
   });
-  await expect.poll(() => video.evaluate((v: HTMLVideoElement) => v.currentTime), { timeout: 10_000 }).toBeGreaterThan(0);
+  await expect
+    .poll(() => video.evaluate((v: HTMLVideoElement) => v.currentTime), { timeout: 10_000 })
+    .toBeGreaterThan(0);
 
   await expect(page.getByRole("link", { name: "Download" })).toHaveAttribute("download", /\.mp4$/);
   await expect(page.getByText("Made with: Local preview (not AI)")).toBeVisible();

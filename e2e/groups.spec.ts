@@ -21,14 +21,19 @@ const GROUP_URL = /\/groups\/([A-Za-z0-9_-]{22})$/;
 let server: AppServer | undefined;
 let fake: FakeReplicate | undefined;
 
-stopAfterEach(() => server, () => fake);
+stopAfterEach(
+  () => server,
+  () => fake,
+);
 
 const dataDir = () => mkdtempSync(path.join(os.tmpdir(), "p2v-e2e-groups-"));
 
 async function expectPlaying(member: Locator) {
   const video = member.locator("video");
   await expect(video).toBeVisible({ timeout: 60_000 });
-  await expect.poll(() => video.evaluate((v: HTMLVideoElement) => v.readyState), { timeout: 30_000 }).toBeGreaterThanOrEqual(2);
+  await expect
+    .poll(() => video.evaluate((v: HTMLVideoElement) => v.readyState), { timeout: 30_000 })
+    .toBeGreaterThanOrEqual(2);
 }
 
 /** The members share a row: same top, left to right. */
@@ -47,9 +52,15 @@ async function openForm(page: Page, origin: string, prompt: string) {
   await page.getByRole("checkbox", { name: "Enhance prompt automatically" }).setChecked(false);
 }
 
-test("3 takes of one prompt: a group page where each take progresses and plays side by side, one card in the history", async ({ page }) => {
+test("3 takes of one prompt: a group page where each take progresses and plays side by side, one card in the history", async ({
+  page,
+}) => {
   const gate = gatedFfmpeg();
-  server = await startAppServer(await freePort(), { DATA_DIR: dataDir(), FFMPEG_PATH: gate.path, MAX_RUNNING_JOBS_PER_BROWSER: "4" });
+  server = await startAppServer(await freePort(), {
+    DATA_DIR: dataDir(),
+    FFMPEG_PATH: gate.path,
+    MAX_RUNNING_JOBS_PER_BROWSER: "4",
+  });
   const { origin } = server;
 
   await openForm(page, origin, "a paper lantern drifting over a dark lake");
@@ -73,7 +84,10 @@ test("3 takes of one prompt: a group page where each take progresses and plays s
   for (const member of members) await expectPlaying(member);
   await expectSideBySide(members);
   for (const [i, member] of members.entries()) {
-    await expect(member.getByRole("link", { name: `Open Take ${i + 1}` })).toHaveAttribute("href", /^\/jobs\/[A-Za-z0-9_-]{22}$/);
+    await expect(member.getByRole("link", { name: `Open Take ${i + 1}` })).toHaveAttribute(
+      "href",
+      /^\/jobs\/[A-Za-z0-9_-]{22}$/,
+    );
     await expect(member.getByRole("link", { name: `Download Take ${i + 1}` })).toBeVisible();
     await expect(member.getByRole("link", { name: `Remix Take ${i + 1}` })).toBeVisible();
     await expect(member.getByRole("switch")).toBeVisible();
@@ -116,7 +130,9 @@ test("one prompt on 2 models: both progress and play side by side", async ({ pag
   const preview = page.getByRole("img", { name: "First frame preview" });
   await expect(preview).toBeVisible();
   await modelMenu.selectOption({ label: "Wan 2.2 (fast)" });
-  await expect(page.getByText("Wan 2.2 (fast) takes no images. Yours is kept, and sent if you pick a model that takes one.")).toBeVisible();
+  await expect(
+    page.getByText("Wan 2.2 (fast) takes no images. Yours is kept, and sent if you pick a model that takes one."),
+  ).toBeVisible();
   await expect(preview).toBeVisible();
   await modelMenu.selectOption("bytedance/seedance-1-lite");
   await expect(page.getByText(/takes no images/)).toHaveCount(0);
@@ -132,10 +148,15 @@ test("one prompt on 2 models: both progress and play side by side", async ({ pag
   const members = ["Seedance 1 Lite", "Wan 2.2 (fast)"].map((name) => page.getByRole("listitem", { name }));
   for (const [i, member] of members.entries()) {
     await expect(member.getByTestId("member-message")).toHaveText(/Generating/, { timeout: 30_000 });
-    await expect(member.getByRole("progressbar", { name: `Progress of ${["Seedance 1 Lite", "Wan 2.2 (fast)"][i]}` })).toBeVisible();
+    await expect(
+      member.getByRole("progressbar", { name: `Progress of ${["Seedance 1 Lite", "Wan 2.2 (fast)"][i]}` }),
+    ).toBeVisible();
   }
   const videoRuns = [...fake.predictions.values()].filter((p) => /seedance|wan-video/.test(p.prediction.model));
-  expect(videoRuns.map((p) => p.prediction.model).sort()).toEqual(["bytedance/seedance-1-lite", "wan-video/wan-2.2-t2v-fast"]);
+  expect(videoRuns.map((p) => p.prediction.model).sort()).toEqual([
+    "bytedance/seedance-1-lite",
+    "wan-video/wan-2.2-t2v-fast",
+  ]);
   for (const run of videoRuns) fake.complete(run.prediction.id);
 
   for (const member of members) await expectPlaying(member);

@@ -47,7 +47,10 @@ async function makeVideo(page: Page, origin: string, n: number): Promise<string>
   return page.url();
 }
 
-test("with the default limits, the 11th job in an hour from one browser is refused and starts nothing", async ({ page, request }) => {
+test("with the default limits, the 11th job in an hour from one browser is refused and starts nothing", async ({
+  page,
+  request,
+}) => {
   test.setTimeout(300_000);
   const dataDir = mkdtempSync(path.join(os.tmpdir(), "p2v-limits-"));
   server = await startAppServer(await freePort(), { DATA_DIR: dataDir });
@@ -73,7 +76,9 @@ test("with the default limits, the 11th job in an hour from one browser is refus
 
   const cookies = await page.context().cookies(server.origin);
   const jobs = (await (
-    await request.get(`${server.origin}/api/jobs`, { headers: { cookie: cookies.map((c) => `${c.name}=${c.value}`).join("; ") } })
+    await request.get(`${server.origin}/api/jobs`, {
+      headers: { cookie: cookies.map((c) => `${c.name}=${c.value}`).join("; ") },
+    })
   ).json()) as { jobs: { prompt: string }[]; nextCursor: string | null };
   expect(jobs.nextCursor).toBeNull();
   expect(jobs.jobs).toHaveLength(10);

@@ -30,13 +30,22 @@ function checkHeaders({ url, status, headers }: Seen): void {
   }
   // A script runs only where a page gave it this response's nonce; nowhere else at all.
   const scripts = /script-src ([^;]*)/.exec(csp)?.[1] ?? "";
-  expect(scripts === "'none'" || /'nonce-[A-Za-z0-9+/=_-]+'/.test(scripts), `script-src on ${where}: ${scripts}`).toBe(true);
+  expect(scripts === "'none'" || /'nonce-[A-Za-z0-9+/=_-]+'/.test(scripts), `script-src on ${where}: ${scripts}`).toBe(
+    true,
+  );
 }
 
-const fromApi = async (url: string, res: APIResponse): Promise<Seen> => ({ url: res.url() || url, status: res.status(), headers: res.headers() });
+const fromApi = async (url: string, res: APIResponse): Promise<Seen> => ({
+  url: res.url() || url,
+  status: res.status(),
+  headers: res.headers(),
+});
 const fromBrowser = (res: Response): Seen => ({ url: res.url(), status: res.status(), headers: res.headers() });
 
-test("every response carries the security headers, prefetches, API, streams and files included", async ({ page, baseURL }) => {
+test("every response carries the security headers, prefetches, API, streams and files included", async ({
+  page,
+  baseURL,
+}) => {
   const seen: Seen[] = [];
   page.on("response", (res) => {
     if (res.url().startsWith(baseURL!)) seen.push(fromBrowser(res));
@@ -58,13 +67,34 @@ test("every response carries the security headers, prefetches, API, streams and 
   // Asked for directly: prefetches of every kind a browser or Next's router sends, API answers
   // (found, not found, malformed), the file, and the embed path (framing only there).
   const request = page.request;
-  const prefetchHeaders: Record<string, string>[] = [{ purpose: "prefetch" }, { "sec-purpose": "prefetch" }, { rsc: "1", "next-router-prefetch": "1" }, { rsc: "1" }];
-  const pages = ["/", `/jobs/${id}`, "/history", "/v/abcdefghijklmnopqrstuv", "/v/abcdefghijklmnopqrstuv/embed", "/no-such-page"];
+  const prefetchHeaders: Record<string, string>[] = [
+    { purpose: "prefetch" },
+    { "sec-purpose": "prefetch" },
+    { rsc: "1", "next-router-prefetch": "1" },
+    { rsc: "1" },
+  ];
+  const pages = [
+    "/",
+    `/jobs/${id}`,
+    "/history",
+    "/v/abcdefghijklmnopqrstuv",
+    "/v/abcdefghijklmnopqrstuv/embed",
+    "/no-such-page",
+  ];
   for (const url of pages) {
     seen.push(await fromApi(url, await request.get(url, { maxRedirects: 0 })));
-    for (const headers of prefetchHeaders) seen.push(await fromApi(url, await request.get(url, { headers, maxRedirects: 0 })));
+    for (const headers of prefetchHeaders)
+      seen.push(await fromApi(url, await request.get(url, { headers, maxRedirects: 0 })));
   }
-  const apis = [`/api/status/${id}`, "/api/status/abcdefghijklmnopqrstuv", "/api/status/not-an-id", "/api/jobs", "/api/health", "/api/health/live", videoUrl!];
+  const apis = [
+    `/api/status/${id}`,
+    "/api/status/abcdefghijklmnopqrstuv",
+    "/api/status/not-an-id",
+    "/api/jobs",
+    "/api/health",
+    "/api/health/live",
+    videoUrl!,
+  ];
   for (const url of apis) {
     seen.push(await fromApi(url, await request.get(url)));
     seen.push(await fromApi(url, await request.get(url, { headers: { purpose: "prefetch" } })));

@@ -49,7 +49,12 @@ export async function recordProgress(page: Page): Promise<string[]> {
     };
     const observe = () => {
       read();
-      new MutationObserver(read).observe(document.body, { subtree: true, childList: true, characterData: true, attributes: true });
+      new MutationObserver(read).observe(document.body, {
+        subtree: true,
+        childList: true,
+        characterData: true,
+        attributes: true,
+      });
     };
     // An init script runs before the document has a body.
     if (document.body) observe();

@@ -17,11 +17,16 @@ import { stopAfterEach } from "./support/stop-after-each";
 let fake: FakeReplicate | undefined;
 let server: AppServer | undefined;
 
-stopAfterEach(() => server, () => fake);
+stopAfterEach(
+  () => server,
+  () => fake,
+);
 
 type VideoLog = { loadstarts: number; emptied: number; errors: number; playing: number };
 
-test("the video plays while it is being saved, and the same player goes on after the provider's copy is gone", async ({ page }) => {
+test("the video plays while it is being saved, and the same player goes on after the provider's copy is gone", async ({
+  page,
+}) => {
   fake = await startFakeReplicate({ timing: { startingMs: 300, processingMs: 1200, ticks: 3 } });
   const port = await freePort();
   server = await startAppServer(port, {
@@ -49,13 +54,21 @@ test("the video plays while it is being saved, and the same player goes on after
       v.addEventListener("error", () => w.__video.errors++);
       v.addEventListener("playing", () => w.__video.playing++);
     };
-    new MutationObserver(() => document.querySelectorAll("video").forEach(watch)).observe(document, { subtree: true, childList: true });
+    new MutationObserver(() => document.querySelectorAll("video").forEach(watch)).observe(document, {
+      subtree: true,
+      childList: true,
+    });
   });
 
   const release = fake.holdDownloads((req) => !req.headers.range);
   await page.goto(`${origin}/`);
   const created = await page.request.post(`${origin}/api/jobs`, {
-    data: { prompt: "a hummingbird hovering by a red flower", model: "wan-video/wan-2.2-t2v-fast", enhance: false, sound: false },
+    data: {
+      prompt: "a hummingbird hovering by a red flower",
+      model: "wan-video/wan-2.2-t2v-fast",
+      enhance: false,
+      sound: false,
+    },
   });
   expect(created.status()).toBe(201);
   const { id } = (await created.json()) as { id: string };
@@ -73,12 +86,18 @@ test("the video plays while it is being saved, and the same player goes on after
     v.muted = true;
     void v.play();
   });
-  await expect.poll(() => video.evaluate((v: HTMLVideoElement) => v.currentTime), { timeout: 30_000 }).toBeGreaterThan(0.3);
+  await expect
+    .poll(() => video.evaluate((v: HTMLVideoElement) => v.currentTime), { timeout: 30_000 })
+    .toBeGreaterThan(0.3);
   expect(await video.evaluate((v: HTMLVideoElement) => v.readyState)).toBeGreaterThanOrEqual(2);
 
   // It played before the save step finished: the job is still saving, and the only provider
   // downloads answered so far were the player's ranged ones, streamed through the app.
-  const status = (await (await page.request.get(`${origin}/api/status/${id}`)).json()) as { status: string; stage: string; videoUrl: string | null };
+  const status = (await (await page.request.get(`${origin}/api/status/${id}`)).json()) as {
+    status: string;
+    stage: string;
+    videoUrl: string | null;
+  };
   expect(status).toMatchObject({ status: "processing", stage: "saving", videoUrl: null });
   expect(fake.downloads.length).toBeGreaterThan(0);
   expect(fake.downloads.every((d) => d.range !== null)).toBe(true);
@@ -93,12 +112,16 @@ test("the video plays while it is being saved, and the same player goes on after
 
   // The same player, never reloaded, plays the video again from the start.
   expect(await video.getAttribute("src")).toBe(src);
-  expect(await video.evaluate((v: HTMLVideoElement) => (v as unknown as { __marker?: string }).__marker)).toBe("the first player");
+  expect(await video.evaluate((v: HTMLVideoElement) => (v as unknown as { __marker?: string }).__marker)).toBe(
+    "the first player",
+  );
   await video.evaluate((v: HTMLVideoElement) => {
     v.currentTime = 0;
     void v.play();
   });
-  await expect.poll(() => video.evaluate((v: HTMLVideoElement) => (v.ended ? 99 : v.currentTime)), { timeout: 30_000 }).toBeGreaterThan(0.3);
+  await expect
+    .poll(() => video.evaluate((v: HTMLVideoElement) => (v.ended ? 99 : v.currentTime)), { timeout: 30_000 })
+    .toBeGreaterThan(0.3);
   const log = await page.evaluate(() => (window as unknown as { __video: VideoLog }).__video);
   expect(log).toMatchObject({ loadstarts: 1, emptied: 0, errors: 0 });
   expect(await video.evaluate((v: HTMLVideoElement) => v.error)).toBeNull();

@@ -17,7 +17,10 @@ import { stopAfterEach } from "./support/stop-after-each";
 let server: AppServer | undefined;
 let fake: FakeReplicate | undefined;
 
-stopAfterEach(() => server, () => fake);
+stopAfterEach(
+  () => server,
+  () => fake,
+);
 
 const JOB = { prompt: "a paper boat on a rainy street", style: "anime", model: "local/preview" };
 
@@ -39,7 +42,9 @@ async function postJob(origin: string, forwardedFor: string): Promise<Response> 
   });
 }
 
-test("without TRUST_PROXY, a new X-Forwarded-For on each cookie-less request makes at most the limit of jobs, in the API and the form", async ({ browser }) => {
+test("without TRUST_PROXY, a new X-Forwarded-For on each cookie-less request makes at most the limit of jobs, in the API and the form", async ({
+  browser,
+}) => {
   const { origin } = await start({});
   const statuses: number[] = [];
   for (let i = 1; i <= 8; i++) {
@@ -60,7 +65,11 @@ test("without TRUST_PROXY, a new X-Forwarded-For on each cookie-less request mak
   await waitForHydration(page);
   await page.getByRole("textbox", { name: "Prompt", exact: true }).fill("a lighthouse beam sweeping through fog");
   await page.getByRole("button", { name: "Generate" }).click();
-  await expect(page.getByRole("status").filter({ hasText: /^Your network has made its 3 videos for the hour; you can make another in .+\.$/ })).toBeVisible();
+  await expect(
+    page
+      .getByRole("status")
+      .filter({ hasText: /^Your network has made its 3 videos for the hour; you can make another in .+\.$/ }),
+  ).toBeVisible();
   await expect(page).not.toHaveURL(/\/jobs\//);
   await context.close();
 });
@@ -78,7 +87,9 @@ test("with TRUST_PROXY=1, the limit counts per forwarded address, the one the pr
   expect(await statuses("198.51.100.2", 1)).toEqual([201]);
 });
 
-test("over the open-stream cap, the job page is told to poll and follows the job by polling until the video", async ({ page }) => {
+test("over the open-stream cap, the job page is told to poll and follows the job by polling until the video", async ({
+  page,
+}) => {
   fake = await startFakeReplicate({ timing: { startingMs: 200, processingMs: 10 * 60_000, ticks: 1 } });
   const { origin } = await start({
     EVENT_STREAMS_PER_CLIENT: "1",
@@ -90,14 +101,18 @@ test("over the open-stream cap, the job page is told to poll and follows the job
   });
   // A job that runs until the test ends it, made by this browser (its cookie is the owner's).
   // Enhance off (the API defaults it on, as the form does): the video model's run is the only one.
-  const created = await page.request.post(`${origin}/api/jobs`, { data: { ...JOB, model: "wan-video/wan-2.2-t2v-fast", enhance: false } });
+  const created = await page.request.post(`${origin}/api/jobs`, {
+    data: { ...JOB, model: "wan-video/wan-2.2-t2v-fast", enhance: false },
+  });
   expect(created.status()).toBe(201);
   const { id } = (await created.json()) as { id: string };
   const cookie = (await page.context().cookies(origin)).map((c) => `${c.name}=${c.value}`).join("; ");
 
   // This address's one stream, held open from here.
   const held = await new Promise<http.IncomingMessage>((resolve, reject) => {
-    http.get(`${origin}/api/events/${id}`, { headers: { cookie, accept: "text/event-stream" }, agent: false }, resolve).on("error", reject);
+    http
+      .get(`${origin}/api/events/${id}`, { headers: { cookie, accept: "text/event-stream" }, agent: false }, resolve)
+      .on("error", reject);
   });
   expect(held.statusCode).toBe(200);
   held.resume();
@@ -117,10 +132,14 @@ test("over the open-stream cap, the job page is told to poll and follows the job
   held.destroy();
   const probe = () =>
     new Promise<number>((resolve, reject) => {
-      const req = http.get(`${origin}/api/events/${id}`, { headers: { cookie, accept: "text/event-stream" }, agent: false }, (res) => {
-        resolve(res.statusCode ?? 0);
-        req.destroy();
-      });
+      const req = http.get(
+        `${origin}/api/events/${id}`,
+        { headers: { cookie, accept: "text/event-stream" }, agent: false },
+        (res) => {
+          resolve(res.statusCode ?? 0);
+          req.destroy();
+        },
+      );
       req.on("error", reject);
     });
   await expect.poll(probe).toBe(200);

@@ -19,7 +19,10 @@ let server: AppServer | undefined;
 let ffmpeg: GatedFfmpeg;
 test.beforeEach(async () => {
   ffmpeg = gatedFfmpeg();
-  server = await startAppServer(await freePort(), { DATA_DIR: mkdtempSync(path.join(os.tmpdir(), "p2v-live-")), FFMPEG_PATH: ffmpeg.path });
+  server = await startAppServer(await freePort(), {
+    DATA_DIR: mkdtempSync(path.join(os.tmpdir(), "p2v-live-")),
+    FFMPEG_PATH: ffmpeg.path,
+  });
 });
 test.afterEach(async () => {
   await server?.kill();
@@ -54,12 +57,16 @@ async function startJob(page: Page, origin: string, prompt: string): Promise<voi
 
 async function expectPlayable(page: Page): Promise<void> {
   const video = page.locator("video");
-  await expect.poll(() => video.evaluate((v: HTMLVideoElement) => v.readyState), { timeout: 30_000 }).toBeGreaterThanOrEqual(2);
+  await expect
+    .poll(() => video.evaluate((v: HTMLVideoElement) => v.readyState), { timeout: 30_000 })
+    .toBeGreaterThanOrEqual(2);
   await video.evaluate(async (v: HTMLVideoElement) => {
     v.muted = true;
     await v.play();
   });
-  await expect.poll(() => video.evaluate((v: HTMLVideoElement) => v.currentTime), { timeout: 10_000 }).toBeGreaterThan(0);
+  await expect
+    .poll(() => video.evaluate((v: HTMLVideoElement) => v.currentTime), { timeout: 10_000 })
+    .toBeGreaterThan(0);
 }
 
 test("the job page follows the job through the stream, without polling", async ({ page }) => {
@@ -85,7 +92,9 @@ test("the job page follows the job through the stream, without polling", async (
   expect(seen.status.length).toBe(before.status);
 });
 
-test("when the stream is blocked, the page polls the status route instead and still ends with a video", async ({ page }) => {
+test("when the stream is blocked, the page polls the status route instead and still ends with a video", async ({
+  page,
+}) => {
   const seen = countRequests(page);
   await page.route("**/api/events/**", (route) => route.abort());
   const statuses: number[] = [];
@@ -97,7 +106,10 @@ test("when the stream is blocked, the page polls the status route instead and st
   await releaseAndFollow(page);
   expect(seen.events.length).toBeGreaterThanOrEqual(1);
   expect(seen.status.length).toBeGreaterThanOrEqual(1);
-  expect(statuses.every((s) => s === 200 || s === 304), `status answers: ${statuses.join(", ")}`).toBe(true);
+  expect(
+    statuses.every((s) => s === 200 || s === 304),
+    `status answers: ${statuses.join(", ")}`,
+  ).toBe(true);
   await expect(page).toHaveTitle(/Video ready/);
   await expectPlayable(page);
 });

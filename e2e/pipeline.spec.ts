@@ -23,7 +23,12 @@ test("enhance → generate → sound → save ends with an MP4 that has sound", 
     enhancedPrompt: string;
     videoUrl: string;
   };
-  expect(job.steps.map((s) => `${s.name}:${s.state}`)).toEqual(["enhance:done", "generate:done", "sound:done", "save:done"]);
+  expect(job.steps.map((s) => `${s.name}:${s.state}`)).toEqual([
+    "enhance:done",
+    "generate:done",
+    "sound:done",
+    "save:done",
+  ]);
   // The enhanced prompt is shown on the page, and it is the one the engine was given.
   expect(job.enhancedPrompt).toContain("a fox in the snow");
   await expect(page.getByText(job.enhancedPrompt, { exact: false }).first()).toBeVisible();

@@ -16,7 +16,11 @@ test("a private job is the owner's alone; a share link works until it is turned 
   await expect(page.locator("video")).toBeVisible({ timeout: 120_000 });
 
   // The owner's own view, and the job's own files, which only the owner's browser may keep.
-  const mine = (await (await page.request.get(`/api/status/${id}`)).json()) as { videoUrl: string; posterUrl: string; finalPrompt: string };
+  const mine = (await (await page.request.get(`/api/status/${id}`)).json()) as {
+    videoUrl: string;
+    posterUrl: string;
+    finalPrompt: string;
+  };
   expect(mine.videoUrl).toMatch(new RegExp(`^/api/files/${id}/`));
   const ownFile = await page.request.get(mine.videoUrl);
   expect(ownFile.status()).toBe(200);
@@ -33,7 +37,8 @@ test("a private job is the owner's alone; a share link works until it is turned 
     expect(res.status(), path).toBe(404);
     expect(((await res.json()) as { error: { message: string } }).error.message).toBe(NO_SUCH_JOB);
   }
-  for (const path of [mine.videoUrl, mine.posterUrl, `${mine.videoUrl}?download=1`]) expect((await other.request.get(path)).status(), path).toBe(404);
+  for (const path of [mine.videoUrl, mine.posterUrl, `${mine.videoUrl}?download=1`])
+    expect((await other.request.get(path)).status(), path).toBe(404);
   expect((await other.request.delete(`/api/jobs/${id}`)).status()).toBe(404);
 
   // The owner shares it.
@@ -52,7 +57,9 @@ test("a private job is the owner's alone; a share link works until it is turned 
     v.muted = true;
     await v.play();
   });
-  await expect.poll(() => video.evaluate((v: HTMLVideoElement) => v.currentTime), { timeout: 30_000 }).toBeGreaterThan(0);
+  await expect
+    .poll(() => video.evaluate((v: HTMLVideoElement) => v.currentTime), { timeout: 30_000 })
+    .toBeGreaterThan(0);
   const seenVideo = await video.evaluate((v: HTMLVideoElement) => v.currentSrc);
   const seenPoster = await video.evaluate((v: HTMLVideoElement) => v.poster);
   expect(seenVideo).not.toContain(id);

@@ -17,7 +17,10 @@ import { stopAfterEach } from "./support/stop-after-each";
 let fake: FakeReplicate | undefined;
 let server: AppServer | undefined;
 
-stopAfterEach(() => server, () => fake);
+stopAfterEach(
+  () => server,
+  () => fake,
+);
 
 async function start(withAppUrl: boolean) {
   fake = await startFakeReplicate({ timing: { startingMs: 800, processingMs: 2500, ticks: 5 } });
@@ -57,7 +60,9 @@ async function expectOurVideoPlays(page: Page, origin: string) {
   expect(src).toMatch(/^\/api\/files\/[A-Za-z0-9_-]{22}\/a-hummingbird-hovering-by-a-red-flower\.mp4$/);
   fake!.deleteOutputs();
   await page.reload();
-  await expect.poll(() => page.locator("video").evaluate((v: HTMLVideoElement) => v.readyState), { timeout: 30_000 }).toBeGreaterThanOrEqual(2);
+  await expect
+    .poll(() => page.locator("video").evaluate((v: HTMLVideoElement) => v.readyState), { timeout: 30_000 })
+    .toBeGreaterThanOrEqual(2);
   const res = await page.request.get(`${origin}${src}`);
   expect(res.status()).toBe(200);
 }

@@ -18,7 +18,11 @@ test.afterEach(async () => {
   server = undefined;
 });
 
-async function startJob(page: Page, origin: string, extra: { enhance?: boolean; sound?: boolean } = {}): Promise<string> {
+async function startJob(
+  page: Page,
+  origin: string,
+  extra: { enhance?: boolean; sound?: boolean } = {},
+): Promise<string> {
   await page.goto(`${origin}/`);
   await page.getByRole("textbox", { name: "Prompt", exact: true }).fill("A lantern festival over a dark river");
   await page.getByLabel("Length").selectOption("6");
@@ -31,14 +35,20 @@ async function startJob(page: Page, origin: string, extra: { enhance?: boolean; 
 }
 
 /** The job's state, asked as its owner (page.request sends the page's cookies; anyone else gets a 404). */
-async function status(page: Page, origin: string, id: string): Promise<{ status: string; stage: string; steps: { name: string; state: string; attempt: number }[] }> {
+async function status(
+  page: Page,
+  origin: string,
+  id: string,
+): Promise<{ status: string; stage: string; steps: { name: string; state: string; attempt: number }[] }> {
   return (await page.request.get(`${origin}/api/status/${id}`)).json();
 }
 
 async function expectPlayingVideo(page: Page) {
   const video = page.locator("video");
   await expectVideoSaved(page, 90_000);
-  await expect.poll(() => video.evaluate((v: HTMLVideoElement) => v.readyState), { timeout: 30_000 }).toBeGreaterThanOrEqual(2);
+  await expect
+    .poll(() => video.evaluate((v: HTMLVideoElement) => v.readyState), { timeout: 30_000 })
+    .toBeGreaterThanOrEqual(2);
   expect(await video.evaluate((v: HTMLVideoElement) => v.duration)).toBeGreaterThan(5);
 }
 
@@ -53,7 +63,9 @@ for (const backend of ["embedded", "redis"] as const) {
     server = await startAppServer(port, env);
     const id = await startJob(page, server.origin);
 
-    await expect.poll(async () => (await status(page, server!.origin, id)).stage, { timeout: 30_000 }).toBe("generating");
+    await expect
+      .poll(async () => (await status(page, server!.origin, id)).stage, { timeout: 30_000 })
+      .toBe("generating");
     await server.kill();
 
     server = await startAppServer(port, env);
@@ -76,8 +88,11 @@ test("stopped between two steps, the pipeline goes on after a restart", async ({
   server = await startAppServer(port, env);
   const id = await startJob(page, server.origin, { sound: true });
 
-  const stepStates = async () => Object.fromEntries((await status(page, server!.origin, id)).steps.map((s) => [s.name, s.state]));
-  await expect.poll(stepStates, { timeout: 60_000 }).toMatchObject({ generate: "done", sound: "running", save: "waiting" });
+  const stepStates = async () =>
+    Object.fromEntries((await status(page, server!.origin, id)).steps.map((s) => [s.name, s.state]));
+  await expect
+    .poll(stepStates, { timeout: 60_000 })
+    .toMatchObject({ generate: "done", sound: "running", save: "waiting" });
   await server.kill();
 
   server = await startAppServer(port, env);

@@ -20,9 +20,26 @@ let redisDir: string | undefined;
 
 async function startRedis(port: number, dir: string): Promise<void> {
   // Append-only file, synced on every write: a restart on the same directory brings the jobs back.
-  redis = spawn(findRedisServer()!, ["--port", String(port), "--bind", "127.0.0.1", "--dir", dir, "--save", "", "--appendonly", "yes", "--appendfsync", "always"], {
-    stdio: "ignore",
-  });
+  redis = spawn(
+    findRedisServer()!,
+    [
+      "--port",
+      String(port),
+      "--bind",
+      "127.0.0.1",
+      "--dir",
+      dir,
+      "--save",
+      "",
+      "--appendonly",
+      "yes",
+      "--appendfsync",
+      "always",
+    ],
+    {
+      stdio: "ignore",
+    },
+  );
   const url = `redis://127.0.0.1:${port}`;
   await expect.poll(() => redisAnswers(url), { timeout: 10_000 }).toBe(true);
 }

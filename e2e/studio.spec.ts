@@ -32,7 +32,8 @@ async function startVideo(page: Page, prompt: string, s: Settings = {}): Promise
   if (s.aspectRatio) await page.getByRole("combobox", { name: "Aspect ratio" }).selectOption(s.aspectRatio);
   if (s.resolution) await page.getByRole("combobox", { name: "Resolution" }).selectOption(s.resolution);
   if (s.seed) await page.getByRole("textbox", { name: "Seed" }).fill(s.seed);
-  if (s.enhance !== undefined) await page.getByRole("checkbox", { name: "Enhance prompt automatically" }).setChecked(s.enhance);
+  if (s.enhance !== undefined)
+    await page.getByRole("checkbox", { name: "Enhance prompt automatically" }).setChecked(s.enhance);
   if (s.sound !== undefined) await page.getByRole("checkbox", { name: "Add sound" }).setChecked(s.sound);
   await page.getByRole("button", { name: "Generate" }).click();
   await page.waitForURL(JOB_URL);
@@ -82,10 +83,15 @@ test("two videos appear in the history with thumbnails, and a remix pre-fills ev
     await expect(card.getByText("Ready")).toBeVisible();
     await expect(card.locator("time")).toHaveText(/just now|minute/);
     const img = card.locator("img");
-    await expect.poll(() => img.evaluate((el: HTMLImageElement) => el.complete && el.naturalWidth), { timeout: 15_000 }).toBeGreaterThan(0);
+    await expect
+      .poll(() => img.evaluate((el: HTMLImageElement) => el.complete && el.naturalWidth), { timeout: 15_000 })
+      .toBeGreaterThan(0);
   }
   // Newest first.
-  const links = await page.getByRole("listitem").getByRole("link").evaluateAll((els) => els.map((e) => e.getAttribute("href")));
+  const links = await page
+    .getByRole("listitem")
+    .getByRole("link")
+    .evaluateAll((els) => els.map((e) => e.getAttribute("href")));
   expect(links.indexOf(`/jobs/${idB}`)).toBeLessThan(links.indexOf(`/jobs/${idA}`));
   await screenshot(page, "history");
 
@@ -113,7 +119,10 @@ test("two videos appear in the history with thumbnails, and a remix pre-fills ev
   await page.getByRole("button", { name: "Generate" }).click();
   await page.waitForURL(JOB_URL);
   const remixId = JOB_URL.exec(new URL(page.url()).pathname)![1]!;
-  const status = (await (await page.request.get(`/api/status/${remixId}`)).json()) as { remixOf: string; params: { seed: number } };
+  const status = (await (await page.request.get(`/api/status/${remixId}`)).json()) as {
+    remixOf: string;
+    params: { seed: number };
+  };
   expect(status.remixOf).toBe(idB);
   expect(status.params.seed).toBe(4242);
 
@@ -194,7 +203,13 @@ test("a running job can be canceled, retried as a new job, and deleted", async (
   expect((await page.request.get(`/api/status/${retriedId}`)).status()).toBe(404);
 });
 
-test("a shared video plays for anyone at its share link; only its owner can change it", async ({ page, context, browser, request, baseURL }) => {
+test("a shared video plays for anyone at its share link; only its owner can change it", async ({
+  page,
+  context,
+  browser,
+  request,
+  baseURL,
+}) => {
   const prompt = "A paper boat on a pond";
   const id = await makeVideo(page, prompt);
   await context.grantPermissions(["clipboard-read", "clipboard-write"], { origin: baseURL! });
@@ -214,7 +229,8 @@ test("a shared video plays for anyone at its share link; only its owner can chan
 
   // The share page's HTML carries Open Graph video tags with absolute URLs, through the token.
   const html = await (await request.get(sharePath)).text();
-  const meta = (property: string) => new RegExp(`<meta (?:property|name)="${property}" content="([^"]*)"`).exec(html)?.[1];
+  const meta = (property: string) =>
+    new RegExp(`<meta (?:property|name)="${property}" content="([^"]*)"`).exec(html)?.[1];
   const token = sharePath.split("/").pop()!;
   expect(meta("og:type")).toBe("video.other");
   expect(meta("og:video")).toMatch(new RegExp(`^http://localhost:\\d+/api/shared/${token}/video\\.mp4$`));
@@ -241,8 +257,12 @@ test("a shared video plays for anyone at its share link; only its owner can chan
     v.muted = true;
     await v.play();
   });
-  await expect.poll(() => video.evaluate((v: HTMLVideoElement) => v.readyState), { timeout: 30_000 }).toBeGreaterThanOrEqual(2);
-  await expect.poll(() => video.evaluate((v: HTMLVideoElement) => v.currentTime), { timeout: 10_000 }).toBeGreaterThan(0);
+  await expect
+    .poll(() => video.evaluate((v: HTMLVideoElement) => v.readyState), { timeout: 30_000 })
+    .toBeGreaterThanOrEqual(2);
+  await expect
+    .poll(() => video.evaluate((v: HTMLVideoElement) => v.currentTime), { timeout: 10_000 })
+    .toBeGreaterThan(0);
   await expect(other.getByRole("link", { name: "Remix this video" })).toHaveAttribute("href", `/?remix=${token}`);
   await screenshot(other, "share");
 
@@ -258,7 +278,9 @@ test("a shared video plays for anyone at its share link; only its owner can chan
   expect((await other.request.post(`/api/jobs/${id}/cancel`)).status()).toBe(404);
   const refused = await other.request.delete(`/api/jobs/${id}`);
   expect(refused.status()).toBe(404);
-  expect(((await refused.json()) as { error: { message: string } }).error.message).toBe("There is no job with that id. It may have been deleted.");
+  expect(((await refused.json()) as { error: { message: string } }).error.message).toBe(
+    "There is no job with that id. It may have been deleted.",
+  );
   expect((await other.request.get(`/api/status/${id}`)).status()).toBe(404);
   expect((await page.request.post(`/api/jobs/${id}/cancel`)).status()).toBe(409);
 

@@ -90,9 +90,7 @@ export const envSchema = z
     LOCAL_WEBHOOK_SECRET: optionalString.pipe(
       z.string().startsWith("whsec_", { message: "must start with whsec_" }).optional(),
     ),
-    SESSION_SECRET: optionalString.pipe(
-      z.string().min(32, { message: "must be at least 32 characters" }).optional(),
-    ),
+    SESSION_SECRET: optionalString.pipe(z.string().min(32, { message: "must be at least 32 characters" }).optional()),
 
     RATE_LIMITS: flag(true),
     RATE_LIMIT_PER_IP_PER_HOUR: optionalInt(0, 30),
@@ -179,10 +177,10 @@ export function resetEnvCache(): void {
 }
 
 /** Which store backend the environment selects. */
-export function storeConfig(e: Env = env()):
-  | { kind: "upstash"; url: string; token: string }
-  | { kind: "redis"; url: string }
-  | { kind: "embedded"; dir: string } {
+export function storeConfig(
+  e: Env = env(),
+):
+  { kind: "upstash"; url: string; token: string } | { kind: "redis"; url: string } | { kind: "embedded"; dir: string } {
   const url = e.KV_REST_API_URL ?? e.UPSTASH_REDIS_REST_URL;
   const token = e.KV_REST_API_TOKEN ?? e.UPSTASH_REDIS_REST_TOKEN;
   if (url && token) return { kind: "upstash", url, token };

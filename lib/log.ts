@@ -15,4 +15,3 @@ export const log = pino({
 export function jobLog(jobId: string) {
   return log.child({ jobId });
 }
-

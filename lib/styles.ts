@@ -3,14 +3,7 @@
  * lighting hints for the models, and the palette/motion/sound the local preview renderer uses.
  */
 export type StyleId =
-  | "cinematic"
-  | "anime"
-  | "photoreal"
-  | "3d-animation"
-  | "watercolor"
-  | "claymation"
-  | "film-noir"
-  | "cyberpunk";
+  "cinematic" | "anime" | "photoreal" | "3d-animation" | "watercolor" | "claymation" | "film-noir" | "cyberpunk";
 
 export type Style = {
   id: StyleId;
@@ -36,11 +29,17 @@ export const STYLES: readonly Style[] = [
     id: "cinematic",
     label: "Cinematic",
     description: "Widescreen film look, shallow depth of field",
-    template: "Cinematic film still in motion: {prompt}. Anamorphic widescreen framing, shallow depth of field, rich color grading.",
+    template:
+      "Cinematic film still in motion: {prompt}. Anamorphic widescreen framing, shallow depth of field, rich color grading.",
     negativePrompt: "cartoon, flat lighting, low resolution, watermark, text artifacts",
     camera: "slow dolly-in, 35mm anamorphic lens",
     lighting: "golden-hour key light with soft rim light",
-    preview: { palette: ["1b1f3b", "b5651d", "f2c57c"], motion: "drift", grain: 8, sound: { baseHz: 110, wave: "sine", tempo: 0.5 } },
+    preview: {
+      palette: ["1b1f3b", "b5651d", "f2c57c"],
+      motion: "drift",
+      grain: 8,
+      sound: { baseHz: 110, wave: "sine", tempo: 0.5 },
+    },
   },
   {
     id: "anime",
@@ -50,7 +49,12 @@ export const STYLES: readonly Style[] = [
     negativePrompt: "photorealistic, 3d render, blurry, deformed faces",
     camera: "dynamic pan with parallax layers",
     lighting: "bright daylight with soft bloom",
-    preview: { palette: ["ff6fa5", "7ad7f0", "fff3b0"], motion: "pulse", grain: 0, sound: { baseHz: 330, wave: "square", tempo: 2 } },
+    preview: {
+      palette: ["ff6fa5", "7ad7f0", "fff3b0"],
+      motion: "pulse",
+      grain: 0,
+      sound: { baseHz: 330, wave: "square", tempo: 2 },
+    },
   },
   {
     id: "photoreal",
@@ -60,7 +64,12 @@ export const STYLES: readonly Style[] = [
     negativePrompt: "cartoon, illustration, painting, oversaturated, distorted",
     camera: "handheld documentary camera, natural motion",
     lighting: "natural ambient light",
-    preview: { palette: ["2e4a3b", "8aa39b", "e8e4d9"], motion: "drift", grain: 12, sound: { baseHz: 146.83, wave: "sine", tempo: 0.8 } },
+    preview: {
+      palette: ["2e4a3b", "8aa39b", "e8e4d9"],
+      motion: "drift",
+      grain: 12,
+      sound: { baseHz: 146.83, wave: "sine", tempo: 0.8 },
+    },
   },
   {
     id: "3d-animation",
@@ -70,7 +79,12 @@ export const STYLES: readonly Style[] = [
     negativePrompt: "2d, sketch, live action, low poly artifacts",
     camera: "smooth crane shot",
     lighting: "soft global illumination, warm bounce light",
-    preview: { palette: ["3a86ff", "ffbe0b", "fb5607"], motion: "orbit", grain: 0, sound: { baseHz: 261.63, wave: "sine", tempo: 1.5 } },
+    preview: {
+      palette: ["3a86ff", "ffbe0b", "fb5607"],
+      motion: "orbit",
+      grain: 0,
+      sound: { baseHz: 261.63, wave: "sine", tempo: 1.5 },
+    },
   },
   {
     id: "watercolor",
@@ -80,7 +94,12 @@ export const STYLES: readonly Style[] = [
     negativePrompt: "hard edges, photorealistic, neon, 3d render",
     camera: "gentle slow pan",
     lighting: "diffuse daylight",
-    preview: { palette: ["a3c4f3", "cfbaf0", "f1c0e8"], motion: "drift", grain: 4, sound: { baseHz: 196, wave: "sine", tempo: 0.6 } },
+    preview: {
+      palette: ["a3c4f3", "cfbaf0", "f1c0e8"],
+      motion: "drift",
+      grain: 4,
+      sound: { baseHz: 196, wave: "sine", tempo: 0.6 },
+    },
   },
   {
     id: "claymation",
@@ -90,7 +109,12 @@ export const STYLES: readonly Style[] = [
     negativePrompt: "smooth cgi, photorealistic humans, motion blur",
     camera: "static tabletop camera, slight stop-motion jitter",
     lighting: "warm practical studio lights",
-    preview: { palette: ["e76f51", "f4a261", "2a9d8f"], motion: "pulse", grain: 6, sound: { baseHz: 220, wave: "saw", tempo: 1.2 } },
+    preview: {
+      palette: ["e76f51", "f4a261", "2a9d8f"],
+      motion: "pulse",
+      grain: 6,
+      sound: { baseHz: 220, wave: "saw", tempo: 1.2 },
+    },
   },
   {
     id: "film-noir",
@@ -100,17 +124,28 @@ export const STYLES: readonly Style[] = [
     negativePrompt: "color, bright cheerful lighting, cartoon",
     camera: "low-angle static shot with slow push-in",
     lighting: "hard venetian-blind key light, deep shadows",
-    preview: { palette: ["0d0d0d", "595959", "e6e6e6"], motion: "scan", grain: 20, sound: { baseHz: 98, wave: "saw", tempo: 0.4 } },
+    preview: {
+      palette: ["0d0d0d", "595959", "e6e6e6"],
+      motion: "scan",
+      grain: 20,
+      sound: { baseHz: 98, wave: "saw", tempo: 0.4 },
+    },
   },
   {
     id: "cyberpunk",
     label: "Cyberpunk",
     description: "Neon city at night",
-    template: "Cyberpunk scene: {prompt}. Neon-lit megacity at night, holograms, rain reflections, magenta and cyan glow.",
+    template:
+      "Cyberpunk scene: {prompt}. Neon-lit megacity at night, holograms, rain reflections, magenta and cyan glow.",
     negativePrompt: "daylight, pastoral, washed out colors",
     camera: "fast tracking shot through the crowd",
     lighting: "neon magenta and cyan rim lights, volumetric haze",
-    preview: { palette: ["0b0033", "ff00a0", "00f0ff"], motion: "scan", grain: 10, sound: { baseHz: 82.41, wave: "square", tempo: 2.5 } },
+    preview: {
+      palette: ["0b0033", "ff00a0", "00f0ff"],
+      motion: "scan",
+      grain: 10,
+      sound: { baseHz: 82.41, wave: "square", tempo: 2.5 },
+    },
   },
 ];
 
@@ -124,8 +159,10 @@ export function getStyle(id: string): Style {
 }
 
 /** Words that mean the prompt already sets the camera, or the light (a time of day, a light source). */
-const CAMERA_WORDS = /\b(camera|close-?ups?|wide shot|aerial|drone|dolly|tracking|crane shot|handheld|pov|pans?|panning|zooms?|zooming|tilts?|tilting|overhead|bird'?s[- ]eye)\b/i;
-const LIGHT_WORDS = /\b(dawn|sunrise|morning|noon|afternoon|sunset|dusk|evening|night|midnight|lighting|lit|backlit|moonlight|moonlit|sunlight|sunlit|candlelight|candlelit|neon)\b/i;
+const CAMERA_WORDS =
+  /\b(camera|close-?ups?|wide shot|aerial|drone|dolly|tracking|crane shot|handheld|pov|pans?|panning|zooms?|zooming|tilts?|tilting|overhead|bird'?s[- ]eye)\b/i;
+const LIGHT_WORDS =
+  /\b(dawn|sunrise|morning|noon|afternoon|sunset|dusk|evening|night|midnight|lighting|lit|backlit|moonlight|moonlit|sunlight|sunlit|candlelight|candlelit|neon)\b/i;
 
 /**
  * The style's camera and lighting hints for a prompt, as short sentences. A hint the prompt

@@ -12,7 +12,10 @@ export default function HistoryPage() {
           <h1 className="text-3xl font-semibold tracking-tight">Your videos</h1>
           <p className="text-zinc-600 dark:text-zinc-400">Everything made in this browser, newest first.</p>
         </div>
-        <Link href="/" className="text-sm font-medium text-brand-700 underline-offset-4 hover:underline dark:text-indigo-300">
+        <Link
+          href="/"
+          className="text-sm font-medium text-brand-700 underline-offset-4 hover:underline dark:text-indigo-300"
+        >
           Make a video
         </Link>
       </div>

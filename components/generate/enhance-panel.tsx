@@ -50,7 +50,9 @@ export function EnhancePanel({
         setEnhancement({ from: { prompt, style }, note: result.note, engine: result.engine });
         onChange(result.enhanced);
         setOpen(true);
-        setMessage(`Enhanced${result.engine === "rules" ? " by the rule-based enhancer" : ""}. Review and edit it below your prompt.`);
+        setMessage(
+          `Enhanced${result.engine === "rules" ? " by the rule-based enhancer" : ""}. Review and edit it below your prompt.`,
+        );
       } catch {
         setMessage("The request did not reach the server. Try again.");
       }
@@ -68,7 +70,12 @@ export function EnhancePanel({
   return (
     <div className="space-y-3">
       <div className="flex flex-wrap items-center gap-3">
-        <Button variant="secondary" onClick={enhance} disabled={pending || disabled} aria-describedby={`${id}-enhance-button-hint`}>
+        <Button
+          variant="secondary"
+          onClick={enhance}
+          disabled={pending || disabled}
+          aria-describedby={`${id}-enhance-button-hint`}
+        >
           <SparklesIcon className="size-4" />
           {pending ? "Enhancing…" : open ? "Enhance again" : "Enhance"}
         </Button>
@@ -91,7 +98,8 @@ export function EnhancePanel({
             </div>
             <div className="space-y-1.5">
               <label htmlFor={`${id}-enhancedPrompt`} className="block text-sm font-medium">
-                Enhanced prompt <span className="font-normal text-zinc-600 dark:text-zinc-400">(sent instead, edit freely)</span>
+                Enhanced prompt{" "}
+                <span className="font-normal text-zinc-600 dark:text-zinc-400">(sent instead, edit freely)</span>
               </label>
               <textarea
                 id={`${id}-enhancedPrompt`}
@@ -111,8 +119,8 @@ export function EnhancePanel({
             {enhancement?.note ? <p>{enhancement.note}</p> : null}
             {stale ? (
               <p className="font-medium text-amber-800 dark:text-amber-200">
-                Your prompt or style changed after enhancing. The enhanced prompt is still what will be sent: enhance again, edit
-                it, or discard it.
+                Your prompt or style changed after enhancing. The enhanced prompt is still what will be sent: enhance
+                again, edit it, or discard it.
               </p>
             ) : null}
             <p>This text is sent to the model instead of your prompt; the job page will show it as edited by you.</p>

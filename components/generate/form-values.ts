@@ -40,8 +40,10 @@ export function paramsFor(
   current: Partial<Pick<GenerateFormValues, ParamField>> = {},
 ): Pick<GenerateFormValues, ParamField> {
   const p = model?.params ?? {};
-  const keep = <T extends string | number>(value: string | undefined, spec: { options: T[]; default: T } | undefined) =>
-    spec ? (spec.options.map(String).includes(value ?? "") ? (value as string) : String(spec.default)) : "";
+  const keep = <T extends string | number>(
+    value: string | undefined,
+    spec: { options: T[]; default: T } | undefined,
+  ) => (spec ? (spec.options.map(String).includes(value ?? "") ? (value as string) : String(spec.default)) : "");
   return {
     duration: keep(current.duration, p.duration),
     aspectRatio: keep(current.aspectRatio, p.aspectRatio),
@@ -75,7 +77,9 @@ export function initialFormValues(
  * Pre-fills from the URL (`/?prompt=…&style=anime&model=…&duration=5&seed=42&sound=on`).
  * Unknown or malformed values are dropped here and fall back to defaults in initialFormValues.
  */
-export function valuesFromSearchParams(params: Record<string, string | string[] | undefined>): Partial<GenerateFormValues> {
+export function valuesFromSearchParams(
+  params: Record<string, string | string[] | undefined>,
+): Partial<GenerateFormValues> {
   const one = (name: string): string | undefined => {
     const v = params[name];
     const s = Array.isArray(v) ? v[0] : v;
@@ -87,7 +91,17 @@ export function valuesFromSearchParams(params: Record<string, string | string[] 
     return ["on", "true", "1", "yes"].includes(v);
   };
   const out: Partial<GenerateFormValues> = {};
-  const text = ["prompt", "model", "duration", "aspectRatio", "resolution", "seed", "negativePrompt", "enhancedPrompt", "remixOf"] as const;
+  const text = [
+    "prompt",
+    "model",
+    "duration",
+    "aspectRatio",
+    "resolution",
+    "seed",
+    "negativePrompt",
+    "enhancedPrompt",
+    "remixOf",
+  ] as const;
   for (const name of text) {
     const v = one(name);
     if (v !== undefined) out[name] = v;
@@ -111,7 +125,11 @@ export function valuesFromSubmitted(submitted: Record<string, string>): Partial<
 }
 
 /** The FormData createJob expects: only the parameters the model supports are sent, and the frames it takes. */
-export function toFormData(values: GenerateFormValues, model: ModelOption | undefined, frames: Partial<Record<Frame, File>> = {}): FormData {
+export function toFormData(
+  values: GenerateFormValues,
+  model: ModelOption | undefined,
+  frames: Partial<Record<Frame, File>> = {},
+): FormData {
   const fd = new FormData();
   fd.set("prompt", values.prompt);
   fd.set("style", values.style);

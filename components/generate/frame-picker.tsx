@@ -66,7 +66,11 @@ export function FramePicker({
         onPaste={onPaste}
         data-testid={`${frame}-frame-drop`}
         className={`flex items-center gap-3 rounded-lg border border-dashed p-3 ${
-          error ? "border-red-600 dark:border-red-400" : over ? "border-brand-600 bg-brand-50/50 dark:bg-indigo-950/40" : "border-zinc-300 dark:border-zinc-600"
+          error
+            ? "border-red-600 dark:border-red-400"
+            : over
+              ? "border-brand-600 bg-brand-50/50 dark:bg-indigo-950/40"
+              : "border-zinc-300 dark:border-zinc-600"
         } ${note ? "opacity-70" : ""}`}
       >
         {image ? (
@@ -89,7 +93,9 @@ export function FramePicker({
             className="block w-full text-sm text-zinc-700 file:mr-3 file:rounded-md file:border-0 file:bg-zinc-100 file:px-3 file:py-1.5 file:text-sm file:font-medium dark:text-zinc-300 dark:file:bg-zinc-800 dark:file:text-zinc-100"
           />
           <FieldHint id={`${inputId}-hint`}>
-            {image ? `${image.file.name || "Pasted image"}, ${Math.max(1, Math.round(image.file.size / 1024))} KB. ` : ""}
+            {image
+              ? `${image.file.name || "Pasted image"}, ${Math.max(1, Math.round(image.file.size / 1024))} KB. `
+              : ""}
             Drop, paste or pick a PNG, JPEG or WebP up to {MAX_IMAGE_BYTES / 1024 / 1024} MB.
           </FieldHint>
         </div>

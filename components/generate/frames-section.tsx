@@ -20,7 +20,11 @@ export function FramesSection(props: {
 }) {
   const { id, model, frames, errors } = props;
   if (!(model?.images || frames.first || frames.last)) {
-    return <p className="text-sm text-zinc-600 dark:text-zinc-400">{model?.label ?? "This model"} makes video from text only; pick another model to start from an image.</p>;
+    return (
+      <p className="text-sm text-zinc-600 dark:text-zinc-400">
+        {model?.label ?? "This model"} makes video from text only; pick another model to start from an image.
+      </p>
+    );
   }
   return (
     <fieldset className="space-y-3">

@@ -60,7 +60,12 @@ export function GenerateForm({
     >
       <PromptField id={id} values={values} errors={errors} disabled={busy} onChange={update} />
 
-      <StylePicker id={`${id}-style`} value={values.style} onChange={(style) => update("style", style)} error={errors.style} />
+      <StylePicker
+        id={`${id}-style`}
+        value={values.style}
+        onChange={(style) => update("style", style)}
+        error={errors.style}
+      />
 
       <ModelSelect id={id} models={models} value={values.model} error={errors.model} onChange={changeModel} />
 

@@ -4,7 +4,13 @@ import { controlClasses, describedBy, FieldError, FieldHint, Label } from "@/com
 import type { ModelOption } from "@/lib/jobs/adapters/queries";
 
 /** The model picker, with the chosen model's description under it. */
-export function ModelSelect(props: { id: string; models: ModelOption[]; value: string; error?: string; onChange: (modelId: string) => void }) {
+export function ModelSelect(props: {
+  id: string;
+  models: ModelOption[];
+  value: string;
+  error?: string;
+  onChange: (modelId: string) => void;
+}) {
   const { id, models, error } = props;
   const model = models.find((m) => m.id === props.value);
   return (

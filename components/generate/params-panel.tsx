@@ -40,7 +40,11 @@ export function ParamsPanel({
   const fieldId = (name: ParamField) => `${id}-${name}`;
   const errorId = (name: ParamField) => `${id}-${name}-error`;
 
-  const select = (name: "duration" | "aspectRatio" | "resolution", label: string, options: { value: string; text: string }[]) => (
+  const select = (
+    name: "duration" | "aspectRatio" | "resolution",
+    label: string,
+    options: { value: string; text: string }[],
+  ) => (
     <div className="space-y-1.5">
       <Label htmlFor={fieldId(name)}>{label}</Label>
       <select
@@ -66,7 +70,9 @@ export function ParamsPanel({
     <fieldset className="space-y-4 rounded-xl border border-zinc-200 p-4 dark:border-zinc-800">
       <legend className="px-1 text-sm font-medium text-zinc-900 dark:text-zinc-100">Settings</legend>
       {none ? (
-        <p className="text-sm text-zinc-600 dark:text-zinc-400">{model?.label ?? "This model"} has no settings to adjust.</p>
+        <p className="text-sm text-zinc-600 dark:text-zinc-400">
+          {model?.label ?? "This model"} has no settings to adjust.
+        </p>
       ) : null}
 
       {p.duration || p.aspectRatio || p.resolution ? (
@@ -82,7 +88,10 @@ export function ParamsPanel({
             ? select(
                 "aspectRatio",
                 "Aspect ratio",
-                p.aspectRatio.options.map((r) => ({ value: r, text: ASPECT_NAMES[r] ? `${r} (${ASPECT_NAMES[r]})` : r })),
+                p.aspectRatio.options.map((r) => ({
+                  value: r,
+                  text: ASPECT_NAMES[r] ? `${r} (${ASPECT_NAMES[r]})` : r,
+                })),
               )
             : null}
           {p.resolution
@@ -145,7 +154,10 @@ export function ParamsPanel({
             value={values.negativePrompt}
             onChange={(e) => onChange("negativePrompt", e.target.value)}
             aria-invalid={errors.negativePrompt ? true : undefined}
-            aria-describedby={describedBy(`${id}-negativePrompt-hint`, errors.negativePrompt && errorId("negativePrompt"))}
+            aria-describedby={describedBy(
+              `${id}-negativePrompt-hint`,
+              errors.negativePrompt && errorId("negativePrompt"),
+            )}
             className={controlClasses(Boolean(errors.negativePrompt))}
           />
           <FieldHint id={`${id}-negativePrompt-hint`}>

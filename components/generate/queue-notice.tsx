@@ -16,12 +16,21 @@ const isCount = (v: unknown): boolean => Number.isSafeInteger(v) && (v as number
  */
 export function asQueueStatus(value: unknown): QueueStatus | null {
   if (!isObject(value)) return null;
-  const ok = isCount(value.waiting) && isCount(value.running) && isCount(value.maxRunning) && isCount(value.waitSeconds);
-  return ok ? { waiting: value.waiting as number, running: value.running as number, maxRunning: value.maxRunning as number, waitSeconds: value.waitSeconds as number } : null;
+  const ok =
+    isCount(value.waiting) && isCount(value.running) && isCount(value.maxRunning) && isCount(value.waitSeconds);
+  return ok
+    ? {
+        waiting: value.waiting as number,
+        running: value.running as number,
+        maxRunning: value.maxRunning as number,
+        waitSeconds: value.waitSeconds as number,
+      }
+    : null;
 }
 
 export function queueNoticeText(q: QueueStatus): string {
-  if (q.waiting === 0 && (q.maxRunning === 0 || q.running < q.maxRunning)) return "No wait right now: a new video starts at once.";
+  if (q.waiting === 0 && (q.maxRunning === 0 || q.running < q.maxRunning))
+    return "No wait right now: a new video starts at once.";
   const waiting = q.waiting === 1 ? "1 video is waiting" : `${q.waiting} videos are waiting`;
   const busy = q.waiting === 0 ? "Every slot is busy" : waiting;
   return `${busy}; a new one would start in ${formatWaitEstimate(q.waitSeconds)} (estimate).`;

@@ -7,9 +7,12 @@ export function RemixNotice({ sourceId, found }: { sourceId: string; found: bool
   const source = SHARE_TOKEN_PATTERN.test(sourceId) ? `/v/${sourceId}` : `/jobs/${sourceId}`;
   if (!found) {
     return (
-      <p role="status" className="rounded-lg border border-zinc-300 bg-zinc-50 px-3 py-2 text-sm dark:border-zinc-700 dark:bg-zinc-900">
-        That video cannot be remixed here: it was deleted, it belongs to another browser, or its share link was turned off. The form
-        starts empty.
+      <p
+        role="status"
+        className="rounded-lg border border-zinc-300 bg-zinc-50 px-3 py-2 text-sm dark:border-zinc-700 dark:bg-zinc-900"
+      >
+        That video cannot be remixed here: it was deleted, it belongs to another browser, or its share link was turned
+        off. The form starts empty.
       </p>
     );
   }

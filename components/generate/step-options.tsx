@@ -3,7 +3,14 @@
 import { FieldHint, Label } from "@/components/ui/field";
 import type { ModelOption } from "@/lib/jobs/adapters/queries";
 
-function CheckField(props: { id: string; name: string; label: string; hint: string; checked: boolean; onChange: (checked: boolean) => void }) {
+function CheckField(props: {
+  id: string;
+  name: string;
+  label: string;
+  hint: string;
+  checked: boolean;
+  onChange: (checked: boolean) => void;
+}) {
   return (
     <div className="flex items-start gap-2.5">
       <input

@@ -9,7 +9,12 @@ export function SubmitRow(props: { id: string; busy: boolean; state: CreateJobSt
   const { id, busy, state, statusLine } = props;
   return (
     <div className="flex flex-col gap-3 sm:flex-row sm:items-center">
-      <Button type="submit" disabled={busy} aria-describedby={statusLine ? `${id}-status` : undefined} className="px-6 py-2.5 text-base">
+      <Button
+        type="submit"
+        disabled={busy}
+        aria-describedby={statusLine ? `${id}-status` : undefined}
+        className="px-6 py-2.5 text-base"
+      >
         {busy ? (
           <>
             <SpinnerIcon track={0.3} className="size-4 motion-safe:animate-spin" />

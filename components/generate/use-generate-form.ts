@@ -1,6 +1,17 @@
 "use client";
 
-import { startTransition, useActionState, useEffect, useId, useMemo, useRef, useState, useTransition, type ClipboardEvent, type FormEvent } from "react";
+import {
+  startTransition,
+  useActionState,
+  useEffect,
+  useId,
+  useMemo,
+  useRef,
+  useState,
+  useTransition,
+  type ClipboardEvent,
+  type FormEvent,
+} from "react";
 import { useRouter } from "next/navigation";
 import type { PickedImage } from "@/components/generate/frame-picker";
 import {
@@ -21,7 +32,20 @@ import { MODELS } from "@/lib/models/registry";
 export type Errors = Partial<Record<string, string>>;
 
 /** Fields in the order they appear, to focus the first one with an error. */
-const FIELD_ORDER = ["prompt", "style", "model", "firstFrame", "lastFrame", "duration", "aspectRatio", "resolution", "seed", "negativePrompt", "takes", "compare"] as const;
+const FIELD_ORDER = [
+  "prompt",
+  "style",
+  "model",
+  "firstFrame",
+  "lastFrame",
+  "duration",
+  "aspectRatio",
+  "resolution",
+  "seed",
+  "negativePrompt",
+  "takes",
+  "compare",
+] as const;
 const VISIBLE_FIELDS: readonly string[] = FIELD_ORDER;
 
 const initialState: CreateJobState = { status: "idle" };
@@ -64,7 +88,10 @@ export function useGenerateForm(models: ModelOption[], initialValues?: Partial<G
 
   const [values, setValues] = useState<GenerateFormValues>(() =>
     // Without JavaScript the action's answer renders the page again: keep what was typed.
-    initialFormValues(models, "values" in state ? { ...initialValues, ...valuesFromSubmitted(state.values) } : initialValues),
+    initialFormValues(
+      models,
+      "values" in state ? { ...initialValues, ...valuesFromSubmitted(state.values) } : initialValues,
+    ),
   );
   const [lockSeed, setLockSeed] = useState(() => Boolean(initialValues?.seed));
   const [errors, setErrors] = useState<Errors>(() => (state.status === "invalid" ? state.fieldErrors : {}));
@@ -85,8 +112,10 @@ export function useGenerateForm(models: ModelOption[], initialValues?: Partial<G
   /** Why a frame is not sent with this model (it is kept for another), or null when it is. */
   const frameNote = (frame: Frame): string | null => {
     if (!frames[frame] || !model) return null;
-    if (!model.images) return `${model.label} takes no images. Yours is kept, and sent if you pick a model that takes one.`;
-    if (frame === "last" && !model.images.last) return `${model.label} takes no last frame. It is kept, and sent if you pick a model that takes one.`;
+    if (!model.images)
+      return `${model.label} takes no images. Yours is kept, and sent if you pick a model that takes one.`;
+    if (frame === "last" && !model.images.last)
+      return `${model.label} takes no last frame. It is kept, and sent if you pick a model that takes one.`;
     return null;
   };
   const sentFrames = (): Partial<Record<Frame, File>> => {
@@ -171,7 +200,17 @@ export function useGenerateForm(models: ModelOption[], initialValues?: Partial<G
     setValues((prev) => ({ ...prev, model: modelId, ...paramsFor(next, prev) }));
     setErrors((prev) => {
       const rest = { ...prev };
-      for (const f of ["model", "firstFrame", "lastFrame", "duration", "aspectRatio", "resolution", "seed", "negativePrompt"]) delete rest[f];
+      for (const f of [
+        "model",
+        "firstFrame",
+        "lastFrame",
+        "duration",
+        "aspectRatio",
+        "resolution",
+        "seed",
+        "negativePrompt",
+      ])
+        delete rest[f];
       return rest;
     });
   };

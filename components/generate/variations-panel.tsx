@@ -60,17 +60,25 @@ export function VariationsPanel({
           ))}
         </select>
         <FieldHint id={`${id}-takes-hint`}>
-          {comparing ? "One take per model while comparing models." : "More than one: each take gets its own seed, and they play side by side."}
+          {comparing
+            ? "One take per model while comparing models."
+            : "More than one: each take gets its own seed, and they play side by side."}
         </FieldHint>
         <FieldError id={`${id}-takes-error`} message={errors.takes} />
       </div>
       {others.length > 0 && maxCompared > 0 ? (
-        <div className="space-y-1.5" role="group" aria-labelledby={`${id}-compare-label`} aria-describedby={describedBy(`${id}-compare-hint`, errors.compare && `${id}-compare-error`)}>
+        <div
+          className="space-y-1.5"
+          role="group"
+          aria-labelledby={`${id}-compare-label`}
+          aria-describedby={describedBy(`${id}-compare-hint`, errors.compare && `${id}-compare-error`)}
+        >
           <p id={`${id}-compare-label`} className="text-sm font-medium text-zinc-900 dark:text-zinc-100">
             Compare with
           </p>
           <FieldHint id={`${id}-compare-hint`}>
-            The same prompt on up to {maxCompared === 1 ? "one other model" : `${maxCompared} other models`}, side by side.
+            The same prompt on up to {maxCompared === 1 ? "one other model" : `${maxCompared} other models`}, side by
+            side.
           </FieldHint>
           <div className="flex flex-wrap gap-x-5 gap-y-2">
             {others.map((m) => {

@@ -19,12 +19,19 @@ export function GroupMember({ initialJob, label }: { initialJob: PublicJob; labe
   const { job: live, mutate } = useJob(initialJob.id, initialJob);
   const job = live ?? initialJob;
   const headingId = `member-${job.id}`;
-  const settings = [job.params.seed !== null ? `seed ${job.params.seed}` : null, job.params.duration !== null ? `${job.params.duration} s` : null]
+  const settings = [
+    job.params.seed !== null ? `seed ${job.params.seed}` : null,
+    job.params.duration !== null ? `${job.params.duration} s` : null,
+  ]
     .filter(Boolean)
     .join(" · ");
 
   return (
-    <li aria-labelledby={headingId} className="space-y-3 rounded-xl border border-zinc-200 p-4 dark:border-zinc-800" data-testid="group-member">
+    <li
+      aria-labelledby={headingId}
+      className="space-y-3 rounded-xl border border-zinc-200 p-4 dark:border-zinc-800"
+      data-testid="group-member"
+    >
       <div className="flex flex-wrap items-center justify-between gap-2">
         <h2 id={headingId} className="font-semibold">
           {label}
@@ -37,7 +44,13 @@ export function GroupMember({ initialJob, label }: { initialJob: PublicJob; labe
       </p>
 
       {job.status === "succeeded" && job.videoUrl ? (
-        <JobVideo key={job.videoUrl} src={job.videoUrl} poster={job.posterUrl} aspectRatio={job.params.aspectRatio} preload="auto" />
+        <JobVideo
+          key={job.videoUrl}
+          src={job.videoUrl}
+          poster={job.posterUrl}
+          aspectRatio={job.params.aspectRatio}
+          preload="auto"
+        />
       ) : job.status === "failed" || job.status === "canceled" ? (
         <p className="text-sm text-red-700 dark:text-red-300">{job.error ?? job.message}</p>
       ) : (
@@ -54,7 +67,11 @@ export function GroupMember({ initialJob, label }: { initialJob: PublicJob; labe
           Open<span className="sr-only"> {label}</span>
         </Link>
         {job.status === "succeeded" && job.videoUrl ? (
-          <a href={downloadUrl(job.videoUrl)} download={`${asciiSlug(job.prompt)}.mp4`} className={buttonClasses("secondary")}>
+          <a
+            href={downloadUrl(job.videoUrl)}
+            download={`${asciiSlug(job.prompt)}.mp4`}
+            className={buttonClasses("secondary")}
+          >
             <DownloadIcon className="size-4" />
             Download<span className="sr-only"> {label}</span>
           </a>
@@ -64,7 +81,9 @@ export function GroupMember({ initialJob, label }: { initialJob: PublicJob; labe
           Remix<span className="sr-only"> {label}</span>
         </Link>
       </div>
-      {job.status === "succeeded" ? <SharePanel jobId={job.id} sharePath={job.sharePath} onChanged={() => void mutate()} /> : null}
+      {job.status === "succeeded" ? (
+        <SharePanel jobId={job.id} sharePath={job.sharePath} onChanged={() => void mutate()} />
+      ) : null}
     </li>
   );
 }

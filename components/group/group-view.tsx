@@ -3,7 +3,15 @@ import { GroupMember } from "@/components/group/group-member";
 import type { PublicJob } from "@/lib/core/job";
 
 /** Every member of a group side by side, each following its own job live. */
-export function GroupView({ id, kind, initialJobs }: { id: string; kind: "takes" | "models"; initialJobs: PublicJob[] }) {
+export function GroupView({
+  id,
+  kind,
+  initialJobs,
+}: {
+  id: string;
+  kind: "takes" | "models";
+  initialJobs: PublicJob[];
+}) {
   const first = initialJobs[0];
   const title = kind === "takes" ? `${initialJobs.length} takes` : `${initialJobs.length} models compared`;
   return (
@@ -13,7 +21,10 @@ export function GroupView({ id, kind, initialJobs }: { id: string; kind: "takes"
           <h1 className="text-2xl font-semibold tracking-tight">{title}</h1>
           {first ? <p className="max-w-3xl break-words text-zinc-600 dark:text-zinc-400">{first.prompt}</p> : null}
         </div>
-        <Link href="/" className="text-sm font-medium text-brand-700 underline-offset-4 hover:underline dark:text-indigo-300">
+        <Link
+          href="/"
+          className="text-sm font-medium text-brand-700 underline-offset-4 hover:underline dark:text-indigo-300"
+        >
           Make another video
         </Link>
       </div>

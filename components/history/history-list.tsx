@@ -11,7 +11,11 @@ function Skeleton({ count }: { count: number }) {
   return (
     <>
       {Array.from({ length: count }, (_, i) => (
-        <li key={i} aria-hidden="true" className="overflow-hidden rounded-xl border border-zinc-200 dark:border-zinc-800">
+        <li
+          key={i}
+          aria-hidden="true"
+          className="overflow-hidden rounded-xl border border-zinc-200 dark:border-zinc-800"
+        >
           <div className="aspect-video bg-zinc-100 motion-safe:animate-pulse dark:bg-zinc-800" />
           <div className="space-y-2 p-3">
             <div className="h-4 w-16 rounded-full bg-zinc-100 motion-safe:animate-pulse dark:bg-zinc-800" />
@@ -57,9 +61,14 @@ export function HistoryList() {
 
   if (error && jobs.length === 0) {
     return (
-      <div role="alert" className="space-y-3 rounded-xl border border-red-300 bg-red-50 p-6 dark:border-red-800 dark:bg-red-950/40">
+      <div
+        role="alert"
+        className="space-y-3 rounded-xl border border-red-300 bg-red-50 p-6 dark:border-red-800 dark:bg-red-950/40"
+      >
         <p className="font-medium text-red-800 dark:text-red-200">Your videos could not be loaded.</p>
-        <p className="text-sm text-red-800 dark:text-red-200">{error.message} They are still on the server; try again.</p>
+        <p className="text-sm text-red-800 dark:text-red-200">
+          {error.message} They are still on the server; try again.
+        </p>
         <Button variant="secondary" onClick={retry}>
           Try again
         </Button>

@@ -13,7 +13,10 @@ function groupStatus(members: PublicJob[]): { status: JobStatus; progress: numbe
   const running = members.filter((m) => !isTerminal(m.status));
   if (running.length > 0) {
     const status = running.some((m) => m.status === "processing") ? "processing" : (running[0]?.status ?? "queued");
-    return { status, progress: members.reduce((sum, m) => sum + (isTerminal(m.status) ? 100 : (m.progress ?? 0)), 0) / members.length };
+    return {
+      status,
+      progress: members.reduce((sum, m) => sum + (isTerminal(m.status) ? 100 : (m.progress ?? 0)), 0) / members.length,
+    };
   }
   const ok = members.find((m) => m.status === "succeeded");
   return { status: ok ? "succeeded" : (members[0]?.status ?? "failed"), progress: null };
@@ -30,13 +33,23 @@ export function JobCard({ job, members }: { job: PublicJob; members?: PublicJob[
   const poster = group && members ? (members.find((m) => m.posterUrl)?.posterUrl ?? null) : job.posterUrl;
   const models = members ? [...new Set(members.map((m) => m.modelLabel))].join(" vs ") : job.modelLabel;
   return (
-    <li className="group relative flex flex-col overflow-hidden rounded-xl border border-zinc-200 bg-white has-focus-visible:outline-2 has-focus-visible:outline-offset-2 has-focus-visible:outline-(--focus-ring) hover:border-zinc-300 dark:border-zinc-800 dark:bg-zinc-900 dark:hover:border-zinc-700">
+    <li className="group relative flex flex-col overflow-hidden rounded-xl border border-zinc-200 bg-white hover:border-zinc-300 has-focus-visible:outline-2 has-focus-visible:outline-offset-2 has-focus-visible:outline-(--focus-ring) dark:border-zinc-800 dark:bg-zinc-900 dark:hover:border-zinc-700">
       <div className="relative aspect-video w-full bg-zinc-100 dark:bg-zinc-800">
         {poster ? (
           // Posters are our own small JPEGs (or Blob URLs): no resizing service in between.
-          <Image src={poster} alt="" fill unoptimized sizes="(min-width: 1024px) 33vw, (min-width: 640px) 50vw, 100vw" className="object-cover" />
+          <Image
+            src={poster}
+            alt=""
+            fill
+            unoptimized
+            sizes="(min-width: 1024px) 33vw, (min-width: 640px) 50vw, 100vw"
+            className="object-cover"
+          />
         ) : (
-          <div className="flex size-full items-center justify-center text-zinc-400 dark:text-zinc-500" data-testid="poster-placeholder">
+          <div
+            className="flex size-full items-center justify-center text-zinc-400 dark:text-zinc-500"
+            data-testid="poster-placeholder"
+          >
             <VideoOutlineIcon className="size-10" />
           </div>
         )}
@@ -48,7 +61,10 @@ export function JobCard({ job, members }: { job: PublicJob; members?: PublicJob[
         </div>
         <h2 className="line-clamp-2 text-sm font-medium break-words">
           {/* The whole card is the link (an overlay), so it is one tab stop named by the prompt. */}
-          <Link href={group ? `/groups/${group.id}` : `/jobs/${job.id}`} className="outline-none after:absolute after:inset-0">
+          <Link
+            href={group ? `/groups/${group.id}` : `/jobs/${job.id}`}
+            className="outline-none after:absolute after:inset-0"
+          >
             {job.prompt}
           </Link>
         </h2>

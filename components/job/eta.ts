@@ -111,5 +111,7 @@ export function describeEta(eta: Eta): string {
     return `Taking longer than usual: this step typically takes about ${formatApprox(eta.overdueTypicalSeconds)}.`;
   }
   const left = `${formatRange(eta.lowSeconds, eta.highSeconds)} left`;
-  return eta.plusGpuWait ? `Estimated ${left}, plus the wait for a GPU, which cannot be predicted.` : `Estimated ${left}.`;
+  return eta.plusGpuWait
+    ? `Estimated ${left}, plus the wait for a GPU, which cannot be predicted.`
+    : `Estimated ${left}.`;
 }

@@ -12,7 +12,9 @@ import { ContinueIcon, RemixIcon } from "@/components/ui/icons";
 // Not needed for the first paint of a running job: sharing is offered once the video exists, and
 // the dialog opens on a click (it renders nothing visible until then). Fetched when needed.
 const SharePanel = dynamic(() => import("@/components/job/share-panel").then((m) => m.SharePanel));
-const ConfirmDialog = dynamic(() => import("@/components/ui/confirm-dialog").then((m) => m.ConfirmDialog), { ssr: false });
+const ConfirmDialog = dynamic(() => import("@/components/ui/confirm-dialog").then((m) => m.ConfirmDialog), {
+  ssr: false,
+});
 
 const UNREACHABLE = "The request did not reach the server. Try again.";
 
@@ -108,7 +110,9 @@ export function JobActions({
       <p role="status" className="text-sm text-red-700 dark:text-red-300">
         {message}
       </p>
-      {job.status === "succeeded" ? <SharePanel jobId={job.id} sharePath={job.sharePath} onChanged={onChanged} /> : null}
+      {job.status === "succeeded" ? (
+        <SharePanel jobId={job.id} sharePath={job.sharePath} onChanged={onChanged} />
+      ) : null}
       <ConfirmDialog
         open={confirming}
         title="Delete this video?"
@@ -119,8 +123,8 @@ export function JobActions({
         onClose={() => setConfirming(false)}
       >
         The video, its poster and its settings are removed from this server for good
-        {job.status === "succeeded" && job.shared ? ", and its share link stops working" : ""}. A running job is
-        stopped first.
+        {job.status === "succeeded" && job.shared ? ", and its share link stops working" : ""}. A running job is stopped
+        first.
       </ConfirmDialog>
     </section>
   );

@@ -6,7 +6,7 @@ import type { PublicJob } from "@/lib/core/job";
 function Row({ term, children }: { term: string; children: ReactNode }) {
   return (
     <div className="space-y-0.5">
-      <dt className="text-xs font-medium uppercase tracking-wide text-zinc-600 dark:text-zinc-400">{term}</dt>
+      <dt className="text-xs font-medium tracking-wide text-zinc-600 uppercase dark:text-zinc-400">{term}</dt>
       <dd className="text-sm break-words whitespace-pre-wrap">{children}</dd>
     </div>
   );
@@ -53,10 +53,15 @@ export function JobDetails({ job, facts, isOwner = false }: { job: PublicJob; fa
         {job.engineLabel !== job.modelLabel ? ` · ${job.engineLabel}` : null}
       </Row>
       {settings.length > 0 ? <Row term="Settings">{settings.join(" · ")}</Row> : null}
-      {p.negativePrompt && p.negativePrompt !== negativeSent ? <Row term="Your negative prompt">{p.negativePrompt}</Row> : null}
+      {p.negativePrompt && p.negativePrompt !== negativeSent ? (
+        <Row term="Your negative prompt">{p.negativePrompt}</Row>
+      ) : null}
       {negativeSent ? <Row term="Negative prompt as sent">{negativeSent}</Row> : null}
       <Row term="Options">
-        {[job.options.enhance ? "Enhance prompt: on" : "Enhance prompt: off", job.options.sound ? "Add sound: on" : "Add sound: off"].join(" · ")}
+        {[
+          job.options.enhance ? "Enhance prompt: on" : "Enhance prompt: off",
+          job.options.sound ? "Add sound: on" : "Add sound: off",
+        ].join(" · ")}
       </Row>
       {job.images.first ? (
         <Row term={job.images.last ? "First and last frames" : "First frame"}>
@@ -65,8 +70,15 @@ export function JobDetails({ job, facts, isOwner = false }: { job: PublicJob; fa
               {[job.images.first, job.images.last].flatMap((image, i) =>
                 image ? (
                   // eslint-disable-next-line @next/next/no-img-element -- an owner-only route: not for the image optimizer.
-                  <img key={image.url} src={image.url} alt={i === 0 ? "The first frame you gave" : "The last frame you gave"} className="h-20 w-32 rounded object-cover" />
-                ) : [],
+                  <img
+                    key={image.url}
+                    src={image.url}
+                    alt={i === 0 ? "The first frame you gave" : "The last frame you gave"}
+                    className="h-20 w-32 rounded object-cover"
+                  />
+                ) : (
+                  []
+                ),
               )}
             </span>
           ) : (
@@ -76,7 +88,10 @@ export function JobDetails({ job, facts, isOwner = false }: { job: PublicJob; fa
       ) : null}
       {job.continuedFrom ? (
         <Row term="Continues">
-          <Link href={`/jobs/${job.continuedFrom}`} className="font-medium text-brand-700 underline underline-offset-4 dark:text-indigo-300">
+          <Link
+            href={`/jobs/${job.continuedFrom}`}
+            className="font-medium text-brand-700 underline underline-offset-4 dark:text-indigo-300"
+          >
             the video it starts from
           </Link>
         </Row>
@@ -85,7 +100,11 @@ export function JobDetails({ job, facts, isOwner = false }: { job: PublicJob; fa
         <Row term="Continued in">
           <span className="flex flex-wrap gap-x-3">
             {job.continuations.map((id, i) => (
-              <Link key={id} href={`/jobs/${id}`} className="font-medium text-brand-700 underline underline-offset-4 dark:text-indigo-300">
+              <Link
+                key={id}
+                href={`/jobs/${id}`}
+                className="font-medium text-brand-700 underline underline-offset-4 dark:text-indigo-300"
+              >
                 {job.continuations!.length > 1 ? `continuation ${i + 1}` : "the next video"}
               </Link>
             ))}
@@ -94,7 +113,10 @@ export function JobDetails({ job, facts, isOwner = false }: { job: PublicJob; fa
       ) : null}
       {job.remixOf ? (
         <Row term="Remix of">
-          <Link href={`/jobs/${job.remixOf}`} className="font-medium text-brand-700 underline underline-offset-4 dark:text-indigo-300">
+          <Link
+            href={`/jobs/${job.remixOf}`}
+            className="font-medium text-brand-700 underline underline-offset-4 dark:text-indigo-300"
+          >
             an earlier video
           </Link>
         </Row>

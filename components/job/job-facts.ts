@@ -24,7 +24,10 @@ export function jobFacts(job: Pick<PublicJob, "style" | "model" | "params">): Jo
     style: style ? { label: style.label, description: style.description } : null,
     negativePromptAsSent: negativePromptAsSent(job),
     typicalSeconds: Object.fromEntries(
-      STEP_NAMES.map((step) => [step, Object.fromEntries(STEP_RUNNERS.map((runner) => [runner, stepModel(job.model, step, runner).typicalSeconds]))]),
+      STEP_NAMES.map((step) => [
+        step,
+        Object.fromEntries(STEP_RUNNERS.map((runner) => [runner, stepModel(job.model, step, runner).typicalSeconds])),
+      ]),
     ) as TypicalSeconds,
   };
 }

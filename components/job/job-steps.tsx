@@ -6,26 +6,20 @@ function StepIcon({ state, moving }: { state: StepState; moving: boolean }) {
   const common = "size-5 shrink-0";
   switch (state) {
     case "done":
-      return (
-        <CheckCircleIcon className={`${common} text-emerald-700 dark:text-emerald-400`} />
-      );
+      return <CheckCircleIcon className={`${common} text-emerald-700 dark:text-emerald-400`} />;
     case "running":
       return (
-        <SpinnerIcon className={`${common} text-brand-600 dark:text-indigo-300 ${moving ? "motion-safe:animate-spin" : ""}`} />
+        <SpinnerIcon
+          className={`${common} text-brand-600 dark:text-indigo-300 ${moving ? "motion-safe:animate-spin" : ""}`}
+        />
       );
     case "failed":
-      return (
-        <XCircleIcon className={`${common} text-red-700 dark:text-red-400`} />
-      );
+      return <XCircleIcon className={`${common} text-red-700 dark:text-red-400`} />;
     case "skipped":
     case "canceled":
-      return (
-        <MinusCircleIcon className={`${common} text-zinc-500`} />
-      );
+      return <MinusCircleIcon className={`${common} text-zinc-500`} />;
     default:
-      return (
-        <DashedCircleIcon className={`${common} text-zinc-400 dark:text-zinc-500`} />
-      );
+      return <DashedCircleIcon className={`${common} text-zinc-400 dark:text-zinc-500`} />;
   }
 }
 
@@ -45,7 +39,11 @@ export function JobSteps({ steps, jobRunning }: { steps: PublicStep[]; jobRunnin
             <div className="min-w-0 flex-1 space-y-0.5">
               <p className="flex flex-wrap items-baseline gap-x-2 text-sm">
                 <span className="font-medium">{STEP_LABELS[step.name]}</span>
-                <span className={step.state === "failed" ? "text-red-700 dark:text-red-300" : "text-zinc-600 dark:text-zinc-400"}>
+                <span
+                  className={
+                    step.state === "failed" ? "text-red-700 dark:text-red-300" : "text-zinc-600 dark:text-zinc-400"
+                  }
+                >
                   {STEP_STATE_LABELS[step.state]}
                   {progress ? ` · ${progress}` : null}
                   {engine ? ` · by ${engine}` : null}

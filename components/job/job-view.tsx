@@ -24,7 +24,9 @@ const APP_NAME = "Prompt2Video";
 
 // Shown only after hydration (the server cannot know whether notifications are allowed): its
 // code is fetched then, not before the first paint.
-const NotifyButton = dynamic(() => import("@/components/job/notify-button").then((m) => m.NotifyButton), { ssr: false });
+const NotifyButton = dynamic(() => import("@/components/job/notify-button").then((m) => m.NotifyButton), {
+  ssr: false,
+});
 
 /** A job as it runs: pushed over SSE (polled only as a fallback) until it ends, then the video or what went wrong. */
 export function JobView({
@@ -65,7 +67,10 @@ export function JobView({
     <div className="space-y-8">
       <div className="flex flex-wrap items-center justify-between gap-3">
         <h1 className="text-2xl font-semibold tracking-tight">Your video</h1>
-        <Link href="/" className="text-sm font-medium text-brand-700 underline-offset-4 hover:underline dark:text-indigo-300">
+        <Link
+          href="/"
+          className="text-sm font-medium text-brand-700 underline-offset-4 hover:underline dark:text-indigo-300"
+        >
           Make another video
         </Link>
       </div>
@@ -88,10 +93,20 @@ export function JobView({
           {videoSrc && job.status !== "failed" && job.status !== "canceled" ? (
             <div className="space-y-3">
               {/* One player from the first moment there is a video: its source never changes, so it is never reloaded. */}
-              <JobVideo key={videoSrc} src={videoSrc} poster={job.posterUrl} aspectRatio={job.params.aspectRatio} preload="auto" />
+              <JobVideo
+                key={videoSrc}
+                src={videoSrc}
+                poster={job.posterUrl}
+                aspectRatio={job.params.aspectRatio}
+                preload="auto"
+              />
               {job.status === "succeeded" && job.videoUrl ? (
                 <div className="flex flex-wrap items-center gap-3">
-                  <a href={downloadUrl(job.videoUrl)} download={`${asciiSlug(job.prompt)}.mp4`} className={buttonClasses("primary")}>
+                  <a
+                    href={downloadUrl(job.videoUrl)}
+                    download={`${asciiSlug(job.prompt)}.mp4`}
+                    className={buttonClasses("primary")}
+                  >
                     <DownloadIcon className="size-4" />
                     Download
                   </a>
@@ -106,7 +121,10 @@ export function JobView({
           ) : null}
 
           {job.status === "failed" ? (
-            <div role="alert" className="space-y-1 rounded-xl border border-red-300 bg-red-50 p-4 dark:border-red-800 dark:bg-red-950/40">
+            <div
+              role="alert"
+              className="space-y-1 rounded-xl border border-red-300 bg-red-50 p-4 dark:border-red-800 dark:bg-red-950/40"
+            >
               <p className="font-medium text-red-800 dark:text-red-200">The video could not be made.</p>
               <p className="text-sm text-red-800 dark:text-red-200">{job.error ?? job.message}</p>
             </div>

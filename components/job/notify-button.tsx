@@ -33,7 +33,10 @@ export function NotifyButton({ job }: { job: Pick<PublicJob, "id" | "status" | "
     if (!armed || !ended || notified.current || readSupport() !== "granted") return;
     notified.current = true;
     try {
-      const n = new Notification(`${STAGE_LABELS[job.stage]} · Prompt2Video`, { body: job.prompt.slice(0, 120), tag: job.id });
+      const n = new Notification(`${STAGE_LABELS[job.stage]} · Prompt2Video`, {
+        body: job.prompt.slice(0, 120),
+        tag: job.id,
+      });
       n.onclick = () => {
         window.focus();
         n.close();
@@ -60,7 +63,8 @@ export function NotifyButton({ job }: { job: Pick<PublicJob, "id" | "status" | "
     );
   }
   const ask = async () => {
-    const result = current === "granted" ? "granted" : await Notification.requestPermission().catch(() => "denied" as const);
+    const result =
+      current === "granted" ? "granted" : await Notification.requestPermission().catch(() => "denied" as const);
     setSupport(result);
     if (result === "granted") setArmed(true);
   };

@@ -11,13 +11,25 @@ const noop = () => () => {};
  * Turns the public page on or off, and offers its link to copy. Owner only. Each share has a link
  * of its own (/v/<token>): turning sharing off ends it for good, and sharing again makes a new one.
  */
-export function SharePanel({ jobId, sharePath, onChanged }: { jobId: string; sharePath: string | null; onChanged: () => void }) {
+export function SharePanel({
+  jobId,
+  sharePath,
+  onChanged,
+}: {
+  jobId: string;
+  sharePath: string | null;
+  onChanged: () => void;
+}) {
   const shared = sharePath !== null;
   const id = useId();
   const [pending, startChange] = useTransition();
   const [message, setMessage] = useState<string | null>(null);
   // The server renders the path; the browser knows its origin and shows the whole link.
-  const origin = useSyncExternalStore(noop, () => window.location.origin, () => "");
+  const origin = useSyncExternalStore(
+    noop,
+    () => window.location.origin,
+    () => "",
+  );
   const link = sharePath ? `${origin}${sharePath}` : "";
 
   const toggle = () =>
@@ -28,7 +40,11 @@ export function SharePanel({ jobId, sharePath, onChanged }: { jobId: string; sha
         if (!result.ok) setMessage(result.message);
         else {
           onChanged();
-          setMessage(shared ? "The share page is off: its link no longer works, and sharing again makes a new one." : "Shared: anyone with the link can watch this video.");
+          setMessage(
+            shared
+              ? "The share page is off: its link no longer works, and sharing again makes a new one."
+              : "Shared: anyone with the link can watch this video.",
+          );
         }
       } catch {
         setMessage("The request did not reach the server. Try again.");
@@ -90,7 +106,10 @@ export function SharePanel({ jobId, sharePath, onChanged }: { jobId: string; sha
             <Button variant="secondary" onClick={() => void copy()}>
               Copy link
             </Button>
-            <Link href={sharePath} className="inline-flex items-center px-2 text-sm font-medium text-brand-700 underline-offset-4 hover:underline dark:text-indigo-300">
+            <Link
+              href={sharePath}
+              className="inline-flex items-center px-2 text-sm font-medium text-brand-700 underline-offset-4 hover:underline dark:text-indigo-300"
+            >
               Open
             </Link>
           </div>

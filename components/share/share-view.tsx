@@ -34,7 +34,11 @@ export function ShareView({ job }: { job: SharedJob }) {
         <Link href={`/?remix=${job.token}`} className={buttonClasses("primary")}>
           Remix this video
         </Link>
-        <a href={downloadUrl(job.videoUrl)} download={`${asciiSlug(job.prompt)}.mp4`} className={buttonClasses("secondary")}>
+        <a
+          href={downloadUrl(job.videoUrl)}
+          download={`${asciiSlug(job.prompt)}.mp4`}
+          className={buttonClasses("secondary")}
+        >
           Download
         </a>
         <Link href="/" className={buttonClasses("ghost")}>

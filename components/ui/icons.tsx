@@ -21,7 +21,11 @@ function Svg({ title, children, ...props }: IconProps & { children: ReactNode })
 
 function icon(name: string, { viewBox, paint, strokeWidth, children }: Drawing) {
   const paintProps =
-    paint === "stroke" ? { fill: "none", stroke: "currentColor", strokeWidth } : paint === "fill" ? { fill: "currentColor" } : { fill: "none" };
+    paint === "stroke"
+      ? { fill: "none", stroke: "currentColor", strokeWidth }
+      : paint === "fill"
+        ? { fill: "currentColor" }
+        : { fill: "none" };
   function Icon(props: IconProps) {
     return (
       <Svg viewBox={viewBox} {...paintProps} {...props}>
@@ -33,7 +37,12 @@ function icon(name: string, { viewBox, paint, strokeWidth, children }: Drawing) 
   return Icon;
 }
 
-const outline = (children: ReactNode, strokeWidth = "1.6"): Drawing => ({ viewBox: "0 0 20 20", paint: "stroke", strokeWidth, children });
+const outline = (children: ReactNode, strokeWidth = "1.6"): Drawing => ({
+  viewBox: "0 0 20 20",
+  paint: "stroke",
+  strokeWidth,
+  children,
+});
 const solid = (children: ReactNode): Drawing => ({ viewBox: "0 0 20 20", paint: "fill", children });
 
 // ---------------------------------------------------------------------------------------------
@@ -101,7 +110,10 @@ export const SunIcon = icon(
   ),
 );
 
-export const MoonIcon = icon("MoonIcon", outline(<path d="M16.5 12.5A7 7 0 0 1 7.5 3.5a7 7 0 1 0 9 9Z" strokeLinejoin="round" />));
+export const MoonIcon = icon(
+  "MoonIcon",
+  outline(<path d="M16.5 12.5A7 7 0 0 1 7.5 3.5a7 7 0 1 0 9 9Z" strokeLinejoin="round" />),
+);
 
 // ---------------------------------------------------------------------------------------------
 // Actions
@@ -124,7 +136,9 @@ export const ContinueIcon = icon(
 
 export const BellIcon = icon(
   "BellIcon",
-  outline(<path d="M10 2.5a5 5 0 0 0-5 5v3l-1.5 3h13L15 10.5v-3a5 5 0 0 0-5-5ZM8 16a2 2 0 0 0 4 0" strokeLinejoin="round" />),
+  outline(
+    <path d="M10 2.5a5 5 0 0 0-5 5v3l-1.5 3h13L15 10.5v-3a5 5 0 0 0-5-5ZM8 16a2 2 0 0 0 4 0" strokeLinejoin="round" />,
+  ),
 );
 
 export const DiceIcon = icon(
@@ -207,7 +221,10 @@ export const MinusCircleIcon = icon(
   ),
 );
 
-export const DashedCircleIcon = icon("DashedCircleIcon", outline(<circle cx="10" cy="10" r="7.25" strokeDasharray="3 3" />));
+export const DashedCircleIcon = icon(
+  "DashedCircleIcon",
+  outline(<circle cx="10" cy="10" r="7.25" strokeDasharray="3 3" />),
+);
 
 /** A ring with a moving quarter; spin it with `motion-safe:animate-spin`. `track`: the ring's opacity. */
 export function SpinnerIcon({ track = 0.25, ...props }: IconProps & { track?: number }) {

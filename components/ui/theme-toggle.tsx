@@ -31,23 +31,17 @@ const OPTIONS: { value: Theme; label: string; icon: ReactNode }[] = [
   {
     value: "system",
     label: "System",
-    icon: (
-      <MonitorIcon className="size-4" />
-    ),
+    icon: <MonitorIcon className="size-4" />,
   },
   {
     value: "light",
     label: "Light",
-    icon: (
-      <SunIcon className="size-4" />
-    ),
+    icon: <SunIcon className="size-4" />,
   },
   {
     value: "dark",
     label: "Dark",
-    icon: (
-      <MoonIcon className="size-4" />
-    ),
+    icon: <MoonIcon className="size-4" />,
   },
 ];
 
@@ -66,7 +60,7 @@ export function ThemeToggle() {
         <label
           key={option.value}
           title={option.label}
-          className="relative flex size-7 cursor-pointer sm:size-8 items-center justify-center rounded-full text-zinc-600 hover:text-zinc-900 has-checked:bg-zinc-200 has-checked:text-zinc-900 has-focus-visible:outline-2 has-focus-visible:outline-offset-1 has-focus-visible:outline-(--focus-ring) dark:text-zinc-400 dark:hover:text-zinc-100 dark:has-checked:bg-zinc-700 dark:has-checked:text-white"
+          className="relative flex size-7 cursor-pointer items-center justify-center rounded-full text-zinc-600 hover:text-zinc-900 has-checked:bg-zinc-200 has-checked:text-zinc-900 has-focus-visible:outline-2 has-focus-visible:outline-offset-1 has-focus-visible:outline-(--focus-ring) sm:size-8 dark:text-zinc-400 dark:hover:text-zinc-100 dark:has-checked:bg-zinc-700 dark:has-checked:text-white"
         >
           <input
             type="radio"

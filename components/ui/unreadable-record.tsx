@@ -16,9 +16,9 @@ export function UnreadableRecord({ retry }: { retry: () => void }) {
       <div role="alert" className="space-y-4">
         <h1 className="text-2xl font-semibold tracking-tight">This video&rsquo;s record cannot be read right now.</h1>
         <p className="text-zinc-600 dark:text-zinc-400">
-          It is stored, but the file that describes it is damaged, so it has been set aside instead of being treated
-          as gone. Nothing was deleted, not the record and not the video. The site&rsquo;s operator has been told and
-          can restore it; try again later.
+          It is stored, but the file that describes it is damaged, so it has been set aside instead of being treated as
+          gone. Nothing was deleted, not the record and not the video. The site&rsquo;s operator has been told and can
+          restore it; try again later.
         </p>
       </div>
       <RetryOrStart retry={retry} />

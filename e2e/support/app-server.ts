@@ -29,7 +29,10 @@ function spawnNextStart(port: number, env: Record<string, string>, stdio: "inher
  * Runs `next start` expecting it to stop by itself (a refused start): its exit code and
  * everything it printed. Killed (and an error thrown) if it answers requests instead.
  */
-export async function runAppServerToExit(port: number, env: Record<string, string>): Promise<{ code: number | null; output: string }> {
+export async function runAppServerToExit(
+  port: number,
+  env: Record<string, string>,
+): Promise<{ code: number | null; output: string }> {
   const child = spawnNextStart(port, env, "pipe");
   let output = "";
   child.stdout!.on("data", (chunk: Buffer) => (output += chunk.toString()));
@@ -37,11 +40,18 @@ export async function runAppServerToExit(port: number, env: Record<string, strin
   const exited = new Promise<number | null>((resolve) => child.once("exit", (code) => resolve(code)));
   const deadline = Date.now() + 60_000;
   while (child.exitCode === null && child.signalCode === null) {
-    const answered = await fetch(`http://127.0.0.1:${port}/api/health`).then(() => true, () => false);
+    const answered = await fetch(`http://127.0.0.1:${port}/api/health`).then(
+      () => true,
+      () => false,
+    );
     if (answered || Date.now() > deadline) {
       process.kill(-child.pid!, "SIGKILL");
       await exited;
-      throw new Error(answered ? `next start answered requests instead of refusing to start:\n${output}` : "next start neither answered nor exited within 60 s");
+      throw new Error(
+        answered
+          ? `next start answered requests instead of refusing to start:\n${output}`
+          : "next start neither answered nor exited within 60 s",
+      );
     }
     await Promise.race([exited, new Promise((r) => setTimeout(r, 250))]);
   }
@@ -54,7 +64,10 @@ export async function startAppServer(port: number, env: Record<string, string>):
   await waitFor(
     async () => {
       if (child.exitCode !== null) throw new Error(`next start exited with ${child.exitCode}`);
-      return fetch(`${origin}/api/health`).then((r) => r.status < 500, () => false);
+      return fetch(`${origin}/api/health`).then(
+        (r) => r.status < 500,
+        () => false,
+      );
     },
     Boolean,
     60_000,

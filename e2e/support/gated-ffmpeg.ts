@@ -18,7 +18,10 @@ export function gatedFfmpeg(options: { holding?: string } = {}): GatedFfmpeg {
   const real = (createRequire(import.meta.url)("@ffmpeg-installer/ffmpeg") as { path: string }).path;
   const wrapper = path.join(dir, "ffmpeg");
   const wait = `while [ ! -e '${gate}' ]; do sleep 0.05; done\n`;
-  const hold = options.holding === undefined ? wait : `case "$*" in *'${options.holding.replace(/'/g, "'\\''")}'*) ${wait.trim()} ;; esac\n`;
+  const hold =
+    options.holding === undefined
+      ? wait
+      : `case "$*" in *'${options.holding.replace(/'/g, "'\\''")}'*) ${wait.trim()} ;; esac\n`;
   writeFileSync(wrapper, `#!/bin/sh\n${hold}exec '${real}' "$@"\n`);
   chmodSync(wrapper, 0o755);
   return { path: wrapper, open: () => writeFileSync(gate, "") };

@@ -87,6 +87,12 @@ export async function ownerFromRequest(req: Request): Promise<string | null> {
 export async function newOwnerCookie(): Promise<{ ownerId: string; setCookie: string }> {
   const { id, value } = await mintOwner();
   const o = cookieOptions();
-  const attributes = [`Path=${o.path}`, `Max-Age=${o.maxAge}`, "HttpOnly", "SameSite=Lax", ...(o.secure ? ["Secure"] : [])];
+  const attributes = [
+    `Path=${o.path}`,
+    `Max-Age=${o.maxAge}`,
+    "HttpOnly",
+    "SameSite=Lax",
+    ...(o.secure ? ["Secure"] : []),
+  ];
   return { ownerId: id, setCookie: [`${OWNER_COOKIE}=${value}`, ...attributes].join("; ") };
 }

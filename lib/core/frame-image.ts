@@ -16,7 +16,11 @@ export const FRAME_FIELDS = { first: "firstFrame", last: "lastFrame" } as const 
 
 export const FRAME_LABELS = { first: "first frame", last: "last frame" } as const satisfies Record<Frame, string>;
 
-export const IMAGE_EXTENSIONS = { "image/png": "png", "image/jpeg": "jpg", "image/webp": "webp" } as const satisfies Record<ImageType, string>;
+export const IMAGE_EXTENSIONS = {
+  "image/png": "png",
+  "image/jpeg": "jpg",
+  "image/webp": "webp",
+} as const satisfies Record<ImageType, string>;
 
 /** Bytes needed to tell the types apart. */
 export const SNIFF_BYTES = 12;
@@ -28,7 +32,8 @@ const startsWith = (bytes: Uint8Array, signature: readonly number[], at = 0) =>
 export function sniffImageType(bytes: Uint8Array): ImageType | null {
   if (startsWith(bytes, [0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a])) return "image/png";
   if (startsWith(bytes, [0xff, 0xd8, 0xff])) return "image/jpeg";
-  if (startsWith(bytes, [0x52, 0x49, 0x46, 0x46]) && startsWith(bytes, [0x57, 0x45, 0x42, 0x50], 8)) return "image/webp";
+  if (startsWith(bytes, [0x52, 0x49, 0x46, 0x46]) && startsWith(bytes, [0x57, 0x45, 0x42, 0x50], 8))
+    return "image/webp";
   return null;
 }
 
@@ -41,9 +46,16 @@ export function checkFrameImage(frame: Frame, name: string, size: number, head: 
   if (size === 0) return { ok: false, message: `${what}: ${file} is empty.` };
   if (size > MAX_IMAGE_BYTES) {
     const mb = (size / 1024 / 1024).toFixed(1);
-    return { ok: false, message: `${what}: ${file} is ${mb} MB; images can be at most ${MAX_IMAGE_BYTES / 1024 / 1024} MB.` };
+    return {
+      ok: false,
+      message: `${what}: ${file} is ${mb} MB; images can be at most ${MAX_IMAGE_BYTES / 1024 / 1024} MB.`,
+    };
   }
   const type = sniffImageType(head);
-  if (!type) return { ok: false, message: `${what}: ${file} is not a PNG, JPEG or WebP image (its contents say so, whatever its name).` };
+  if (!type)
+    return {
+      ok: false,
+      message: `${what}: ${file} is not a PNG, JPEG or WebP image (its contents say so, whatever its name).`,
+    };
   return { ok: true, type };
 }

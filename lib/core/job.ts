@@ -1,8 +1,23 @@
 import { z } from "zod";
 import { IMAGE_TYPES } from "@/lib/core/frame-image";
-import { JOB_ID_PATTERN, JOB_STATUSES, MAX_COMPARED_MODELS, MAX_TAKES, SHARE_TOKEN_PATTERN, type JobStatus } from "@/lib/core/job-status";
+import {
+  JOB_ID_PATTERN,
+  JOB_STATUSES,
+  MAX_COMPARED_MODELS,
+  MAX_TAKES,
+  SHARE_TOKEN_PATTERN,
+  type JobStatus,
+} from "@/lib/core/job-status";
 
-export { isTerminal, JOB_ID_PATTERN, JOB_STATUSES, MAX_COMPARED_MODELS, MAX_TAKES, TERMINAL_STATUSES, type JobStatus } from "@/lib/core/job-status";
+export {
+  isTerminal,
+  JOB_ID_PATTERN,
+  JOB_STATUSES,
+  MAX_COMPARED_MODELS,
+  MAX_TAKES,
+  TERMINAL_STATUSES,
+  type JobStatus,
+} from "@/lib/core/job-status";
 
 /**
  * The job record: one schema for the store, the API and the UI.
@@ -202,27 +217,25 @@ export function withoutFields<T extends object, K extends keyof T>(value: T, key
 export const publicStepSchema = stepSchema.omit(fieldMask(PRIVATE_STEP_FIELDS));
 /** A frame image as the browser sees it: the owner-only route that serves it, not where it is stored. */
 export const publicFrameImageSchema = z.object({ url: z.string(), contentType: z.enum(IMAGE_TYPES) });
-export const publicJobSchema = jobSchema
-  .omit(fieldMask([...PRIVATE_JOB_FIELDS, "steps", "images", "share"]))
-  .extend({
-    steps: z.array(publicStepSchema),
-    engineLabel: z.string(),
-    modelLabel: z.string(),
-    images: z.object({ first: publicFrameImageSchema.nullable(), last: publicFrameImageSchema.nullable() }),
-    /**
-     * Where the page plays the video, as soon as the model's video exists: an app URL that streams
-     * the engine's output while our copy is being made and serves the copy after, without changing.
-     * null while there is nothing to play.
-     */
-    playbackUrl: z.string().nullable(),
-    shared: z.boolean(),
-    /** `/v/<token>` while shared. */
-    sharePath: z.string().nullable(),
-    /** Place in line while the job waits for a slot: 1 is next; null when it is not waiting. */
-    queuePosition: z.number().int().positive().nullable(),
-    /** An estimate of the seconds until it starts, while it waits; null otherwise or when unknown. */
-    queueWaitSeconds: z.number().int().nonnegative().nullable(),
-  });
+export const publicJobSchema = jobSchema.omit(fieldMask([...PRIVATE_JOB_FIELDS, "steps", "images", "share"])).extend({
+  steps: z.array(publicStepSchema),
+  engineLabel: z.string(),
+  modelLabel: z.string(),
+  images: z.object({ first: publicFrameImageSchema.nullable(), last: publicFrameImageSchema.nullable() }),
+  /**
+   * Where the page plays the video, as soon as the model's video exists: an app URL that streams
+   * the engine's output while our copy is being made and serves the copy after, without changing.
+   * null while there is nothing to play.
+   */
+  playbackUrl: z.string().nullable(),
+  shared: z.boolean(),
+  /** `/v/<token>` while shared. */
+  sharePath: z.string().nullable(),
+  /** Place in line while the job waits for a slot: 1 is next; null when it is not waiting. */
+  queuePosition: z.number().int().positive().nullable(),
+  /** An estimate of the seconds until it starts, while it waits; null otherwise or when unknown. */
+  queueWaitSeconds: z.number().int().nonnegative().nullable(),
+});
 export type PublicJob = z.infer<typeof publicJobSchema>;
 
 /** GET /api/queue: the line as someone about to press Generate sees it. */

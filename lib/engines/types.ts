@@ -69,7 +69,8 @@ export class EngineError extends Error {
   constructor(
     message: string,
     /** "outcome_unknown": a create that may or may not have started a run (never retried blindly). */
-    readonly code: "auth" | "billing" | "invalid_input" | "rate_limited" | "unavailable" | "outcome_unknown" | "unknown",
+    readonly code:
+      "auth" | "billing" | "invalid_input" | "rate_limited" | "unavailable" | "outcome_unknown" | "unknown",
     options?: { cause?: unknown; retryAfterSeconds?: number | null },
   ) {
     super(message, options);

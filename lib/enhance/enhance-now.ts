@@ -21,7 +21,12 @@ export async function enhanceNow(prompt: string, styleId: string, signal?: Abort
   if (!replicateConfigured()) return rules("Rule-based enhancer: no LLM is configured.");
   try {
     const engine = await getEngine("replicate");
-    const { ref } = await engine.start({ job: null, step: "enhance", webhookUrl: null, input: enhancerInput(prompt, styleId) });
+    const { ref } = await engine.start({
+      job: null,
+      step: "enhance",
+      webhookUrl: null,
+      input: enhancerInput(prompt, styleId),
+    });
     const deadline = Date.now() + WAIT_MS;
     let prediction = null;
     do {

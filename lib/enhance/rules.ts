@@ -7,7 +7,8 @@ import { ENHANCER_MODEL } from "@/lib/models/registry";
  * and a short prompt lacks: motion, camera and lighting, in the style's words.
  */
 
-const MOTION_WORDS = /\b(moves?|moving|runs?|running|walks?|walking|flies|flying|flows?|flowing|dances?|dancing|spins?|spinning|falls?|falling|drifts?|drifting|rises?|rising|swims?|swimming|jumps?|jumping|waves?|waving|rolls?|rolling)\b/i;
+const MOTION_WORDS =
+  /\b(moves?|moving|runs?|running|walks?|walking|flies|flying|flows?|flowing|dances?|dancing|spins?|spinning|falls?|falling|drifts?|drifting|rises?|rising|swims?|swimming|jumps?|jumping|waves?|waving|rolls?|rolling)\b/i;
 
 export function ruleEnhance(prompt: string, styleId: string): string {
   // The styled prompt already carries the style's camera and lighting hints.
@@ -31,7 +32,10 @@ export function enhancerSystemPrompt(styleId: string): string {
 /** Strips what chat models wrap answers in ("Here is…", quotes), and caps the length. */
 export function cleanEnhancerOutput(text: string, maxChars = 2000): string {
   let out = text.trim().replace(/^(here('s| is)[^:]*:)\s*/i, "");
-  out = out.replace(/^["'“”]+|["'“”]+$/g, "").replace(/\s+/g, " ").trim();
+  out = out
+    .replace(/^["'“”]+|["'“”]+$/g, "")
+    .replace(/\s+/g, " ")
+    .trim();
   return out.slice(0, maxChars);
 }
 

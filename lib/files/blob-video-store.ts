@@ -74,10 +74,20 @@ export class BlobVideoStore implements VideoStore {
 
   async share(job: ShareSource, token: string): Promise<ShareFiles> {
     const dir = sharePrefix(token);
-    const options = { access: "public" as const, addRandomSuffix: true, cacheControlMaxAge: SHARED_FILE_MAX_AGE, token: this.token };
+    const options = {
+      access: "public" as const,
+      addRandomSuffix: true,
+      cacheControlMaxAge: SHARED_FILE_MAX_AGE,
+      token: this.token,
+    };
     try {
-      const video = await copy(job.videoUrl, `${dir}${asciiSlug(job.prompt, 48)}.mp4`, { ...options, contentType: "video/mp4" });
-      const poster = job.posterUrl ? await copy(job.posterUrl, `${dir}poster.jpg`, { ...options, contentType: "image/jpeg" }) : null;
+      const video = await copy(job.videoUrl, `${dir}${asciiSlug(job.prompt, 48)}.mp4`, {
+        ...options,
+        contentType: "video/mp4",
+      });
+      const poster = job.posterUrl
+        ? await copy(job.posterUrl, `${dir}poster.jpg`, { ...options, contentType: "image/jpeg" })
+        : null;
       return { videoUrl: video.url, posterUrl: poster?.url ?? null };
     } catch (error) {
       // Half a share is no share: what was copied goes.
@@ -94,7 +104,11 @@ export class BlobVideoStore implements VideoStore {
     let cursor: string | undefined;
     do {
       const page = await list({ prefix, cursor, token: this.token });
-      if (page.blobs.length > 0) await del(page.blobs.map((b) => b.url), { token: this.token });
+      if (page.blobs.length > 0)
+        await del(
+          page.blobs.map((b) => b.url),
+          { token: this.token },
+        );
       cursor = page.hasMore ? page.cursor : undefined;
     } while (cursor);
   }

@@ -1,6 +1,12 @@
 import "server-only";
 import { env } from "@/lib/env";
-import { InvalidVideoKeyError, VideoFileError, videoTooLarge, type StoredFile, type VideoStore } from "@/lib/files/types";
+import {
+  InvalidVideoKeyError,
+  VideoFileError,
+  videoTooLarge,
+  type StoredFile,
+  type VideoStore,
+} from "@/lib/files/types";
 
 /**
  * Downloads a provider's output video, streamed and capped, from Replicate's file hosts only:
@@ -130,7 +136,13 @@ function idleWatch(ms: number, outer: AbortSignal | undefined) {
     clearTimeout(timer);
     timer = setTimeout(() => {
       stop();
-      controller.abort(new VideoFileError(`The provider stopped sending the video (nothing for ${Math.round(ms / 1000)} s).`, "network", false));
+      controller.abort(
+        new VideoFileError(
+          `The provider stopped sending the video (nothing for ${Math.round(ms / 1000)} s).`,
+          "network",
+          false,
+        ),
+      );
     }, ms);
     timer.unref?.();
   };
@@ -153,7 +165,12 @@ export async function fetchProviderVideo(rawUrl: string, opts: FetchVideoOptions
   }
 }
 
-async function openVideo(start: URL, hosts: readonly string[], opts: FetchVideoOptions, signal: AbortSignal): Promise<ProviderVideo> {
+async function openVideo(
+  start: URL,
+  hosts: readonly string[],
+  opts: FetchVideoOptions,
+  signal: AbortSignal,
+): Promise<ProviderVideo> {
   let url = start;
   for (let hop = 0; ; hop++) {
     let res: Response;
@@ -162,7 +179,9 @@ async function openVideo(start: URL, hosts: readonly string[], opts: FetchVideoO
       res = await fetch(url, { redirect: "manual", signal, cache: "no-store", headers });
     } catch (err) {
       if (opts.signal?.aborted) throw err;
-      throw new VideoFileError("The video could not be downloaded from the provider.", "network", false, { cause: err });
+      throw new VideoFileError("The video could not be downloaded from the provider.", "network", false, {
+        cause: err,
+      });
     }
     const location = res.status >= 300 && res.status < 400 ? res.headers.get("location") : null;
     if (location) {

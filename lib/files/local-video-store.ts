@@ -102,7 +102,10 @@ export class LocalVideoStore implements LocalFiles {
 
   /** Nothing is copied: /api/shared/<token>/… serves the job's own files while the token is its share. */
   async share(job: { posterUrl: string | null }, token: string): Promise<ShareFiles> {
-    return { videoUrl: sharedFileUrl(token, "video.mp4"), posterUrl: job.posterUrl ? sharedFileUrl(token, "poster.jpg") : null };
+    return {
+      videoUrl: sharedFileUrl(token, "video.mp4"),
+      posterUrl: job.posterUrl ? sharedFileUrl(token, "poster.jpg") : null,
+    };
   }
 
   async unshare(): Promise<void> {}

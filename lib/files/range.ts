@@ -5,9 +5,7 @@
  */
 
 export type RangeResult =
-  | { kind: "full" }
-  | { kind: "partial"; start: number; end: number }
-  | { kind: "unsatisfiable" };
+  { kind: "full" } | { kind: "partial"; start: number; end: number } | { kind: "unsatisfiable" };
 
 const FULL: RangeResult = { kind: "full" };
 const UNSATISFIABLE: RangeResult = { kind: "unsatisfiable" };
@@ -16,7 +14,10 @@ export function parseRange(header: string | null | undefined, size: number): Ran
   if (!header) return FULL;
   const unit = /^\s*bytes\s*=(.*)$/i.exec(header);
   if (!unit) return FULL;
-  const specs = (unit[1] ?? "").split(",").map((s) => s.trim()).filter(Boolean);
+  const specs = (unit[1] ?? "")
+    .split(",")
+    .map((s) => s.trim())
+    .filter(Boolean);
   if (specs.length !== 1) return FULL;
   const spec = /^(\d*)\s*-\s*(\d*)$/.exec(specs[0] ?? "");
   const [first = "", last = ""] = spec ? [spec[1], spec[2]] : [];

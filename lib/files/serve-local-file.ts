@@ -22,7 +22,11 @@ export async function serveLocalFile(request: Request, key: string, options: Ser
   const info = await store.stat(key);
   if (!info) return fileNotFound();
   const headers: Record<string, string> = { "Cache-Control": options.cacheControl };
-  if (key.endsWith(".mp4") && options.downloadName !== undefined && new URL(request.url).searchParams.get("download") === "1") {
+  if (
+    key.endsWith(".mp4") &&
+    options.downloadName !== undefined &&
+    new URL(request.url).searchParams.get("download") === "1"
+  ) {
     headers["Content-Disposition"] = attachmentDisposition(options.downloadName);
   }
   return rangeResponse({

@@ -80,7 +80,8 @@ export class InvalidVideoKeyError extends Error {
   }
 }
 
-export type VideoFileErrorReason = "not_found" | "forbidden_url" | "wrong_type" | "too_large" | "http" | "network" | "unsatisfiable";
+export type VideoFileErrorReason =
+  "not_found" | "forbidden_url" | "wrong_type" | "too_large" | "http" | "network" | "unsatisfiable";
 
 /** A failed copy or write; `permanent` ones fail the same way when tried again. */
 export class VideoFileError extends Error {

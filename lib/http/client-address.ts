@@ -19,7 +19,11 @@ export function clientAddress(headers: Pick<Headers, "get">, e: Pick<Env, "TRUST
   if (!peer) return "unknown";
   if (!trust || trust.kind === "off") return peer;
   // Nearest first: the connection, then X-Forwarded-For from its last entry to its first.
-  const forwarded = (headers.get("x-forwarded-for") ?? "").split(",").map((s) => s.trim()).filter(Boolean).reverse();
+  const forwarded = (headers.get("x-forwarded-for") ?? "")
+    .split(",")
+    .map((s) => s.trim())
+    .filter(Boolean)
+    .reverse();
   const chain = [peer, ...forwarded.map((s) => normalizeIp(s))];
   let i = 0;
   if (trust.kind === "hops") i = Math.min(trust.hops, chain.length - 1);

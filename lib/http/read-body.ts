@@ -10,7 +10,13 @@ export async function readBodyCapped(req: Request, maxBytes: number): Promise<st
 
 /** The same, as bytes (multipart bodies carry files). */
 export async function readBytesCapped(req: Request, maxBytes: number): Promise<Buffer> {
-  const tooLarge = () => new AppError("payload_too_large", maxBytes >= 1024 * 1024 ? `The body is larger than ${Math.round(maxBytes / 1024 / 1024)} MiB.` : `The body is larger than ${Math.round(maxBytes / 1024)} KiB.`);
+  const tooLarge = () =>
+    new AppError(
+      "payload_too_large",
+      maxBytes >= 1024 * 1024
+        ? `The body is larger than ${Math.round(maxBytes / 1024 / 1024)} MiB.`
+        : `The body is larger than ${Math.round(maxBytes / 1024)} KiB.`,
+    );
   const declared = Number(req.headers.get("content-length"));
   if (Number.isFinite(declared) && declared > maxBytes) throw tooLarge();
   if (!req.body) return Buffer.alloc(0);

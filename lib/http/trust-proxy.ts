@@ -12,7 +12,8 @@ import { BlockList, isIP } from "node:net";
  *   names `loopback` and `private`: walking the same list from the right, the client is the
  *   first address that is not one of these proxies.
  */
-export type TrustProxy = { kind: "off" } | { kind: "hops"; hops: number } | { kind: "proxies"; list: BlockList; text: string };
+export type TrustProxy =
+  { kind: "off" } | { kind: "hops"; hops: number } | { kind: "proxies"; list: BlockList; text: string };
 
 const NAMED: Record<string, [string, number, "ipv4" | "ipv6"][]> = {
   loopback: [
@@ -36,7 +37,10 @@ export function parseTrustProxy(value: string | undefined): TrustProxy | string 
     return hops >= 1 && hops <= 20 ? { kind: "hops", hops } : "must be a number of proxy hops from 1 to 20";
   }
   const list = new BlockList();
-  for (const item of v.split(",").map((s) => s.trim()).filter(Boolean)) {
+  for (const item of v
+    .split(",")
+    .map((s) => s.trim())
+    .filter(Boolean)) {
     const named = NAMED[item];
     if (named) {
       for (const [net, prefix, type] of named) list.addSubnet(net, prefix, type);

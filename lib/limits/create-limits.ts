@@ -32,7 +32,12 @@ export async function withinCreateLimits<T>(
     const key = limitKeys.creating(ownerId);
     if (!(await lock(store, key))) {
       await giveBack();
-      return { ok: false, reason: "running", retryAfterSeconds: 5, message: "Another video from this browser is being started; try again in a moment." };
+      return {
+        ok: false,
+        reason: "running",
+        retryAfterSeconds: 5,
+        message: "Another video from this browser is being started; try again in a moment.",
+      };
     }
     try {
       const running = await openJobs(store, ownerId, now);

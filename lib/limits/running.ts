@@ -16,7 +16,9 @@ const RUNNING_SCAN = 50;
  * Unfinished jobs one browser may have: its share of the running slots plus its place in line
  * (MAX_QUEUED_JOBS_PER_BROWSER). 0: no cap (a share of 0 means the browser's jobs are not capped).
  */
-export function openJobsCap(env: Pick<LimitsEnv, "MAX_RUNNING_JOBS_PER_BROWSER" | "MAX_QUEUED_JOBS_PER_BROWSER">): number {
+export function openJobsCap(
+  env: Pick<LimitsEnv, "MAX_RUNNING_JOBS_PER_BROWSER" | "MAX_QUEUED_JOBS_PER_BROWSER">,
+): number {
   return env.MAX_RUNNING_JOBS_PER_BROWSER > 0 ? env.MAX_RUNNING_JOBS_PER_BROWSER + env.MAX_QUEUED_JOBS_PER_BROWSER : 0;
 }
 

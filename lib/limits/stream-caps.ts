@@ -34,10 +34,16 @@ function acquire(address: string, e: StreamCapsEnv): { release: () => void } | R
   const key = address === "unknown" ? null : ipBucket(address);
   const mine = key === null ? 0 : (open.byClient.get(key) ?? 0);
   if (e.EVENT_STREAMS_PER_CLIENT > 0 && key !== null && mine >= e.EVENT_STREAMS_PER_CLIENT) {
-    return refusal("rate_limited", `Your network already has ${mine} live streams open; follow this job by polling its status instead.`);
+    return refusal(
+      "rate_limited",
+      `Your network already has ${mine} live streams open; follow this job by polling its status instead.`,
+    );
   }
   if (e.EVENT_STREAMS_MAX > 0 && open.total >= e.EVENT_STREAMS_MAX) {
-    return refusal("unavailable", "This server has as many live streams open as it can hold; follow this job by polling its status instead.");
+    return refusal(
+      "unavailable",
+      "This server has as many live streams open as it can hold; follow this job by polling its status instead.",
+    );
   }
   open.total++;
   if (key !== null) open.byClient.set(key, mine + 1);
@@ -61,7 +67,11 @@ function acquire(address: string, e: StreamCapsEnv): { release: () => void } | R
  * lifetime, the client went away). The slot is freed here when the answer is not a stream at all
  * (400, 404, 204) or opening it failed.
  */
-export async function withStreamSlot(req: Request, openStream: (release: () => void) => Promise<Response>, e: StreamCapsEnv = env()): Promise<Response> {
+export async function withStreamSlot(
+  req: Request,
+  openStream: (release: () => void) => Promise<Response>,
+  e: StreamCapsEnv = env(),
+): Promise<Response> {
   const slot = acquire(clientAddress(req.headers, e), e);
   if (slot instanceof Response) return slot;
   let response: Response;

@@ -43,7 +43,8 @@ export function createWindows({ ip, ownerId, now, env }: LimitsInput): Counted[]
       // Without a known address every visitor would share one counter: skip it instead.
       limit: ip === "unknown" ? 0 : perIp,
       windowSeconds: HOUR,
-      refusal: (s) => `Your network has made its ${videos(perIp)} for the hour; you can make another in ${formatWait(s)}.`,
+      refusal: (s) =>
+        `Your network has made its ${videos(perIp)} for the hour; you can make another in ${formatWait(s)}.`,
     },
     {
       reason: "budget",
@@ -59,7 +60,8 @@ export function createWindows({ ip, ownerId, now, env }: LimitsInput): Counted[]
       key: limitKeys.browser(ownerId),
       limit: perBrowser,
       windowSeconds: HOUR,
-      refusal: (s) => `This browser has made its ${videos(perBrowser)} for the hour; you can make another in ${formatWait(s)}.`,
+      refusal: (s) =>
+        `This browser has made its ${videos(perBrowser)} for the hour; you can make another in ${formatWait(s)}.`,
     },
   ]);
 }
@@ -75,21 +77,24 @@ export function enhanceWindows({ ip, ownerId, env }: LimitsInput): Counted[] {
       key: limitKeys.enhanceIp(ip),
       limit: ip === "unknown" ? 0 : perIp,
       windowSeconds: HOUR,
-      refusal: (s) => `Your network has used Enhance ${times(perIp)} this hour, as often as it can; you can use it again in ${formatWait(s)}.`,
+      refusal: (s) =>
+        `Your network has used Enhance ${times(perIp)} this hour, as often as it can; you can use it again in ${formatWait(s)}.`,
     },
     {
       reason: "site",
       key: limitKeys.enhanceSite(),
       limit: perSite,
       windowSeconds: HOUR,
-      refusal: (s) => `Enhance has been used ${times(perSite)} on this site this hour, as often as it can be; you can use it again in ${formatWait(s)}.`,
+      refusal: (s) =>
+        `Enhance has been used ${times(perSite)} on this site this hour, as often as it can be; you can use it again in ${formatWait(s)}.`,
     },
     {
       reason: "browser",
       key: limitKeys.enhanceBrowser(ownerId),
       limit: perBrowser,
       windowSeconds: HOUR,
-      refusal: (s) => `This browser has used Enhance ${times(perBrowser)} this hour, as often as it can; you can use it again in ${formatWait(s)}.`,
+      refusal: (s) =>
+        `This browser has used Enhance ${times(perBrowser)} this hour, as often as it can; you can use it again in ${formatWait(s)}.`,
     },
   ]);
 }

@@ -160,7 +160,10 @@ export async function runFfmpeg(args: readonly string[], options: RunFfmpegOptio
   const fullArgs = ["-hide_banner", "-nostdin", "-loglevel", logLevel, "-progress", "pipe:1", "-nostats", ...args];
 
   return new Promise((resolve, reject) => {
-    const child = spawn(/*turbopackIgnore: true*/ binary, fullArgs, { stdio: ["ignore", "pipe", "pipe"], windowsHide: true });
+    const child = spawn(/*turbopackIgnore: true*/ binary, fullArgs, {
+      stdio: ["ignore", "pipe", "pipe"],
+      windowsHide: true,
+    });
     const tail = new LineTail(STDERR_TAIL_LINES);
     let settled = false;
     let killedFor: "abort" | "timeout" | null = null;
@@ -227,7 +230,13 @@ export async function runFfmpeg(args: readonly string[], options: RunFfmpegOptio
     child.on("close", (code, sig) => {
       if (killedFor === "abort") return finish(abortError(signal));
       if (killedFor === "timeout") {
-        return finish(new FfmpegError(`ffmpeg took longer than ${Math.round((timeoutMs ?? 0) / 1000)} s and was stopped`, code, tail.text()));
+        return finish(
+          new FfmpegError(
+            `ffmpeg took longer than ${Math.round((timeoutMs ?? 0) / 1000)} s and was stopped`,
+            code,
+            tail.text(),
+          ),
+        );
       }
       if (code === 0) return finish(null);
       const stderr = tail.text();
@@ -315,7 +324,9 @@ export function parseMediaInfo(stderr: string): MediaInfo {
 export async function probeMedia(file: string): Promise<MediaInfo> {
   const binary = await ffmpegPath();
   const stderr = await new Promise<string>((resolve, reject) => {
-    const child = spawn(/*turbopackIgnore: true*/ binary, ["-hide_banner", "-nostdin", "-i", file], { stdio: ["ignore", "ignore", "pipe"] });
+    const child = spawn(/*turbopackIgnore: true*/ binary, ["-hide_banner", "-nostdin", "-i", file], {
+      stdio: ["ignore", "ignore", "pipe"],
+    });
     let out = "";
     child.stderr.setEncoding("utf8");
     child.stderr.on("data", (c: string) => {
@@ -338,12 +349,32 @@ export async function probeMedia(file: string): Promise<MediaInfo> {
 }
 
 /** Writes one JPEG frame about 1 s into the video (earlier for very short clips), same size. */
-export async function extractPoster(videoPath: string, jpgPath: string, options: { signal?: AbortSignal } = {}): Promise<void> {
+export async function extractPoster(
+  videoPath: string,
+  jpgPath: string,
+  options: { signal?: AbortSignal } = {},
+): Promise<void> {
   const info = await probeMedia(videoPath);
   const duration = info.durationSeconds ?? 0;
   const at = duration >= 1.5 ? 1 : Math.max(0, duration / 2);
   await runFfmpeg(
-    ["-y", "-ss", at.toFixed(3), "-i", videoPath, "-an", "-frames:v", "1", "-q:v", "3", "-f", "image2", "-update", "1", jpgPath],
+    [
+      "-y",
+      "-ss",
+      at.toFixed(3),
+      "-i",
+      videoPath,
+      "-an",
+      "-frames:v",
+      "1",
+      "-q:v",
+      "3",
+      "-f",
+      "image2",
+      "-update",
+      "1",
+      jpgPath,
+    ],
     { signal: options.signal, timeoutMs: 30_000 },
   );
   const { size } = await stat(jpgPath).catch(() => ({ size: 0 }));
@@ -351,12 +382,19 @@ export async function extractPoster(videoPath: string, jpgPath: string, options:
 }
 
 /** Writes the video's last frame as a PNG, same size (for "Continue from the last frame"). */
-export async function extractLastFrame(videoPath: string, pngPath: string, options: { signal?: AbortSignal } = {}): Promise<void> {
+export async function extractLastFrame(
+  videoPath: string,
+  pngPath: string,
+  options: { signal?: AbortSignal } = {},
+): Promise<void> {
   // Decode only the last half second; `-update 1` overwrites one image per frame, so the last one stays.
-  await runFfmpeg(["-y", "-sseof", "-0.5", "-i", videoPath, "-an", "-update", "1", "-f", "image2", "-c:v", "png", pngPath], {
-    signal: options.signal,
-    timeoutMs: 30_000,
-  });
+  await runFfmpeg(
+    ["-y", "-sseof", "-0.5", "-i", videoPath, "-an", "-update", "1", "-f", "image2", "-c:v", "png", pngPath],
+    {
+      signal: options.signal,
+      timeoutMs: 30_000,
+    },
+  );
   const { size } = await stat(pngPath).catch(() => ({ size: 0 }));
   if (size === 0) throw new Error("ffmpeg wrote no last frame");
 }

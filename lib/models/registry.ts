@@ -200,7 +200,8 @@ export const MODELS: readonly ModelDef[] = [
     id: LOCAL_MODEL_ID,
     engine: "local",
     label: "Local preview (not AI)",
-    description: "An animated preview rendered on this server with ffmpeg. Not AI: shapes and colours follow the prompt and style.",
+    description:
+      "An animated preview rendered on this server with ffmpeg. Not AI: shapes and colours follow the prompt and style.",
     ref: null,
     params: {
       duration: { options: [4, 5, 6], default: 5 },
@@ -307,7 +308,13 @@ export function clipSeconds(model: ModelDef, params: JobParams): number | null {
 }
 
 /** The settings a person can give (a form, the API); undefined: not given. */
-export type Settings = { duration?: number; aspectRatio?: string; resolution?: string; seed?: number; negativePrompt?: string };
+export type Settings = {
+  duration?: number;
+  aspectRatio?: string;
+  resolution?: string;
+  seed?: number;
+  negativePrompt?: string;
+};
 
 function offered<T extends string | number>(value: T | undefined, spec: { options: T[] } | undefined): T | undefined {
   return value !== undefined && spec?.options.includes(value) ? value : undefined;
@@ -348,7 +355,10 @@ export function defaultParams(model: ModelDef): JobParams {
 }
 
 /** Frame size of the local preview for an aspect ratio and resolution (640 px wide by default). */
-export function localFrameSize(aspectRatio: string | null, resolution: string | null): { width: number; height: number } {
+export function localFrameSize(
+  aspectRatio: string | null,
+  resolution: string | null,
+): { width: number; height: number } {
   const short = resolution === "480p" ? 480 : 360;
   const even = (n: number) => Math.round(n / 2) * 2;
   switch (aspectRatio) {

@@ -73,7 +73,8 @@ async function checkReplicate(check: () => Promise<void>, timeoutMs: number): Pr
     const status = apiErrorStatus(error);
     log.warn({ err: message(error), status }, "health check: Replicate is not ready");
     // The public answer says what is wrong, not where (no URLs, no token).
-    if (status === 401 || status === 403) return { configured: true, ok: false, error: "Replicate refused the API token." };
+    if (status === 401 || status === 403)
+      return { configured: true, ok: false, error: "Replicate refused the API token." };
     if (status !== null) return { configured: true, ok: false, error: `Replicate answered ${status}.` };
     return { configured: true, ok: false, error: "Replicate did not answer." };
   }
@@ -93,10 +94,17 @@ export async function checkHealth(deps: HealthDeps): Promise<HealthReport> {
     try {
       await withTimeout(deps.store.ping(), timeoutMs);
       const latencyMs = Math.round(performance.now() - started);
-      const unreadable = deps.store.unreadableRecords ? await withTimeout(deps.store.unreadableRecords(), timeoutMs) : 0;
+      const unreadable = deps.store.unreadableRecords
+        ? await withTimeout(deps.store.unreadableRecords(), timeoutMs)
+        : 0;
       if (unreadable === 0) return { ok: true, latencyMs };
       log.warn({ unreadable }, "health check: the store holds unreadable records (set aside in quarantine)");
-      return { ok: true, latencyMs, unreadable, error: `${unreadable} stored record${unreadable === 1 ? "" : "s"} cannot be read; set aside, nothing deleted.` };
+      return {
+        ok: true,
+        latencyMs,
+        unreadable,
+        error: `${unreadable} stored record${unreadable === 1 ? "" : "s"} cannot be read; set aside, nothing deleted.`,
+      };
     } catch (error) {
       // The cause (host names, ports) stays in the logs; the public answer only says which part is down.
       log.warn({ err: message(error) }, "health check: store unreachable");
@@ -110,7 +118,9 @@ export async function checkHealth(deps: HealthDeps): Promise<HealthReport> {
       return false;
     },
   );
-  const replicateCheck: Promise<ReplicateHealth> = deps.replicate ? checkReplicate(deps.replicate, timeoutMs) : Promise.resolve({ configured: false });
+  const replicateCheck: Promise<ReplicateHealth> = deps.replicate
+    ? checkReplicate(deps.replicate, timeoutMs)
+    : Promise.resolve({ configured: false });
   const [store, ffmpeg, replicate] = await Promise.all([storeCheck, ffmpegCheck, replicateCheck]);
 
   const degraded = (replicate.configured && !replicate.ok) || (store.unreadable ?? 0) > 0;
@@ -128,7 +138,11 @@ export async function checkHealth(deps: HealthDeps): Promise<HealthReport> {
  * One Replicate check shared by every health request for a minute (per token and API URL):
  * the answer, good or bad, is reused; a check in flight is awaited, not repeated.
  */
-export function cachedCheck(check: () => Promise<void>, ttlMs = REPLICATE_CHECK_TTL_MS, now = () => Date.now()): () => Promise<void> {
+export function cachedCheck(
+  check: () => Promise<void>,
+  ttlMs = REPLICATE_CHECK_TTL_MS,
+  now = () => Date.now(),
+): () => Promise<void> {
   let last: { at: number; result: Promise<void> } | null = null;
   return () => {
     if (!last || now() - last.at >= ttlMs) {

@@ -31,7 +31,10 @@ export async function applyRetention(now = Date.now()): Promise<{ jobs: number; 
       // Only a job known to be gone loses its video: a record that cannot be read (or a store
       // that does not answer) keeps it.
       const job = await store.get(jobId).catch((error: unknown) => {
-        log.warn({ jobId, err: error instanceof Error ? error.message : String(error) }, "retention: keeping a video whose job cannot be read");
+        log.warn(
+          { jobId, err: error instanceof Error ? error.message : String(error) },
+          "retention: keeping a video whose job cannot be read",
+        );
         return undefined;
       });
       if (job !== null) continue;

@@ -32,7 +32,10 @@ export function contentSecurityPolicy(opts: SecurityHeaderOptions): string {
   // A nonce with a quote, space or semicolon would let a caller write its own directives.
   if (opts.nonce !== null && !NONCE_PATTERN.test(opts.nonce)) throw new Error("The CSP nonce must be base64.");
   const frameAncestors = opts.frameAncestors ?? ["'none'"];
-  const scripts = opts.nonce === null ? ["'none'"] : ["'self'", `'nonce-${opts.nonce}'`, "'strict-dynamic'", ...(opts.isDev ? ["'unsafe-eval'"] : [])];
+  const scripts =
+    opts.nonce === null
+      ? ["'none'"]
+      : ["'self'", `'nonce-${opts.nonce}'`, "'strict-dynamic'", ...(opts.isDev ? ["'unsafe-eval'"] : [])];
   const directives: [string, ...string[]][] = [
     ["default-src", "'self'"],
     ["script-src", ...scripts],
@@ -60,7 +63,9 @@ export const COMMON_HEADERS = {
 } as const;
 
 /** The headers that depend on the response: the policy (nonce, framing) and X-Frame-Options. */
-export function framingHeaders(opts: SecurityHeaderOptions): { "Content-Security-Policy": string } & Record<string, string> {
+export function framingHeaders(
+  opts: SecurityHeaderOptions,
+): { "Content-Security-Policy": string } & Record<string, string> {
   const deny = (opts.frameAncestors ?? ["'none'"]).every((a) => a === "'none'");
   return { "Content-Security-Policy": contentSecurityPolicy(opts), ...(deny ? { "X-Frame-Options": "DENY" } : {}) };
 }

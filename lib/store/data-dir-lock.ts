@@ -53,7 +53,12 @@ function parseHolder(text: string): LockHolder | null {
   try {
     const h = JSON.parse(text) as Partial<LockHolder>;
     if (!Number.isInteger(h.pid) || typeof h.host !== "string" || typeof h.startedAt !== "string") return null;
-    return { pid: h.pid!, host: h.host, startedAt: h.startedAt, procStart: typeof h.procStart === "string" ? h.procStart : null };
+    return {
+      pid: h.pid!,
+      host: h.host,
+      startedAt: h.startedAt,
+      procStart: typeof h.procStart === "string" ? h.procStart : null,
+    };
   } catch {
     return null;
   }
@@ -70,7 +75,10 @@ function pidAlive(pid: number): boolean {
 
 async function holderAlive(file: string, holder: LockHolder): Promise<boolean> {
   if (holder.host !== hostname()) {
-    const touched = await stat(file).then((s) => s.mtimeMs, () => 0);
+    const touched = await stat(file).then(
+      (s) => s.mtimeMs,
+      () => 0,
+    );
     return Date.now() - touched < STALE_AFTER_MS;
   }
   // Our own pid in a lock we do not hold yet: a former process that had the same pid (a container restart).
@@ -86,7 +94,12 @@ export async function lockDataDir(dir: string): Promise<DataDirLock> {
   const file = path.join(path.resolve(/*turbopackIgnore: true*/ dir), LOCK_FILE_NAME);
   const mine = held.get(file);
   if (mine) return mine;
-  const me: LockHolder = { pid: process.pid, host: hostname(), startedAt: new Date().toISOString(), procStart: procStart(process.pid) };
+  const me: LockHolder = {
+    pid: process.pid,
+    host: hostname(),
+    startedAt: new Date().toISOString(),
+    procStart: procStart(process.pid),
+  };
   const text = JSON.stringify(me);
 
   for (let attempt = 0; attempt < 5; attempt++) {
@@ -98,10 +111,21 @@ export async function lockDataDir(dir: string): Promise<DataDirLock> {
     // Stale. Move it aside under a name of our own, and make sure what moved is what was judged stale:
     // another process starting at the same moment may have taken it over in between.
     const aside = `${file}.${randomBytes(6).toString("hex")}.stale`;
-    if (!(await rename(file, aside).then(() => true, () => false))) continue;
+    if (
+      !(await rename(file, aside).then(
+        () => true,
+        () => false,
+      ))
+    )
+      continue;
     const moved = await readFile(aside, "utf8").catch(() => null);
-    if (moved !== found) await link(aside, file).catch(() => undefined); // theirs: put it back
-    else log.warn({ file, pid: holder?.pid ?? null, host: holder?.host ?? null }, "took over the data directory's lock from a process that is gone");
+    if (moved !== found)
+      await link(aside, file).catch(() => undefined); // theirs: put it back
+    else
+      log.warn(
+        { file, pid: holder?.pid ?? null, host: holder?.host ?? null },
+        "took over the data directory's lock from a process that is gone",
+      );
     await unlink(aside).catch(() => undefined);
   }
   throw new Error(`Could not take the lock ${file}: other processes keep taking it.`);
@@ -135,7 +159,11 @@ function hold(file: string, text: string): DataDirLock {
   let warned = false;
   const heartbeat = setInterval(() => {
     if (!ours()) {
-      if (!warned) log.error({ file }, "the data directory's lock was taken by another process: two processes now share the embedded store");
+      if (!warned)
+        log.error(
+          { file },
+          "the data directory's lock was taken by another process: two processes now share the embedded store",
+        );
       warned = true;
       return;
     }

@@ -86,7 +86,11 @@ async function writeTemp(file: string, data: string | Uint8Array, opts: WriteOpt
 }
 
 /** Replaces `file` with `data`, atomically and durably. */
-export async function writeFileDurable(file: string, data: string | Uint8Array, opts: WriteOptions = {}): Promise<void> {
+export async function writeFileDurable(
+  file: string,
+  data: string | Uint8Array,
+  opts: WriteOptions = {},
+): Promise<void> {
   const temp = await writeTemp(file, data, opts);
   try {
     await rename(temp, file);
@@ -103,7 +107,11 @@ export async function writeFileDurable(file: string, data: string | Uint8Array, 
  * Creates `file` with `data` only when there is no such file, atomically and durably: false (and
  * the existing file untouched) when it exists. For what is written once and never again.
  */
-export async function createFileDurable(file: string, data: string | Uint8Array, opts: WriteOptions = {}): Promise<boolean> {
+export async function createFileDurable(
+  file: string,
+  data: string | Uint8Array,
+  opts: WriteOptions = {},
+): Promise<boolean> {
   const temp = await writeTemp(file, data, opts);
   try {
     // A hard link never replaces an existing name: the check and the create are one step.

@@ -22,7 +22,11 @@ import { UnreadableRecordError } from "@/lib/store/types";
  *   absent: a mark or a counter lives minutes, and losing one at worst lets a duplicate delivery
  *   through (the transition ignores it) or restarts one limit window.
  */
-const keyRecord = z.object({ key: z.string(), expiresAt: z.number(), count: z.number().int().nonnegative().optional() });
+const keyRecord = z.object({
+  key: z.string(),
+  expiresAt: z.number(),
+  count: z.number().int().nonnegative().optional(),
+});
 type KeyRecord = z.infer<typeof keyRecord>;
 type KeyKind = "marks" | "counters";
 
@@ -119,7 +123,10 @@ export class EmbeddedKeys {
       for (const [i, file] of files.entries()) {
         if (found[i] === "unreadable") {
           const movedTo = await this.quarantine.setAside("secrets", file);
-          log.error({ file, movedTo, secret: name }, "store: an unreadable copy of a secret was set aside and made again from the other copy");
+          log.error(
+            { file, movedTo, secret: name },
+            "store: an unreadable copy of a secret was set aside and made again from the other copy",
+          );
         }
         if (typeof found[i] !== "object") {
           this.command();
@@ -190,7 +197,10 @@ export class EmbeddedKeys {
       return keyRecord.parse(JSON.parse(text));
     } catch (error) {
       const movedTo = await this.quarantine.setAside(kind, file);
-      log.error({ file, movedTo, err: (error as Error).message }, "store: an unreadable file was set aside in quarantine");
+      log.error(
+        { file, movedTo, err: (error as Error).message },
+        "store: an unreadable file was set aside in quarantine",
+      );
       return null;
     }
   }
@@ -211,10 +221,16 @@ export class EmbeddedKeys {
       const file = path.join(this.dir, "kv.json");
       this.command();
       try {
-        const parsed = z.object({ secrets: z.record(z.string(), z.string()) }).safeParse(JSON.parse(await readFile(file, "utf8")));
+        const parsed = z
+          .object({ secrets: z.record(z.string(), z.string()) })
+          .safeParse(JSON.parse(await readFile(file, "utf8")));
         return parsed.success ? parsed.data.secrets : {};
       } catch (error) {
-        if (errno(error) !== "ENOENT") log.warn({ file, err: (error as Error).message }, "store: the former kv.json cannot be read; its secrets are not carried over");
+        if (errno(error) !== "ENOENT")
+          log.warn(
+            { file, err: (error as Error).message },
+            "store: the former kv.json cannot be read; its secrets are not carried over",
+          );
         return {};
       }
     })();

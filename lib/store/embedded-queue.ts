@@ -20,10 +20,20 @@ export class EmbeddedQueue implements JobQueue {
   ) {}
 
   enqueue: JobQueue["enqueue"] = (entry) => this.change((q) => QueueState.enqueue(q, entry));
-  claim: JobQueue["claim"] = (limits, now) => this.change((q) => QueueState.claim(q, limits, now), (ids) => ids.length > 0);
-  release: JobQueue["release"] = (jobId, now, finished) => this.change((q) => QueueState.release(q, jobId, now, finished));
-  requeue: JobQueue["requeue"] = (jobId, engine, holdUntil) => this.change((q) => QueueState.requeue(q, jobId, engine, holdUntil));
-  snapshot: JobQueue["snapshot"] = (now) => this.change((q) => QueueState.snapshot(q, now), () => false);
+  claim: JobQueue["claim"] = (limits, now) =>
+    this.change(
+      (q) => QueueState.claim(q, limits, now),
+      (ids) => ids.length > 0,
+    );
+  release: JobQueue["release"] = (jobId, now, finished) =>
+    this.change((q) => QueueState.release(q, jobId, now, finished));
+  requeue: JobQueue["requeue"] = (jobId, engine, holdUntil) =>
+    this.change((q) => QueueState.requeue(q, jobId, engine, holdUntil));
+  snapshot: JobQueue["snapshot"] = (now) =>
+    this.change(
+      (q) => QueueState.snapshot(q, now),
+      () => false,
+    );
 
   /** Runs `work` on a copy of the line; writes it when `changed` says so (default: a true result). */
   private change<T>(work: (q: QueueData) => T, changed: (result: T) => boolean = (r) => r === true): Promise<T> {
@@ -46,7 +56,11 @@ export class EmbeddedQueue implements JobQueue {
     try {
       return { ...emptyQueue(), ...(JSON.parse(await readFile(this.file, "utf8")) as Partial<QueueData>) };
     } catch (err) {
-      if ((err as NodeJS.ErrnoException).code !== "ENOENT") log.warn({ file: this.file, err: (err as Error).message }, "store: the line of waiting jobs could not be read; starting an empty one");
+      if ((err as NodeJS.ErrnoException).code !== "ENOENT")
+        log.warn(
+          { file: this.file, err: (err as Error).message },
+          "store: the line of waiting jobs could not be read; starting an empty one",
+        );
       return emptyQueue();
     }
   }

@@ -13,12 +13,17 @@ import { KeyedQueue } from "@/lib/store/keyed-queue";
 import { Quarantine } from "@/lib/store/quarantine";
 import { UnreadableRecordError, type JobPage, type JobStore, type UpdateResult } from "@/lib/store/types";
 
-
 /** Job files whose validated record is kept in memory (the most recently read). */
 const TEXT_CACHE_SIZE = 2000;
 
 type Entry = { id: string; createdAt: number; ownerId: string | null; shareToken: string | null };
-type Index = { byId: Map<string, Entry>; recent: Entry[]; byOwner: Map<string, Entry[]>; unfinished: Entry[]; byShare: Map<string, string> };
+type Index = {
+  byId: Map<string, Entry>;
+  recent: Entry[];
+  byOwner: Map<string, Entry[]>;
+  unfinished: Entry[];
+  byShare: Map<string, string>;
+};
 
 /** Newest first; equal createdAt ordered by id descending (as Redis sorted sets do). */
 function compare(a: { createdAt: number; id: string }, b: { createdAt: number; id: string }): number {
@@ -251,7 +256,8 @@ export class EmbeddedStore implements JobStore {
       const st = await stat(file, { bigint: true });
       fileId = { ino: st.ino, mtimeNs: st.mtimeNs, size: st.size };
       const known = this.texts.get(id);
-      if (known && known.ino === st.ino && known.mtimeNs === st.mtimeNs && known.size === st.size) return JSON.parse(known.text) as Job;
+      if (known && known.ino === st.ino && known.mtimeNs === st.mtimeNs && known.size === st.size)
+        return JSON.parse(known.text) as Job;
       this.texts.delete(id);
       text = await readFile(file, "utf8");
     } catch (err) {
@@ -268,7 +274,10 @@ export class EmbeddedStore implements JobStore {
       // Torn or corrupt: moved aside, so that it is kept as it is and not read again and again.
       const movedTo = await this.quarantine.setAside("jobs", file);
       (await this.quarantinedJobIds()).add(id);
-      log.error({ jobId: id, file, movedTo, err: (err as Error).message }, "store: an unreadable job file was set aside in quarantine");
+      log.error(
+        { jobId: id, file, movedTo, err: (err as Error).message },
+        "store: an unreadable job file was set aside in quarantine",
+      );
       throw new UnreadableRecordError(`job ${id}`, err);
     }
     const parsed = jobSchema.safeParse(data);
@@ -281,7 +290,11 @@ export class EmbeddedStore implements JobStore {
       return parsed.data;
     }
     // Whole JSON, but not a record this version can read (another version's?): left where it is.
-    if (!this.invalidJobs.has(id)) log.error({ jobId: id, file, err: parsed.error.message }, "store: a job file is not a record this version can read; it is left as it is");
+    if (!this.invalidJobs.has(id))
+      log.error(
+        { jobId: id, file, err: parsed.error.message },
+        "store: a job file is not a record this version can read; it is left as it is",
+      );
     this.invalidJobs.add(id);
     throw new UnreadableRecordError(`job ${id}`, parsed.error);
   }
@@ -331,7 +344,12 @@ export class EmbeddedStore implements JobStore {
   }
 
   private addToIndex(index: Index, job: Job): void {
-    const entry: Entry = { id: job.id, createdAt: job.createdAt, ownerId: job.ownerId, shareToken: job.share?.token ?? null };
+    const entry: Entry = {
+      id: job.id,
+      createdAt: job.createdAt,
+      ownerId: job.ownerId,
+      shareToken: job.share?.token ?? null,
+    };
     index.byId.set(job.id, entry);
     if (entry.shareToken !== null) index.byShare.set(entry.shareToken, job.id);
     index.recent.splice(firstAfter(index.recent, entry), 0, entry);

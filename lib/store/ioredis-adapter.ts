@@ -84,7 +84,8 @@ export class IoredisCommands implements RedisCommands {
   private ready(): Promise<void> {
     const client = this.client;
     if (client.status === "ready") return Promise.resolve();
-    if (this.closed || client.status === "end") return Promise.reject(new StoreUnavailableError(new Error("store closed")));
+    if (this.closed || client.status === "end")
+      return Promise.reject(new StoreUnavailableError(new Error("store closed")));
     if (client.status === "wait") client.connect().catch(() => undefined);
     // One shared wait, so a burst of calls does not pile listeners onto the client.
     this.waiting ??= new Promise<void>((resolve, reject) => {
@@ -98,7 +99,10 @@ export class IoredisCommands implements RedisCommands {
       };
       const onReady = () => done();
       const onError = (err: Error) => done(err);
-      const timer = setTimeout(() => done(new Error(`no connection to Redis within ${READY_TIMEOUT_MS} ms`)), READY_TIMEOUT_MS);
+      const timer = setTimeout(
+        () => done(new Error(`no connection to Redis within ${READY_TIMEOUT_MS} ms`)),
+        READY_TIMEOUT_MS,
+      );
       client.on("ready", onReady);
       client.on("error", onError);
     });
@@ -108,7 +112,12 @@ export class IoredisCommands implements RedisCommands {
   private subscriberConnection(): Redis {
     if (this.subscriber) return this.subscriber;
     // Subscriptions may queue while connecting; ioredis re-subscribes after a reconnect.
-    const sub = new Redis(this.url, { ...OPTIONS, lazyConnect: false, enableOfflineQueue: true, maxRetriesPerRequest: null });
+    const sub = new Redis(this.url, {
+      ...OPTIONS,
+      lazyConnect: false,
+      enableOfflineQueue: true,
+      maxRetriesPerRequest: null,
+    });
     quietErrors(sub, "Redis subscriber");
     sub.on("message", (channel: string, message: string) => {
       for (const listener of [...(this.channels.get(channel) ?? [])]) listener.onMessage(message);

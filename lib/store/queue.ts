@@ -110,7 +110,8 @@ export const QueueState = {
       admitted.push(id);
     }
     // An owner whose last round is behind the one served joins at that round anyway: forget it.
-    for (const [owner, round] of Object.entries(q.ownerRounds)) if (round < q.dispatchRound) delete q.ownerRounds[owner];
+    for (const [owner, round] of Object.entries(q.ownerRounds))
+      if (round < q.dispatchRound) delete q.ownerRounds[owner];
     return admitted;
   },
 

@@ -138,7 +138,11 @@ export function redisQueue(script: RunScript, prefix: string, ttlSeconds: number
       return {
         waiting: Array.isArray(waiting) ? waiting.map((m) => String(m).slice(16)) : [],
         running: pairs(running).map(([jobId, since]) => ({ jobId, since: Number(since) })),
-        holds: Object.fromEntries(pairs(holds).map(([engine, until]) => [engine, Number(until)] as const).filter(([, until]) => until > now)),
+        holds: Object.fromEntries(
+          pairs(holds)
+            .map(([engine, until]) => [engine, Number(until)] as const)
+            .filter(([, until]) => until > now),
+        ),
         averageRunMs: avg === "" || avg === null || avg === undefined ? null : Number(avg),
       };
     },

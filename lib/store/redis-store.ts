@@ -55,7 +55,16 @@ export class RedisJobStore implements JobStore {
     const keys = [this.keys.job(r.id), this.keys.recent()];
     if (r.ownerId !== null) keys.push(this.keys.owner(r.ownerId));
     if (!isTerminal(r.status)) keys.push(this.keys.unfinished());
-    const args = [JSON.stringify(r), r.seq, r.ownerId ?? "", r.createdAt, r.id, this.ttlSeconds, r.share?.token ?? "", this.prefix];
+    const args = [
+      JSON.stringify(r),
+      r.seq,
+      r.ownerId ?? "",
+      r.createdAt,
+      r.id,
+      this.ttlSeconds,
+      r.share?.token ?? "",
+      this.prefix,
+    ];
     if ((await this.script(CREATE, keys, args)) !== 1) throw new Error(`Job ${r.id} already exists`);
   }
 
@@ -78,7 +87,13 @@ export class RedisJobStore implements JobStore {
   /** In-process updates of one id queue up; other instances are handled by compare-and-set. */
   update(id: string, fn: (job: Job) => Job | null): Promise<UpdateResult | null> {
     const previous = this.queues.get(id) ?? Promise.resolve();
-    const context = { get: (jobId: string) => this.get(jobId), script: this.script, keys: this.keys, prefix: this.prefix, ttlSeconds: this.ttlSeconds };
+    const context = {
+      get: (jobId: string) => this.get(jobId),
+      script: this.script,
+      keys: this.keys,
+      prefix: this.prefix,
+      ttlSeconds: this.ttlSeconds,
+    };
     const run = previous.then(() => compareAndSet(context, id, fn));
     const tail = run.catch(() => undefined);
     this.queues.set(id, tail);
@@ -87,7 +102,13 @@ export class RedisJobStore implements JobStore {
   }
 
   async delete(id: string): Promise<boolean> {
-    return (await this.script(DELETE, [this.keys.job(id), this.keys.recent(), this.keys.unfinished()], [this.prefix, id])) === 1;
+    return (
+      (await this.script(
+        DELETE,
+        [this.keys.job(id), this.keys.recent(), this.keys.unfinished()],
+        [this.prefix, id],
+      )) === 1
+    );
   }
 
   async listByOwner(ownerId: string, opts: { limit: number; cursor?: string | null }): Promise<JobPage> {
@@ -139,7 +160,11 @@ export class RedisJobStore implements JobStore {
     const cutoff = now - this.ttlSeconds * 1000;
     let removed = 0;
     for (;;) {
-      const reply = (await this.script(SWEEP, [this.keys.recent(), this.keys.unfinished()], [this.prefix, cutoff, SWEEP_BATCH])) as number[];
+      const reply = (await this.script(
+        SWEEP,
+        [this.keys.recent(), this.keys.unfinished()],
+        [this.prefix, cutoff, SWEEP_BATCH],
+      )) as number[];
       removed += Number(reply[1]);
       if (Number(reply[0]) < SWEEP_BATCH) return removed;
     }

@@ -32,7 +32,18 @@ export async function compareAndSet(
     if (next === null) return { job: current, changed: false };
     const w = stampUpdate(current, next);
     const unfinished = isTerminal(w.status) ? "0" : "1";
-    const args = [current.seq, JSON.stringify(w), w.seq, w.ownerId ?? "", w.createdAt, ttlSeconds, id, prefix, unfinished, w.share?.token ?? ""];
+    const args = [
+      current.seq,
+      JSON.stringify(w),
+      w.seq,
+      w.ownerId ?? "",
+      w.createdAt,
+      ttlSeconds,
+      id,
+      prefix,
+      unfinished,
+      w.share?.token ?? "",
+    ];
     const result = await script(UPDATE, [keys.job(id), keys.recent(), keys.unfinished()], args);
     if (result === -1) return null;
     if (result === 1) return { job: w, changed: true };

@@ -48,7 +48,10 @@ export class RedisWatcher {
     if (!pending) {
       pending = this.get(id)
         .catch((err: unknown) => {
-          log.warn({ jobId: id, err: (err as Error).message }, "store: re-reading a watched job after a reconnect failed");
+          log.warn(
+            { jobId: id, err: (err as Error).message },
+            "store: re-reading a watched job after a reconnect failed",
+          );
           return null;
         })
         .finally(() => this.resyncs.delete(id));

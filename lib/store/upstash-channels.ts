@@ -69,7 +69,11 @@ export class UpstashChannels {
         if (heard) failures = 0;
       } catch (err) {
         if (signal.aborted) return;
-        if (failures === 0) log.warn({ channel, err: (err as Error).message }, "store: the Upstash subscribe stream failed; opening it again");
+        if (failures === 0)
+          log.warn(
+            { channel, err: (err as Error).message },
+            "store: the Upstash subscribe stream failed; opening it again",
+          );
       }
       if (signal.aborted) return;
       const wait = failures === 0 ? 0 : Math.min(RETRY_MAX_MS, RETRY_MIN_MS * 2 ** (failures - 1));
@@ -84,7 +88,11 @@ export class UpstashChannels {
     // key prefix, a job id and ":events".
     const res = await fetch(`${this.opts.url.replace(/\/$/, "")}/subscribe/${channel}`, {
       method: "POST",
-      headers: { authorization: `Bearer ${this.opts.token}`, accept: "text/event-stream", "content-type": "application/json" },
+      headers: {
+        authorization: `Bearer ${this.opts.token}`,
+        accept: "text/event-stream",
+        "content-type": "application/json",
+      },
       body: "[]",
       signal,
       cache: "no-store",

@@ -38,7 +38,11 @@ export type JobFetchResult = { job: PublicJob; etag: string | null; notModified:
  * the known record is returned. A time-based progress estimate changes without a new seq (and
  * ETag), so such a job is asked for in full.
  */
-export async function fetchJob(url: string, known: Validator | null, fetchImpl: typeof fetch = fetch): Promise<JobFetchResult> {
+export async function fetchJob(
+  url: string,
+  known: Validator | null,
+  fetchImpl: typeof fetch = fetch,
+): Promise<JobFetchResult> {
   const headers: Record<string, string> = { accept: "application/json" };
   if (known && !known.job.progressEstimated) headers["if-none-match"] = known.etag;
   let res: Response;
@@ -58,7 +62,8 @@ export async function fetchJob(url: string, known: Validator | null, fetchImpl: 
     );
   }
   const job = asPublicJob(body);
-  if (!job) throw new JobFetchError("The server sent a status this page does not understand.", res.status, "bad_response");
+  if (!job)
+    throw new JobFetchError("The server sent a status this page does not understand.", res.status, "bad_response");
   return { job, etag: res.headers.get("etag"), notModified: false };
 }
 

@@ -3,7 +3,14 @@
 import { useCallback, useEffect, useRef, useState } from "react";
 import { isTerminal } from "@/lib/core/job-status";
 import type { PublicJob } from "@/lib/core/job";
-import { fetchJob, JobFetchError, nextPollDelay, parseJobEvent, POLL_MIN_MS, type Validator } from "@/lib/swr/job-fetch";
+import {
+  fetchJob,
+  JobFetchError,
+  nextPollDelay,
+  parseJobEvent,
+  POLL_MIN_MS,
+  type Validator,
+} from "@/lib/swr/job-fetch";
 
 /** How the page hears about changes: pushed over server-sent events, or polled when the stream fails. */
 export type JobTransport = "stream" | "polling";
@@ -61,7 +68,8 @@ export function useJob(id: string, fallbackData?: PublicJob) {
         apply(result.job);
         return null;
       } catch (err) {
-        const failure = err instanceof JobFetchError ? err : new JobFetchError(String(err), 0, "unknown", { cause: err });
+        const failure =
+          err instanceof JobFetchError ? err : new JobFetchError(String(err), 0, "unknown", { cause: err });
         setError(failure);
         return failure;
       } finally {

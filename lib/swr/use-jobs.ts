@@ -11,7 +11,8 @@ export type JobsPage = { jobs: PublicJob[]; nextCursor: string | null };
 /** The page as sent, or null when the answer is not one (checked without Zod: see asPublicJob). */
 function asJobsPage(body: unknown): JobsPage | null {
   const page = body as { jobs?: unknown; nextCursor?: unknown } | null;
-  if (!page || !Array.isArray(page.jobs) || !(page.nextCursor === null || typeof page.nextCursor === "string")) return null;
+  if (!page || !Array.isArray(page.jobs) || !(page.nextCursor === null || typeof page.nextCursor === "string"))
+    return null;
   const jobs = page.jobs.map(asPublicJob);
   return jobs.every((j) => j !== null) ? { jobs: jobs as PublicJob[], nextCursor: page.nextCursor } : null;
 }
@@ -43,10 +44,15 @@ function pageKey(index: number, previous: JobsPage | null): string | null {
 
 /** This browser's jobs, a page at a time ("Load more" asks for the next one). */
 export function useJobs() {
-  const { data, error, size, setSize, isLoading, isValidating, mutate } = useSWRInfinite<JobsPage, Error>(pageKey, fetchPage, {
-    refreshInterval: (pages) => (pages?.some((p) => p.jobs.some((j) => !isTerminal(j.status))) ? RUNNING_REFRESH_MS : 0),
-    revalidateOnFocus: true,
-  });
+  const { data, error, size, setSize, isLoading, isValidating, mutate } = useSWRInfinite<JobsPage, Error>(
+    pageKey,
+    fetchPage,
+    {
+      refreshInterval: (pages) =>
+        pages?.some((p) => p.jobs.some((j) => !isTerminal(j.status))) ? RUNNING_REFRESH_MS : 0,
+      revalidateOnFocus: true,
+    },
+  );
   const jobs: PublicJob[] = data?.flatMap((p) => p.jobs) ?? [];
   const last = data?.[data.length - 1];
   const hasMore = Boolean(last?.nextCursor);

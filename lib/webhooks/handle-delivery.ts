@@ -32,10 +32,19 @@ export async function handleDelivery(req: Request, schedule: Schedule): Promise<
     // Checked before the secrets are loaded: an unsigned request must not make us ask Replicate for one.
     if (!signatureHeaders(req.headers)) throw new AppError("unauthorized", "The delivery is not signed.");
     const signers = await webhookSecrets();
-    const verified = verifyWebhook(raw, req.headers, signers.map((s) => s.secret));
+    const verified = verifyWebhook(
+      raw,
+      req.headers,
+      signers.map((s) => s.secret),
+    );
     if (!verified.ok) {
       if (verified.reason === "malformed") throw new AppError("bad_request", "The body is not JSON.");
-      throw new AppError("unauthorized", verified.reason === "unsigned" ? "The delivery is not signed." : "The signature does not match, or it is older than 5 minutes.");
+      throw new AppError(
+        "unauthorized",
+        verified.reason === "unsigned"
+          ? "The delivery is not signed."
+          : "The signature does not match, or it is older than 5 minutes.",
+      );
     }
 
     const params = new URL(req.url).searchParams;
@@ -43,7 +52,11 @@ export async function handleDelivery(req: Request, schedule: Schedule): Promise<
     const step = stepNameSchema.safeParse(params.get("step"));
     const attemptText = params.get("attempt");
     const attempt = attemptText === null ? undefined : Number(attemptText);
-    if (!JOB_ID_PATTERN.test(jobId) || !step.success || (attempt !== undefined && !(Number.isInteger(attempt) && attempt > 0))) {
+    if (
+      !JOB_ID_PATTERN.test(jobId) ||
+      !step.success ||
+      (attempt !== undefined && !(Number.isInteger(attempt) && attempt > 0))
+    ) {
       throw new AppError("bad_request", "The webhook URL must name a job, a step and an attempt.");
     }
     const prediction = predictionSchema.safeParse(verified.payload);
@@ -56,7 +69,9 @@ export async function handleDelivery(req: Request, schedule: Schedule): Promise<
     }
     let result;
     try {
-      result = await store.update(jobId, (job) => transition(job, predictionEvent(job, step.data, prediction.data, attempt), Date.now()));
+      result = await store.update(jobId, (job) =>
+        transition(job, predictionEvent(job, step.data, prediction.data, attempt), Date.now()),
+      );
     } catch (error) {
       // Not applied: let the sender's retry try again.
       await store.forget(dedupeKey).catch(() => undefined);
@@ -64,7 +79,12 @@ export async function handleDelivery(req: Request, schedule: Schedule): Promise<
     }
     const { id: ref, status } = prediction.data;
     const live = status === "starting" || status === "processing";
-    if (live && signers[verified.signer]?.engine === "replicate" && !result?.changed && isOrphan(result?.job ?? null, step.data, ref, attempt)) {
+    if (
+      live &&
+      signers[verified.signer]?.engine === "replicate" &&
+      !result?.changed &&
+      isOrphan(result?.job ?? null, step.data, ref, attempt)
+    ) {
       // A paid run that no step waits for (an attempt presumed lost, a canceled or deleted job): stop it.
       schedule(() => cancelOrphan(jobId, "replicate", ref));
     }

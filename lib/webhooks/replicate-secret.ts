@@ -3,7 +3,11 @@ import type Replicate from "replicate";
 import { replicateClient, toEngineError } from "@/lib/engines/replicate/client";
 import { env } from "@/lib/env";
 
-type Entry = { secret: string | null; pending: Promise<string> | null; failure: { error: unknown; until: number } | null };
+type Entry = {
+  secret: string | null;
+  pending: Promise<string> | null;
+  failure: { error: unknown; until: number } | null;
+};
 
 // Per client, so that a changed token or base URL fetches its own secret.
 const entries = new WeakMap<Replicate, Entry>();

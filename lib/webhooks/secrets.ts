@@ -15,7 +15,10 @@ export async function webhookSecrets(): Promise<WebhookSigner[]> {
       secrets.push({ engine: "replicate", secret: await replicateSigningSecret() });
     } catch (error) {
       // Without the secret, Replicate deliveries are refused (it retries the final one) and reconciliation covers the rest.
-      log.warn({ err: error instanceof Error ? error.message : String(error) }, "could not get the Replicate signing secret");
+      log.warn(
+        { err: error instanceof Error ? error.message : String(error) },
+        "could not get the Replicate signing secret",
+      );
     }
   }
   return secrets;

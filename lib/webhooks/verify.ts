@@ -11,7 +11,9 @@ export type VerifyResult =
   | { ok: false; reason: "unsigned" | "bad_signature" | "malformed" };
 
 /** The three signature headers, or null when one is missing (then there is nothing to verify). */
-export function signatureHeaders(headers: Headers): Record<"webhook-id" | "webhook-timestamp" | "webhook-signature", string> | null {
+export function signatureHeaders(
+  headers: Headers,
+): Record<"webhook-id" | "webhook-timestamp" | "webhook-signature", string> | null {
   const webhookId = headers.get("webhook-id");
   const timestamp = headers.get("webhook-timestamp");
   const signature = headers.get("webhook-signature");

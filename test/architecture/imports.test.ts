@@ -36,7 +36,10 @@ function resolve(spec: string): string | null {
 const IMPORT = /(?:\bfrom\s*|\bimport\s*\(\s*|\bimport\s+)["'](@\/[^"']+)["']/g;
 
 function importGraph(): Map<string, string[]> {
-  const files = [...SOURCE_DIRS.flatMap((d) => walk(path.join(ROOT, d), [])), ...ROOT_FILES.filter((f) => existsSync(path.join(ROOT, f)))];
+  const files = [
+    ...SOURCE_DIRS.flatMap((d) => walk(path.join(ROOT, d), [])),
+    ...ROOT_FILES.filter((f) => existsSync(path.join(ROOT, f))),
+  ];
   const graph = new Map<string, string[]>();
   for (const file of files) {
     const text = readFileSync(path.join(ROOT, file), "utf8");
@@ -89,7 +92,10 @@ function cycles(graph: Map<string, string[]>): string[][] {
 /** Layers from the bottom up; a module may import its own layer and those below it. */
 const LAYERS: { name: string; test: (file: string) => boolean }[] = [
   { name: "core", test: (f) => f.startsWith("lib/core/") },
-  { name: "services", test: (f) => f.startsWith("lib/") && !/^lib\/(jobs|swr)\//.test(f) && !f.startsWith("lib/webhooks/handle-") },
+  {
+    name: "services",
+    test: (f) => f.startsWith("lib/") && !/^lib\/(jobs|swr)\//.test(f) && !f.startsWith("lib/webhooks/handle-"),
+  },
   { name: "domain", test: (f) => f.startsWith("lib/jobs/domain/") },
   { name: "pipeline", test: (f) => f.startsWith("lib/jobs/pipeline/") },
   // The routes' and pages' helpers, the webhook handler, and the browser's data hooks.
@@ -104,7 +110,11 @@ describe("the import graph", () => {
 
   it("reads the whole tree", () => {
     expect(graph.size).toBeGreaterThan(100);
-    expect([...graph.keys()].filter((f) => f.startsWith("lib/jobs/")).every((f) => /^lib\/jobs\/(domain|pipeline|adapters)\//.test(f))).toBe(true);
+    expect(
+      [...graph.keys()]
+        .filter((f) => f.startsWith("lib/jobs/"))
+        .every((f) => /^lib\/jobs\/(domain|pipeline|adapters)\//.test(f)),
+    ).toBe(true);
   });
 
   it("has no cycle", () => {
@@ -115,7 +125,8 @@ describe("the import graph", () => {
     const upward: string[] = [];
     for (const [file, targets] of graph) {
       for (const target of targets) {
-        if (layerOf(target) > layerOf(file)) upward.push(`${file} (${LAYERS[layerOf(file)]!.name}) → ${target} (${LAYERS[layerOf(target)]!.name})`);
+        if (layerOf(target) > layerOf(file))
+          upward.push(`${file} (${LAYERS[layerOf(file)]!.name}) → ${target} (${LAYERS[layerOf(target)]!.name})`);
       }
     }
     expect(upward).toEqual([]);

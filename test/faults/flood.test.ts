@@ -44,19 +44,18 @@ async function flood(app: AppHarness, seed: number) {
   const unsubscribe = jobs.map((job) =>
     app.store.subscribe(job.id, (j: Job) => {
       const step = findStep(j, "generate")!;
-      samples.get(job.id)!.push({ seq: j.seq, progress: j.progress, stepProgress: step.progress, logsLength: step.logsLength });
+      samples
+        .get(job.id)!
+        .push({ seq: j.seq, progress: j.progress, stepProgress: step.progress, logsLength: step.logsLength });
     }),
   );
   // Redis subscriptions are confirmed asynchronously: touch every job until each subscription
   // has heard it, then start from an empty history.
   const heardTouch = () => jobs.every((j) => samples.get(j.id)!.length > 0);
-  await waitFor(
-    async () => {
-      for (const job of jobs) if (samples.get(job.id)!.length === 0) await app.store.update(job.id, (j) => ({ ...j }));
-      return heardTouch();
-    },
-    Boolean,
-  );
+  await waitFor(async () => {
+    for (const job of jobs) if (samples.get(job.id)!.length === 0) await app.store.update(job.id, (j) => ({ ...j }));
+    return heardTouch();
+  }, Boolean);
   const touched = new Map(await Promise.all(jobs.map(async (j) => [j.id, (await app.store.get(j.id))!.seq] as const)));
   await waitFor(async () => jobs.every((j) => samples.get(j.id)!.some((s) => s.seq === touched.get(j.id))), Boolean);
   for (const list of samples.values()) list.length = 0;
@@ -66,7 +65,12 @@ async function flood(app: AppHarness, seed: number) {
     const lines: string[] = [];
     for (let n = 1; n <= PROCESSING; n++) {
       lines.push(tqdmLine(n, PROCESSING + 1));
-      const body = JSON.stringify({ id: refOf(job.id), status: "processing", logs: lines.join("\n"), started_at: new Date().toISOString() });
+      const body = JSON.stringify({
+        id: refOf(job.id),
+        status: "processing",
+        logs: lines.join("\n"),
+        started_at: new Date().toISOString(),
+      });
       unique.push({ jobId: job.id, webhookId: newWebhookId(), body });
     }
     lines.push(tqdmLine(PROCESSING + 1, PROCESSING + 1));
@@ -80,7 +84,11 @@ async function flood(app: AppHarness, seed: number) {
   const answers = await pool(
     all.map((d) => async () => {
       const res = await deliver(app.origin, d);
-      return { id: d.webhookId, status: res.status, body: (await res.json()) as { ok?: boolean; duplicate?: boolean; applied?: boolean } };
+      return {
+        id: d.webhookId,
+        status: res.status,
+        body: (await res.json()) as { ok?: boolean; duplicate?: boolean; applied?: boolean },
+      };
     }),
     CONCURRENCY,
   );
@@ -103,17 +111,26 @@ function scenario(name: string, open: () => Promise<AppHarness>) {
       const { jobs, samples, answers, unsubscribe } = await flood(app, seed);
       const context = `seed ${seed}`;
 
-      expect(answers.every((a) => a.status === 200 && a.body.ok === true), context).toBe(true);
+      expect(
+        answers.every((a) => a.status === 200 && a.body.ok === true),
+        context,
+      ).toBe(true);
       // Exactly one of the two copies of each delivery is applied; the other is a duplicate.
       const byId = new Map<string, number>();
       for (const a of answers) byId.set(a.id, (byId.get(a.id) ?? 0) + (a.body.duplicate ? 1 : 0));
-      expect([...byId.values()].every((n) => n === 1), context).toBe(true);
+      expect(
+        [...byId.values()].every((n) => n === 1),
+        context,
+      ).toBe(true);
       expect(answers.filter((a) => a.body.duplicate)).toHaveLength(500);
 
       for (const job of jobs) {
         const final = (await app.store.get(job.id))!;
         const generate = findStep(final, "generate")!;
-        expect({ status: final.status, state: generate.state, output: generate.output, progress: final.progress }, context).toEqual({
+        expect(
+          { status: final.status, state: generate.state, output: generate.output, progress: final.progress },
+          context,
+        ).toEqual({
           status: "succeeded",
           state: "done",
           output: outputOf(job.id),
@@ -123,7 +140,9 @@ function scenario(name: string, open: () => Promise<AppHarness>) {
       }
 
       // Pub/sub may lag the last write a little: wait until every job's final change was heard.
-      const finalSeq = new Map(await Promise.all(jobs.map(async (j) => [j.id, (await app!.store.get(j.id))!.seq] as const)));
+      const finalSeq = new Map(
+        await Promise.all(jobs.map(async (j) => [j.id, (await app!.store.get(j.id))!.seq] as const)),
+      );
       await waitFor(
         async () => jobs.every((j) => samples.get(j.id)!.some((s) => s.seq === finalSeq.get(j.id))),
         Boolean,
@@ -133,7 +152,9 @@ function scenario(name: string, open: () => Promise<AppHarness>) {
         const seen = samples.get(job.id)!.sort((a, b) => a.seq - b.seq);
         for (let i = 1; i < seen.length; i++) {
           const [before, after] = [seen[i - 1]!, seen[i]!];
-          expect(after.progress ?? 0, `${context}, job ${job.id}, seq ${after.seq}`).toBeGreaterThanOrEqual(before.progress ?? 0);
+          expect(after.progress ?? 0, `${context}, job ${job.id}, seq ${after.seq}`).toBeGreaterThanOrEqual(
+            before.progress ?? 0,
+          );
           expect(after.stepProgress ?? 0).toBeGreaterThanOrEqual(before.stepProgress ?? 0);
           expect(after.logsLength).toBeGreaterThanOrEqual(before.logsLength);
         }
@@ -144,8 +165,14 @@ function scenario(name: string, open: () => Promise<AppHarness>) {
       // 3.8 on average for 25, so ~76 in all, standard deviation ~7): more than two per job is
       // all but certain, while a flood that applied only the final events would fail it.
       const histories = [...samples.values()];
-      expect(histories.reduce((n, h) => n + h.length, 0), context).toBeGreaterThan(JOBS * 2);
-      expect(histories.flat().some((s) => s.stepProgress !== null && s.stepProgress > 0 && s.stepProgress < 100), context).toBe(true);
+      expect(
+        histories.reduce((n, h) => n + h.length, 0),
+        context,
+      ).toBeGreaterThan(JOBS * 2);
+      expect(
+        histories.flat().some((s) => s.stepProgress !== null && s.stepProgress > 0 && s.stepProgress < 100),
+        context,
+      ).toBe(true);
 
       // Late copies of a finished job's deliveries change nothing and are still answered 200.
       const late = jobs[0]!;

@@ -53,9 +53,15 @@ const queryArb = fc.record({
     fc.string({ maxLength: 6 }),
     fc.constant(undefined),
   ),
-  extra: fc.array(fc.tuple(fc.oneof(fc.constantFrom("job", "step", "attempt"), fc.string({ maxLength: 8 })), fc.string({ maxLength: 20 })), {
-    maxLength: 2,
-  }),
+  extra: fc.array(
+    fc.tuple(
+      fc.oneof(fc.constantFrom("job", "step", "attempt"), fc.string({ maxLength: 8 })),
+      fc.string({ maxLength: 20 }),
+    ),
+    {
+      maxLength: 2,
+    },
+  ),
 });
 type Query = typeof queryArb extends fc.Arbitrary<infer T> ? T : never;
 
@@ -95,7 +101,12 @@ const predictionArb = (jobId: string) =>
       logs: fc.option(fc.string({ maxLength: 200 })),
       output: fc.option(fc.oneof(fc.constant(outputOf(jobId)), fc.string(), fc.jsonValue())),
       error: fc.option(fc.jsonValue()),
-      started_at: fc.option(fc.oneof(fc.date({ noInvalidDate: true }).map((d) => d.toISOString()), fc.string())),
+      started_at: fc.option(
+        fc.oneof(
+          fc.date({ noInvalidDate: true }).map((d) => d.toISOString()),
+          fc.string(),
+        ),
+      ),
       extra: fc.jsonValue(),
     },
     { requiredKeys: ["id", "status"] },
@@ -133,7 +144,17 @@ describe("fuzzing POST /api/webhook", () => {
       fc.asyncProperty(
         bodyArb(jobId),
         queryArb,
-        fc.constantFrom("none", "no-signature", "no-timestamp", "no-id", "wrong-secret", "stale", "future", "tampered", "garbage"),
+        fc.constantFrom(
+          "none",
+          "no-signature",
+          "no-timestamp",
+          "no-id",
+          "wrong-secret",
+          "stale",
+          "future",
+          "tampered",
+          "garbage",
+        ),
         fc.record({ id: printable(), timestamp: printable(12), signature: printable(80) }),
         async (body, q, mode, garbage) => {
           const before = await seqOf(jobId);
@@ -168,7 +189,11 @@ describe("fuzzing POST /api/webhook", () => {
               sent = `${body} `;
               break;
             case "garbage":
-              headers = { "webhook-id": garbage.id, "webhook-timestamp": garbage.timestamp, "webhook-signature": garbage.signature };
+              headers = {
+                "webhook-id": garbage.id,
+                "webhook-timestamp": garbage.timestamp,
+                "webhook-signature": garbage.signature,
+              };
               break;
           }
           const res = await fetch(url, { method: "POST", headers, body: sent });
@@ -188,12 +213,20 @@ describe("fuzzing POST /api/webhook", () => {
       fc.asyncProperty(
         jobIdArb.chain((id) => fc.tuple(fc.constant(id), bodyArb(id))),
         queryArb,
-        fc.dictionary(printable(10).map((k) => `x-fuzz-${k.replace(/[^A-Za-z0-9-]/g, "")}`), printable(), { maxKeys: 3 }),
+        fc.dictionary(
+          printable(10).map((k) => `x-fuzz-${k.replace(/[^A-Za-z0-9-]/g, "")}`),
+          printable(),
+          { maxKeys: 3 },
+        ),
         async ([jobId, body], q, extraHeaders) => {
           await freshJob(jobId);
           const url = urlFor(q, jobId);
           const before = await seqOf(jobId);
-          const res = await fetch(url, { method: "POST", headers: { ...extraHeaders, ...signedHeaders({ body, webhookId: newWebhookId() }) }, body });
+          const res = await fetch(url, {
+            method: "POST",
+            headers: { ...extraHeaders, ...signedHeaders({ body, webhookId: newWebhookId() }) },
+            body,
+          });
           await res.arrayBuffer();
           const { ok, forJob } = acceptable(url, body);
           expect(res.status, `body ${body.slice(0, 200)} url ${url}`).toBe(ok ? 200 : 400);
@@ -214,15 +247,27 @@ describe("fuzzing POST /api/webhook", () => {
     const jobId = await freshJob();
     const before = await seqOf(jobId);
     await fc.assert(
-      fc.asyncProperty(fc.integer({ min: MAX_BODY + 1, max: 3 * MAX_BODY }), fc.boolean(), fc.boolean(), async (size, chunked, signed) => {
-        const prefix = JSON.stringify({ id: refOf(jobId), status: "processing", logs: "" }).slice(0, -2);
-        const body = `${prefix}${"a".repeat(size - prefix.length - 2)}"}`;
-        expect(body.length).toBe(size);
-        const headers = signed ? signedHeaders({ body, webhookId: newWebhookId() }) : { "content-type": "application/json" };
-        const res = await postRaw(`/api/webhook?job=${jobId}&step=generate&attempt=1`, headers, Buffer.from(body), chunked);
-        expect(res.status).toBe(413);
-        expect((JSON.parse(res.body) as { error: { code: string } }).error.code).toBe("payload_too_large");
-      }),
+      fc.asyncProperty(
+        fc.integer({ min: MAX_BODY + 1, max: 3 * MAX_BODY }),
+        fc.boolean(),
+        fc.boolean(),
+        async (size, chunked, signed) => {
+          const prefix = JSON.stringify({ id: refOf(jobId), status: "processing", logs: "" }).slice(0, -2);
+          const body = `${prefix}${"a".repeat(size - prefix.length - 2)}"}`;
+          expect(body.length).toBe(size);
+          const headers = signed
+            ? signedHeaders({ body, webhookId: newWebhookId() })
+            : { "content-type": "application/json" };
+          const res = await postRaw(
+            `/api/webhook?job=${jobId}&step=generate&attempt=1`,
+            headers,
+            Buffer.from(body),
+            chunked,
+          );
+          expect(res.status).toBe(413);
+          expect((JSON.parse(res.body) as { error: { code: string } }).error.code).toBe("payload_too_large");
+        },
+      ),
       { numRuns: 20 },
     );
     expect(await seqOf(jobId)).toBe(before);
@@ -244,7 +289,10 @@ function postRaw(
     const req = request(`${app.origin}${path}`, {
       method: "POST",
       agent: false,
-      headers: { ...headers, ...(chunked ? { "transfer-encoding": "chunked" } : { "content-length": String(body.length) }) },
+      headers: {
+        ...headers,
+        ...(chunked ? { "transfer-encoding": "chunked" } : { "content-length": String(body.length) }),
+      },
     });
     req.on("response", (res) => {
       const chunks: Buffer[] = [];
@@ -299,11 +347,38 @@ describe("fuzzing GET /api/status/<id>", () => {
 
 describe("fuzzing the createJob form data (as the action and POST /api/jobs read it)", () => {
   const schema = createJobSchema(MODELS);
-  const FIELDS = ["prompt", "style", "model", "duration", "aspectRatio", "resolution", "seed", "negativePrompt", "enhancedPrompt", "enhance", "sound", "remixOf"];
+  const FIELDS = [
+    "prompt",
+    "style",
+    "model",
+    "duration",
+    "aspectRatio",
+    "resolution",
+    "seed",
+    "negativePrompt",
+    "enhancedPrompt",
+    "enhance",
+    "sound",
+    "remixOf",
+  ];
 
   const valueArb = fc.oneof(
     fc.string({ unit: "binary", maxLength: 80 }),
-    fc.constantFrom("", "on", "true", "-1", "0", "5", "1e309", "NaN", "16:9", "720p", LOCAL_MODEL_ID, ...STYLE_IDS, ...MODELS.map((m) => m.id)),
+    fc.constantFrom(
+      "",
+      "on",
+      "true",
+      "-1",
+      "0",
+      "5",
+      "1e309",
+      "NaN",
+      "16:9",
+      "720p",
+      LOCAL_MODEL_ID,
+      ...STYLE_IDS,
+      ...MODELS.map((m) => m.id),
+    ),
     fc.integer().map(String),
     fc.double().map(String),
     fc.string({ minLength: 1990, maxLength: 2100 }),
@@ -312,7 +387,13 @@ describe("fuzzing the createJob form data (as the action and POST /api/jobs read
   it("never throws on arbitrary FormData, and explains every refusal per field", () => {
     fc.assert(
       fc.property(
-        fc.array(fc.tuple(fc.oneof(fc.constantFrom(...FIELDS), fc.string({ maxLength: 10 }), fc.constant("$ACTION_ID_x")), valueArb), { maxLength: 16 }),
+        fc.array(
+          fc.tuple(
+            fc.oneof(fc.constantFrom(...FIELDS), fc.string({ maxLength: 10 }), fc.constant("$ACTION_ID_x")),
+            valueArb,
+          ),
+          { maxLength: 16 },
+        ),
         fc.boolean(),
         (entries, startValid) => {
           const form = new FormData();

@@ -61,11 +61,16 @@ afterEach(async () => {
 
 async function startRedisOn(port: number): Promise<void> {
   const binary = findRedisServer();
-  if (!binary) throw new Error("This test starts its own redis-server: install Redis 7 so that redis-server is on PATH.");
+  if (!binary)
+    throw new Error("This test starts its own redis-server: install Redis 7 so that redis-server is on PATH.");
   const dir = await mkdtemp(path.join(tmpdir(), "p2v-fault-redis-"));
-  const child = spawn(binary, ["--port", String(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no", "--dir", dir], {
-    stdio: "ignore",
-  });
+  const child = spawn(
+    binary,
+    ["--port", String(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no", "--dir", dir],
+    {
+      stdio: "ignore",
+    },
+  );
   redis = { child, dir };
   await waitFor(() => redisAnswers(`redis://127.0.0.1:${port}`), Boolean, 10_000);
 }
@@ -92,7 +97,10 @@ function processingDelivery(jobId: string): Delivery {
 describe("when the job store is unreachable", () => {
   it("answers 503 JSON with Retry-After on status, webhook and health, and throws nothing", async () => {
     // The owner cookie is signed with SESSION_SECRET (the store cannot keep one while it is down).
-    app = await startAppHarness({ env: { SESSION_SECRET }, store: () => createStore({ kind: "redis", url: "redis://127.0.0.1:1" }, { prefix: "p2v-fault:" }) });
+    app = await startAppHarness({
+      env: { SESSION_SECRET },
+      store: () => createStore({ kind: "redis", url: "redis://127.0.0.1:1" }, { prefix: "p2v-fault:" }),
+    });
     const job = generatingJob();
 
     for (let i = 0; i < 3; i++) {
@@ -102,7 +110,11 @@ describe("when the job store is unreachable", () => {
     const { status, report, cache } = await healthReport();
     expect(status).toBe(503);
     expect(cache).toBe("no-store");
-    expect(report).toMatchObject({ ok: false, status: "down", store: { kind: "redis", ok: false, error: "The job store is unreachable." } });
+    expect(report).toMatchObject({
+      ok: false,
+      status: "down",
+      store: { kind: "redis", ok: false, error: "The job store is unreachable." },
+    });
     expect(report.engines.replicate).toEqual({ configured: false });
     expect(JSON.stringify(report)).not.toContain("127.0.0.1");
 
@@ -111,7 +123,10 @@ describe("when the job store is unreachable", () => {
   });
 
   it("answers the event stream with 503 JSON, and keeps no subscription", async () => {
-    const live = await startLiveHarness({ env: { SESSION_SECRET }, store: () => createStore({ kind: "redis", url: "redis://127.0.0.1:1" }, { prefix: "p2v-fault:" }) });
+    const live = await startLiveHarness({
+      env: { SESSION_SECRET },
+      store: () => createStore({ kind: "redis", url: "redis://127.0.0.1:1" }, { prefix: "p2v-fault:" }),
+    });
     app = live;
     const job = generatingJob();
     for (let i = 0; i < 3; i++) await expectUnavailable(await fetch(live.eventsUrl(job.id), await asOwner()));
@@ -123,19 +138,36 @@ describe("when the job store is unreachable", () => {
     ["before the owner cookie can be signed (no SESSION_SECRET)", {}],
     ["when the job is stored (SESSION_SECRET set)", { SESSION_SECRET: "s".repeat(32) }],
   ])("refuses a new job with a message saying so, %s", async (_when, env) => {
-    app = await startAppHarness({ env, store: () => createStore({ kind: "redis", url: "redis://127.0.0.1:1" }, { prefix: "p2v-fault:" }) });
+    app = await startAppHarness({
+      env,
+      store: () => createStore({ kind: "redis", url: "redis://127.0.0.1:1" }, { prefix: "p2v-fault:" }),
+    });
     const { createJob } = await import("@/lib/jobs/adapters/actions");
     const form = new FormData();
-    for (const [k, v] of Object.entries({ prompt: "a kite over a windy beach", style: "anime", model: "local/preview", enhance: "off", duration: "4" })) form.set(k, v);
+    for (const [k, v] of Object.entries({
+      prompt: "a kite over a windy beach",
+      style: "anime",
+      model: "local/preview",
+      enhance: "off",
+      duration: "4",
+    }))
+      form.set(k, v);
     const state = await createJob({ status: "idle" }, form);
-    expect(state).toMatchObject({ status: "failed", message: expect.stringMatching(/unreachable/), values: { prompt: "a kite over a windy beach" } });
+    expect(state).toMatchObject({
+      status: "failed",
+      message: expect.stringMatching(/unreachable/),
+      values: { prompt: "a kite over a windy beach" },
+    });
     expect(unexpected).not.toHaveBeenCalled();
   });
 
   it("recovers when the store comes back, and applies a delivery it refused before", async () => {
     const port = await freePort();
     const url = `redis://127.0.0.1:${port}`;
-    app = await startAppHarness({ env: { SESSION_SECRET }, store: () => createStore({ kind: "redis", url }, { prefix: "p2v-fault:" }) });
+    app = await startAppHarness({
+      env: { SESSION_SECRET },
+      store: () => createStore({ kind: "redis", url }, { prefix: "p2v-fault:" }),
+    });
     const job = generatingJob();
     const refused = processingDelivery(job.id);
 
@@ -146,7 +178,11 @@ describe("when the job store is unreachable", () => {
     await startRedisOn(port);
     // The client reconnects by itself (backoff of at most a second).
     await waitFor(
-      () => app!.store.ping().then(() => true, () => false),
+      () =>
+        app!.store.ping().then(
+          () => true,
+          () => false,
+        ),
       Boolean,
       10_000,
     );
@@ -165,7 +201,11 @@ describe("when the job store is unreachable", () => {
 
     const { status: healthStatus, report } = await healthReport();
     expect(healthStatus).toBe(200);
-    expect(report).toMatchObject({ ok: true, store: { kind: "redis", ok: true }, engines: { local: { ok: true, ffmpeg: true } } });
+    expect(report).toMatchObject({
+      ok: true,
+      store: { kind: "redis", ok: true },
+      engines: { local: { ok: true, ffmpeg: true } },
+    });
     expect(report.store.latencyMs).toBeGreaterThanOrEqual(0);
     expect(report.version).toMatch(/^\d+\.\d+\.\d+/);
 

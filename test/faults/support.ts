@@ -60,7 +60,15 @@ export function generatingJob(overrides: Partial<Job> = {}): Job {
     finalPrompt: base.prompt,
     enhancedPrompt: base.prompt,
     steps: [
-      makeStep("enhance", { state: "done", attempt: 1, startedAt: now, completedAt: now, runningAt: now, progress: 100, output: base.prompt }),
+      makeStep("enhance", {
+        state: "done",
+        attempt: 1,
+        startedAt: now,
+        completedAt: now,
+        runningAt: now,
+        progress: 100,
+        output: base.prompt,
+      }),
       makeStep("generate", { state: "running", attempt: 1, ref: refOf(base.id), startedAt: now, progress: 0 }),
       makeStep("sound", { state: "skipped" }),
       makeStep("save", { state: "skipped" }),

@@ -1,6 +1,11 @@
 import { describe, expect, it } from "vitest";
 import { startAppHarness, type AppHarness } from "../support/app-harness";
-import { replicateEnvOf, startFakeReplicate, type FakeReplicate, type FakeReplicateOptions } from "../support/fake-replicate";
+import {
+  replicateEnvOf,
+  startFakeReplicate,
+  type FakeReplicate,
+  type FakeReplicateOptions,
+} from "../support/fake-replicate";
 import { waitFor } from "../support/wait-for";
 import { closeAfterEach } from "@/test/support/close-after-each";
 import { getEngine } from "@/lib/engines";
@@ -24,7 +29,10 @@ import { cronSweepResponse } from "@/lib/jobs/adapters/cron-sweep";
 let app: AppHarness | undefined;
 let fake: FakeReplicate | undefined;
 
-closeAfterEach(() => app, () => fake);
+closeAfterEach(
+  () => app,
+  () => fake,
+);
 
 async function setup(opts: { fake?: FakeReplicateOptions; appUrl: boolean; env?: Record<string, string> }) {
   fake = await startFakeReplicate({ timing: { startingMs: 100, processingMs: 600, ticks: 3 }, ...opts.fake });
@@ -80,7 +88,8 @@ async function crashedLongAgo(id: string): Promise<void> {
   }));
 }
 
-const creates = () => fake!.requests.filter((r) => r.method === "POST" && /\/predictions$/.test(r.path) && r.status === 201);
+const creates = () =>
+  fake!.requests.filter((r) => r.method === "POST" && /\/predictions$/.test(r.path) && r.status === 201);
 
 describe("the sweeper", () => {
   it("finishes a job whose completed webhook was dropped, with nobody watching, and saves our copy", async () => {
@@ -122,7 +131,10 @@ describe("the sweeper", () => {
   });
 
   it("with APP_URL and lost webhooks: adopts the run its webhook URL names and cancels a second one of the same attempt", async () => {
-    await setup({ appUrl: true, fake: { scenario: "lose-webhooks", timing: { startingMs: 100, processingMs: 3_000, ticks: 3 } } });
+    await setup({
+      appUrl: true,
+      fake: { scenario: "lose-webhooks", timing: { startingMs: 100, processingMs: 3_000, ticks: 3 } },
+    });
     const job = await createQueued();
     const claimed = await claimGenerate(job.id);
     const engine = await getEngine("replicate");
@@ -165,7 +177,9 @@ describe("the sweeper", () => {
 
 describe("the cron route", () => {
   const call = (authorization?: string) =>
-    cronSweepResponse(new Request("http://localhost/api/cron/sweep", { headers: authorization ? { authorization } : {} }));
+    cronSweepResponse(
+      new Request("http://localhost/api/cron/sweep", { headers: authorization ? { authorization } : {} }),
+    );
 
   it("answers 401 without the secret, with a wrong one, and while CRON_SECRET is unset", async () => {
     app = await startAppHarness({ env: { CRON_SECRET: "a-cron-secret-of-some-length" } });

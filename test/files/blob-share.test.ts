@@ -20,7 +20,8 @@ import { ownerCookie } from "@/test/support/owner";
 const browser = vi.hoisted(() => ({ cookie: "" }));
 vi.mock("next/headers", () => ({
   cookies: async () => ({
-    get: (name: string) => (browser.cookie.startsWith(`${name}=`) ? { name, value: browser.cookie.slice(name.length + 1) } : undefined),
+    get: (name: string) =>
+      browser.cookie.startsWith(`${name}=`) ? { name, value: browser.cookie.slice(name.length + 1) } : undefined,
     set: () => undefined,
   }),
   headers: async () => new Headers(),
@@ -59,20 +60,35 @@ async function savedJob(prompt: string) {
   const id = newJobId();
   const videos = getVideoStore();
   expect(videos.kind).toBe("blob");
-  const video = await videos.put(`${id}/a-kite.mp4`, new Response("the video bytes").body!, { contentType: "video/mp4", maxBytes: 1000 });
-  const poster = await videos.put(`${id}/poster.jpg`, new Response("the poster").body!, { contentType: "image/jpeg", maxBytes: 1000 });
+  const video = await videos.put(`${id}/a-kite.mp4`, new Response("the video bytes").body!, {
+    contentType: "video/mp4",
+    maxBytes: 1000,
+  });
+  const poster = await videos.put(`${id}/poster.jpg`, new Response("the poster").body!, {
+    contentType: "image/jpeg",
+    maxBytes: 1000,
+  });
   const job = makeJob({ id, prompt, status: "succeeded", stage: "done", videoUrl: video.url, posterUrl: poster.url });
   await store.create(job);
   return job;
 }
 
-const get = (url: string) => fetch(url).then(async (res) => ({ status: res.status, cache: res.headers.get("cache-control"), body: await res.text() }));
+const get = (url: string) =>
+  fetch(url).then(async (res) => ({
+    status: res.status,
+    cache: res.headers.get("cache-control"),
+    body: await res.text(),
+  }));
 
 describe("sharing on Vercel Blob", () => {
   it("copies a share's files to a path of its own, cacheable for a minute, and removes them when sharing is turned off", async () => {
     const job = await savedJob("a kite over a windy beach");
     // The job's own files: for its owner's browser, at an unguessable path; Blob's CDN keeps them an hour at most.
-    expect(await get(job.videoUrl!)).toMatchObject({ status: 200, cache: "public, max-age=3600", body: "the video bytes" });
+    expect(await get(job.videoUrl!)).toMatchObject({
+      status: 200,
+      cache: "public, max-age=3600",
+      body: "the video bytes",
+    });
 
     expect(await setShared(job.id, true)).toEqual({ ok: true });
     const share = (await store.get(job.id))!.share!;
@@ -85,7 +101,11 @@ describe("sharing on Vercel Blob", () => {
     }
     expect(JSON.stringify(shared)).not.toContain(job.videoUrl!);
     expect(await get(shared.videoUrl)).toEqual({ status: 200, cache: "public, max-age=60", body: "the video bytes" });
-    expect(await get(shared.posterUrl!)).toMatchObject({ status: 200, cache: "public, max-age=60", body: "the poster" });
+    expect(await get(shared.posterUrl!)).toMatchObject({
+      status: 200,
+      cache: "public, max-age=60",
+      body: "the poster",
+    });
 
     expect(await setShared(job.id, false)).toEqual({ ok: true });
     expect(await getSharedJob(share.token)).toBeNull();
@@ -111,7 +131,8 @@ describe("sharing on Vercel Blob", () => {
 
     expect(await deleteJob(job.id)).toEqual({ ok: true });
     expect(await store.get(job.id)).toBeNull();
-    for (const url of [share.videoUrl, share.posterUrl!, job.videoUrl!, job.posterUrl!]) expect((await get(url)).status).toBe(404);
+    for (const url of [share.videoUrl, share.posterUrl!, job.videoUrl!, job.posterUrl!])
+      expect((await get(url)).status).toBe(404);
     expect(blob.pathnames().filter((p) => p.includes(job.id) || p.includes(share.token))).toEqual([]);
   });
 });

@@ -3,7 +3,9 @@ import { asciiSlug, attachmentDisposition, downloadUrl, SLUG_MAX, unicodeSlug } 
 
 describe("download file names", () => {
   it("makes an ASCII slug of the prompt, without accents or punctuation", () => {
-    expect(asciiSlug("A paper boat, drifting down a rainy city gutter at night!")).toBe("a-paper-boat-drifting-down-a-rainy-city-gutter-at-night");
+    expect(asciiSlug("A paper boat, drifting down a rainy city gutter at night!")).toBe(
+      "a-paper-boat-drifting-down-a-rainy-city-gutter-at-night",
+    );
     expect(asciiSlug("Café crème — à l'aube")).toBe("cafe-creme-a-l-aube");
     expect(asciiSlug("  ***  ")).toBe("prompt2video");
     expect(asciiSlug("東京の夜")).toBe("prompt2video");
@@ -21,7 +23,9 @@ describe("download file names", () => {
     expect(value).toBe(`attachment; filename="neon.mp4"; filename*=UTF-8''${encodeURIComponent("東京の夜-neon.mp4")}`);
     expect(unicodeSlug("It's *big*")).toBe("it-s-big");
     // Characters that must not appear raw in filename* are encoded, and nothing can close the quotes.
-    expect(attachmentDisposition(`say "hi"; filename=x`)).toBe(`attachment; filename="say-hi-filename-x.mp4"; filename*=UTF-8''say-hi-filename-x.mp4`);
+    expect(attachmentDisposition(`say "hi"; filename=x`)).toBe(
+      `attachment; filename="say-hi-filename-x.mp4"; filename*=UTF-8''say-hi-filename-x.mp4`,
+    );
   });
 
   it("adds download=1 to app paths and absolute URLs", () => {

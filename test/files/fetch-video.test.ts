@@ -28,13 +28,15 @@ function route(req: http.IncomingMessage, res: http.ServerResponse) {
   if (p === "/octet.mp4") return video("application/octet-stream");
   if (p === "/octet.bin") return video("application/octet-stream");
   if (p === "/page.mp4") return res.writeHead(200, { "content-type": "text/html" }).end("<html>");
-  if (p === "/declared-big.mp4") return res.writeHead(200, { "content-type": "video/mp4", "content-length": String(5 * MB) }).end();
+  if (p === "/declared-big.mp4")
+    return res.writeHead(200, { "content-type": "video/mp4", "content-length": String(5 * MB) }).end();
   if (p === "/streamed-big.mp4") {
     res.writeHead(200, { "content-type": "video/mp4" });
     for (let i = 0; i < 20; i++) res.write(Buffer.alloc(64 * 1024));
     return res.end();
   }
-  if (p === "/stall.mp4") return res.writeHead(200, { "content-type": "video/mp4", "content-length": "1000" }).write("MP4!");
+  if (p === "/stall.mp4")
+    return res.writeHead(200, { "content-type": "video/mp4", "content-length": "1000" }).write("MP4!");
   if (p === "/no-answer.mp4") return;
   if (p === "/gone.mp4") return res.writeHead(410).end();
   if (p === "/redirect-in") return res.writeHead(302, { location: "/ok.mp4" }).end();
@@ -90,7 +92,9 @@ describe("checkVideoUrl", () => {
     expect(checkVideoUrl("http://[::1]:8080/out.mp4", ["[::1]:8080"]).port).toBe("8080");
     expect(checkVideoUrl("http://[::1]:9090/out.mp4", ["[::1]"]).port).toBe("9090");
     expect(() => checkVideoUrl("http://[::1]:9090/out.mp4", ["[::1]:8080"])).toThrow(VideoFileError);
-    expect(checkVideoUrl("https://replicate.delivery/out.mp4", ["replicate.delivery:443"]).host).toBe("replicate.delivery");
+    expect(checkVideoUrl("https://replicate.delivery/out.mp4", ["replicate.delivery:443"]).host).toBe(
+      "replicate.delivery",
+    );
   });
 
   it("allows the host of an IPv6 REPLICATE_BASE_URL", () => {
@@ -155,7 +159,9 @@ describe("fetchProviderVideo", () => {
   it("abandons a download that stops sending, or never answers, as a transient failure", async () => {
     const stalled = await fetchProviderVideo(`http://${host}/stall.mp4`, { ...opts(), idleTimeoutMs: 200 });
     expect(await reason(new Response(stalled.stream).arrayBuffer())).toBe("network (transient)");
-    expect(await reason(fetchProviderVideo(`http://${host}/no-answer.mp4`, { ...opts(), idleTimeoutMs: 200 }))).toBe("network (transient)");
+    expect(await reason(fetchProviderVideo(`http://${host}/no-answer.mp4`, { ...opts(), idleTimeoutMs: 200 }))).toBe(
+      "network (transient)",
+    );
   });
 
   it("tells deleted outputs (permanent) from server errors (transient)", async () => {
@@ -198,7 +204,11 @@ describe("copyProviderVideo", () => {
   it("retries transient failures", async () => {
     hits = {};
     const key = videoKey(newJobId(), "video.mp4");
-    const stored = await copyProviderVideo(`http://${host}/flaky.mp4`, store(), key, { ...opts(), backoffMs: 10, tries: 3 });
+    const stored = await copyProviderVideo(`http://${host}/flaky.mp4`, store(), key, {
+      ...opts(),
+      backoffMs: 10,
+      tries: 3,
+    });
     expect(stored.bytes).toBe(4);
     expect(hits["/flaky.mp4"]).toBe(3);
   });
@@ -206,7 +216,9 @@ describe("copyProviderVideo", () => {
   it("does not retry an oversize stream", async () => {
     hits = {};
     const key = videoKey(newJobId(), "video.mp4");
-    const result = await reason(copyProviderVideo(`http://${host}/streamed-big.mp4`, store(), key, { ...opts(), backoffMs: 10 }));
+    const result = await reason(
+      copyProviderVideo(`http://${host}/streamed-big.mp4`, store(), key, { ...opts(), backoffMs: 10 }),
+    );
     expect(result).toBe("too_large");
     expect(hits["/streamed-big.mp4"]).toBe(1);
     expect(await store().stat(key)).toBeNull();

@@ -14,14 +14,19 @@ let cookie = "";
 
 /** As the owner, unless `headers` has a cookie of its own ("" for none). */
 const call = (handler: typeof GET, jobId: string, file: string, headers: Record<string, string> = {}, query = "") =>
-  handler(new Request(`http://app.test/api/files/${jobId}/${file}${query}`, { headers: { cookie, ...headers } }), { params: Promise.resolve({ jobId, file }) });
+  handler(new Request(`http://app.test/api/files/${jobId}/${file}${query}`, { headers: { cookie, ...headers } }), {
+    params: Promise.resolve({ jobId, file }),
+  });
 
 beforeAll(async () => {
   await data.store.create(makeJob({ id, prompt: "Café at dawn, rain on the window" }));
   cookie = await ownerCookie();
   const body = new Response("0123456789").body!;
   await localVideoStore().put(videoKey(id, "video.mp4"), body, { contentType: "video/mp4", maxBytes: 100 });
-  await localVideoStore().put(videoKey(id, "poster.jpg"), new Response("jpg").body!, { contentType: "image/jpeg", maxBytes: 100 });
+  await localVideoStore().put(videoKey(id, "poster.jpg"), new Response("jpg").body!, {
+    contentType: "image/jpeg",
+    maxBytes: 100,
+  });
 });
 
 describe("GET /api/files/[jobId]/[file]", () => {
@@ -61,7 +66,12 @@ describe("GET /api/files/[jobId]/[file]", () => {
   });
 
   it("answers 400 for malformed names and 404 for missing files", async () => {
-    for (const [jobId, file] of [[id, "..%2Fsecret.mp4"], [id, "../x.mp4"], ["short", "video.mp4"], [id, "video.txt"]] as const) {
+    for (const [jobId, file] of [
+      [id, "..%2Fsecret.mp4"],
+      [id, "../x.mp4"],
+      ["short", "video.mp4"],
+      [id, "video.txt"],
+    ] as const) {
       const res = await call(GET, jobId, file);
       expect(res.status).toBe(400);
       expect(await res.json()).toEqual({ error: "Malformed file name." });
@@ -78,7 +88,9 @@ describe("GET /api/files/[jobId]/[file]", () => {
       `attachment; filename="cafe-at-dawn-rain-on-the-window.mp4"; filename*=UTF-8''caf%C3%A9-at-dawn-rain-on-the-window.mp4`,
     );
     expect((await call(GET, id, "video.mp4")).headers.get("content-disposition")).toBeNull();
-    expect((await call(GET, id, "poster.jpg", { cookie }, "?download=1")).headers.get("content-disposition")).toBeNull();
+    expect(
+      (await call(GET, id, "poster.jpg", { cookie }, "?download=1")).headers.get("content-disposition"),
+    ).toBeNull();
   });
 
   it("answers anyone but the owner 404, as for a file that does not exist", async () => {
@@ -95,7 +107,10 @@ describe("GET /api/files/[jobId]/[file]", () => {
     }
     // A file whose job is gone is nobody's: not served at all.
     const orphan = newJobId();
-    await localVideoStore().put(videoKey(orphan, "video.mp4"), new Response("v").body!, { contentType: "video/mp4", maxBytes: 10 });
+    await localVideoStore().put(videoKey(orphan, "video.mp4"), new Response("v").body!, {
+      contentType: "video/mp4",
+      maxBytes: 10,
+    });
     expect((await call(GET, orphan, "video.mp4")).status).toBe(404);
   });
 });

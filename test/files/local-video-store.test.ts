@@ -50,9 +50,9 @@ describe("LocalVideoStore", () => {
     `${id}\\..\\x.mp4`,
     "",
   ])("refuses the key %j", async (key) => {
-    await expect(store.put(key, webStream(new Uint8Array([1])), { contentType: "video/mp4", maxBytes: 10 })).rejects.toBeInstanceOf(
-      InvalidVideoKeyError,
-    );
+    await expect(
+      store.put(key, webStream(new Uint8Array([1])), { contentType: "video/mp4", maxBytes: 10 }),
+    ).rejects.toBeInstanceOf(InvalidVideoKeyError);
     await expect(store.stat(key)).rejects.toBeInstanceOf(InvalidVideoKeyError);
     await expect(store.open(key)).rejects.toBeInstanceOf(InvalidVideoKeyError);
   });
@@ -66,9 +66,15 @@ describe("LocalVideoStore", () => {
 
   it("stores web and Node streams, serves ranges and deletes a job's files", async () => {
     const key = videoKey(id, "video.mp4");
-    const stored = await store.put(key, webStream(new TextEncoder().encode("0123456789")), { contentType: "video/mp4", maxBytes: 10 });
+    const stored = await store.put(key, webStream(new TextEncoder().encode("0123456789")), {
+      contentType: "video/mp4",
+      maxBytes: 10,
+    });
     expect(stored).toEqual({ url: `/api/files/${id}/video.mp4`, bytes: 10 });
-    const poster = await store.put(videoKey(id, "poster.jpg"), Readable.from([Buffer.from("jpg")]), { contentType: "image/jpeg", maxBytes: 10 });
+    const poster = await store.put(videoKey(id, "poster.jpg"), Readable.from([Buffer.from("jpg")]), {
+      contentType: "image/jpeg",
+      maxBytes: 10,
+    });
     expect(poster.url).toBe(`/api/files/${id}/poster.jpg`);
 
     expect(await store.stat(key)).toEqual({ size: 10, contentType: "video/mp4" });
@@ -87,7 +93,9 @@ describe("LocalVideoStore", () => {
   it("fails a write past maxBytes and leaves nothing behind", async () => {
     const other = newJobId();
     const key = videoKey(other, "video.mp4");
-    const error = await store.put(key, Readable.from([Buffer.alloc(6), Buffer.alloc(6)]), { contentType: "video/mp4", maxBytes: 10 }).catch((e: unknown) => e);
+    const error = await store
+      .put(key, Readable.from([Buffer.alloc(6), Buffer.alloc(6)]), { contentType: "video/mp4", maxBytes: 10 })
+      .catch((e: unknown) => e);
     expect(error).toBeInstanceOf(VideoFileError);
     expect((error as VideoFileError).reason).toBe("too_large");
     expect(await store.stat(key)).toBeNull();

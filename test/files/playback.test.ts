@@ -87,8 +87,18 @@ async function savingJob(output: string, overrides: Partial<Job> = {}): Promise<
 }
 
 /** As the job's owner: anyone else is answered 404 (lib/jobs/adapters/access.ts). */
-const call = async (handler: typeof GET, job: Job, headers: Record<string, string> = {}, file = videoFileName(job.prompt)) =>
-  handler(new Request(`http://app.test/api/files/${job.id}/${file}`, { headers: { cookie: await ownerCookie(), ...headers } }), { params: Promise.resolve({ jobId: job.id, file }) });
+const call = async (
+  handler: typeof GET,
+  job: Job,
+  headers: Record<string, string> = {},
+  file = videoFileName(job.prompt),
+) =>
+  handler(
+    new Request(`http://app.test/api/files/${job.id}/${file}`, {
+      headers: { cookie: await ownerCookie(), ...headers },
+    }),
+    { params: Promise.resolve({ jobId: job.id, file }) },
+  );
 
 const bytes = async (res: Response) => Buffer.from(await res.arrayBuffer());
 
@@ -101,10 +111,28 @@ describe("the playback URL while the video is being saved", () => {
     expect(pub.playbackUrl).toBe(`/api/files/${job.id}/a-paper-boat-on-a-rainy-street.mp4`);
     expect(JSON.stringify(pub)).not.toContain(fake.origin);
 
-    const generating = derive({ ...job, steps: job.steps.map((s) => (s.name === "generate" ? { ...s, state: "running" as const, output: null } : s.name === "save" ? makeStep("save") : s)) });
+    const generating = derive({
+      ...job,
+      steps: job.steps.map((s) =>
+        s.name === "generate"
+          ? { ...s, state: "running" as const, output: null }
+          : s.name === "save"
+            ? makeStep("save")
+            : s,
+      ),
+    });
     expect(toPublicJob(generating).playbackUrl).toBeNull();
     // With sound asked for, the video to keep is only known once the sound step is finished.
-    const withSound = derive({ ...job, steps: job.steps.map((s) => (s.name === "sound" ? makeStep("sound", { state: "running", engine: "replicate" }) : s.name === "save" ? makeStep("save") : s)) });
+    const withSound = derive({
+      ...job,
+      steps: job.steps.map((s) =>
+        s.name === "sound"
+          ? makeStep("sound", { state: "running", engine: "replicate" })
+          : s.name === "save"
+            ? makeStep("save")
+            : s,
+      ),
+    });
     expect(toPublicJob(withSound).playbackUrl).toBeNull();
   });
 
@@ -138,9 +166,17 @@ describe("the playback URL while the video is being saved", () => {
   it("serves our copy under the same URL once it exists, also after the provider deleted its own", async () => {
     const job = await savingJob(await providerOutput());
     const url = toPublicJob(job).playbackUrl;
-    await localVideoStore().put(videoKey(job.id, videoFileName(job.prompt)), new Response(new Uint8Array(sample)).body!, { contentType: "video/mp4", maxBytes: 1 << 24 });
+    await localVideoStore().put(
+      videoKey(job.id, videoFileName(job.prompt)),
+      new Response(new Uint8Array(sample)).body!,
+      { contentType: "video/mp4", maxBytes: 1 << 24 },
+    );
     const saved = await store.update(job.id, (j) =>
-      derive({ ...j, videoUrl: url, steps: j.steps.map((s) => (s.name === "save" ? { ...s, state: "done" as const, progress: 100 } : s)) }),
+      derive({
+        ...j,
+        videoUrl: url,
+        steps: j.steps.map((s) => (s.name === "save" ? { ...s, state: "done" as const, progress: 100 } : s)),
+      }),
     );
     expect(saved?.job.status).toBe("succeeded");
     expect(toPublicJob(saved!.job).playbackUrl).toBe(url);
@@ -182,7 +218,11 @@ describe("the playback URL while the video is being saved", () => {
     const blobUrl = await providerOutput();
     const job = await savingJob(blobUrl);
     const done = await store.update(job.id, (j) =>
-      derive({ ...j, videoUrl: blobUrl, steps: j.steps.map((s) => (s.name === "save" ? { ...s, state: "done" as const, progress: 100 } : s)) }),
+      derive({
+        ...j,
+        videoUrl: blobUrl,
+        steps: j.steps.map((s) => (s.name === "save" ? { ...s, state: "done" as const, progress: 100 } : s)),
+      }),
     );
     const pub = toPublicJob(done!.job);
     expect(pub.playbackUrl).toBe(`/api/files/${job.id}/${videoFileName(job.prompt)}`);

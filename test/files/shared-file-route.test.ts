@@ -25,14 +25,29 @@ const job = makeJob({
   posterUrl: `/api/files/${id}/poster.jpg`,
 });
 
-const file = (handler: typeof sharedFile, token: string, name: string, headers: Record<string, string> = {}, query = "") =>
-  handler(new Request(`http://app.test/api/shared/${token}/${name}${query}`, { headers }), { params: Promise.resolve({ token, file: name }) });
-const status = (token: string) => sharedStatus(new Request(`http://app.test/api/shared/${token}`), { params: Promise.resolve({ token }) });
+const file = (
+  handler: typeof sharedFile,
+  token: string,
+  name: string,
+  headers: Record<string, string> = {},
+  query = "",
+) =>
+  handler(new Request(`http://app.test/api/shared/${token}/${name}${query}`, { headers }), {
+    params: Promise.resolve({ token, file: name }),
+  });
+const status = (token: string) =>
+  sharedStatus(new Request(`http://app.test/api/shared/${token}`), { params: Promise.resolve({ token }) });
 
 beforeAll(async () => {
   await data.store.create(job);
-  await localVideoStore().put(videoKey(id, "a-kite-over-a-windy-beach.mp4"), new Response("0123456789").body!, { contentType: "video/mp4", maxBytes: 100 });
-  await localVideoStore().put(videoKey(id, "poster.jpg"), new Response("jpg").body!, { contentType: "image/jpeg", maxBytes: 100 });
+  await localVideoStore().put(videoKey(id, "a-kite-over-a-windy-beach.mp4"), new Response("0123456789").body!, {
+    contentType: "video/mp4",
+    maxBytes: 100,
+  });
+  await localVideoStore().put(videoKey(id, "poster.jpg"), new Response("jpg").body!, {
+    contentType: "image/jpeg",
+    maxBytes: 100,
+  });
 });
 
 describe("GET /api/shared/[token]/…", () => {
@@ -44,14 +59,18 @@ describe("GET /api/shared/[token]/…", () => {
     const video = await file(sharedFile, share.token, "video.mp4");
     expect(video.status).toBe(200);
     expect(video.headers.get("content-type")).toBe("video/mp4");
-    expect(video.headers.get("cache-control")).toBe(`public, max-age=${SHARED_FILE_MAX_AGE}, s-maxage=${SHARED_FILE_MAX_AGE}`);
+    expect(video.headers.get("cache-control")).toBe(
+      `public, max-age=${SHARED_FILE_MAX_AGE}, s-maxage=${SHARED_FILE_MAX_AGE}`,
+    );
     expect(SHARED_FILE_MAX_AGE).toBeLessThanOrEqual(300);
     expect(await video.text()).toBe("0123456789");
     const part = await file(sharedFile, share.token, "video.mp4", { range: "bytes=2-4" });
     expect(part.status).toBe(206);
     expect(await part.text()).toBe("234");
     expect((await file(sharedHead, share.token, "video.mp4")).headers.get("content-length")).toBe("10");
-    expect((await file(sharedFile, share.token, "video.mp4", {}, "?download=1")).headers.get("content-disposition")).toMatch(/filename="a-kite-over-a-windy-beach\.mp4"/);
+    expect(
+      (await file(sharedFile, share.token, "video.mp4", {}, "?download=1")).headers.get("content-disposition"),
+    ).toMatch(/filename="a-kite-over-a-windy-beach\.mp4"/);
     expect(await (await file(sharedFile, share.token, "poster.jpg")).text()).toBe("jpg");
 
     const state = await status(share.token);
@@ -62,7 +81,8 @@ describe("GET /api/shared/[token]/…", () => {
     expect(JSON.stringify(body)).not.toContain("for the owner only");
 
     // Only the share's own names; never the job's file names or another path.
-    for (const name of ["a-kite-over-a-windy-beach.mp4", "../poster.jpg", "x.mp4"]) expect((await file(sharedFile, share.token, name)).status).toBe(404);
+    for (const name of ["a-kite-over-a-windy-beach.mp4", "../poster.jpg", "x.mp4"])
+      expect((await file(sharedFile, share.token, name)).status).toBe(404);
 
     await endShare(id);
     for (const name of ["video.mp4", "poster.jpg"]) {

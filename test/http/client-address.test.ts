@@ -17,11 +17,14 @@ const trust = (value: string): AddressEnv => {
 const OFF: AddressEnv = { TRUST_PROXY: { kind: "off" } satisfies TrustProxy, VERCEL: undefined };
 
 /** Headers as a route sees them for a connection from `peer`. */
-const from = (peer: string, more: Record<string, string> = {}) => new Headers({ ...more, [PEER_HEADER]: peerStampFor(peer) });
+const from = (peer: string, more: Record<string, string> = {}) =>
+  new Headers({ ...more, [PEER_HEADER]: peerStampFor(peer) });
 
 describe("clientAddress", () => {
   it("is the connection's address by default, whatever forwarding headers say", () => {
-    expect(clientAddress(from("198.51.100.4", { "x-forwarded-for": "203.0.113.7", "x-real-ip": "203.0.113.8" }), OFF)).toBe("198.51.100.4");
+    expect(
+      clientAddress(from("198.51.100.4", { "x-forwarded-for": "203.0.113.7", "x-real-ip": "203.0.113.8" }), OFF),
+    ).toBe("198.51.100.4");
     expect(clientAddress(from("::ffff:192.0.2.9"), OFF)).toBe("192.0.2.9");
     // No stamp, or one the client wrote itself: nobody is believed.
     expect(clientAddress(new Headers({ "x-forwarded-for": "203.0.113.7" }), OFF)).toBe("unknown");
@@ -41,7 +44,9 @@ describe("clientAddress", () => {
 
   it("with a list of proxies, is the nearest address that is not one of them", () => {
     const env = trust("loopback, 10.0.0.0/8, 2001:db8::/32");
-    expect(clientAddress(from("127.0.0.1", { "x-forwarded-for": "6.6.6.6, 198.51.100.7, 10.1.2.3" }), env)).toBe("198.51.100.7");
+    expect(clientAddress(from("127.0.0.1", { "x-forwarded-for": "6.6.6.6, 198.51.100.7, 10.1.2.3" }), env)).toBe(
+      "198.51.100.7",
+    );
     expect(clientAddress(from("2001:db8::5", { "x-forwarded-for": "2001:db9::1" }), env)).toBe("2001:db9::1");
     // A connection from elsewhere is the client itself, whatever it forwards.
     expect(clientAddress(from("203.0.113.3", { "x-forwarded-for": "6.6.6.6" }), env)).toBe("203.0.113.3");
@@ -51,7 +56,9 @@ describe("clientAddress", () => {
 
   it("on Vercel, is Vercel's own forwarded address", () => {
     const vercel = { TRUST_PROXY: { kind: "off" }, VERCEL: "1" } satisfies AddressEnv;
-    expect(clientAddress(new Headers({ "x-vercel-forwarded-for": "203.0.113.5", "x-forwarded-for": "6.6.6.6" }), vercel)).toBe("203.0.113.5");
+    expect(
+      clientAddress(new Headers({ "x-vercel-forwarded-for": "203.0.113.5", "x-forwarded-for": "6.6.6.6" }), vercel),
+    ).toBe("203.0.113.5");
     expect(clientAddress(new Headers({ "x-forwarded-for": "6.6.6.6" }), vercel)).toBe("unknown");
   });
 
@@ -64,7 +71,10 @@ describe("clientAddress", () => {
     await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
     try {
       const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/`;
-      const forged = { "x-forwarded-for": "6.6.6.6", [PEER_HEADER]: `${peerStampFor("1.2.3.4").split(" ")[0]}x 6.6.6.6` };
+      const forged = {
+        "x-forwarded-for": "6.6.6.6",
+        [PEER_HEADER]: `${peerStampFor("1.2.3.4").split(" ")[0]}x 6.6.6.6`,
+      };
       expect(await (await fetch(url, { headers: forged })).text()).toBe("127.0.0.1");
     } finally {
       server.close();
@@ -93,6 +103,7 @@ describe("normalizeIp", () => {
   });
 
   it("refuses missing or malformed values", () => {
-    for (const bad of [null, "", " ", "999.1.1.1", "1.2.3", "<script>", "a".repeat(500), "1.2.3.4.5", "unknown"]) expect(normalizeIp(bad)).toBeNull();
+    for (const bad of [null, "", " ", "999.1.1.1", "1.2.3", "<script>", "a".repeat(500), "1.2.3.4.5", "unknown"])
+      expect(normalizeIp(bad)).toBeNull();
   });
 });

@@ -75,7 +75,13 @@ describe("the local loop: job → local engine → signed webhooks → saved MP4
     const res = await fetch(`${app.origin}/api/status/${job.id}`, await asOwner());
     expect(res.status).toBe(200);
     const body = (await res.json()) as Record<string, unknown>;
-    expect(body).toMatchObject({ id: job.id, status: "succeeded", progress: 100, videoUrl: done.videoUrl, error: null });
+    expect(body).toMatchObject({
+      id: job.id,
+      status: "succeeded",
+      progress: 100,
+      videoUrl: done.videoUrl,
+      error: null,
+    });
     expect(body.engineLabel).toBe("Local preview (not AI)");
     expect(JSON.stringify(body)).not.toContain("owner-a");
     expect(JSON.stringify(body)).not.toContain("local:renders");
@@ -133,7 +139,9 @@ describe("the local loop: job → local engine → signed webhooks → saved MP4
     await app.store.update(job.id, (j) => ({
       ...j,
       lastEventAt: Date.now() - 60_000,
-      steps: j.steps.map((s) => (s.name === "generate" ? { ...s, state: "running", ref: "lp_vanished_render_000", attempt: 1 } : s)),
+      steps: j.steps.map((s) =>
+        s.name === "generate" ? { ...s, state: "running", ref: "lp_vanished_render_000", attempt: 1 } : s,
+      ),
     }));
     // The render this process did start dies with the "old process" too. Left running, it would
     // compete for the CPU with the retried one (on a busy machine that doubled the wait), and its

@@ -3,7 +3,12 @@ import { setQueueClock, type QueueClock } from "@/lib/jobs/pipeline/queue-clock"
 import { isTerminal, type Job, type PublicJob } from "@/lib/core/job";
 import { startAppHarness, type AppHarness } from "@/test/support/app-harness";
 import { waitFor } from "@/test/support/wait-for";
-import { replicateEnvOf, startFakeReplicate, type FakeReplicate, type FakeReplicateOptions } from "@/test/support/fake-replicate";
+import {
+  replicateEnvOf,
+  startFakeReplicate,
+  type FakeReplicate,
+  type FakeReplicateOptions,
+} from "@/test/support/fake-replicate";
 
 /**
  * The line end to end on the app's real paths (POST /api/jobs, the status route, signed webhooks
@@ -23,7 +28,13 @@ afterEach(async () => {
   fake = undefined;
 });
 
-const FORM = { prompt: "a hummingbird drinking from a flower", style: "photoreal", model: "wan-video/wan-2.2-t2v-fast", enhance: false, sound: false };
+const FORM = {
+  prompt: "a hummingbird drinking from a flower",
+  style: "photoreal",
+  model: "wan-video/wan-2.2-t2v-fast",
+  enhance: false,
+  sound: false,
+};
 
 async function setup(env: Record<string, string>, fakeOpts: FakeReplicateOptions = {}) {
   fake = await startFakeReplicate({ timing: { startingMs: 20, processingMs: 100, ticks: 1 }, ...fakeOpts });
@@ -53,7 +64,9 @@ async function post(cookie?: string): Promise<{ id: string; cookie: string }> {
 
 /** The status route as the job's browser asks it (it answers its owner only). */
 async function status(job: { id: string; cookie: string }): Promise<PublicJob> {
-  return (await (await fetch(`${app!.origin}/api/status/${job.id}`, { headers: { cookie: job.cookie } })).json()) as PublicJob;
+  return (await (
+    await fetch(`${app!.origin}/api/status/${job.id}`, { headers: { cookie: job.cookie } })
+  ).json()) as PublicJob;
 }
 
 /** The job ids in the order their video predictions were created at the fake Replicate. */
@@ -67,12 +80,18 @@ const jobs = (ids: string[]) => Promise.all(ids.map(async (id) => (await app!.st
 async function completeOneByOne(ids: string[]): Promise<Job[]> {
   for (let done = 0; done < ids.length; done++) {
     const [rec] = await waitFor(
-      async () => [...fake!.predictions.values()].filter((r) => r.prediction.status === "starting" || r.prediction.status === "processing"),
+      async () =>
+        [...fake!.predictions.values()].filter(
+          (r) => r.prediction.status === "starting" || r.prediction.status === "processing",
+        ),
       (running) => running.length === 1,
     );
     fake!.complete(rec!.prediction.id);
     // The next one starts from the webhook that ended this one: no viewer, no sweep.
-    await waitFor(() => jobs(ids), (list) => list.filter((j) => isTerminal(j.status)).length === done + 1);
+    await waitFor(
+      () => jobs(ids),
+      (list) => list.filter((j) => isTerminal(j.status)).length === done + 1,
+    );
   }
   return jobs(ids);
 }
@@ -83,7 +102,10 @@ describe("the line", () => {
     const first = await post();
     const second = await post(first.cookie);
     const third = await post(first.cookie);
-    await waitFor(async () => fake!.predictions.size, (n) => n === 1);
+    await waitFor(
+      async () => fake!.predictions.size,
+      (n) => n === 1,
+    );
 
     const [a, b, c] = await Promise.all([first, second, third].map((j) => status(j)));
     expect(a).toMatchObject({ queuePosition: null, queueWaitSeconds: null });
@@ -129,7 +151,10 @@ describe("the line", () => {
     const first = await post();
     const second = await post(first.cookie);
     const third = await post(first.cookie);
-    await waitFor(async () => fake!.predictions.size, (n) => n === 1);
+    await waitFor(
+      async () => fake!.predictions.size,
+      (n) => n === 1,
+    );
     expect((await status(third)).queuePosition).toBe(2);
     // What the Cancel action does (it needs Next's request scope for the owner cookie): cancel, then free the place.
     const { applyEvent } = await import("@/lib/jobs/pipeline/advance");
@@ -150,7 +175,10 @@ describe("the queue sweep", () => {
     const first = await post();
     // Its last delivery for minutes (processing) applied, and the work it scheduled done: nothing
     // in flight would see the job gone and free the slot itself.
-    await waitFor(() => app!.store.get(first.id), (j) => j?.status === "processing");
+    await waitFor(
+      () => app!.store.get(first.id),
+      (j) => j?.status === "processing",
+    );
     await app!.settle();
     // A crash between two writes: the job's record is gone, its slot is still taken.
     await app!.store.delete(first.id);
@@ -158,13 +186,21 @@ describe("the queue sweep", () => {
     const { newJob } = await import("@/lib/jobs/domain/new-job");
     const { createJobSchema } = await import("@/lib/jobs/domain/request");
     const { MODELS } = await import("@/lib/models/registry");
-    const lost = newJob({ input: createJobSchema(MODELS).parse(FORM), ownerId: "owner-lost", llmEnhancer: false, now: Date.now() });
+    const lost = newJob({
+      input: createJobSchema(MODELS).parse(FORM),
+      ownerId: "owner-lost",
+      llmEnhancer: false,
+      now: Date.now(),
+    });
     await app!.store.create(lost);
     expect((await app!.store.queue.snapshot(Date.now())).running.map((r) => r.jobId)).toEqual([first.id]);
 
     const { sweepQueue } = await import("@/lib/jobs/pipeline/dispatch");
     expect(await sweepQueue()).toMatchObject({ released: 1, enqueued: 1 });
-    await waitFor(async () => fake!.predictions.size, (n) => n === 2);
+    await waitFor(
+      async () => fake!.predictions.size,
+      (n) => n === 2,
+    );
     expect(predictionOrder()).toEqual([first.id, lost.id]);
     expect((await app!.store.queue.snapshot(Date.now())).running.map((r) => r.jobId)).toEqual([lost.id]);
   });
@@ -201,13 +237,16 @@ describe("a burst against Replicate's rate limit", () => {
     const first = await post();
     const ids = [first.id];
     for (let i = 1; i < 60; i++) ids.push((await post(first.cookie)).id);
-    const createAttempts = () => fake!.requests.filter((r) => r.method === "POST" && r.path.endsWith("/predictions")).length;
+    const createAttempts = () =>
+      fake!.requests.filter((r) => r.method === "POST" && r.path.endsWith("/predictions")).length;
 
     for (let window = 0; window < 40; window++) {
       // Quiet: every job has ended or waits in line for the window to open (nothing admitted, nothing running).
       const list = await waitFor(
         async () => ({ jobs: await jobs(ids), snap: await app!.store.queue.snapshot(clock.now()) }),
-        ({ jobs: js, snap }) => snap.running.length === 0 && js.every((j) => j.status === "succeeded" || (j.status === "queued" && j.admittedAt === null)),
+        ({ jobs: js, snap }) =>
+          snap.running.length === 0 &&
+          js.every((j) => j.status === "succeeded" || (j.status === "queued" && j.admittedAt === null)),
         60_000,
       );
       expect(list.jobs.filter((j) => j.status === "failed")).toEqual([]);
@@ -216,7 +255,10 @@ describe("a burst against Replicate's rate limit", () => {
       const before = createAttempts();
       clock.advance(10_000);
       // The hold's timer wakes the line: wait for its creates to reach Replicate.
-      await waitFor(async () => createAttempts(), (n) => n > before);
+      await waitFor(
+        async () => createAttempts(),
+        (n) => n > before,
+      );
     }
 
     const ended = await jobs(ids);

@@ -2,7 +2,12 @@ import { existsSync } from "node:fs";
 import { describe, expect, it, vi } from "vitest";
 import { finishedJob, startAppHarness, type AppHarness } from "../support/app-harness";
 import { waitFor } from "../support/wait-for";
-import { replicateEnvOf, startFakeReplicate, type FakeReplicate, type FakeReplicateOptions } from "../support/fake-replicate";
+import {
+  replicateEnvOf,
+  startFakeReplicate,
+  type FakeReplicate,
+  type FakeReplicateOptions,
+} from "../support/fake-replicate";
 import { newJob } from "@/lib/jobs/domain/new-job";
 import { dispatch, enqueueJob } from "@/lib/jobs/pipeline/dispatch";
 import { advance, applyEvent } from "@/lib/jobs/pipeline/advance";
@@ -20,7 +25,10 @@ import { closeAfterEach } from "@/test/support/close-after-each";
 let app: AppHarness | undefined;
 let fake: FakeReplicate | undefined;
 
-closeAfterEach(() => app, () => fake);
+closeAfterEach(
+  () => app,
+  () => fake,
+);
 
 async function setup(opts: { fake?: FakeReplicateOptions; appUrl?: boolean; env?: Record<string, string> } = {}) {
   fake = await startFakeReplicate({ timing: { startingMs: 150, processingMs: 800, ticks: 4 }, ...opts.fake });
@@ -71,7 +79,8 @@ async function giveUpAttempt(jobId: string, attempt: number): Promise<void> {
   await advance(jobId);
 }
 
-const cancelsOf = (id: string) => fake!.requests.filter((r) => r.method === "POST" && r.path === `/v1/predictions/${id}/cancel`);
+const cancelsOf = (id: string) =>
+  fake!.requests.filter((r) => r.method === "POST" && r.path === `/v1/predictions/${id}/cancel`);
 
 const finished = (id: string, timeoutMs = 60_000) => finishedJob(app!, id, timeoutMs);
 
@@ -184,7 +193,10 @@ describe("Replicate engine through signed webhooks", () => {
     const ref = [...fake!.predictions.keys()][0]!;
     const gets = () => fake!.requests.filter((r) => r.method === "GET" && r.path === `/v1/predictions/${ref}`).length;
     // The start delivery has been answered and applied: from here on the run is quiet.
-    await waitFor(async () => fake!.predictions.get(ref)!.pendingDeliveries, (n) => n === 0);
+    await waitFor(
+      async () => fake!.predictions.get(ref)!.pendingDeliveries,
+      (n) => n === 0,
+    );
     await app!.settle();
     const quietFrom = (await app!.store.get(job.id))!.lastEventAt;
     // The app's clock (Date) is the test's from here; timers and I/O stay real.
@@ -234,7 +246,10 @@ describe("Replicate engine through signed webhooks", () => {
     fake!.setScenario("http-500-after-create");
     const starting = advance(job.id);
     // Only the first create fails (after starting its run); the retry, a second later, succeeds.
-    await waitFor(async () => fake!.predictions.size, (n) => n === 1);
+    await waitFor(
+      async () => fake!.predictions.size,
+      (n) => n === 1,
+    );
     fake!.resetScenarios();
     await starting;
     const done = await finished(job.id);
@@ -251,20 +266,31 @@ describe("Replicate engine through signed webhooks", () => {
     const job = await createQueued();
     fake!.setScenario("http-500");
     const starting = advance(job.id);
-    await waitFor(async () => fake!.requests.filter((r) => r.method === "POST" && r.path.includes("/predictions")).length, (n) => n === 1);
+    await waitFor(
+      async () => fake!.requests.filter((r) => r.method === "POST" && r.path.includes("/predictions")).length,
+      (n) => n === 1,
+    );
     fake!.resetScenarios();
     await starting;
     const done = await finished(job.id);
     expect(done.status).toBe("succeeded");
     expect(fake!.predictions.size).toBe(1);
-    expect(fake!.requests.filter((r) => r.method === "POST" && r.path.includes("/predictions")).map((r) => r.status)).toEqual([500, 201]);
+    expect(
+      fake!.requests.filter((r) => r.method === "POST" && r.path.includes("/predictions")).map((r) => r.status),
+    ).toEqual([500, 201]);
   });
 
   it("cancels a run whose create answered after its attempt was given up, and finishes with the next one", async () => {
-    await setup({ appUrl: false, fake: { createDelayMs: 1_000, slowCreates: 1, timing: { startingMs: 100, processingMs: 2_500, ticks: 5 } } });
+    await setup({
+      appUrl: false,
+      fake: { createDelayMs: 1_000, slowCreates: 1, timing: { startingMs: 100, processingMs: 2_500, ticks: 5 } },
+    });
     const job = await createQueued();
     const firstAttempt = advance(job.id);
-    await waitFor(async () => fake!.predictions.size, (n) => n === 1);
+    await waitFor(
+      async () => fake!.predictions.size,
+      (n) => n === 1,
+    );
     await giveUpAttempt(job.id, 1);
     await firstAttempt;
     const done = await finished(job.id);
@@ -276,7 +302,9 @@ describe("Replicate engine through signed webhooks", () => {
   });
 
   it("cancels, once, a run whose (duplicated) deliveries name an attempt that was given up", async () => {
-    await setup({ fake: { scenario: "duplicate-webhooks", timing: { startingMs: 100, processingMs: 2_500, ticks: 5 } } });
+    await setup({
+      fake: { scenario: "duplicate-webhooks", timing: { startingMs: 100, processingMs: 2_500, ticks: 5 } },
+    });
     const job = await createAndStart();
     const [stale] = [...fake!.predictions.keys()];
     await giveUpAttempt(job.id, 1);
@@ -284,7 +312,9 @@ describe("Replicate engine through signed webhooks", () => {
     expect(done.status).toBe("succeeded");
     expect(findStep(done, "generate")!.ref).not.toBe(stale);
     expect((await fake!.settled(stale!)).status).toBe("canceled");
-    expect(fake!.deliveries.filter((d) => d.predictionId === stale && d.payload.status === "processing").length).toBeGreaterThan(1);
+    expect(
+      fake!.deliveries.filter((d) => d.predictionId === stale && d.payload.status === "processing").length,
+    ).toBeGreaterThan(1);
     expect(cancelsOf(stale!)).toHaveLength(1);
   });
 
@@ -307,7 +337,14 @@ describe("Replicate engine through signed webhooks", () => {
     expect(done.status).toBe("succeeded");
     expect(fake!.predictions.size).toBe(3);
     const steps = new Set(
-      fake!.deliveries.filter((d) => d.status === 200).map((d) => [...fake!.predictions.values()].find((p) => p.prediction.id === d.predictionId)?.webhook?.match(/step=(\w+)/)?.[1]),
+      fake!.deliveries
+        .filter((d) => d.status === 200)
+        .map(
+          (d) =>
+            [...fake!.predictions.values()]
+              .find((p) => p.prediction.id === d.predictionId)
+              ?.webhook?.match(/step=(\w+)/)?.[1],
+        ),
     );
     expect(steps).toEqual(new Set(["enhance", "generate", "sound"]));
     expect(findStep(done, "enhance")!.engine).toBe("replicate");
@@ -316,7 +353,9 @@ describe("Replicate engine through signed webhooks", () => {
   });
 
   it("delivers the silent video with a notice when the sound step fails", async () => {
-    await setup({ fake: { models: { "62871fb59889b2d7c13777f08deb3b36bdff88f7e1d53a50ad7694548a41b484": { scenario: "fail" } } } });
+    await setup({
+      fake: { models: { "62871fb59889b2d7c13777f08deb3b36bdff88f7e1d53a50ad7694548a41b484": { scenario: "fail" } } },
+    });
     const job = await createAndStart({ sound: "on" });
     const done = await finished(job.id);
     expect(done.status).toBe("succeeded");
@@ -337,7 +376,10 @@ describe("Replicate engine through signed webhooks", () => {
   it("cancel ends the job canceled, asks Replicate to stop, and a late completion changes nothing", async () => {
     await setup({ fake: { timing: { startingMs: 100, processingMs: 3000, ticks: 6 } } });
     const job = await createAndStart();
-    const running = await waitFor(() => app!.store.get(job.id), (j) => findStep(j!, "generate")!.ref !== null);
+    const running = await waitFor(
+      () => app!.store.get(job.id),
+      (j) => findStep(j!, "generate")!.ref !== null,
+    );
     await applyEvent(job.id, { type: "cancel" });
     const { getEngine } = await import("@/lib/engines");
     await (await getEngine("replicate")).cancel(findStep(running!, "generate")!.ref!);

@@ -59,7 +59,18 @@ afterEach(async () => {
 async function render(name: string): Promise<string> {
   const dir = path.join(app.dataDir, "renders");
   await mkdir(dir, { recursive: true });
-  await runFfmpeg(["-y", "-f", "lavfi", "-i", "testsrc=size=160x90:rate=10:duration=1", "-pix_fmt", "yuv420p", "-c:v", "libx264", path.join(dir, `${name}.mp4`)]);
+  await runFfmpeg([
+    "-y",
+    "-f",
+    "lavfi",
+    "-i",
+    "testsrc=size=160x90:rate=10:duration=1",
+    "-pix_fmt",
+    "yuv420p",
+    "-c:v",
+    "libx264",
+    path.join(dir, `${name}.mp4`),
+  ]);
   return `local:renders/${name}.mp4`;
 }
 
@@ -75,7 +86,9 @@ async function readyToSave(outputs: { video: string; sound?: string }): Promise<
     steps: [
       makeStep("enhance", { state: "skipped" }),
       makeStep("generate", { ...done, output: outputs.video }),
-      outputs.sound === undefined ? makeStep("sound", { state: "skipped" }) : makeStep("sound", { ...done, output: outputs.sound }),
+      outputs.sound === undefined
+        ? makeStep("sound", { state: "skipped" })
+        : makeStep("sound", { ...done, output: outputs.sound }),
       makeStep("save"),
     ],
   });
@@ -112,7 +125,11 @@ describe("the save step", () => {
 
   it.each([
     ["deleted", async (store: JobStore, id: string) => void (await store.delete(id))],
-    ["canceled", async (store: JobStore, id: string) => void (await store.update(id, (j) => transition(j, { type: "cancel" }, Date.now())))],
+    [
+      "canceled",
+      async (store: JobStore, id: string) =>
+        void (await store.update(id, (j) => transition(j, { type: "cancel" }, Date.now()))),
+    ],
   ])("leaves no files behind when the job is %s while its video is being stored", async (_what, happen) => {
     const silent = await render("lp_racingracingracingra");
     const job = await readyToSave({ video: silent });

@@ -17,13 +17,22 @@ import { closeAfterEach } from "@/test/support/close-after-each";
 let app: AppHarness | undefined;
 let fake: FakeReplicate | undefined;
 
-closeAfterEach(() => app, () => fake);
+closeAfterEach(
+  () => app,
+  () => fake,
+);
 
 type Created = { id: string; url: string; job: PublicJob; defaults: Record<string, unknown> };
 type ErrorBody = { error: { code: string; message: string; fieldErrors?: Record<string, string> } };
 
 const LOCAL = { prompt: "a paper boat on a rainy street", style: "anime", model: "local/preview", duration: 4 };
-const REPLICATE = { prompt: "a hummingbird drinking from a flower", style: "photoreal", model: "wan-video/wan-2.2-t2v-fast", enhance: false, sound: false };
+const REPLICATE = {
+  prompt: "a hummingbird drinking from a flower",
+  style: "photoreal",
+  model: "wan-video/wan-2.2-t2v-fast",
+  enhance: false,
+  sound: false,
+};
 
 function post(body: unknown, opts: { cookie?: string; headers?: Record<string, string> } = {}): Promise<Response> {
   return fetch(`${app!.origin}/api/jobs`, {
@@ -102,14 +111,21 @@ describe("POST /api/jobs", () => {
       enhance: true,
       sound: false,
     });
-    expect(body.job).toMatchObject({ model: DEFAULT_MODEL_ID, engine: "replicate", style: DEFAULT_STYLE, options: { enhance: true, sound: false } });
+    expect(body.job).toMatchObject({
+      model: DEFAULT_MODEL_ID,
+      engine: "replicate",
+      style: DEFAULT_STYLE,
+      options: { enhance: true, sound: false },
+    });
     const done = await finished(body.id);
     expect(done.status).toBe("succeeded");
     // The video prediction ran on that model.
     expect([...fake!.predictions.values()].some((p) => p.prediction.model === DEFAULT_MODEL_ID)).toBe(true);
 
     // A field that is sent is kept, and not listed as a default.
-    const named = (await (await post({ prompt: "a red fox trotting through fresh snow", style: "anime", enhance: false })).json()) as Created;
+    const named = (await (
+      await post({ prompt: "a red fox trotting through fresh snow", style: "anime", enhance: false })
+    ).json()) as Created;
     expect(named.defaults).not.toHaveProperty("style");
     expect(named.defaults).not.toHaveProperty("enhance");
     expect(named.job).toMatchObject({ style: "anime", options: { enhance: false } });
@@ -128,7 +144,9 @@ describe("POST /api/jobs", () => {
     });
     const option = await post({ ...LOCAL, duration: 9 });
     expect(option.status).toBe(400);
-    expect(((await option.json()) as ErrorBody).error.fieldErrors).toEqual({ duration: "Local preview (not AI) supports length 4, 5, 6." });
+    expect(((await option.json()) as ErrorBody).error.fieldErrors).toEqual({
+      duration: "Local preview (not AI) supports length 4, 5, 6.",
+    });
     expect(res.headers.get("set-cookie")).toBeNull();
 
     for (const [text, type] of [
@@ -170,7 +188,9 @@ describe("POST /api/jobs", () => {
     expect(Number.isInteger(retryAfter) && retryAfter >= 1 && retryAfter <= 3600).toBe(true);
     const body = (await refused.json()) as ErrorBody;
     expect(body.error.code).toBe("rate_limited");
-    expect(body.error.message).toMatch(/^This browser has made its 10 videos for the hour; you can make another in .+\.$/);
+    expect(body.error.message).toMatch(
+      /^This browser has made its 10 videos for the hour; you can make another in .+\.$/,
+    );
 
     await app!.settle();
     expect(fake!.predictions.size).toBe(10);
@@ -183,11 +203,15 @@ describe("POST /api/jobs", () => {
     app = await startAppHarness({ env: { MAX_RUNNING_JOBS_PER_BROWSER: "1", MAX_QUEUED_JOBS_PER_BROWSER: "0" } });
     const { setCookie } = await newOwnerCookie();
     const cookie = setCookie.split(";")[0]!;
-    const answers = await Promise.all(Array.from({ length: 5 }, (_, i) => post({ ...LOCAL, prompt: `clip number ${i}` }, { cookie })));
+    const answers = await Promise.all(
+      Array.from({ length: 5 }, (_, i) => post({ ...LOCAL, prompt: `clip number ${i}` }, { cookie })),
+    );
     expect(answers.map((r) => r.status).sort()).toEqual([201, 429, 429, 429, 429]);
     for (const res of answers.filter((r) => r.status === 429)) {
       expect(res.headers.get("retry-after")).toBe("30");
-      expect(((await res.json()) as ErrorBody).error.message).toBe("Your video is still being made; you can start another as soon as it finishes.");
+      expect(((await res.json()) as ErrorBody).error.message).toBe(
+        "Your video is still being made; you can start another as soon as it finishes.",
+      );
     }
     const jobs = await app.store.listRecent(10);
     expect(jobs).toHaveLength(1);

@@ -11,7 +11,14 @@ const T0 = 1_700_000_000_000;
 const estimateRemaining = (job: PublicJob, now: number | null) => estimate(job, now, jobFacts(job).typicalSeconds);
 
 /** A job whose video step was submitted at T0, started on a GPU at `runningAt`, maybe done. */
-function generating(over: { runningAt: number | null; completedAt?: number | null; progress?: number | null; estimated?: boolean; engine?: Job["engine"]; model?: string }): Job {
+function generating(over: {
+  runningAt: number | null;
+  completedAt?: number | null;
+  progress?: number | null;
+  estimated?: boolean;
+  engine?: Job["engine"];
+  model?: string;
+}): Job {
   const done = over.completedAt != null;
   return makeJob({
     engine: over.engine ?? "local",
@@ -66,7 +73,13 @@ describe("estimateRemaining", () => {
 
   it("uses the engine's own progress when it reports one", () => {
     // 50% after 60 s: about 60 s more.
-    const job = generating({ runningAt: T0, progress: 50, estimated: false, engine: "replicate", model: "wan-video/wan-2.2-t2v-fast" });
+    const job = generating({
+      runningAt: T0,
+      progress: 50,
+      estimated: false,
+      engine: "replicate",
+      model: "wan-video/wan-2.2-t2v-fast",
+    });
     const eta = estimateRemaining(toPublicJob(job, T0 + 60_000), T0 + 60_000)!;
     expect(eta.lowSeconds).toBeGreaterThanOrEqual(60);
     expect(eta.highSeconds).toBeLessThan(80);

@@ -31,7 +31,10 @@ beforeAll(async () => {
 afterAll(async () => {
   await rm(dir, { recursive: true, force: true });
 });
-closeAfterEach(() => app, () => fake);
+closeAfterEach(
+  () => app,
+  () => fake,
+);
 
 type Created = { id: string; job: PublicJob };
 type ErrorBody = { error: { code: string; fieldErrors?: Record<string, string> } };
@@ -63,7 +66,12 @@ describe("frame images on Replicate", () => {
     await withFakeReplicate();
     const model = getModel("kwaivgi/kling-v2.1-master");
     const res = await post(
-      JSON.stringify({ prompt: "the painted wall comes alive", model: model.id, enhance: false, firstFrame: dataUri("image/png", png) }),
+      JSON.stringify({
+        prompt: "the painted wall comes alive",
+        model: model.id,
+        enhance: false,
+        firstFrame: dataUri("image/png", png),
+      }),
       "application/json",
     );
     expect(res.status).toBe(201);
@@ -112,15 +120,28 @@ describe("frame images through POST /api/jobs", () => {
     const res = await post(form, null);
     expect(res.status).toBe(400);
     const body = (await res.json()) as ErrorBody;
-    expect(body.error.fieldErrors?.firstFrame).toBe("The first frame: “holiday.png” is not a PNG, JPEG or WebP image (its contents say so, whatever its name).");
+    expect(body.error.fieldErrors?.firstFrame).toBe(
+      "The first frame: “holiday.png” is not a PNG, JPEG or WebP image (its contents say so, whatever its name).",
+    );
 
-    const huge = await post(JSON.stringify({ prompt: "a lighthouse at dusk", firstFrame: dataUri("image/png", Buffer.concat([png, Buffer.alloc(10 * 1024 * 1024)])) }), "application/json");
+    const huge = await post(
+      JSON.stringify({
+        prompt: "a lighthouse at dusk",
+        firstFrame: dataUri("image/png", Buffer.concat([png, Buffer.alloc(10 * 1024 * 1024)])),
+      }),
+      "application/json",
+    );
     expect(huge.status).toBe(400);
     expect(((await huge.json()) as ErrorBody).error.fieldErrors?.firstFrame).toMatch(/at most 10 MB/);
 
-    const lastOnly = await post(JSON.stringify({ prompt: "a lighthouse at dusk", lastFrame: dataUri("image/jpeg", jpeg) }), "application/json");
+    const lastOnly = await post(
+      JSON.stringify({ prompt: "a lighthouse at dusk", lastFrame: dataUri("image/jpeg", jpeg) }),
+      "application/json",
+    );
     expect(lastOnly.status).toBe(400);
-    expect(((await lastOnly.json()) as ErrorBody).error.fieldErrors).toEqual({ firstFrame: "A last frame needs a first frame too." });
+    expect(((await lastOnly.json()) as ErrorBody).error.fieldErrors).toEqual({
+      firstFrame: "A last frame needs a first frame too.",
+    });
 
     await app.settle();
     expect(await app.store.listRecent(10)).toEqual([]);
@@ -128,7 +149,15 @@ describe("frame images through POST /api/jobs", () => {
 
   it("keeps the images with the job and serves them to its owner only", async () => {
     app = await startAppHarness();
-    const res = await post(JSON.stringify({ prompt: "a lighthouse at dusk", model: "local/preview", firstFrame: dataUri("image/png", png), lastFrame: dataUri("image/jpeg", jpeg) }), "application/json");
+    const res = await post(
+      JSON.stringify({
+        prompt: "a lighthouse at dusk",
+        model: "local/preview",
+        firstFrame: dataUri("image/png", png),
+        lastFrame: dataUri("image/jpeg", jpeg),
+      }),
+      "application/json",
+    );
     expect(res.status).toBe(201);
     const cookie = res.headers.get("set-cookie")!.split(";")[0]!;
     const { id } = (await res.json()) as Created;

@@ -11,7 +11,10 @@ import { closeAfterEach } from "@/test/support/close-after-each";
 
 let app: AppHarness | undefined;
 let fake: FakeReplicate | undefined;
-closeAfterEach(() => app, () => fake);
+closeAfterEach(
+  () => app,
+  () => fake,
+);
 
 type Created = { id: string; job: PublicJob; group?: { id: string; kind: string; url: string; jobs: PublicJob[] } };
 type ErrorBody = { error: { code: string; message: string; fieldErrors?: Record<string, string> } };
@@ -27,14 +30,24 @@ function post(body: unknown, cookie?: string): Promise<Response> {
 describe("groups", () => {
   it("makes 3 takes of one prompt with seeds one apart, linked as one group, each finishing", async () => {
     app = await startAppHarness({ env: { MAX_RUNNING_JOBS_PER_BROWSER: "4" } });
-    const res = await post({ prompt: "a paper boat on a rainy street", model: "local/preview", seed: 41, takes: 3, enhance: false });
+    const res = await post({
+      prompt: "a paper boat on a rainy street",
+      model: "local/preview",
+      seed: 41,
+      takes: 3,
+      enhance: false,
+    });
     expect(res.status).toBe(201);
     const body = (await res.json()) as Created;
     expect(body.group?.kind).toBe("takes");
     expect(body.group?.url).toBe(`${app.origin}/groups/${body.id}`);
     const members = body.group!.jobs;
     expect(members.map((j) => j.params.seed)).toEqual([41, 42, 43]);
-    expect(members.map((j) => j.group?.members)).toEqual([members.map((j) => j.id), members.map((j) => j.id), members.map((j) => j.id)]);
+    expect(members.map((j) => j.group?.members)).toEqual([
+      members.map((j) => j.id),
+      members.map((j) => j.id),
+      members.map((j) => j.id),
+    ]);
     for (const j of members) expect((await finishedJob(app, j.id, 60_000)).status).toBe("succeeded");
   });
 
@@ -50,7 +63,9 @@ describe("groups", () => {
     const refused = await post({ prompt: "three more", model: "local/preview", takes: 3, enhance: false }, cookie);
     expect(refused.status).toBe(429);
     expect(Number(refused.headers.get("retry-after"))).toBeGreaterThanOrEqual(1);
-    expect(((await refused.json()) as ErrorBody).error.message).toMatch(/^This browser has made its 4 videos for the hour/);
+    expect(((await refused.json()) as ErrorBody).error.message).toMatch(
+      /^This browser has made its 4 videos for the hour/,
+    );
     await app.settle();
     expect(await app.store.listRecent(10)).toHaveLength(2);
 
@@ -65,7 +80,9 @@ describe("groups", () => {
     const res = await post({ prompt: "too many at once", model: "local/preview", takes: 3 });
     expect(res.status).toBe(429);
     expect(res.headers.get("retry-after")).toMatch(/^\d+$/);
-    expect(((await res.json()) as ErrorBody).error.message).toBe("This site takes at most 2 videos per browser at once (running or waiting in line), so 3 at once cannot start; make fewer.");
+    expect(((await res.json()) as ErrorBody).error.message).toBe(
+      "This site takes at most 2 videos per browser at once (running or waiting in line), so 3 at once cannot start; make fewer.",
+    );
     expect(await app.store.listRecent(10)).toEqual([]);
   });
 
@@ -74,12 +91,29 @@ describe("groups", () => {
     app = await startAppHarness({
       env: replicateEnvOf(fake),
     });
-    const bad = await post({ prompt: "a hummingbird at a flower", model: "wan-video/wan-2.2-t2v-fast", compare: "wan-video/wan-2.2-t2v-fast" });
+    const bad = await post({
+      prompt: "a hummingbird at a flower",
+      model: "wan-video/wan-2.2-t2v-fast",
+      compare: "wan-video/wan-2.2-t2v-fast",
+    });
     expect(((await bad.json()) as ErrorBody).error.fieldErrors?.compare).toBe("Pick each model to compare once.");
-    const both = await post({ prompt: "a hummingbird at a flower", model: "local/preview", compare: "google/veo-3-fast", takes: 2 });
-    expect(((await both.json()) as ErrorBody).error.fieldErrors?.takes).toBe("Make several takes, or compare models: not both at once.");
+    const both = await post({
+      prompt: "a hummingbird at a flower",
+      model: "local/preview",
+      compare: "google/veo-3-fast",
+      takes: 2,
+    });
+    expect(((await both.json()) as ErrorBody).error.fieldErrors?.takes).toBe(
+      "Make several takes, or compare models: not both at once.",
+    );
 
-    const res = await post({ prompt: "a hummingbird at a flower", model: "bytedance/seedance-1-lite", duration: 10, compare: "wan-video/wan-2.2-t2v-fast", enhance: false });
+    const res = await post({
+      prompt: "a hummingbird at a flower",
+      model: "bytedance/seedance-1-lite",
+      duration: 10,
+      compare: "wan-video/wan-2.2-t2v-fast",
+      enhance: false,
+    });
     expect(res.status).toBe(201);
     const body = (await res.json()) as Created;
     expect(body.group?.kind).toBe("models");
@@ -89,6 +123,8 @@ describe("groups", () => {
       ["wan-video/wan-2.2-t2v-fast", 5],
     ]);
     for (const j of body.group!.jobs) expect((await finishedJob(app, j.id)).status).toBe("succeeded");
-    expect(new Set([...fake.predictions.values()].map((p) => p.prediction.model))).toEqual(new Set(["bytedance/seedance-1-lite", "wan-video/wan-2.2-t2v-fast"]));
+    expect(new Set([...fake.predictions.values()].map((p) => p.prediction.model))).toEqual(
+      new Set(["bytedance/seedance-1-lite", "wan-video/wan-2.2-t2v-fast"]),
+    );
   });
 });

@@ -156,7 +156,11 @@ describe("owner-only actions", () => {
       expect(text).not.toContain(job.id);
       expect(text).not.toContain(owner.ownerId);
       expect(text).not.toContain(job.remixOf);
-      expect(shared).toMatchObject({ prompt: "a lighthouse in a storm", params: { seed: 7 }, videoUrl: `/api/shared/${token}/video.mp4` });
+      expect(shared).toMatchObject({
+        prompt: "a lighthouse in a storm",
+        params: { seed: 7 },
+        videoUrl: `/api/shared/${token}/video.mp4`,
+      });
 
       // Its remix carries the public settings only, and not where they came from.
       const remix = await getRemixValues(token);
@@ -172,6 +176,10 @@ describe("owner-only actions", () => {
     const running = makeJob({ ownerId: owner.ownerId });
     await data.store.create(running);
     browser.jar = owner.jar;
-    expect(await setShared(running.id, true)).toEqual({ ok: false, code: "conflict", message: "Only a finished video can be shared." });
+    expect(await setShared(running.id, true)).toEqual({
+      ok: false,
+      code: "conflict",
+      message: "Only a finished video can be shared.",
+    });
   });
 });

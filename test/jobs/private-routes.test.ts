@@ -24,13 +24,19 @@ beforeAll(async () => {
   stranger = await ownerCookie("aStrangersBrowser00000");
 });
 
-const request = (route: string, id: string, cookie: string) => new Request(`http://app.test/api/${route}/${id}`, { headers: cookie ? { cookie } : {} });
-const answer = async (res: Response) => ({ status: res.status, cache: res.headers.get("cache-control"), body: await res.text() });
-const visitors = () => [
-  ["no cookie", ""],
-  ["another browser", stranger],
-  ["a forged cookie", `p2v_owner=${job.ownerId}.AAAA`],
-] as const;
+const request = (route: string, id: string, cookie: string) =>
+  new Request(`http://app.test/api/${route}/${id}`, { headers: cookie ? { cookie } : {} });
+const answer = async (res: Response) => ({
+  status: res.status,
+  cache: res.headers.get("cache-control"),
+  body: await res.text(),
+});
+const visitors = () =>
+  [
+    ["no cookie", ""],
+    ["another browser", stranger],
+    ["a forged cookie", `p2v_owner=${job.ownerId}.AAAA`],
+  ] as const;
 
 describe("a private job, asked for by anyone but its owner", () => {
   it("GET /api/status/[id]: 404 as for a job that does not exist, and no reconciliation", async () => {
@@ -40,7 +46,9 @@ describe("a private job, asked for by anyone but its owner", () => {
       const res = await statusResponse(request("status", job.id, cookie), job.id, schedule);
       expect(await answer(res)).toEqual(missing);
       // Not even a 304 for an ETag guessed from the id.
-      const guessed = new Request(`http://app.test/api/status/${job.id}`, { headers: { cookie, "if-none-match": `"${job.id}.0"` } });
+      const guessed = new Request(`http://app.test/api/status/${job.id}`, {
+        headers: { cookie, "if-none-match": `"${job.id}.0"` },
+      });
       expect((await statusResponse(guessed, job.id, schedule)).status).toBe(404);
     }
     expect(scheduled).toEqual([]);
@@ -57,10 +65,16 @@ describe("a private job, asked for by anyone but its owner", () => {
     const missing = await answer(await eventStreamResponse(request("events", id, owner), id, { schedule }));
     expect(missing.status).toBe(404);
     for (const [, cookie] of visitors()) {
-      expect(await answer(await eventStreamResponse(request("events", job.id, cookie), job.id, { schedule }))).toEqual(missing);
+      expect(await answer(await eventStreamResponse(request("events", job.id, cookie), job.id, { schedule }))).toEqual(
+        missing,
+      );
     }
     const aborter = new AbortController();
-    const mine = await eventStreamResponse(new Request(`http://app.test/api/events/${job.id}`, { headers: { cookie: owner }, signal: aborter.signal }), job.id, { schedule: () => undefined });
+    const mine = await eventStreamResponse(
+      new Request(`http://app.test/api/events/${job.id}`, { headers: { cookie: owner }, signal: aborter.signal }),
+      job.id,
+      { schedule: () => undefined },
+    );
     expect(mine.status).toBe(200);
     expect(mine.headers.get("content-type")).toMatch(/^text\/event-stream/);
     aborter.abort();

@@ -10,7 +10,12 @@ describe("the public job", () => {
       engineRef: "pred_engine_ref_secret",
       steps: [
         makeStep("enhance", { state: "done", output: "enhanced", logsLength: 12 }),
-        makeStep("generate", { state: "running", ref: "pred_ref_secret", output: "https://replicate.delivery/secret.mp4", leaseUntil: 5 }),
+        makeStep("generate", {
+          state: "running",
+          ref: "pred_ref_secret",
+          output: "https://replicate.delivery/secret.mp4",
+          leaseUntil: 5,
+        }),
         makeStep("sound", { state: "skipped", engine: "none" }),
         makeStep("save"),
       ],
@@ -22,6 +27,7 @@ describe("the public job", () => {
     for (const field of PRIVATE_JOB_FIELDS) expect(shown).not.toHaveProperty(field);
     for (const field of PRIVATE_STEP_FIELDS) for (const step of shown.steps) expect(step).not.toHaveProperty(field);
     const text = JSON.stringify(shown);
-    for (const secret of ["owner-secret", "pred_engine_ref_secret", "pred_ref_secret", "replicate.delivery"]) expect(text).not.toContain(secret);
+    for (const secret of ["owner-secret", "pred_engine_ref_secret", "pred_ref_secret", "replicate.delivery"])
+      expect(text).not.toContain(secret);
   });
 });

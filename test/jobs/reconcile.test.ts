@@ -54,7 +54,11 @@ describe("a failed save is retried with backoff, well within the provider's hour
   /** The save step back to waiting after `attempt` failed tries, the last started at `startedAt`. */
   function saveWaiting(attempt: number, startedAt: number): Job {
     const job = claimed("save", { engine: "app" });
-    return { ...job, lastEventAt: startedAt, steps: job.steps.map((s) => (s.name === "save" ? { ...s, state: "waiting", attempt, startedAt } : s)) };
+    return {
+      ...job,
+      lastEventAt: startedAt,
+      steps: job.steps.map((s) => (s.name === "save" ? { ...s, state: "waiting", attempt, startedAt } : s)),
+    };
   }
 
   it("waits 30 s after the first failure, then twice as long each time", () => {
@@ -66,7 +70,8 @@ describe("a failed save is retried with backoff, well within the provider's hour
 
   it("gives saving six tries whose waits add up to a quarter of an hour", () => {
     let waited = 0;
-    for (let attempt = 1; attempt < maxAttempts("save"); attempt++) waited += retryDueAt(saveWaiting(attempt, 0).steps.find((s) => s.name === "save")!);
+    for (let attempt = 1; attempt < maxAttempts("save"); attempt++)
+      waited += retryDueAt(saveWaiting(attempt, 0).steps.find((s) => s.name === "save")!);
     expect(maxAttempts("save")).toBe(6);
     expect(waited).toBe(15.5 * 60_000);
     expect(maxAttempts("generate")).toBe(3);

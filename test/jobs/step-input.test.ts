@@ -15,7 +15,12 @@ import { applyStyle, getStyle } from "@/lib/styles";
 const T0 = 1_700_000_000_000;
 
 function job(form: Record<string, string>, llmEnhancer = false): Job {
-  const input = createJobSchema(MODELS).parse({ prompt: "a red fox in the snow", style: "cinematic", model: "local/preview", ...form });
+  const input = createJobSchema(MODELS).parse({
+    prompt: "a red fox in the snow",
+    style: "cinematic",
+    model: "local/preview",
+    ...form,
+  });
   return transition(newJob({ input, ownerId: "owner-1", llmEnhancer, now: T0 }), { type: "admit" }, T0)!;
 }
 
@@ -53,7 +58,11 @@ describe("the prompt sent without enhancement", () => {
   it("the enhanced prompt is what the local engine receives once enhancement ran", () => {
     let j = job({ enhance: "on" });
     j = transition(j, { type: "step.claim", step: "enhance", engine: "rules" }, T0 + 1)!;
-    j = transition(j, { type: "step.complete", step: "enhance", attempt: 1, output: ruleEnhance(j.prompt, j.style) }, T0 + 2)!;
+    j = transition(
+      j,
+      { type: "step.complete", step: "enhance", attempt: 1, output: ruleEnhance(j.prompt, j.style) },
+      T0 + 2,
+    )!;
     expect(j.finalPrompt).toContain("Subtle natural motion");
     expect(stepInput(j, "generate", "local").input.prompt).toBe(j.finalPrompt);
   });
@@ -91,7 +100,10 @@ describe("the negative prompt sent", () => {
 describe("the sound step's input", () => {
   it("asks MMAudio for the clip's real length when the model has no duration setting", () => {
     const j = generated(job({ model: "minimax/video-01", sound: "on" }));
-    expect(stepInput(j, "sound", "replicate").input).toMatchObject({ video: "https://replicate.delivery/x/video.mp4", duration: 6 });
+    expect(stepInput(j, "sound", "replicate").input).toMatchObject({
+      video: "https://replicate.delivery/x/video.mp4",
+      duration: 6,
+    });
   });
 
   it("asks for the chosen duration otherwise", () => {
@@ -121,9 +133,16 @@ describe("remix and retry of a job whose prompt was enhanced and edited by hand"
     const values = jobFormValues(original);
     expect(values.enhancedPrompt).toBe(edited);
     expect(values.enhance).toBeUndefined();
-    const again = newJob({ input: createJobSchema(MODELS).parse(values), ownerId: "owner-1", llmEnhancer: true, now: T0 });
+    const again = newJob({
+      input: createJobSchema(MODELS).parse(values),
+      ownerId: "owner-1",
+      llmEnhancer: true,
+      now: T0,
+    });
     expect(again.finalPrompt).toBe(edited);
-    expect(again.steps.map((s) => [s.name, s.state, s.engine])).toEqual(original.steps.map((s) => [s.name, s.state, s.engine]));
+    expect(again.steps.map((s) => [s.name, s.state, s.engine])).toEqual(
+      original.steps.map((s) => [s.name, s.state, s.engine]),
+    );
     expect(again.params).toEqual(original.params);
   });
 

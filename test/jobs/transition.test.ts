@@ -29,7 +29,11 @@ function run(start: Job, events: JobEvent[], at = T0): Job {
   return events.reduce((j, e, i) => transition(j, e, at + (i + 1) * 1000) ?? j, start);
 }
 
-function prediction(step: StepName, status: PredictionEvent["status"], extra: Partial<PredictionEvent> = {}): PredictionEvent {
+function prediction(
+  step: StepName,
+  status: PredictionEvent["status"],
+  extra: Partial<PredictionEvent> = {},
+): PredictionEvent {
   return {
     type: "prediction",
     step,
@@ -67,9 +71,18 @@ describe("a new job", () => {
   it("goes back in line, not failed, when the engine refuses a start for now", () => {
     const started = run(job(), startGenerate.slice(0, 1));
     expect(started.status).toBe("starting");
-    const back = transition(started, { type: "requeue", step: "generate", attempt: 1, reason: "Replicate is busy." }, T0 + 9)!;
+    const back = transition(
+      started,
+      { type: "requeue", step: "generate", attempt: 1, reason: "Replicate is busy." },
+      T0 + 9,
+    )!;
     expect(back).toMatchObject({ status: "queued", admittedAt: null, error: null });
-    expect(findStep(back, "generate")).toMatchObject({ state: "waiting", ref: null, attempt: 1, note: "Replicate is busy." });
+    expect(findStep(back, "generate")).toMatchObject({
+      state: "waiting",
+      ref: null,
+      attempt: 1,
+      note: "Replicate is busy.",
+    });
     expect(nextStep(back)).toBeNull();
     // A stale attempt changes nothing; admitted again, the step starts its next attempt.
     expect(transition(back, { type: "requeue", step: "generate", attempt: 1, reason: "x" }, T0 + 10)).toBeNull();
@@ -105,17 +118,25 @@ describe("transition", () => {
     let j = run(job(), startGenerate);
     expect(j.status).toBe("starting");
     expect(j.message).toMatch(/starting|gpu/i);
-    j = transition(j, prediction("generate", "processing", { logs: "Generating:  45%|████▌     | 45/100" }), T0 + 5000)!;
+    j = transition(
+      j,
+      prediction("generate", "processing", { logs: "Generating:  45%|████▌     | 45/100" }),
+      T0 + 5000,
+    )!;
     expect(j.status).toBe("processing");
     expect(findStep(j, "generate")!.progress).toBe(45);
     expect(j.progress).toBeGreaterThan(0);
     expect(j.message).toContain("45%");
     j = transition(j, prediction("generate", "succeeded", { output: "https://replicate.delivery/x.mp4" }), T0 + 6000)!;
     expect(nextStep(j)).toBe("save");
-    j = run(j, [
-      { type: "step.claim", step: "save", engine: "app" },
-      { type: "saved", attempt: 1, videoUrl: "/api/files/x/video.mp4", posterUrl: null },
-    ], T0 + 7000);
+    j = run(
+      j,
+      [
+        { type: "step.claim", step: "save", engine: "app" },
+        { type: "saved", attempt: 1, videoUrl: "/api/files/x/video.mp4", posterUrl: null },
+      ],
+      T0 + 7000,
+    );
     expect(j.status).toBe("succeeded");
     expect(j.progress).toBe(100);
     expect(j.videoUrl).toBe("/api/files/x/video.mp4");
@@ -132,7 +153,11 @@ describe("transition", () => {
 
   it("estimates progress from the start time when the logs show none, and says so", () => {
     const j = run(job(), startGenerate);
-    const next = transition(j, prediction("generate", "processing", { logs: "warming up", startedAt: T0 }), T0 + 50_000)!;
+    const next = transition(
+      j,
+      prediction("generate", "processing", { logs: "warming up", startedAt: T0 }),
+      T0 + 50_000,
+    )!;
     expect(findStep(next, "generate")!.progress).toBe(50);
     expect(next.progressEstimated).toBe(true);
     expect(next.message).toContain("estimated");
@@ -155,21 +180,37 @@ describe("transition", () => {
   it("never shows less than an estimate already shown when the first tqdm line is lower", () => {
     const model = "wan-video/wan-2.2-t2v-fast";
     const typicalSeconds = findModel(model)!.typicalSeconds;
-    const gen = (j: { steps: { name: string; progress: number | null }[] }) => j.steps.find((s) => s.name === "generate")!.progress!;
+    const gen = (j: { steps: { name: string; progress: number | null }[] }) =>
+      j.steps.find((s) => s.name === "generate")!.progress!;
     let j = run(job({ model }), startGenerate);
-    j = transition(j, prediction("generate", "processing", { logs: "booting", startedAt: T0, typicalSeconds }), T0 + 5_000)!;
+    j = transition(
+      j,
+      prediction("generate", "processing", { logs: "booting", startedAt: T0, typicalSeconds }),
+      T0 + 5_000,
+    )!;
     expect(j.progressEstimated).toBe(true);
     // A viewer polls a while later: the estimate has moved on without any stored change.
     const shown = toPublicJob(j, T0 + typicalSeconds * 500);
     expect(gen(shown)).toBeGreaterThanOrEqual(45);
     expect(shown.message).toContain(`${gen(shown)}% (estimated)`);
-    const tqdm = transition(j, prediction("generate", "processing", { logs: "booting\n 10%|█         | 10/100", startedAt: T0, typicalSeconds }), T0 + typicalSeconds * 500 + 1_000)!;
+    const tqdm = transition(
+      j,
+      prediction("generate", "processing", { logs: "booting\n 10%|█         | 10/100", startedAt: T0, typicalSeconds }),
+      T0 + typicalSeconds * 500 + 1_000,
+    )!;
     const after = toPublicJob(tqdm, T0 + typicalSeconds * 500 + 1_000);
     expect(after.progressEstimated).toBe(false);
     expect(gen(after)).toBeGreaterThanOrEqual(gen(shown));
     expect(after.progress!).toBeGreaterThanOrEqual(shown.progress!);
     // Real progress takes over once it passes the estimate.
-    const passed = transition(tqdm, prediction("generate", "processing", { logs: "booting\n 10%|█ | 10/100\n 80%|████████ | 80/100", typicalSeconds }), T0 + typicalSeconds * 500 + 2_000)!;
+    const passed = transition(
+      tqdm,
+      prediction("generate", "processing", {
+        logs: "booting\n 10%|█ | 10/100\n 80%|████████ | 80/100",
+        typicalSeconds,
+      }),
+      T0 + typicalSeconds * 500 + 2_000,
+    )!;
     expect(findStep(passed, "generate")!.progress).toBe(80);
   });
 
@@ -182,7 +223,9 @@ describe("transition", () => {
 
   it("ignores events for another prediction of the same step (stale attempt)", () => {
     const j = run(job(), startGenerate);
-    expect(transition(j, prediction("generate", "succeeded", { ref: "old-pred", output: "https://x/y.mp4" }), T0 + 9000)).toBeNull();
+    expect(
+      transition(j, prediction("generate", "succeeded", { ref: "old-pred", output: "https://x/y.mp4" }), T0 + 9000),
+    ).toBeNull();
   });
 
   it("keeps terminal states final", () => {
@@ -225,7 +268,11 @@ describe("transition", () => {
     // The owner's page read the job while generation was being started, before its prediction id was known.
     const readByOwner = run(enhanced, [{ type: "step.claim", step: "generate", engine: "replicate" }], T0 + 5_000);
     expect(findStep(readByOwner, "generate")!.ref).toBeNull();
-    const beforeCancel = run(readByOwner, [{ type: "step.ref", step: "generate", attempt: 1, ref: "pred-generate" }], T0 + 10_000);
+    const beforeCancel = run(
+      readByOwner,
+      [{ type: "step.ref", step: "generate", attempt: 1, ref: "pred-generate" }],
+      T0 + 10_000,
+    );
     const canceled = transition(beforeCancel, { type: "cancel" }, T0 + 20_000)!;
     expect(canceledRefs(canceled)).toEqual([{ engine: "replicate", ref: "pred-generate" }]);
   });
@@ -236,7 +283,10 @@ describe("transition", () => {
     expect(isOrphan(started, "generate", "pred-2", 1)).toBe(true);
     // Claimed, id not yet known: a delivery of this attempt may still name its prediction.
     expect(isOrphan(run(job(), [startGenerate[0]!]), "generate", "early", 1)).toBe(false);
-    const retried = run(started, [{ type: "step.reset", step: "generate", attempt: 1, reason: "lost" }, startGenerate[0]!]);
+    const retried = run(started, [
+      { type: "step.reset", step: "generate", attempt: 1, reason: "lost" },
+      startGenerate[0]!,
+    ]);
     expect(isOrphan(retried, "generate", "pred-1", 1)).toBe(true);
     expect(isOrphan(run(started, [{ type: "cancel" }]), "generate", "pred-1", 1)).toBe(true);
     expect(isOrphan(null, "generate", "pred-1", 1)).toBe(true);
@@ -278,7 +328,11 @@ describe("transition", () => {
 
   it("adopts the prediction id from a webhook that arrives before the reference was recorded", () => {
     const claimed = run(job(), [{ type: "step.claim", step: "generate", engine: "replicate" }]);
-    const j = transition(claimed, prediction("generate", "processing", { ref: "early", attempt: 1, logs: "a 5%| | 5/100" }), T0 + 3000)!;
+    const j = transition(
+      claimed,
+      prediction("generate", "processing", { ref: "early", attempt: 1, logs: "a 5%| | 5/100" }),
+      T0 + 3000,
+    )!;
     expect(findStep(j, "generate")!.ref).toBe("early");
     expect(transition(claimed, prediction("generate", "processing", { ref: "x", attempt: 2 }), T0 + 3000)).toBeNull();
   });

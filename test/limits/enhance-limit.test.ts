@@ -29,7 +29,10 @@ const { enhancePrompt } = await import("@/lib/jobs/adapters/actions");
 let app: AppHarness | undefined;
 let fake: FakeReplicate | undefined;
 
-closeAfterEach(() => app, () => fake);
+closeAfterEach(
+  () => app,
+  () => fake,
+);
 
 const PROMPT = "a lighthouse in a storm";
 
@@ -47,7 +50,8 @@ describe("the Enhance action's limits", () => {
     const llmCalls = () => [...fake!.predictions.values()].filter((p) => p.prediction.model.startsWith("meta/")).length;
 
     browser.jar = new Map();
-    for (let i = 0; i < 2; i++) expect(await enhancePrompt(PROMPT, "cinematic")).toMatchObject({ ok: true, engine: "llm" });
+    for (let i = 0; i < 2; i++)
+      expect(await enhancePrompt(PROMPT, "cinematic")).toMatchObject({ ok: true, engine: "llm" });
     // The first use gave this browser its owner cookie; both uses counted against it.
     expect(browser.jar.get("p2v_owner")).toMatch(/^[A-Za-z0-9_-]{22}\./);
     expect(llmCalls()).toBe(2);
@@ -55,7 +59,9 @@ describe("the Enhance action's limits", () => {
     const refused = await enhancePrompt(PROMPT, "cinematic");
     expect(refused.ok).toBe(false);
     if (refused.ok) throw new Error("unreachable");
-    expect(refused.message).toMatch(/^This browser has used Enhance 2 times this hour, as often as it can; you can use it again in .+\.$/);
+    expect(refused.message).toMatch(
+      /^This browser has used Enhance 2 times this hour, as often as it can; you can use it again in .+\.$/,
+    );
     expect(llmCalls()).toBe(2);
 
     // Another browser on the same network has the network's last use.
@@ -63,7 +69,10 @@ describe("the Enhance action's limits", () => {
     expect(await enhancePrompt(PROMPT, "cinematic")).toMatchObject({ ok: true });
     browser.jar = new Map();
     const network = await enhancePrompt(PROMPT, "cinematic");
-    expect(network).toMatchObject({ ok: false, message: expect.stringMatching(/^Your network has used Enhance 3 times this hour/) });
+    expect(network).toMatchObject({
+      ok: false,
+      message: expect.stringMatching(/^Your network has used Enhance 3 times this hour/),
+    });
     expect(llmCalls()).toBe(3);
   });
 
@@ -85,7 +94,9 @@ describe("the Enhance action's limits", () => {
       const refused = await enhancePrompt(PROMPT, "cinematic");
       expect(refused).toMatchObject({
         ok: false,
-        message: expect.stringMatching(/^Enhance has been used 3 times on this site this hour, as often as it can be; you can use it again in .+\.$/),
+        message: expect.stringMatching(
+          /^Enhance has been used 3 times on this site this hour, as often as it can be; you can use it again in .+\.$/,
+        ),
         retryAfterSeconds: expect.any(Number),
       });
     }
@@ -96,6 +107,7 @@ describe("the Enhance action's limits", () => {
   it("is not limited with RATE_LIMITS=off", async () => {
     app = await startAppHarness({ env: { RATE_LIMITS: "off", ENHANCE_LIMIT_PER_BROWSER_PER_HOUR: "1" } });
     browser.jar = new Map();
-    for (let i = 0; i < 4; i++) expect(await enhancePrompt(PROMPT, "anime")).toMatchObject({ ok: true, engine: "rules" });
+    for (let i = 0; i < 4; i++)
+      expect(await enhancePrompt(PROMPT, "anime")).toMatchObject({ ok: true, engine: "rules" });
   });
 });

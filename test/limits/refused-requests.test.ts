@@ -31,7 +31,10 @@ const FORM = { prompt: "a paper boat on a rainy street", style: "anime", model: 
 function post(i: number): Promise<Response> {
   return fetch(`${app!.origin}/api/jobs`, {
     method: "POST",
-    headers: { "content-type": "application/json", "x-forwarded-for": `10.${(i >> 16) & 255}.${(i >> 8) & 255}.${i & 255}` },
+    headers: {
+      "content-type": "application/json",
+      "x-forwarded-for": `10.${(i >> 16) & 255}.${(i >> 8) & 255}.${i & 255}`,
+    },
     body: JSON.stringify(FORM),
   });
 }

@@ -66,8 +66,15 @@ function embedded(): Backend {
     async keys(glob) {
       const folder = path.join(root, String(n - 1), "counters");
       const names = (await readdir(folder).catch(() => [] as string[])).filter((f) => f.endsWith(".json"));
-      const keys = await Promise.all(names.map(async (f) => (JSON.parse(await readFile(path.join(folder, f), "utf8")) as { key: string }).key));
-      const re = new RegExp(`^${glob.split("*").map((p) => p.replace(/[.+?^${}()|[\]\\]/g, "\\$&")).join(".*")}$`);
+      const keys = await Promise.all(
+        names.map(async (f) => (JSON.parse(await readFile(path.join(folder, f), "utf8")) as { key: string }).key),
+      );
+      const re = new RegExp(
+        `^${glob
+          .split("*")
+          .map((p) => p.replace(/[.+?^${}()|[\]\\]/g, "\\$&"))
+          .join(".*")}$`,
+      );
       return keys.filter((k) => re.test(`count:${k}`));
     },
     dispose: () => (root ? rm(root, { recursive: true, force: true }) : Promise.resolve()),
@@ -134,7 +141,10 @@ function suite(name: string, backend: () => Backend): void {
     });
 
     /** One job creation through the limits, storing nothing. */
-    const check = async (over: Partial<LimitsEnv> = {}, who: { ip?: string; ownerId?: string } = {}): Promise<LimitResult> => {
+    const check = async (
+      over: Partial<LimitsEnv> = {},
+      who: { ip?: string; ownerId?: string } = {},
+    ): Promise<LimitResult> => {
       const result = await withinCreateLimits(input(over, who), async () => undefined);
       return result.ok ? { ok: true } : result;
     };
@@ -147,7 +157,9 @@ function suite(name: string, backend: () => Backend): void {
       // Until the window ends, an hour after the first job.
       expect(refused.retryAfterSeconds).toBeLessThanOrEqual(3600);
       expect(refused.retryAfterSeconds).toBeGreaterThan(3000);
-      expect(refused.message).toMatch(/^This browser has made its 10 videos for the hour; you can make another in (.+ minutes?|1 hour|less than a minute)\.$/);
+      expect(refused.message).toMatch(
+        /^This browser has made its 10 videos for the hour; you can make another in (.+ minutes?|1 hour|less than a minute)\.$/,
+      );
       // Another browser on another network is not affected.
       expect(await check({}, { ownerId: "owner-b", ip: "198.51.100.1" })).toEqual({ ok: true });
       // The counting is the store's own: one counter per browser.
@@ -201,11 +213,16 @@ function suite(name: string, backend: () => Backend): void {
       for (let i = 0; i < 5; i++) {
         const refused = await check(env);
         expect(refused).toMatchObject({ ok: false, reason: "running", retryAfterSeconds: 30 });
-        if (!refused.ok) expect(refused.message).toBe("You already have 3 videos being made or waiting in line; you can start another as soon as one of them finishes.");
+        if (!refused.ok)
+          expect(refused.message).toBe(
+            "You already have 3 videos being made or waiting in line; you can start another as soon as one of them finishes.",
+          );
       }
       expect(await check(env, { ownerId: "owner-b" })).toEqual({ ok: true });
 
-      const open = (await store.listByOwner("owner-a", { limit: 50 })).jobs.filter((j) => ["queued", "starting"].includes(j.status));
+      const open = (await store.listByOwner("owner-a", { limit: 50 })).jobs.filter((j) =>
+        ["queued", "starting"].includes(j.status),
+      );
       for (const job of [first, ...open]) await store.update(job.id, (j) => ({ ...j, status: "succeeded" }));
       for (let i = 0; i < 3; i++) expect(await check(env)).toEqual({ ok: true });
       expect(await check(env)).toMatchObject({ ok: false, reason: "browser" });
@@ -234,14 +251,17 @@ function suite(name: string, backend: () => Backend): void {
 
     it("stops everyone when the daily budget is spent, until midnight UTC", async () => {
       const env = { DAILY_JOB_BUDGET: 3 };
-      for (let i = 0; i < 3; i++) expect(await check(env, { ownerId: `o${i}`, ip: `192.0.2.${i}` })).toEqual({ ok: true });
+      for (let i = 0; i < 3; i++)
+        expect(await check(env, { ownerId: `o${i}`, ip: `192.0.2.${i}` })).toEqual({ ok: true });
       const now = Date.now();
       const refused = await check(env, { ownerId: "o9", ip: "192.0.2.9" });
       expect(refused).toMatchObject({ ok: false, reason: "budget" });
       if (refused.ok) throw new Error("unreachable");
       const midnight = Math.ceil((86_400_000 - (now % 86_400_000)) / 1000);
       expect(Math.abs(refused.retryAfterSeconds - midnight)).toBeLessThanOrEqual(2);
-      expect(refused.message).toMatch(/^This site has made all 3 videos it can make today; you can make another in .+ \(at midnight UTC\)\.$/);
+      expect(refused.message).toMatch(
+        /^This site has made all 3 videos it can make today; you can make another in .+ \(at midnight UTC\)\.$/,
+      );
       // The refusal took nothing: o9 still has its whole hourly allowance once the budget allows.
       for (let i = 0; i < 10; i++) expect(await check({}, { ownerId: "o9", ip: "192.0.2.9" })).toEqual({ ok: true });
     });
@@ -259,10 +279,17 @@ function suite(name: string, backend: () => Backend): void {
 
     it("is off with RATE_LIMITS=off, and a limit of 0 means unlimited", async () => {
       for (let i = 0; i < 40; i++) {
-        expect(await check({ RATE_LIMITS: false, DAILY_JOB_BUDGET: 1, MAX_RUNNING_JOBS_PER_BROWSER: 1 })).toEqual({ ok: true });
+        expect(await check({ RATE_LIMITS: false, DAILY_JOB_BUDGET: 1, MAX_RUNNING_JOBS_PER_BROWSER: 1 })).toEqual({
+          ok: true,
+        });
       }
       // Nothing was counted while off.
-      const zero = { RATE_LIMIT_PER_IP_PER_HOUR: 0, RATE_LIMIT_PER_BROWSER_PER_HOUR: 0, DAILY_JOB_BUDGET: 0, MAX_RUNNING_JOBS_PER_BROWSER: 0 };
+      const zero = {
+        RATE_LIMIT_PER_IP_PER_HOUR: 0,
+        RATE_LIMIT_PER_BROWSER_PER_HOUR: 0,
+        DAILY_JOB_BUDGET: 0,
+        MAX_RUNNING_JOBS_PER_BROWSER: 0,
+      };
       await store.create(makeJob({ ownerId: "owner-a", status: "processing" }));
       for (let i = 0; i < 40; i++) expect(await check(zero)).toEqual({ ok: true });
       expect(await check({ MAX_RUNNING_JOBS_PER_BROWSER: 0 })).toEqual({ ok: true });
@@ -277,22 +304,28 @@ function suite(name: string, backend: () => Backend): void {
       if (refused.ok) throw new Error("unreachable");
       expect(refused.retryAfterSeconds).toBeLessThanOrEqual(3600);
       expect(refused.retryAfterSeconds).toBeGreaterThan(3000);
-      expect(refused.message).toMatch(/^This browser has used Enhance 3 times this hour, as often as it can; you can use it again in .+\.$/);
+      expect(refused.message).toMatch(
+        /^This browser has used Enhance 3 times this hour, as often as it can; you can use it again in .+\.$/,
+      );
       expect(await enhance({ ownerId: "owner-b" })).toEqual({ ok: true });
       expect(await enhance({ ownerId: "owner-c" })).toMatchObject({ ok: false, reason: "ip" });
       // Jobs have their own counters.
       expect(await check(env)).toEqual({ ok: true });
-      for (let i = 0; i < 10; i++) expect(await checkEnhanceLimits(input({ ...env, RATE_LIMITS: false }))).toEqual({ ok: true });
+      for (let i = 0; i < 10; i++)
+        expect(await checkEnhanceLimits(input({ ...env, RATE_LIMITS: false }))).toEqual({ ok: true });
     });
 
     it("caps Enhance for the whole site, across browsers and networks, saying when to retry", async () => {
       const env = { ENHANCE_LIMIT_PER_SITE_PER_HOUR: 3 };
-      for (let i = 0; i < 3; i++) expect(await checkEnhanceLimits(input(env, { ownerId: `o${i}`, ip: `192.0.2.${i}` }))).toEqual({ ok: true });
+      for (let i = 0; i < 3; i++)
+        expect(await checkEnhanceLimits(input(env, { ownerId: `o${i}`, ip: `192.0.2.${i}` }))).toEqual({ ok: true });
       const refused = await checkEnhanceLimits(input(env, { ownerId: "o9", ip: "192.0.2.9" }));
       expect(refused).toMatchObject({ ok: false, reason: "site" });
       if (refused.ok) throw new Error("unreachable");
       expect(refused.retryAfterSeconds).toBeLessThanOrEqual(3600);
-      expect(refused.message).toMatch(/^Enhance has been used 3 times on this site this hour, as often as it can be; you can use it again in .+\.$/);
+      expect(refused.message).toMatch(
+        /^Enhance has been used 3 times on this site this hour, as often as it can be; you can use it again in .+\.$/,
+      );
       // The refusal counted nothing for that browser or network.
       expect(await b.keys("count:limit:enhance:browser:o9")).toEqual([]);
       expect(await b.keys("count:limit:enhance:ip:192.0.2.9")).toEqual([]);
@@ -302,11 +335,16 @@ function suite(name: string, backend: () => Backend): void {
       const env = { RATE_LIMIT_PER_IP_PER_HOUR: 1, DAILY_JOB_BUDGET: 2 };
       expect(await check(env, { ownerId: "first", ip: "192.0.2.1" })).toEqual({ ok: true });
       // Refused by its network: no counter for the new browser.
-      for (let i = 0; i < 20; i++) expect(await check(env, { ownerId: `new-${i}`, ip: "192.0.2.1" })).toMatchObject({ ok: false, reason: "ip" });
+      for (let i = 0; i < 20; i++)
+        expect(await check(env, { ownerId: `new-${i}`, ip: "192.0.2.1" })).toMatchObject({ ok: false, reason: "ip" });
       expect(await b.keys("count:limit:browser:new-*")).toEqual([]);
       expect(await check(env, { ownerId: "second", ip: "192.0.2.2" })).toEqual({ ok: true });
       // Refused by the day's budget: no counter for the new browser nor for its new network.
-      for (let i = 0; i < 20; i++) expect(await check(env, { ownerId: `late-${i}`, ip: `198.51.100.${i}` })).toMatchObject({ ok: false, reason: "budget" });
+      for (let i = 0; i < 20; i++)
+        expect(await check(env, { ownerId: `late-${i}`, ip: `198.51.100.${i}` })).toMatchObject({
+          ok: false,
+          reason: "budget",
+        });
       expect(await b.keys("count:limit:browser:late-*")).toEqual([]);
       expect(await b.keys("count:limit:ip:198.51.100.*")).toEqual([]);
       expect((await b.keys("count:limit:*")).sort()).toHaveLength(5);

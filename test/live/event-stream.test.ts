@@ -87,7 +87,9 @@ describe("GET /api/events/[id]", () => {
     expect(((await res.json()) as { applied: boolean }).applied).toBe(true);
     await until(() => seqs(s).includes(1));
     expect(jobEvents(s.messages)[1]!.job).toMatchObject({ seq: 1, stage: "generating" });
-    expect(jobEvents(s.messages)[1]!.job.steps).toContainEqual(expect.objectContaining({ name: "generate", progress: 40 }));
+    expect(jobEvents(s.messages)[1]!.job.steps).toContainEqual(
+      expect.objectContaining({ name: "generate", progress: 40 }),
+    );
     expect(JSON.stringify(jobEvents(s.messages)[1]!.job)).not.toContain("owner-test");
 
     await touch(store, job.id, "second");
@@ -126,7 +128,12 @@ describe("GET /api/events/[id]", () => {
     // On a clock the test moves: the stream's ticks and "now" are fake, the store's I/O is real.
     vi.useFakeTimers({ toFake: ["setInterval", "clearInterval", "setTimeout", "clearTimeout", "Date"] });
     try {
-      const res = await eventStreamResponse(new Request(app!.eventsUrl(job.id), { headers: { cookie } }), job.id, { store, heartbeatMs: 1000, tickMs: 100, schedule: () => undefined });
+      const res = await eventStreamResponse(new Request(app!.eventsUrl(job.id), { headers: { cookie } }), job.id, {
+        store,
+        heartbeatMs: 1000,
+        tickMs: 100,
+        schedule: () => undefined,
+      });
       const reader = res.body!.pipeThrough(new TextDecoderStream()).getReader();
       const parser = new SseParser();
       const received: ReturnType<SseParser["push"]> = [];
@@ -269,7 +276,13 @@ describe("GET /api/events/[id]", () => {
 
   it("nudges reconciliation, so a job whose webhooks are lost still finishes while watched only through the stream", async () => {
     const { store, port } = await setup({ nudgeIntervalMs: 500 });
-    const input = createJobSchema(MODELS).parse({ prompt: "a lantern drifting over a lake", style: "anime", model: "local/preview", enhance: "off", duration: "4" });
+    const input = createJobSchema(MODELS).parse({
+      prompt: "a lantern drifting over a lake",
+      style: "anime",
+      model: "local/preview",
+      enhance: "off",
+      duration: "4",
+    });
     const job = newJob({ input, ownerId: TEST_OWNER_ID, llmEnhancer: false, now: Date.now() });
     await store.create(job);
     await enqueueJob(job);
@@ -284,7 +297,10 @@ describe("GET /api/events/[id]", () => {
     const events = jobEvents(s.messages);
     // Every delivery went to port 1, so what the watcher saw (progress included, when a nudge
     // caught the render midway) came from asking the engine.
-    expect(events.at(-1)!.job).toMatchObject({ status: "succeeded", videoUrl: expect.stringMatching(new RegExp(`^/api/files/${job.id}/[a-z0-9-]+\\.mp4$`)) });
+    expect(events.at(-1)!.job).toMatchObject({
+      status: "succeeded",
+      videoUrl: expect.stringMatching(new RegExp(`^/api/files/${job.id}/[a-z0-9-]+\\.mp4$`)),
+    });
     expect(events.map((e) => e.job.seq)).toEqual([...events.map((e) => e.job.seq)].sort((a, b) => a - b));
   });
 });
@@ -309,19 +325,28 @@ describe("GET /api/status/[id] validators", () => {
     expect(changed.headers.get("etag")).toBe(`"${job.id}.1"`);
     // Kept by the browser, but never used without asking: a finished job still changes.
     expect(changed.headers.get("cache-control")).toBe("private, no-cache");
-    const finished = await fetch(`${origin}/api/status/${job.id}`, { headers: { cookie, "if-none-match": `"${job.id}.1"` } });
+    const finished = await fetch(`${origin}/api/status/${job.id}`, {
+      headers: { cookie, "if-none-match": `"${job.id}.1"` },
+    });
     expect(finished.status).toBe(304);
     expect(finished.headers.get("cache-control")).toBe("private, no-cache");
 
     // Its owner shares it: the cached copy is out of date, and revalidation says so.
     const token = "T".repeat(32);
-    await store.update(job.id, (j) => ({ ...j, share: { token, sharedAt: Date.now(), videoUrl: `/api/shared/${token}/video.mp4`, posterUrl: null } }));
-    const shared = await fetch(`${origin}/api/status/${job.id}`, { headers: { cookie, "if-none-match": `"${job.id}.1"` } });
+    await store.update(job.id, (j) => ({
+      ...j,
+      share: { token, sharedAt: Date.now(), videoUrl: `/api/shared/${token}/video.mp4`, posterUrl: null },
+    }));
+    const shared = await fetch(`${origin}/api/status/${job.id}`, {
+      headers: { cookie, "if-none-match": `"${job.id}.1"` },
+    });
     expect(shared.status).toBe(200);
     expect(((await shared.json()) as { shared: boolean }).shared).toBe(true);
     // Deleted: gone for everyone, cached copy or not.
     await store.delete(job.id);
-    const deleted = await fetch(`${origin}/api/status/${job.id}`, { headers: { cookie, "if-none-match": `"${job.id}.2"` } });
+    const deleted = await fetch(`${origin}/api/status/${job.id}`, {
+      headers: { cookie, "if-none-match": `"${job.id}.2"` },
+    });
     expect(deleted.status).toBe(404);
   });
 });
@@ -382,7 +407,10 @@ describe("on Upstash REST (subscribe stream)", () => {
   it("pushes a change made by another instance", async () => {
     const url = inject("redisUrl");
     if (!url) throw new Error(inject("redisError"));
-    const rest: UpstashRestServer = await startUpstashRestServer({ redisUrl: url, token: randomBytes(12).toString("hex") });
+    const rest: UpstashRestServer = await startUpstashRestServer({
+      redisUrl: url,
+      token: randomBytes(12).toString("hex"),
+    });
     const keyPrefix = `p2v-live-${randomBytes(4).toString("hex")}:`;
     const config = { kind: "upstash" as const, url: rest.url, token: rest.token };
     const opts = { prefix: keyPrefix, retentionDays: 1 };

@@ -80,11 +80,21 @@ describe("fetchJob", () => {
   it("reports the API's error, and a server that cannot be reached", async () => {
     app = await startAppHarness();
     const missing = makeJob();
-    const error = await fetchJob(`${app.origin}/api/status/${missing.id}`, null, await ownerFetch()).catch((e: unknown) => e);
+    const error = await fetchJob(`${app.origin}/api/status/${missing.id}`, null, await ownerFetch()).catch(
+      (e: unknown) => e,
+    );
     expect(error).toBeInstanceOf(JobFetchError);
-    expect(error).toMatchObject({ status: 404, code: "not_found", message: expect.stringMatching(/no job with that id/) });
+    expect(error).toMatchObject({
+      status: 404,
+      code: "not_found",
+      message: expect.stringMatching(/no job with that id/),
+    });
 
     const closed = `http://127.0.0.1:${await freePort()}/api/status/${missing.id}`;
-    await expect(fetchJob(closed, null)).rejects.toMatchObject({ status: 0, code: "network", message: expect.stringMatching(/Could not reach the server/) });
+    await expect(fetchJob(closed, null)).rejects.toMatchObject({
+      status: 0,
+      code: "network",
+      message: expect.stringMatching(/Could not reach the server/),
+    });
   });
 });

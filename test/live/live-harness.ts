@@ -70,7 +70,8 @@ export async function startLiveHarness(
       const headers = new Headers();
       for (const [k, v] of Object.entries(req.headers)) if (typeof v === "string") headers.set(k, v);
       const request = new Request(url, { headers, signal: aborter.signal });
-      const open = (onClose?: () => void) => eventStreamResponse(request, decodeURIComponent(match[1]!), { schedule, ...opts.stream, onClose });
+      const open = (onClose?: () => void) =>
+        eventStreamResponse(request, decodeURIComponent(match[1]!), { schedule, ...opts.stream, onClose });
       const response = await (opts.caps ? withStreamSlot(request, open) : open());
       res.writeHead(response.status, Object.fromEntries(response.headers.entries()));
       if (!response.body) return void res.end();

@@ -28,7 +28,8 @@ export class SseParser {
       const line = this.buffer.slice(0, match.index);
       this.buffer = this.buffer.slice(match.index + match[0].length);
       if (line === "") {
-        if (this.data.length > 0) out.push({ kind: "event", id: this.id, event: this.event || "message", data: this.data.join("\n"), at });
+        if (this.data.length > 0)
+          out.push({ kind: "event", id: this.id, event: this.event || "message", data: this.data.join("\n"), at });
         this.event = "";
         this.data = [];
         continue;
@@ -60,7 +61,12 @@ export type SseConnection = {
 
 export function openSse(
   url: string,
-  opts: { lastEventId?: string | number; onMessage?: (message: SseMessage) => void; agent?: http.Agent | false; cookie?: string } = {},
+  opts: {
+    lastEventId?: string | number;
+    onMessage?: (message: SseMessage) => void;
+    agent?: http.Agent | false;
+    cookie?: string;
+  } = {},
 ): SseConnection {
   const messages: SseMessage[] = [];
   const parser = new SseParser();
@@ -96,6 +102,10 @@ export function openSse(
   return { response, ended, messages, close: () => req.destroy() };
 }
 
-export function jobEvents(messages: SseMessage[]): { id: string | null; job: { id: string; seq: number; status: string } & Record<string, unknown> }[] {
-  return messages.flatMap((m) => (m.kind === "event" ? [{ id: m.id, job: JSON.parse(m.data) as { id: string; seq: number; status: string } }] : []));
+export function jobEvents(
+  messages: SseMessage[],
+): { id: string | null; job: { id: string; seq: number; status: string } & Record<string, unknown> }[] {
+  return messages.flatMap((m) =>
+    m.kind === "event" ? [{ id: m.id, job: JSON.parse(m.data) as { id: string; seq: number; status: string } }] : [],
+  );
 }

@@ -43,17 +43,35 @@ async function runningJob(): Promise<Job> {
   return job;
 }
 
-const streamsAre = (n: number, address?: string) => waitFor(async () => openStreams(address), (v) => v === n, 10_000);
+const streamsAre = (n: number, address?: string) =>
+  waitFor(
+    async () => openStreams(address),
+    (v) => v === n,
+    10_000,
+  );
 
 /** An answer that is not a stream (a refusal, a 404), read whole, from a given address. */
-function answerFrom(url: string, from: string): Promise<{ status: number; retryAfter: string | null; body: { error: { code: string; message: string; poll: boolean } } }> {
+function answerFrom(
+  url: string,
+  from: string,
+): Promise<{
+  status: number;
+  retryAfter: string | null;
+  body: { error: { code: string; message: string; poll: boolean } };
+}> {
   return new Promise((resolve, reject) => {
     http
       .get(url, { localAddress: from, agent: false, headers: { accept: "text/event-stream", cookie } }, (res) => {
         let text = "";
         res.setEncoding("utf8");
         res.on("data", (c: string) => (text += c));
-        res.on("end", () => resolve({ status: res.statusCode ?? 0, retryAfter: (res.headers["retry-after"] as string | undefined) ?? null, body: JSON.parse(text) }));
+        res.on("end", () =>
+          resolve({
+            status: res.statusCode ?? 0,
+            retryAfter: (res.headers["retry-after"] as string | undefined) ?? null,
+            body: JSON.parse(text),
+          }),
+        );
       })
       .on("error", reject);
   });
@@ -75,7 +93,11 @@ describe("open event-stream caps", () => {
     const perClient = await answerFrom(url, "127.0.0.1");
     expect(perClient.status).toBe(429);
     expect(Number(perClient.retryAfter)).toBeGreaterThan(0);
-    expect(perClient.body.error).toMatchObject({ code: "rate_limited", poll: true, message: expect.stringMatching(/polling its status instead/) });
+    expect(perClient.body.error).toMatchObject({
+      code: "rate_limited",
+      poll: true,
+      message: expect.stringMatching(/polling its status instead/),
+    });
 
     // An answer that is not a stream (unknown job) takes no slot.
     const missing = await answerFrom(app.eventsUrl("AAAAAAAAAAAAAAAAAAAAAA"), "127.0.0.3");

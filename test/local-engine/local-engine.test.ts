@@ -38,7 +38,8 @@ class Receiver {
         const body = Buffer.concat(chunks).toString("utf8");
         const headers = req.headers as IncomingHttpHeaders & Record<string, string>;
         const signed = new Headers();
-        for (const name of ["webhook-id", "webhook-timestamp", "webhook-signature"]) signed.set(name, String(headers[name] ?? ""));
+        for (const name of ["webhook-id", "webhook-timestamp", "webhook-signature"])
+          signed.set(name, String(headers[name] ?? ""));
         const verified = verifyWebhook(body, signed, [secret]);
         if (!verified.ok) {
           this.rejected.push(verified.reason);
@@ -48,7 +49,12 @@ class Receiver {
         const prediction = verified.payload as LocalPrediction;
         const terminal = predictionEnded(prediction.status);
         const status = terminal && this.failCompleted.length > 0 ? this.failCompleted.shift()! : 204;
-        this.deliveries.push({ id: String(headers["webhook-id"]), timestamp: Number(headers["webhook-timestamp"]), prediction, status });
+        this.deliveries.push({
+          id: String(headers["webhook-id"]),
+          timestamp: Number(headers["webhook-timestamp"]),
+          prediction,
+          status,
+        });
         res.writeHead(status).end();
       });
     });
@@ -66,7 +72,10 @@ class Receiver {
   }
 
   async waitFor(pred: (d: Delivery) => boolean): Promise<Delivery> {
-    return (await waitFor(() => this.deliveries.find(pred), (d) => d !== undefined))!;
+    return (await waitFor(
+      () => this.deliveries.find(pred),
+      (d) => d !== undefined,
+    ))!;
   }
 
   close(): Promise<void> {
@@ -113,7 +122,15 @@ const generate = (e: LocalEngine, input: Record<string, unknown> = {}, webhookUr
     job: makeJob(),
     step: "generate",
     webhookUrl,
-    input: { prompt: "A paper boat on a rainy street", style: "anime", duration: 5, aspect_ratio: "16:9", resolution: "360p", seed: null, ...input },
+    input: {
+      prompt: "A paper boat on a rainy street",
+      style: "anime",
+      duration: 5,
+      aspect_ratio: "16:9",
+      resolution: "360p",
+      seed: null,
+      ...input,
+    },
   });
 
 beforeAll(async () => {
@@ -152,7 +169,11 @@ describe("tqdm lines", () => {
     const line = tqdmLine(54, 120, 1.2);
     expect(line).toBe(" 45%|████▌     | 54/120 [00:01<00:01, 45.00it/s]");
     expect(parseProgressFromLogs(line)).toEqual({ percentage: 0.45, current: 54, total: 120 });
-    expect(parseProgressFromLogs(`Rendering: 120 frames\n${line}\n`)).toEqual({ percentage: 0.45, current: 54, total: 120 });
+    expect(parseProgressFromLogs(`Rendering: 120 frames\n${line}\n`)).toEqual({
+      percentage: 0.45,
+      current: 54,
+      total: 120,
+    });
     expect(parseProgressFromLogs(tqdmLine(120, 120, 2))).toEqual({ percentage: 1, current: 120, total: 120 });
     expect(tqdmLine(0, 120, 0)).toBe("  0%|          | 0/120 [00:00<00:00, 0.00it/s]");
     expect(tqdmLine(7, 120, 1)).toContain("  5%|▌         | 7/120");
@@ -214,7 +235,11 @@ describe("LocalEngine", () => {
     const { ref } = await generate(e, { duration: 4 });
     await receiver.completed(ref);
     const restarted = engine();
-    expect(await restarted.get(ref)).toMatchObject({ id: ref, status: "succeeded", output: `local:renders/${ref}.mp4` });
+    expect(await restarted.get(ref)).toMatchObject({
+      id: ref,
+      status: "succeeded",
+      output: `local:renders/${ref}.mp4`,
+    });
     expect(await restarted.get("lp_AAAAAAAAAAAAAAAAAAAA")).toBeNull();
     expect(await restarted.get("../../etc/passwd")).toBeNull();
     await unlink(path.join(dataDir, "renders", `${ref}.mp4`));
@@ -225,7 +250,10 @@ describe("LocalEngine", () => {
     const e = engine();
     const before = receiver.deliveries.length;
     const { ref } = await generate(e, { duration: 4 }, null);
-    const p = await waitFor(() => e.get(ref), (got) => got?.status === "succeeded" || got?.status === "failed");
+    const p = await waitFor(
+      () => e.get(ref),
+      (got) => got?.status === "succeeded" || got?.status === "failed",
+    );
     expect(p?.status).toBe("succeeded");
     expect(receiver.deliveries.length).toBe(before);
   });
@@ -234,7 +262,12 @@ describe("LocalEngine", () => {
     const e = engine();
     const { ref } = await generate(e, { duration: 4 });
     const video = (await receiver.completed(ref)).prediction.output as string;
-    const { ref: soundRef } = await e.start({ job: makeJob(), step: "sound", webhookUrl: receiver.url, input: { video, style: "claymation", seed: 3 } });
+    const { ref: soundRef } = await e.start({
+      job: makeJob(),
+      step: "sound",
+      webhookUrl: receiver.url,
+      input: { video, style: "claymation", seed: 3 },
+    });
     expect(soundRef).not.toBe(ref);
     const done = await receiver.completed(soundRef);
     expect(done.prediction.status).toBe("succeeded");
@@ -277,7 +310,9 @@ describe("LocalEngine", () => {
     const e = engine({ maxConcurrent: 1, transformArgs: slowDown(1) });
     const { ref: running } = await generate(e, { duration: 6 });
     const { ref: waiting } = await generate(e, { duration: 4 });
-    await receiver.waitFor((d) => d.prediction.id === running && parseProgressFromLogs(d.prediction.logs ?? "") !== null);
+    await receiver.waitFor(
+      (d) => d.prediction.id === running && parseProgressFromLogs(d.prediction.logs ?? "") !== null,
+    );
     e.interruptAll();
     // Forgotten, with no sidecar: after a restart get() does not know them either, so reconciliation starts them again.
     for (const ref of [running, waiting]) {
@@ -285,7 +320,9 @@ describe("LocalEngine", () => {
       expect(await engine().get(ref)).toBeNull();
     }
     expect(await processesMentioning(`${running}.part.mp4`)).toBe(0);
-    const terminal = receiver.deliveries.filter((d) => [running, waiting].includes(d.prediction.id) && d.prediction.status !== "processing");
+    const terminal = receiver.deliveries.filter(
+      (d) => [running, waiting].includes(d.prediction.id) && d.prediction.status !== "processing",
+    );
     expect(terminal.map((d) => d.prediction.status)).not.toContain("failed");
     expect(terminal.map((d) => d.prediction.status)).not.toContain("canceled");
     await expect(generate(e)).rejects.toMatchObject({ code: "unavailable" });
@@ -296,7 +333,11 @@ describe("LocalEngine", () => {
     const { ref } = await generate(e, { duration: 6 });
     await receiver.waitFor((d) => d.prediction.id === ref && parseProgressFromLogs(d.prediction.logs ?? "") !== null);
     for (const pid of await readdir("/proc")) {
-      if (/^\d+$/.test(pid) && (await readFile(`/proc/${pid}/cmdline`, "utf8").catch(() => "")).includes(`${ref}.part.mp4`)) process.kill(Number(pid), "SIGTERM");
+      if (
+        /^\d+$/.test(pid) &&
+        (await readFile(`/proc/${pid}/cmdline`, "utf8").catch(() => "")).includes(`${ref}.part.mp4`)
+      )
+        process.kill(Number(pid), "SIGTERM");
     }
     await until(async () => (await e.get(ref)) === null);
     expect(receiver.for(ref).map((d) => d.prediction.status)).not.toContain("failed");
@@ -340,23 +381,47 @@ describe("LocalEngine", () => {
   it("survives an unreachable webhook URL", async () => {
     const e = engine({ retryDelaysMs: [10, 10] });
     const { ref } = await generate(e, { duration: 4 }, "http://127.0.0.1:9/unreachable");
-    expect((await waitFor(() => e.get(ref), (p) => p?.status === "succeeded" || p?.status === "failed"))?.status).toBe("succeeded");
+    expect(
+      (
+        await waitFor(
+          () => e.get(ref),
+          (p) => p?.status === "succeeded" || p?.status === "failed",
+        )
+      )?.status,
+    ).toBe("succeeded");
   });
 
   it("refuses invalid input at start", async () => {
     const e = engine();
     await expect(generate(e, { style: "nope" })).rejects.toBeInstanceOf(EngineError);
     await expect(generate(e, { aspect_ratio: "4:3" })).rejects.toMatchObject({ code: "invalid_input" });
-    await expect(e.start({ job: makeJob(), step: "enhance", webhookUrl: null, input: {} })).rejects.toMatchObject({ code: "invalid_input" });
+    await expect(e.start({ job: makeJob(), step: "enhance", webhookUrl: null, input: {} })).rejects.toMatchObject({
+      code: "invalid_input",
+    });
     await expect(
-      e.start({ job: makeJob(), step: "sound", webhookUrl: null, input: { video: "local:../../etc/passwd", style: "anime" } }),
+      e.start({
+        job: makeJob(),
+        step: "sound",
+        webhookUrl: null,
+        input: { video: "local:../../etc/passwd", style: "anime" },
+      }),
     ).rejects.toMatchObject({ code: "invalid_input" });
     await expect(
-      e.start({ job: makeJob(), step: "sound", webhookUrl: null, input: { video: "https://example.com/a.mp4", style: "anime" } }),
+      e.start({
+        job: makeJob(),
+        step: "sound",
+        webhookUrl: null,
+        input: { video: "https://example.com/a.mp4", style: "anime" },
+      }),
     ).rejects.toMatchObject({ code: "invalid_input" });
     await mkdir(path.join(dataDir, "renders"), { recursive: true });
     await expect(
-      e.start({ job: makeJob(), step: "sound", webhookUrl: null, input: { video: "local:renders/lp_missing.mp4", style: "anime" } }),
+      e.start({
+        job: makeJob(),
+        step: "sound",
+        webhookUrl: null,
+        input: { video: "local:renders/lp_missing.mp4", style: "anime" },
+      }),
     ).rejects.toMatchObject({ code: "invalid_input" });
   });
 
@@ -364,7 +429,12 @@ describe("LocalEngine", () => {
     const e = engine();
     await mkdir(path.join(dataDir, "renders"), { recursive: true });
     await writeFile(path.join(dataDir, "renders", "junk.mp4"), "not a video");
-    const { ref } = await e.start({ job: makeJob(), step: "sound", webhookUrl: receiver.url, input: { video: "local:renders/junk.mp4", style: "anime" } });
+    const { ref } = await e.start({
+      job: makeJob(),
+      step: "sound",
+      webhookUrl: receiver.url,
+      input: { video: "local:renders/junk.mp4", style: "anime" },
+    });
     const done = await receiver.completed(ref);
     expect(done.prediction.status).toBe("failed");
     expect(String(done.prediction.error)).toMatch(/Local render failed/);

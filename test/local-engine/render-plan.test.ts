@@ -28,11 +28,25 @@ const graphOf = (args: string[]) => args[args.indexOf("-filter_complex") + 1] ??
 async function parsedTextOptions(graph: string): Promise<string[]> {
   const bin = await ffmpegPath();
   const stderr = await new Promise<string>((resolve, reject) => {
-    const child = spawn(bin, ["-hide_banner", "-nostdin", "-v", "debug", "-filter_complex", graph, "-frames:v", "1", "-f", "null", "-"]);
+    const child = spawn(bin, [
+      "-hide_banner",
+      "-nostdin",
+      "-v",
+      "debug",
+      "-filter_complex",
+      graph,
+      "-frames:v",
+      "1",
+      "-f",
+      "null",
+      "-",
+    ]);
     let err = "";
     child.stderr.setEncoding("utf8").on("data", (c: string) => (err += c));
     child.on("error", reject);
-    child.on("close", (code) => (code === 0 ? resolve(err) : reject(new Error(`ffmpeg exited ${code}: ${err.slice(-800)}`))));
+    child.on("close", (code) =>
+      code === 0 ? resolve(err) : reject(new Error(`ffmpeg exited ${code}: ${err.slice(-800)}`)),
+    );
   });
   // Filters are initialised twice (graph check, then the real graph): keep the first set.
   const values = [...stderr.matchAll(/Setting 'text' to value '(.*)'$/gm)].map((m) => m[1] ?? "");
@@ -96,7 +110,11 @@ describe("render plan", () => {
     expect(a.at(-1)).toBe("/tmp/out.mp4");
     expect(plan({}, { aspectRatio: "9:16" })).toMatchObject({ width: 360, height: 640 });
     expect(plan({}, { aspectRatio: "1:1", resolution: "480p" })).toMatchObject({ width: 480, height: 480 });
-    expect(plan({}, { aspectRatio: "16:9", resolution: "480p", duration: 4 })).toMatchObject({ width: 854, height: 480, totalFrames: 96 });
+    expect(plan({}, { aspectRatio: "16:9", resolution: "480p", duration: 4 })).toMatchObject({
+      width: 854,
+      height: 480,
+      totalFrames: 96,
+    });
   });
 
   it("follows the style: palette colours and motion appear in the graph", () => {
@@ -174,19 +192,37 @@ describe("caption", () => {
 });
 
 describe("filtergraph escaping (checked by ffmpeg itself)", () => {
-  const tricky = [`it's 100% "fun": a\\b`, `[x];y,z=1:2 \\' ''`, `%{pts} %{n} \\n`, "ünïcødé · 日本", "a\\", "'", "\\:", " edges "];
+  const tricky = [
+    `it's 100% "fun": a\\b`,
+    `[x];y,z=1:2 \\' ''`,
+    `%{pts} %{n} \\n`,
+    "ünïcødé · 日本",
+    "a\\",
+    "'",
+    "\\:",
+    " edges ",
+  ];
 
   it("escapeFilterValue round-trips through ffmpeg's two parsing levels", async () => {
     const font = fontPath();
     const graph = tricky
-      .map((t, i) => `${i === 0 ? "nullsrc=s=64x16:d=0.04," : ""}drawtext=expansion=none:fontfile=${escapeFilterValue(font)}:text=${escapeFilterValue(t)}`)
+      .map(
+        (t, i) =>
+          `${i === 0 ? "nullsrc=s=64x16:d=0.04," : ""}drawtext=expansion=none:fontfile=${escapeFilterValue(font)}:text=${escapeFilterValue(t)}`,
+      )
       .join(",");
     expect(await parsedTextOptions(graph)).toEqual(tricky);
   });
 
   it("a real plan with a hostile prompt runs, and ffmpeg sees the caption verbatim", async () => {
     const prompt = `it's 100% "fun": a\\b; [out] , 'quote' %{localtime}\nnew line`;
-    const p = buildRenderPlan({ prompt, styleId: "cyberpunk", params: { duration: 1 }, outputPath: "-", fontFile: fontPath() });
+    const p = buildRenderPlan({
+      prompt,
+      styleId: "cyberpunk",
+      params: { duration: 1 },
+      outputPath: "-",
+      fontFile: fontPath(),
+    });
     const texts = await parsedTextOptions(graphOf(p.args).replace(/\[v\]$/, ""));
     expect(texts).toEqual([...p.caption, "Local preview · not AI"]);
     expect(p.caption.join(" ")).toBe(`it's 100% "fun": a\\b; [out] , 'quote' %{localtime} new line`);

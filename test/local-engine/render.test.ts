@@ -6,7 +6,15 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { buildRenderPlan, type RenderParams } from "@/lib/engines/local/render-plan";
 import { buildSoundPlan } from "@/lib/engines/local/sound-plan";
 import { colourDistance, meanColour, twoColourImage, type Rgb } from "@/test/support/frame-colours";
-import { extractPoster, ffmpegPath, fontPath, parseMediaInfo, probeMedia, runFfmpeg, type FfmpegProgress } from "@/lib/media/ffmpeg";
+import {
+  extractPoster,
+  ffmpegPath,
+  fontPath,
+  parseMediaInfo,
+  probeMedia,
+  runFfmpeg,
+  type FfmpegProgress,
+} from "@/lib/media/ffmpeg";
 
 let dir: string;
 beforeAll(async () => {
@@ -16,7 +24,13 @@ afterAll(async () => {
   await rm(dir, { recursive: true, force: true });
 });
 
-async function render(name: string, prompt: string, styleId: string, params: RenderParams = {}, onProgress?: (p: FfmpegProgress) => void) {
+async function render(
+  name: string,
+  prompt: string,
+  styleId: string,
+  params: RenderParams = {},
+  onProgress?: (p: FfmpegProgress) => void,
+) {
   const out = path.join(dir, `${name}.mp4`);
   const plan = buildRenderPlan({ prompt, styleId, params, outputPath: out, fontFile: fontPath() });
   await runFfmpeg(plan.args, { onProgress });
@@ -51,7 +65,23 @@ async function topLevelBoxes(file: string): Promise<string[]> {
 async function frameAt(file: string, seconds: number): Promise<Buffer> {
   const bin = await ffmpegPath();
   return new Promise((resolve, reject) => {
-    const child = spawn(bin, ["-v", "error", "-ss", String(seconds), "-i", file, "-frames:v", "1", "-s", "64x36", "-f", "rawvideo", "-pix_fmt", "rgb24", "pipe:1"]);
+    const child = spawn(bin, [
+      "-v",
+      "error",
+      "-ss",
+      String(seconds),
+      "-i",
+      file,
+      "-frames:v",
+      "1",
+      "-s",
+      "64x36",
+      "-f",
+      "rawvideo",
+      "-pix_fmt",
+      "rgb24",
+      "pipe:1",
+    ]);
     const chunks: Buffer[] = [];
     child.stdout.on("data", (c: Buffer) => chunks.push(c));
     child.on("error", reject);
@@ -85,9 +115,9 @@ describe("ffmpeg helpers", () => {
   });
 
   it("rejects with the tail of ffmpeg's error output", async () => {
-    await expect(runFfmpeg(["-f", "lavfi", "-i", "nullsrc=s=16x16:d=0.1", "-c:v", "libnope", "-f", "null", "-"])).rejects.toThrow(
-      /Unknown encoder 'libnope'/,
-    );
+    await expect(
+      runFfmpeg(["-f", "lavfi", "-i", "nullsrc=s=16x16:d=0.1", "-c:v", "libnope", "-f", "null", "-"]),
+    ).rejects.toThrow(/Unknown encoder 'libnope'/);
     await expect(probeMedia(path.join(dir, "missing.mp4"))).rejects.toThrow(/No such file/);
   });
 
@@ -107,7 +137,9 @@ describe("a real preview render", () => {
   const progress: FfmpegProgress[] = [];
 
   beforeAll(async () => {
-    main = await render("default", "A red fox running through fresh snow at dawn", "cinematic", {}, (p) => progress.push(p));
+    main = await render("default", "A red fox running through fresh snow at dawn", "cinematic", {}, (p) =>
+      progress.push(p),
+    );
   });
 
   it("is H.264 yuv420p 640x360, 24 fps, 5 s, without audio", async () => {
@@ -153,7 +185,13 @@ describe("a real preview render", () => {
   it("muxes a soundtrack: AAC audio, the same video stream, same length", async () => {
     const before = await probeMedia(main.out);
     const out = path.join(dir, "with-sound.mp4");
-    const plan = buildSoundPlan({ inputPath: main.out, outputPath: out, styleId: "cinematic", seed: 5, durationSeconds: before.durationSeconds ?? 5 });
+    const plan = buildSoundPlan({
+      inputPath: main.out,
+      outputPath: out,
+      styleId: "cinematic",
+      seed: 5,
+      durationSeconds: before.durationSeconds ?? 5,
+    });
     await runFfmpeg(plan.args);
     const after = await probeMedia(out);
     expect(after.audio).toEqual({ codec: "aac" });
@@ -188,13 +226,27 @@ describe("image to video", () => {
     await twoColourImage(last, GREEN, PURPLE);
 
     const out = path.join(dir, "from-image.mp4");
-    const plan = buildRenderPlan({ prompt: "a slow pan over a painted wall", styleId: "cinematic", params: { duration: 2 }, outputPath: out, fontFile: fontPath(), images: { first } });
+    const plan = buildRenderPlan({
+      prompt: "a slow pan over a painted wall",
+      styleId: "cinematic",
+      params: { duration: 2 },
+      outputPath: out,
+      fontFile: fontPath(),
+      images: { first },
+    });
     await runFfmpeg(plan.args);
     expect(colourDistance(await meanColour(out, 0, LEFT), BLUE)).toBeLessThan(24);
     expect(colourDistance(await meanColour(out, 0, RIGHT), ORANGE)).toBeLessThan(24);
 
     const both = path.join(dir, "first-to-last.mp4");
-    const plan2 = buildRenderPlan({ prompt: "a slow pan over a painted wall", styleId: "cinematic", params: { duration: 2 }, outputPath: both, fontFile: fontPath(), images: { first, last } });
+    const plan2 = buildRenderPlan({
+      prompt: "a slow pan over a painted wall",
+      styleId: "cinematic",
+      params: { duration: 2 },
+      outputPath: both,
+      fontFile: fontPath(),
+      images: { first, last },
+    });
     await runFfmpeg(plan2.args);
     expect(colourDistance(await meanColour(both, 0, LEFT), BLUE)).toBeLessThan(24);
     expect(colourDistance(await meanColour(both, "last", LEFT), GREEN)).toBeLessThan(24);

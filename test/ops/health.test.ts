@@ -55,7 +55,12 @@ describe("GET /api/health", () => {
     const { status, report } = await read(res);
     expect(status).toBe(503);
     expect(res.headers.get("retry-after")).toMatch(/^\d+$/);
-    expect(report).toMatchObject({ ok: false, status: "down", store: { ok: true }, engines: { local: { ok: false, ffmpeg: false } } });
+    expect(report).toMatchObject({
+      ok: false,
+      status: "down",
+      store: { ok: true },
+      engines: { local: { ok: false, ffmpeg: false } },
+    });
   });
 
   it("checks the Replicate token against the API, and asks again at most once a minute", async () => {
@@ -63,8 +68,13 @@ describe("GET /api/health", () => {
     app = await startAppHarness({ env: { REPLICATE_API_TOKEN: fake.token, REPLICATE_BASE_URL: fake.baseUrl } });
     const first = await read(await health());
     expect(first.status).toBe(200);
-    expect(first.report).toMatchObject({ ok: true, status: "ok", engines: { replicate: { configured: true, ok: true } } });
-    for (let i = 0; i < 5; i++) expect((await read(await health())).report.engines.replicate).toEqual({ configured: true, ok: true });
+    expect(first.report).toMatchObject({
+      ok: true,
+      status: "ok",
+      engines: { replicate: { configured: true, ok: true } },
+    });
+    for (let i = 0; i < 5; i++)
+      expect((await read(await health())).report.engines.replicate).toEqual({ configured: true, ok: true });
     expect(accountRequests()).toBe(1);
   });
 
@@ -76,7 +86,10 @@ describe("GET /api/health", () => {
     expect(report).toMatchObject({
       ok: false,
       status: "degraded",
-      engines: { local: { ok: true }, replicate: { configured: true, ok: false, error: "Replicate refused the API token." } },
+      engines: {
+        local: { ok: true },
+        replicate: { configured: true, ok: false, error: "Replicate refused the API token." },
+      },
     });
     expect(JSON.stringify(report)).not.toContain("r8_wrong_token");
     expect(JSON.stringify(report)).not.toContain("127.0.0.1");
@@ -90,7 +103,10 @@ describe("GET /api/health", () => {
     app = await startAppHarness({ env: { REPLICATE_API_TOKEN: "r8_any", REPLICATE_BASE_URL: baseUrl } });
     const { status, report } = await read(await healthResponse({ timeoutMs: 300 }));
     expect(status).toBe(200);
-    expect(report).toMatchObject({ status: "degraded", engines: { replicate: { configured: true, ok: false, error: "Replicate did not answer." } } });
+    expect(report).toMatchObject({
+      status: "degraded",
+      engines: { replicate: { configured: true, ok: false, error: "Replicate did not answer." } },
+    });
   });
 });
 

@@ -38,7 +38,10 @@ function virtualClock() {
 const creates = (f: FakeReplicate) => f.requests.filter((r) => r.method === "POST" && !r.path.endsWith("/cancel"));
 
 async function rejection(promise: Promise<unknown>): Promise<EngineError> {
-  const error = await promise.then(() => null, (e: unknown) => e);
+  const error = await promise.then(
+    () => null,
+    (e: unknown) => e,
+  );
   expect(error).toBeInstanceOf(EngineError);
   return error as EngineError;
 }
@@ -119,7 +122,12 @@ describe("ReplicateEngine.start", () => {
     expect(fake.predictions.get(ref)?.prediction.model).toBe(VIDEO_MODEL);
     const before = creates(fake).length;
     const error = await rejection(
-      engineFor(fake).start({ job: makeJob({ model: "local/preview" }), step: "generate", webhookUrl: null, input: { prompt: "x" } }),
+      engineFor(fake).start({
+        job: makeJob({ model: "local/preview" }),
+        step: "generate",
+        webhookUrl: null,
+        input: { prompt: "x" },
+      }),
     );
     expect(error.code).toBe("invalid_input");
     expect(creates(fake)).toHaveLength(before);
@@ -128,10 +136,16 @@ describe("ReplicateEngine.start", () => {
 
 describe("create errors", () => {
   it("does not wait out a 429 for a job's step: it says how long Replicate asked to wait, so the job goes back in line", async () => {
-    const limited = await startFakeReplicate({ scenario: "rate-limit-create", rateLimitCount: Infinity, retryAfterSeconds: 7 });
+    const limited = await startFakeReplicate({
+      scenario: "rate-limit-create",
+      rateLimitCount: Infinity,
+      retryAfterSeconds: 7,
+    });
     try {
       const client = createReplicateClient({ auth: limited.token, baseUrl: limited.baseUrl });
-      const error = await rejection(new ReplicateEngine({ client }).start({ job, step: "generate", webhookUrl: null, input: {} }));
+      const error = await rejection(
+        new ReplicateEngine({ client }).start({ job, step: "generate", webhookUrl: null, input: {} }),
+      );
       expect(error).toMatchObject({ code: "rate_limited", retryAfterSeconds: 7 });
       expect(creates(limited)).toHaveLength(1);
     } finally {
@@ -146,10 +160,19 @@ describe("create errors", () => {
     fake.setScenario("rate-limit-create");
     const before = creates(fake).length;
     const { clock, retry } = virtualClock();
-    const { ref } = await engineFor(fake, { ...waiting, ...retry }).start({ job, step: "generate", webhookUrl: null, input: { prompt: "x" } });
+    const { ref } = await engineFor(fake, { ...waiting, ...retry }).start({
+      job,
+      step: "generate",
+      webhookUrl: null,
+      input: { prompt: "x" },
+    });
     // Retry-After: 1 (seconds), honoured before each new try.
     expect(clock.slept).toEqual([1_000, 1_000]);
-    expect(creates(fake).slice(before).map((r) => r.status)).toEqual([429, 429, 201]);
+    expect(
+      creates(fake)
+        .slice(before)
+        .map((r) => r.status),
+    ).toEqual([429, 429, 201]);
     expect(fake.predictions.has(ref)).toBe(true);
   });
 
@@ -158,7 +181,12 @@ describe("create errors", () => {
     try {
       const first = virtualClock();
       const error = await rejection(
-        engineFor(limited, { ...waiting, ...first.retry, maxTries: 3 }).start({ job, step: "generate", webhookUrl: null, input: {} }),
+        engineFor(limited, { ...waiting, ...first.retry, maxTries: 3 }).start({
+          job,
+          step: "generate",
+          webhookUrl: null,
+          input: {},
+        }),
       );
       expect(first.clock.slept).toEqual([1_000, 1_000]);
       expect(error.code).toBe("rate_limited");
@@ -167,7 +195,14 @@ describe("create errors", () => {
 
       // A wait past maxTotalMs is not even started.
       const second = virtualClock();
-      await rejection(engineFor(limited, { ...waiting, ...second.retry, maxTotalMs: 500 }).start({ job, step: "generate", webhookUrl: null, input: {} }));
+      await rejection(
+        engineFor(limited, { ...waiting, ...second.retry, maxTotalMs: 500 }).start({
+          job,
+          step: "generate",
+          webhookUrl: null,
+          input: {},
+        }),
+      );
       expect(second.clock.slept).toEqual([]);
       expect(creates(limited)).toHaveLength(4);
     } finally {
@@ -176,10 +211,19 @@ describe("create errors", () => {
   });
 
   it("waits out Replicate's usual 30 s Retry-After within the default bounds", async () => {
-    const limited = await startFakeReplicate({ scenario: "rate-limit-create", rateLimitCount: 1, retryAfterSeconds: 30 });
+    const limited = await startFakeReplicate({
+      scenario: "rate-limit-create",
+      rateLimitCount: 1,
+      retryAfterSeconds: 30,
+    });
     try {
       const { clock, retry } = virtualClock();
-      const { ref } = await engineFor(limited, { ...waiting, ...retry }).start({ job, step: "generate", webhookUrl: null, input: {} });
+      const { ref } = await engineFor(limited, { ...waiting, ...retry }).start({
+        job,
+        step: "generate",
+        webhookUrl: null,
+        input: {},
+      });
       expect(limited.predictions.has(ref)).toBe(true);
       expect(clock.slept).toEqual([30_000]);
       expect(creates(limited).map((r) => r.status)).toEqual([429, 201]);
@@ -189,10 +233,16 @@ describe("create errors", () => {
   });
 
   it("gives up on a persistent 30 s Retry-After once another wait would pass the bound", async () => {
-    const limited = await startFakeReplicate({ scenario: "rate-limit-create", rateLimitCount: Infinity, retryAfterSeconds: 30 });
+    const limited = await startFakeReplicate({
+      scenario: "rate-limit-create",
+      rateLimitCount: Infinity,
+      retryAfterSeconds: 30,
+    });
     try {
       const { clock, retry } = virtualClock();
-      const error = await rejection(engineFor(limited, { ...waiting, ...retry }).start({ job, step: "generate", webhookUrl: null, input: {} }));
+      const error = await rejection(
+        engineFor(limited, { ...waiting, ...retry }).start({ job, step: "generate", webhookUrl: null, input: {} }),
+      );
       expect(error.code).toBe("rate_limited");
       expect(clock.slept).toEqual([30_000, 30_000]);
       expect(clock.t).toBeLessThanOrEqual(DEFAULT_RETRY_POLICY.maxTotalMs);
@@ -219,7 +269,9 @@ describe("create errors", () => {
     fake.setScenario("http-500");
     const before = creates(fake).length;
     const { clock, retry } = virtualClock();
-    const error = await rejection(engineFor(fake, { ...retry, maxTries: 3 }).start({ job, step: "generate", webhookUrl: null, input: {} }));
+    const error = await rejection(
+      engineFor(fake, { ...retry, maxTries: 3 }).start({ job, step: "generate", webhookUrl: null, input: {} }),
+    );
     expect(error.code).toBe("unavailable");
     expect(error.message).toMatch(/having trouble.*HTTP 500/);
     expect(creates(fake).length - before).toBe(3);
@@ -241,7 +293,9 @@ describe("create errors", () => {
   });
 
   it("maps a wrong token to auth", async () => {
-    const error = await rejection(engineFor(fake, {}, "r8_wrong").start({ job, step: "generate", webhookUrl: null, input: {} }));
+    const error = await rejection(
+      engineFor(fake, {}, "r8_wrong").start({ job, step: "generate", webhookUrl: null, input: {} }),
+    );
     expect(error.code).toBe("auth");
   });
 
@@ -312,7 +366,11 @@ describe("webhook scenarios of the fake", () => {
     failCompleted = 2;
     const { ref } = await run("success");
     const completed = fake.deliveries.filter((d) => d.predictionId === ref && d.event === "completed");
-    expect(completed.map((d) => [d.attempt, d.status])).toEqual([[1, 500], [2, 500], [3, 200]]);
+    expect(completed.map((d) => [d.attempt, d.status])).toEqual([
+      [1, 500],
+      [2, 500],
+      [3, 200],
+    ]);
     expect(new Set(completed.map((d) => d.webhookId)).size).toBe(1);
   });
 

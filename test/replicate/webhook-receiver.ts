@@ -18,7 +18,8 @@ export async function startReceiver(secret: string, answer: (r: Received) => num
     for await (const chunk of req) chunks.push(chunk as Buffer);
     const raw = Buffer.concat(chunks).toString("utf8");
     const headers = new Headers();
-    for (const name of ["webhook-id", "webhook-timestamp", "webhook-signature"]) headers.set(name, String(req.headers[name] ?? ""));
+    for (const name of ["webhook-id", "webhook-timestamp", "webhook-signature"])
+      headers.set(name, String(req.headers[name] ?? ""));
     const r: Received = {
       webhookId: headers.get("webhook-id") ?? "",
       verified: verifyWebhook(raw, headers, [secret]).ok,

@@ -1,7 +1,13 @@
 import { NextRequest } from "next/server";
 import { afterEach, describe, expect, it } from "vitest";
 import { resetEnvCache } from "@/lib/env";
-import { COMMON_HEADERS, contentSecurityPolicy, framingHeaders, NON_PAGE_PREFIXES, staticHeaderRules } from "@/lib/security/csp";
+import {
+  COMMON_HEADERS,
+  contentSecurityPolicy,
+  framingHeaders,
+  NON_PAGE_PREFIXES,
+  staticHeaderRules,
+} from "@/lib/security/csp";
 import { config, proxy } from "@/proxy";
 
 const directives = (csp: string) => new Map(csp.split("; ").map((d) => [d.split(" ")[0]!, d.split(" ").slice(1)]));
@@ -38,7 +44,10 @@ describe("contentSecurityPolicy", () => {
 
   it("can let a path be framed by named origins (e.g. a Twitter player), dropping X-Frame-Options", () => {
     const framed = framingHeaders({ ...base, frameAncestors: ["https://twitter.com", "https://x.com"] });
-    expect(directives(framed["Content-Security-Policy"]).get("frame-ancestors")).toEqual(["https://twitter.com", "https://x.com"]);
+    expect(directives(framed["Content-Security-Policy"]).get("frame-ancestors")).toEqual([
+      "https://twitter.com",
+      "https://x.com",
+    ]);
     expect(framed["X-Frame-Options"]).toBeUndefined();
     expect(framingHeaders(base)["X-Frame-Options"]).toBe("DENY");
   });
@@ -66,9 +75,15 @@ describe("staticHeaderRules (the Next config's headers())", () => {
   it("gives every path the common headers, and non-page paths a policy without scripts and framing", () => {
     for (const path of ["/", "/jobs/abc", "/api/status/abc", "/api/files/abc/video.mp4", "/_next/static/chunks/a.js"]) {
       const headers = headersOn(path);
-      for (const [key, value] of Object.entries(COMMON_HEADERS)) expect(headers.get(key), `${key} on ${path}`).toBe(value);
+      for (const [key, value] of Object.entries(COMMON_HEADERS))
+        expect(headers.get(key), `${key} on ${path}`).toBe(value);
     }
-    for (const path of ["/api/status/abc", "/api/events/abc", "/api/files/abc/video.mp4", "/_next/static/chunks/a.js"]) {
+    for (const path of [
+      "/api/status/abc",
+      "/api/events/abc",
+      "/api/files/abc/video.mp4",
+      "/_next/static/chunks/a.js",
+    ]) {
       const headers = headersOn(path);
       expect(directives(headers.get("Content-Security-Policy")!).get("script-src")).toEqual(["'none'"]);
       expect(directives(headers.get("Content-Security-Policy")!).get("frame-ancestors")).toEqual(["'none'"]);
@@ -121,8 +136,15 @@ describe("proxy", () => {
     // A matcher with `has`/`missing` conditions would skip some requests (it once skipped prefetches).
     expect(typeof config.matcher[0]).toBe("string");
     const source = new RegExp(`^${config.matcher[0]!}$`);
-    for (const path of ["/", "/jobs/abc", "/history", "/v/abc", "/v/abc/embed", "/favicon.ico", "/robots.txt", "/api"]) expect(source.test(path), path).toBe(true);
-    for (const path of ["/api/status/abc", "/api/health", "/api/files/abc/video.mp4", "/_next/static/chunks/a.js", "/_next/image"]) {
+    for (const path of ["/", "/jobs/abc", "/history", "/v/abc", "/v/abc/embed", "/favicon.ico", "/robots.txt", "/api"])
+      expect(source.test(path), path).toBe(true);
+    for (const path of [
+      "/api/status/abc",
+      "/api/health",
+      "/api/files/abc/video.mp4",
+      "/_next/static/chunks/a.js",
+      "/_next/image",
+    ]) {
       expect(source.test(path), path).toBe(false);
       expect(NON_PAGE_PREFIXES.some((prefix) => path.startsWith(prefix))).toBe(true);
     }

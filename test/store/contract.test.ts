@@ -49,7 +49,9 @@ function redisHarness(kind: "redis" | "upstash"): () => Promise<Harness> {
     const url = redisUrl();
     const runPrefix = `p2v-test:${randomBytes(6).toString("hex")}:`;
     const rest: UpstashRestServer | null =
-      kind === "upstash" ? await startUpstashRestServer({ redisUrl: url, token: randomBytes(12).toString("hex") }) : null;
+      kind === "upstash"
+        ? await startUpstashRestServer({ redisUrl: url, token: randomBytes(12).toString("hex") })
+        : null;
     let n = 0;
     let prefix = runPrefix;
     return {
@@ -59,7 +61,9 @@ function redisHarness(kind: "redis" | "upstash"): () => Promise<Harness> {
       },
       open() {
         const opts = { prefix, retentionDays: 30 };
-        return rest ? createStore({ kind: "upstash", url: rest.url, token: rest.token }, opts) : createStore({ kind: "redis", url }, opts);
+        return rest
+          ? createStore({ kind: "upstash", url: rest.url, token: rest.token }, opts)
+          : createStore({ kind: "redis", url }, opts);
       },
       async dispose() {
         await rest?.close();
@@ -117,7 +121,7 @@ function contract(name: string, makeHarness: () => Promise<Harness>): void {
     });
 
     it("creates and reads back an equal, schema-valid record", async () => {
-      const job = makeJob({ prompt: "Ein Fuchs 🦊 im Schnee, café au lait, \"quoted\" \\ and\nnewline" });
+      const job = makeJob({ prompt: 'Ein Fuchs 🦊 im Schnee, café au lait, "quoted" \\ and\nnewline' });
       await store.create(job);
       const got = await store.get(job.id);
       expect(got).toEqual(job);
@@ -153,7 +157,9 @@ function contract(name: string, makeHarness: () => Promise<Harness>): void {
       await store.create(job);
       const other = h.sharedAcrossInstances ? open() : store;
       const bump = (j: Job) => ({ ...j, progress: (j.progress ?? 0) + 1, message: `${j.message}x` });
-      const results = await Promise.all(Array.from({ length: 50 }, (_, i) => (i % 2 ? other : store).update(job.id, bump)));
+      const results = await Promise.all(
+        Array.from({ length: 50 }, (_, i) => (i % 2 ? other : store).update(job.id, bump)),
+      );
       expect(results.every((r) => r?.changed)).toBe(true);
       const final = await store.get(job.id);
       expect(final).toMatchObject({ seq: 50, progress: 50, message: "x".repeat(50) });
@@ -225,7 +231,10 @@ function contract(name: string, makeHarness: () => Promise<Harness>): void {
       const seen: Job[] = [];
       let cursor: string | null = null;
       for (let pages = 0; pages < 10; pages++) {
-        const page: Awaited<ReturnType<JobStore["listByOwner"]>> = await store.listByOwner("alice", { limit: 4, cursor });
+        const page: Awaited<ReturnType<JobStore["listByOwner"]>> = await store.listByOwner("alice", {
+          limit: 4,
+          cursor,
+        });
         expect(page.jobs.length).toBeLessThanOrEqual(4);
         seen.push(...page.jobs);
         cursor = page.nextCursor;
@@ -240,7 +249,11 @@ function contract(name: string, makeHarness: () => Promise<Harness>): void {
 
     it("lists recent jobs of everyone, newest first", async () => {
       const base = Date.now() - 10_000;
-      const jobs = [makeJob({ ownerId: "a", createdAt: base }), makeJob({ ownerId: null, createdAt: base + 1 }), makeJob({ ownerId: "b", createdAt: base + 2 })];
+      const jobs = [
+        makeJob({ ownerId: "a", createdAt: base }),
+        makeJob({ ownerId: null, createdAt: base + 1 }),
+        makeJob({ ownerId: "b", createdAt: base + 2 }),
+      ];
       for (const job of jobs) await store.create(job);
       expect((await store.listRecent(10)).map((j) => j.id)).toEqual(jobs.map((j) => j.id).reverse());
       expect((await store.listRecent(2)).map((j) => j.id)).toEqual([jobs[2]!.id, jobs[1]!.id]);
@@ -291,7 +304,12 @@ function contract(name: string, makeHarness: () => Promise<Harness>): void {
       await store.increment("short", 1);
       expect((await store.increment("short", 1)).count).toBe(2);
       // Once its window has passed, the counter starts again at 1.
-      expect(await waitFor(() => store.increment("short", 1), (c) => c.count === 1)).toEqual({ count: 1, resetInSeconds: 1 });
+      expect(
+        await waitFor(
+          () => store.increment("short", 1),
+          (c) => c.count === 1,
+        ),
+      ).toEqual({ count: 1, resetInSeconds: 1 });
     });
 
     it("getOrCreateSecret returns the first stored value to everyone", async () => {
@@ -448,7 +466,9 @@ function contract(name: string, makeHarness: () => Promise<Harness>): void {
         for (let i = 0; i < 20; i++) await store.queue.enqueue(local(`j${i}`, `o${i % 4}`), now);
         const stores = h.sharedAcrossInstances ? [store, open(), open()] : [store];
         const claims = await Promise.all(
-          Array.from({ length: 12 }, (_, i) => stores[i % stores.length]!.queue.claim({ maxRunning: 5, perOwner: 2 }, now)),
+          Array.from({ length: 12 }, (_, i) =>
+            stores[i % stores.length]!.queue.claim({ maxRunning: 5, perOwner: 2 }, now),
+          ),
         );
         const admitted = claims.flat();
         expect(admitted).toHaveLength(5);
@@ -505,7 +525,10 @@ describe("embedded store robustness", () => {
       expect((await store.listRecent(10)).map((j) => j.id)).toEqual([good.id]);
       // A structured log line naming each unreadable file (the corrupt one is set aside: test/store/embedded-durability.test.ts).
       expect(error).toHaveBeenCalledTimes(2);
-      expect(error).toHaveBeenCalledWith(expect.objectContaining({ file: expect.stringContaining(path.join(dir, "jobs")) }), expect.any(String));
+      expect(error).toHaveBeenCalledWith(
+        expect.objectContaining({ file: expect.stringContaining(path.join(dir, "jobs")) }),
+        expect.any(String),
+      );
     } finally {
       error.mockRestore();
       await rm(dir, { recursive: true, force: true });
@@ -540,15 +563,18 @@ describe("unreachable backends", () => {
   it.each([
     ["redis", () => createStore({ kind: "redis", url: "redis://127.0.0.1:1" })],
     ["upstash", () => createStore({ kind: "upstash", url: "http://127.0.0.1:1", token: "t" })],
-  ] as const)("%s: get() and ping() reject with StoreUnavailableError instead of waiting for the backend", async (_name, make) => {
-    const store = make();
-    try {
-      await expect(store.get(newJobId())).rejects.toBeInstanceOf(StoreUnavailableError);
-      await expect(store.ping()).rejects.toBeInstanceOf(StoreUnavailableError);
-    } finally {
-      await store.close();
-    }
-  });
+  ] as const)(
+    "%s: get() and ping() reject with StoreUnavailableError instead of waiting for the backend",
+    async (_name, make) => {
+      const store = make();
+      try {
+        await expect(store.get(newJobId())).rejects.toBeInstanceOf(StoreUnavailableError);
+        await expect(store.ping()).rejects.toBeInstanceOf(StoreUnavailableError);
+      } finally {
+        await store.close();
+      }
+    },
+  );
 });
 
 describe("recovery", () => {
@@ -556,10 +582,19 @@ describe("recovery", () => {
     const port = await freePort();
     const dir = await mkdtemp(path.join(tmpdir(), "p2v-recover-"));
     const store = createStore({ kind: "redis", url: `redis://127.0.0.1:${port}` }, { prefix: "recover:" });
-    const server = spawn(findRedisServer()!, ["--port", String(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no", "--dir", dir], { stdio: "ignore" });
+    const server = spawn(
+      findRedisServer()!,
+      ["--port", String(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no", "--dir", dir],
+      { stdio: "ignore" },
+    );
     try {
       await expect(store.ping()).rejects.toBeInstanceOf(StoreUnavailableError);
-      await until(() => store.ping().then(() => true, () => false));
+      await until(() =>
+        store.ping().then(
+          () => true,
+          () => false,
+        ),
+      );
       const job = makeJob();
       await store.create(job);
       expect(await store.get(job.id)).toEqual(job);
@@ -576,7 +611,11 @@ describe("upstash REST emulator", () => {
     const rest = await startUpstashRestServer({ redisUrl: redisUrl(), token: "right" });
     try {
       const post = (token: string, body: unknown, headers: Record<string, string> = {}) =>
-        fetch(rest.url, { method: "POST", headers: { authorization: `Bearer ${token}`, ...headers }, body: JSON.stringify(body) });
+        fetch(rest.url, {
+          method: "POST",
+          headers: { authorization: `Bearer ${token}`, ...headers },
+          body: JSON.stringify(body),
+        });
       expect((await post("wrong", ["PING"])).status).toBe(401);
       expect(await (await post("right", ["ECHO", "hé"])).json()).toEqual({ result: "hé" });
       const encoded = await (await post("right", ["ECHO", "hé"], { "Upstash-Encoding": "base64" })).json();
@@ -591,7 +630,12 @@ describe("upstash REST emulator", () => {
 
   it("serves the subscribe stream that @upstash/redis reads, with every published message fanned out to every stream", async () => {
     const rest = await startUpstashRestServer({ redisUrl: redisUrl(), token: "right" });
-    const client = new UpstashClient({ url: rest.url, token: "right", automaticDeserialization: false, enableTelemetry: false });
+    const client = new UpstashClient({
+      url: rest.url,
+      token: "right",
+      automaticDeserialization: false,
+      enableTelemetry: false,
+    });
     const channel = `p2v-test:${randomBytes(4).toString("hex")}:events`;
     const heard: string[][] = [[], []];
     const subscribers = heard.map((list) => {
@@ -604,7 +648,10 @@ describe("upstash REST emulator", () => {
       // A comma and JSON in the message: only the first two commas separate the fields.
       const message = JSON.stringify({ a: "x, y", b: [1, 2] });
       // Redis has the subscription once a publish reaches a receiver.
-      await waitFor(async () => (await client.publish(channel, "probe")) as number, (receivers) => receivers >= 1);
+      await waitFor(
+        async () => (await client.publish(channel, "probe")) as number,
+        (receivers) => receivers >= 1,
+      );
       await until(() => heard.every((list) => list.includes("probe")));
       await client.publish(channel, message);
       await until(() => heard.every((list) => list.at(-1) === message));
@@ -620,7 +667,11 @@ describe("upstash REST emulator", () => {
   it("refuses a subscribe with a wrong token", async () => {
     const rest = await startUpstashRestServer({ redisUrl: redisUrl(), token: "right" });
     try {
-      const res = await fetch(`${rest.url}/subscribe/ch`, { method: "POST", headers: { authorization: "Bearer wrong", accept: "text/event-stream" }, body: "[]" });
+      const res = await fetch(`${rest.url}/subscribe/ch`, {
+        method: "POST",
+        headers: { authorization: "Bearer wrong", accept: "text/event-stream" },
+        body: "[]",
+      });
       expect(res.status).toBe(401);
       expect(rest.streams()).toBe(0);
     } finally {

@@ -24,7 +24,8 @@ beforeEach(async () => {
   dir = await mkdtemp(path.join(tmpdir(), "p2v-durable-"));
 });
 afterEach(async () => {
-  for (const child of children.splice(0)) if (child.exitCode === null && child.signalCode === null) child.kill("SIGKILL");
+  for (const child of children.splice(0))
+    if (child.exitCode === null && child.signalCode === null) child.kill("SIGKILL");
   await rm(dir, { recursive: true, force: true });
 });
 
@@ -34,7 +35,10 @@ const open = () => new EmbeddedStore({ dir, retentionDays: 30 });
 async function files(sub = ""): Promise<string[]> {
   const root = path.join(dir, sub);
   const entries = await readdir(root, { recursive: true, withFileTypes: true }).catch(() => []);
-  return entries.filter((e) => e.isFile()).map((e) => path.relative(root, path.join(e.parentPath, e.name))).sort();
+  return entries
+    .filter((e) => e.isFile())
+    .map((e) => path.relative(root, path.join(e.parentPath, e.name)))
+    .sort();
 }
 
 /** Starts test/support/store-child.ts; resolves with the child once `ready` matches a line of its output. */
@@ -59,7 +63,9 @@ function child(args: string[], ready: (line: string) => boolean): Promise<{ proc
         if (ready(line)) resolve({ proc, lines });
       }
     });
-    proc.once("exit", (code) => reject(new Error(`store-child exited (${code}) before it was ready: ${stderr.slice(-2000)}`)));
+    proc.once("exit", (code) =>
+      reject(new Error(`store-child exited (${code}) before it was ready: ${stderr.slice(-2000)}`)),
+    );
   });
 }
 
@@ -74,7 +80,8 @@ describe("durable writes", () => {
   it("many at once in one folder all land whole (their folder flushes are shared), and leave no temporary file", async () => {
     const names = Array.from({ length: 200 }, (_, i) => `f${i}.json`);
     await Promise.all(names.map((name, i) => writeFileDurable(path.join(dir, "many", name), JSON.stringify({ i }))));
-    for (const [i, name] of names.entries()) expect(JSON.parse(await readFile(path.join(dir, "many", name), "utf8"))).toEqual({ i });
+    for (const [i, name] of names.entries())
+      expect(JSON.parse(await readFile(path.join(dir, "many", name), "utf8"))).toEqual({ i });
     expect((await files("many")).sort()).toEqual([...names].sort());
   });
 });
@@ -221,7 +228,10 @@ describe("an unreadable record", () => {
 
   it("a secret kept in a former kv.json is carried over, not replaced", async () => {
     await mkdir(dir, { recursive: true });
-    await writeFile(path.join(dir, "kv.json"), JSON.stringify({ once: {}, counters: {}, secrets: { session: "from-kv-json" } }));
+    await writeFile(
+      path.join(dir, "kv.json"),
+      JSON.stringify({ once: {}, counters: {}, secrets: { session: "from-kv-json" } }),
+    );
     const store = open();
     expect(await store.getOrCreateSecret("session", "fresh")).toBe("from-kv-json");
     await store.close();
@@ -300,7 +310,12 @@ describe("one process per data directory", () => {
 
   it("a lock that names this very pid is a former process's (a restarted container)", async () => {
     await mkdir(dir, { recursive: true });
-    const former = { pid: process.pid, host: (await import("node:os")).hostname(), startedAt: "2020-01-01T00:00:00.000Z", procStart: "1" };
+    const former = {
+      pid: process.pid,
+      host: (await import("node:os")).hostname(),
+      startedAt: "2020-01-01T00:00:00.000Z",
+      procStart: "1",
+    };
     await writeFile(path.join(dir, LOCK_FILE_NAME), JSON.stringify(former));
     const lock = await lockDataDir(dir);
     expect(JSON.parse(await readFile(path.join(dir, LOCK_FILE_NAME), "utf8")).startedAt).not.toBe(former.startedAt);

@@ -24,7 +24,6 @@ afterEach(async () => {
   for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
 });
 
-
 const touch = (store: JobStore, id: string, message: string) => store.update(id, (j) => ({ ...j, message }));
 
 describe("Upstash REST (subscribe stream)", () => {
@@ -57,7 +56,11 @@ describe("Upstash REST (subscribe stream)", () => {
     const read = (await watching.get(job.id))!;
     await touch(other, job.id, "changed after the read");
     const heard: Job[] = [];
-    const stop = watching.subscribe(job.id, (j) => heard.push(j), () => heard.at(-1)?.seq ?? read.seq);
+    const stop = watching.subscribe(
+      job.id,
+      (j) => heard.push(j),
+      () => heard.at(-1)?.seq ?? read.seq,
+    );
     try {
       await until(() => heard.length > 0);
       expect(heard.map((j) => [j.seq, j.message])).toEqual([[1, "changed after the read"]]);
@@ -99,7 +102,11 @@ describe("Upstash REST (subscribe stream)", () => {
     const job = makeJob();
     await watching.create(job);
     const heard: Job[] = [];
-    const stop = watching.subscribe(job.id, (j) => heard.push(j), () => heard.at(-1)?.seq ?? 0);
+    const stop = watching.subscribe(
+      job.id,
+      (j) => heard.push(j),
+      () => heard.at(-1)?.seq ?? 0,
+    );
     try {
       await until(() => rest.streams(channel(job.id)) === 1);
       await touch(other, job.id, "heard live");
@@ -132,9 +139,13 @@ describe.skipIf(!findRedisServer())("Redis over TCP (pub/sub)", () => {
   async function ownRedis(): Promise<string> {
     const port = await freePort();
     const dir = await mkdtemp(path.join(tmpdir(), "p2v-resync-redis-"));
-    const child: ChildProcess = spawn(findRedisServer()!, ["--port", String(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no", "--dir", dir], {
-      stdio: "ignore",
-    });
+    const child: ChildProcess = spawn(
+      findRedisServer()!,
+      ["--port", String(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no", "--dir", dir],
+      {
+        stdio: "ignore",
+      },
+    );
     cleanups.push(async () => {
       if (child.exitCode === null && child.signalCode === null) {
         const exited = new Promise((resolve) => child.once("exit", resolve));
@@ -161,7 +172,11 @@ describe.skipIf(!findRedisServer())("Redis over TCP (pub/sub)", () => {
     const job = makeJob();
     await watching.create(job);
     const heard: Job[] = [];
-    const stop = watching.subscribe(job.id, (j) => heard.push(j), () => heard.at(-1)?.seq ?? 0);
+    const stop = watching.subscribe(
+      job.id,
+      (j) => heard.push(j),
+      () => heard.at(-1)?.seq ?? 0,
+    );
     try {
       await waitForChannels(admin, 1);
       await touch(other, job.id, "heard live");
@@ -190,5 +205,8 @@ describe.skipIf(!findRedisServer())("Redis over TCP (pub/sub)", () => {
 
 /** Waits until Redis has `count` channels with subscribers (subscribing is asynchronous). */
 async function waitForChannels(admin: Redis, count: number): Promise<void> {
-  await waitFor(async () => ((await admin.call("PUBSUB", "CHANNELS")) as string[]).length, (n) => n >= count);
+  await waitFor(
+    async () => ((await admin.call("PUBSUB", "CHANNELS")) as string[]).length,
+    (n) => n >= count,
+  );
 }

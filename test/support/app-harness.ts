@@ -39,7 +39,9 @@ export type AppHarness = {
 export function createScheduler() {
   const pending = new Set<Promise<unknown>>();
   const schedule = (task: () => Promise<unknown>) => {
-    const p = task().catch(() => undefined).finally(() => pending.delete(p));
+    const p = task()
+      .catch(() => undefined)
+      .finally(() => pending.delete(p));
     pending.add(p);
   };
   const settle = async () => {
@@ -65,7 +67,9 @@ async function send(res: ServerResponse, response: Response): Promise<void> {
   res.end(response.body ? Buffer.from(await response.arrayBuffer()) : undefined);
 }
 
-export async function startAppHarness(opts: { env?: Record<string, string>; store?: (dataDir: string) => JobStore } = {}): Promise<AppHarness> {
+export async function startAppHarness(
+  opts: { env?: Record<string, string>; store?: (dataDir: string) => JobStore } = {},
+): Promise<AppHarness> {
   const dataDir = await mkdtemp(path.join(os.tmpdir(), "p2v-harness-"));
   // As instrumentation.ts does in Next: each request carries its connection's address.
   installPeerStamp();
@@ -80,8 +84,10 @@ export async function startAppHarness(opts: { env?: Record<string, string>; stor
       let file: RegExpMatchArray | null;
       let response: Response;
       if (req.method === "POST" && url.pathname === "/api/webhook") response = await handleDelivery(request, schedule);
-      else if (req.method === "POST" && url.pathname === "/api/jobs") response = await createJobResponse(request, schedule);
-      else if (req.method === "GET" && status) response = await statusResponse(request, decodeURIComponent(status[1]!), schedule);
+      else if (req.method === "POST" && url.pathname === "/api/jobs")
+        response = await createJobResponse(request, schedule);
+      else if (req.method === "GET" && status)
+        response = await statusResponse(request, decodeURIComponent(status[1]!), schedule);
       else if (req.method === "GET" && (frame = url.pathname.match(/^\/api\/jobs\/([^/]+)\/frames\/([^/]+)$/)))
         response = await getFrame(request, { params: Promise.resolve({ id: frame[1]!, frame: frame[2]! }) });
       else if (req.method === "GET" && (file = url.pathname.match(/^\/api\/files\/([^/]+)\/([^/]+)$/)))
@@ -99,7 +105,15 @@ export async function startAppHarness(opts: { env?: Record<string, string>; stor
   origin = `http://127.0.0.1:${port}`;
 
   const saved = { ...process.env };
-  Object.assign(process.env, { DATA_DIR: dataDir, PORT: String(port), LOCAL_WEBHOOK_SECRET: `whsec_${Buffer.from("harness-secret-0123456789abcdef").toString("base64")}` }, opts.env ?? {});
+  Object.assign(
+    process.env,
+    {
+      DATA_DIR: dataDir,
+      PORT: String(port),
+      LOCAL_WEBHOOK_SECRET: `whsec_${Buffer.from("harness-secret-0123456789abcdef").toString("base64")}`,
+    },
+    opts.env ?? {},
+  );
   resetEnvCache();
   resetEngineCaches();
   const store = opts.store ? opts.store(dataDir) : new EmbeddedStore({ dir: dataDir });

@@ -43,14 +43,17 @@ export async function startFakeBlob(): Promise<FakeBlob> {
   let origin = "";
 
   const urlOf = (pathname: string) => `${origin}/files/${pathname}`;
-  const pathnameOf = (url: string) => (url.startsWith(`${origin}/files/`) ? decodeURIComponent(url.slice(`${origin}/files/`.length)) : url);
+  const pathnameOf = (url: string) =>
+    url.startsWith(`${origin}/files/`) ? decodeURIComponent(url.slice(`${origin}/files/`.length)) : url;
 
   /** The pathname as stored: with `x-add-random-suffix: 1`, a random part before the extension. */
   function finalPathname(pathname: string, headers: IncomingMessage["headers"]): string {
     if (headers["x-add-random-suffix"] !== "1") return pathname;
     const dot = pathname.lastIndexOf(".");
     const suffix = randomBytes(16).toString("base64url").replace(/[-_]/g, "x").slice(0, 21);
-    return dot > pathname.lastIndexOf("/") ? `${pathname.slice(0, dot)}-${suffix}${pathname.slice(dot)}` : `${pathname}-${suffix}`;
+    return dot > pathname.lastIndexOf("/")
+      ? `${pathname.slice(0, dot)}-${suffix}${pathname.slice(dot)}`
+      : `${pathname}-${suffix}`;
   }
 
   function store(pathname: string, body: Buffer, headers: IncomingMessage["headers"], contentType?: string) {
@@ -76,7 +79,8 @@ export async function startFakeBlob(): Promise<FakeBlob> {
   }
 
   async function api(req: IncomingMessage, res: ServerResponse, url: URL): Promise<void> {
-    if (req.headers.authorization !== `Bearer ${token}`) return json(res, 403, { error: { code: "forbidden", message: "Invalid token" } });
+    if (req.headers.authorization !== `Bearer ${token}`)
+      return json(res, 403, { error: { code: "forbidden", message: "Invalid token" } });
     const route = url.pathname.replace(/^\/api\/?/, "");
     const pathname = url.searchParams.get("pathname");
 
@@ -86,10 +90,14 @@ export async function startFakeBlob(): Promise<FakeBlob> {
         const source = blobs.get(pathnameOf(from));
         if (!source) return json(res, 404, { error: { code: "not_found", message: "The source blob does not exist" } });
         const copied = store(pathname, source.body, req.headers, source.contentType);
-        return copied ? json(res, 200, copied) : json(res, 400, { error: { code: "bad_request", message: "This blob already exists" } });
+        return copied
+          ? json(res, 200, copied)
+          : json(res, 400, { error: { code: "bad_request", message: "This blob already exists" } });
       }
       const put = store(pathname, await readBody(req), req.headers);
-      return put ? json(res, 200, put) : json(res, 400, { error: { code: "bad_request", message: "This blob already exists" } });
+      return put
+        ? json(res, 200, put)
+        : json(res, 400, { error: { code: "bad_request", message: "This blob already exists" } });
     }
 
     if (req.method === "POST" && route === "mpu" && pathname) {
@@ -108,10 +116,16 @@ export async function startFakeBlob(): Promise<FakeBlob> {
       }
       if (action === "complete") {
         const parts = JSON.parse((await readBody(req)).toString()) as { partNumber: number }[];
-        const body = Buffer.concat(parts.sort((a, b) => a.partNumber - b.partNumber).map((p) => upload.parts.get(p.partNumber) ?? Buffer.alloc(0)));
+        const body = Buffer.concat(
+          parts
+            .sort((a, b) => a.partNumber - b.partNumber)
+            .map((p) => upload.parts.get(p.partNumber) ?? Buffer.alloc(0)),
+        );
         uploads.delete(String(req.headers["x-mpu-upload-id"]));
         const put = store(upload.pathname, body, upload.headers);
-        return put ? json(res, 200, put) : json(res, 400, { error: { code: "bad_request", message: "This blob already exists" } });
+        return put
+          ? json(res, 200, put)
+          : json(res, 400, { error: { code: "bad_request", message: "This blob already exists" } });
       }
     }
 
@@ -125,7 +139,14 @@ export async function startFakeBlob(): Promise<FakeBlob> {
       return json(res, 200, {
         blobs: page.map((p) => {
           const b = blobs.get(p)!;
-          return { url: urlOf(p), downloadUrl: `${urlOf(p)}?download=1`, pathname: p, size: b.body.length, uploadedAt: new Date(b.uploadedAt).toISOString(), etag: b.etag };
+          return {
+            url: urlOf(p),
+            downloadUrl: `${urlOf(p)}?download=1`,
+            pathname: p,
+            size: b.body.length,
+            uploadedAt: new Date(b.uploadedAt).toISOString(),
+            etag: b.etag,
+          };
         }),
         hasMore,
         ...(hasMore ? { cursor: String(start + limit) } : {}),
@@ -146,7 +167,10 @@ export async function startFakeBlob(): Promise<FakeBlob> {
     const handle = async () => {
       if (url.pathname.startsWith("/files/") && (req.method === "GET" || req.method === "HEAD")) {
         const blob = blobs.get(decodeURIComponent(url.pathname.slice("/files/".length)));
-        if (!blob) return void res.writeHead(404, { "content-type": "text/plain", "cache-control": "no-store" }).end("The file does not exist.");
+        if (!blob)
+          return void res
+            .writeHead(404, { "content-type": "text/plain", "cache-control": "no-store" })
+            .end("The file does not exist.");
         res.writeHead(200, {
           "content-type": blob.contentType,
           "content-length": String(blob.body.length),
@@ -158,7 +182,9 @@ export async function startFakeBlob(): Promise<FakeBlob> {
       if (url.pathname === "/api" || url.pathname.startsWith("/api/")) return api(req, res, url);
       res.writeHead(404).end();
     };
-    handle().catch((error: unknown) => json(res, 500, { error: { code: "internal_server_error", message: String(error) } }));
+    handle().catch((error: unknown) =>
+      json(res, 500, { error: { code: "internal_server_error", message: String(error) } }),
+    );
   });
   await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
   origin = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;

@@ -144,7 +144,11 @@ export type FakeReplicate = {
 
 /** The app's environment for using `fake` as Replicate: its token, API base URL and webhook signing secret. */
 export function replicateEnvOf(fake: FakeReplicate): Record<string, string> {
-  return { REPLICATE_API_TOKEN: fake.token, REPLICATE_BASE_URL: fake.baseUrl, REPLICATE_WEBHOOK_SIGNING_SECRET: fake.signingSecret };
+  return {
+    REPLICATE_API_TOKEN: fake.token,
+    REPLICATE_BASE_URL: fake.baseUrl,
+    REPLICATE_WEBHOOK_SIGNING_SECRET: fake.signingSecret,
+  };
 }
 
 export async function startFakeReplicate(opts: FakeReplicateOptions = {}): Promise<FakeReplicate> {
@@ -184,7 +188,11 @@ export async function startFakeReplicate(opts: FakeReplicateOptions = {}): Promi
   const acceptedCreates: number[] = [];
   let delayedCreates = 0;
   let holdingRuns = false;
-  const downloadHolds = new Set<{ match: (req: http.IncomingMessage) => boolean; released: Promise<void>; release: () => void }>();
+  const downloadHolds = new Set<{
+    match: (req: http.IncomingMessage) => boolean;
+    released: Promise<void>;
+    release: () => void;
+  }>();
   const downloads: FakeReplicate["downloads"] = [];
   const timers = new Set<NodeJS.Timeout>();
   const closing = new AbortController();
@@ -205,7 +213,13 @@ export async function startFakeReplicate(opts: FakeReplicateOptions = {}): Promi
   const now = () => new Date().toISOString();
   const snapshot = (p: FakePrediction): FakePrediction => structuredClone(p);
 
-  async function send(rec: FakePredictionRecord, event: WebhookEvent, payload: FakePrediction, msgId: string, attempt: number) {
+  async function send(
+    rec: FakePredictionRecord,
+    event: WebhookEvent,
+    payload: FakePrediction,
+    msgId: string,
+    attempt: number,
+  ) {
     const body = JSON.stringify(payload);
     const sentAt = new Date();
     const headers = sign(body, msgId, sentAt);
@@ -218,7 +232,16 @@ export async function startFakeReplicate(opts: FakeReplicateOptions = {}): Promi
     } catch (e) {
       error = e instanceof Error ? e.message : String(e);
     }
-    deliveries.push({ predictionId: payload.id, event, webhookId: msgId, attempt, status, error, payload, at: sentAt.getTime() });
+    deliveries.push({
+      predictionId: payload.id,
+      event,
+      webhookId: msgId,
+      attempt,
+      status,
+      error,
+      payload,
+      at: sentAt.getTime(),
+    });
     const delay = retryDelays[attempt - 1];
     const failed = status === null || status < 200 || status > 299;
     if (event === "completed" && failed && delay !== undefined && !closing.signal.aborted) {
@@ -306,7 +329,9 @@ export async function startFakeReplicate(opts: FakeReplicateOptions = {}): Promi
         }
         if (half && rec.scenario === "cancel-upstream") return finish(rec, "canceled");
         if (llm) {
-          (p.output as string[]).push(...LLM_TOKENS.slice(Math.floor(((i - 1) * 9) / ticks), Math.floor((i * 9) / ticks)));
+          (p.output as string[]).push(
+            ...LLM_TOKENS.slice(Math.floor(((i - 1) * 9) / ticks), Math.floor((i * 9) / ticks)),
+          );
           changed(rec, "output");
         } else {
           const elapsed = (processingMs * i) / ticks / 1000;
@@ -327,12 +352,20 @@ export async function startFakeReplicate(opts: FakeReplicateOptions = {}): Promi
   function create(body: Record<string, unknown>, modelPath: string | null) {
     const versionRaw = typeof body.version === "string" ? body.version : "";
     const version = modelPath ? "hidden" : (versionRaw.split(":").pop() ?? "");
-    const model = modelPath ?? (versionRaw.includes(":") ? (versionRaw.split(":")[0] ?? "") : (opts.versionModels?.[version] ?? "fake/versioned-model"));
+    const model =
+      modelPath ??
+      (versionRaw.includes(":")
+        ? (versionRaw.split(":")[0] ?? "")
+        : (opts.versionModels?.[version] ?? "fake/versioned-model"));
     const scenario = scenarios.get(model) ?? scenarios.get(version) ?? globalScenario;
     if (scenario === "rate-limit-create" && throttledCreates < (opts.rateLimitCount ?? 2)) {
       throttledCreates++;
       const s = opts.retryAfterSeconds ?? 1;
-      return { status: 429, body: { detail: `Request was throttled. Your rate limit resets in ~${s}s.` }, headers: { "retry-after": String(s) } };
+      return {
+        status: 429,
+        body: { detail: `Request was throttled. Your rate limit resets in ~${s}s.` },
+        headers: { "retry-after": String(s) },
+      };
     }
     const limit = opts.createRateLimit;
     if (limit) {
@@ -340,20 +373,38 @@ export async function startFakeReplicate(opts: FakeReplicateOptions = {}): Promi
       while (acceptedCreates.length > 0 && acceptedCreates[0]! <= at - limit.windowMs) acceptedCreates.shift();
       if (acceptedCreates.length >= limit.creates) {
         const s = Math.max(1, Math.ceil((acceptedCreates[0]! + limit.windowMs - at) / 1000));
-        return { status: 429, body: { detail: `Request was throttled. Your rate limit resets in ~${s}s.` }, headers: { "retry-after": String(s) } };
+        return {
+          status: 429,
+          body: { detail: `Request was throttled. Your rate limit resets in ~${s}s.` },
+          headers: { "retry-after": String(s) },
+        };
       }
     }
     const err = ERRORS[scenario];
     if (err) return err;
     const filter = (body.webhook_events_filter as WebhookEvent[] | undefined) ?? ALL_EVENTS;
     if (typeof body.input !== "object" || body.input === null || !filter.every((e) => ALL_EVENTS.includes(e))) {
-      return { status: 422, body: { title: "Input validation failed", status: 422, detail: "- input: Invalid type. Expected: object" } };
+      return {
+        status: 422,
+        body: { title: "Input validation failed", status: 422, detail: "- input: Invalid type. Expected: object" },
+      };
     }
     const id = base32(26);
     const hook = typeof body.webhook === "string" ? body.webhook : null;
     const prediction: FakePrediction = {
-      id, model, version, input: body.input as Record<string, unknown>, output: null, logs: "", error: null,
-      status: "starting", source: "api", data_removed: false, created_at: now(), started_at: null, completed_at: null,
+      id,
+      model,
+      version,
+      input: body.input as Record<string, unknown>,
+      output: null,
+      logs: "",
+      error: null,
+      status: "starting",
+      source: "api",
+      data_removed: false,
+      created_at: now(),
+      started_at: null,
+      completed_at: null,
       urls: {
         get: `${origin}/v1/predictions/${id}`,
         cancel: `${origin}/v1/predictions/${id}/cancel`,
@@ -364,7 +415,15 @@ export async function startFakeReplicate(opts: FakeReplicateOptions = {}): Promi
       ...(hook ? { webhook: hook, webhook_events_filter: filter } : {}),
     };
     if (limit) acceptedCreates.push((limit.now ?? Date.now)());
-    const rec: FakePredictionRecord = { prediction, body, webhook: hook, webhookEventsFilter: filter, scenario, pendingDeliveries: 0, held: holdingRuns };
+    const rec: FakePredictionRecord = {
+      prediction,
+      body,
+      webhook: hook,
+      webhookEventsFilter: filter,
+      scenario,
+      pendingDeliveries: 0,
+      held: holdingRuns,
+    };
     predictions.set(id, rec);
     deliver(rec, "start");
     run(rec, opts.models?.[model]?.output ?? opts.models?.[version]?.output ?? "string");
@@ -380,10 +439,18 @@ export async function startFakeReplicate(opts: FakeReplicateOptions = {}): Promi
   function listPage(cursor: string | null) {
     const size = opts.listPageSize ?? 100;
     const all = [...predictions.values()].map((r) => r.prediction).reverse();
-    const start = cursor ? Math.max(0, all.findIndex((p) => p.id === cursor)) : 0;
+    const start = cursor
+      ? Math.max(
+          0,
+          all.findIndex((p) => p.id === cursor),
+        )
+      : 0;
     const page = all.slice(start, start + size);
     const following = all[start + size];
-    const results = page.map(({ input: _input, webhook: _webhook, webhook_events_filter: _filter, logs: _logs, ...item }) => structuredClone(item));
+    const results = page.map(
+      ({ input: _input, webhook: _webhook, webhook_events_filter: _filter, logs: _logs, ...item }) =>
+        structuredClone(item),
+    );
     return { previous: null, next: following ? `${origin}/v1/predictions?cursor=${following.id}` : null, results };
   }
 
@@ -416,11 +483,14 @@ export async function startFakeReplicate(opts: FakeReplicateOptions = {}): Promi
     for await (const chunk of req) chunks.push(chunk as Buffer);
     // The files API: multipart with the file in `content` (and JSON `metadata`), as the client sends it.
     if (req.method === "POST" && url.pathname === "/v1/files") {
-      const form = await new Response(Buffer.concat(chunks), { headers: { "content-type": req.headers["content-type"] ?? "" } })
+      const form = await new Response(Buffer.concat(chunks), {
+        headers: { "content-type": req.headers["content-type"] ?? "" },
+      })
         .formData()
         .catch(() => null);
       const content = form?.get("content");
-      if (!(content instanceof Blob)) return json(422, { title: "Invalid file", status: 422, detail: "- content: Required" });
+      if (!(content instanceof Blob))
+        return json(422, { title: "Invalid file", status: 422, detail: "- content: Required" });
       const id = `f_${base32(12)}`;
       const file: FakeFile = {
         id,
@@ -453,7 +523,8 @@ export async function startFakeReplicate(opts: FakeReplicateOptions = {}): Promi
     const route = `${req.method} ${url.pathname.replace(/\/+$/, "")}`;
     let m: RegExpExecArray | null;
     if (route === "GET /v1/webhooks/default/secret") return json(200, { key: signingSecret });
-    if (route === "GET /v1/account") return json(200, { type: "organization", username: "fake", name: "Fake Replicate", github_url: null });
+    if (route === "GET /v1/account")
+      return json(200, { type: "organization", username: "fake", name: "Fake Replicate", github_url: null });
     const created = async (r: ReturnType<typeof create>) => {
       // A slow answer: the run has started, but the caller hears of it late (or gives up first).
       if (opts.createDelayMs && delayedCreates++ < (opts.slowCreates ?? Infinity)) {
@@ -462,7 +533,12 @@ export async function startFakeReplicate(opts: FakeReplicateOptions = {}): Promi
       return json(r.status, r.body, "headers" in r ? r.headers : {});
     };
     const held = gates.creates as ReturnType<typeof makeGate> | null;
-    if (held && req.method === "POST" && /^\/v1\/(models\/[^/]+\/[^/]+\/)?predictions$/.test(url.pathname) && !(await held.wait(req))) {
+    if (
+      held &&
+      req.method === "POST" &&
+      /^\/v1\/(models\/[^/]+\/[^/]+\/)?predictions$/.test(url.pathname) &&
+      !(await held.wait(req))
+    ) {
       return 499;
     }
     if (route === "GET /v1/predictions") return json(200, listPage(url.searchParams.get("cursor")));
@@ -470,7 +546,8 @@ export async function startFakeReplicate(opts: FakeReplicateOptions = {}): Promi
       return created(create(body, m[1] ?? ""));
     }
     if (route === "POST /v1/predictions") {
-      if (typeof body.version !== "string") return json(422, { title: "Input validation failed", status: 422, detail: "- version: Required" });
+      if (typeof body.version !== "string")
+        return json(422, { title: "Input validation failed", status: 422, detail: "- version: Required" });
       return created(create(body, null));
     }
     if ((m = /^(GET|POST) \/v1\/predictions\/([a-z0-9]+)(\/cancel)?$/.exec(route))) {
@@ -498,7 +575,12 @@ export async function startFakeReplicate(opts: FakeReplicateOptions = {}): Promi
         res.writeHead(416, { "content-range": `bytes */${size}` }).end();
         return 416;
       }
-      res.writeHead(206, { "content-type": "video/mp4", "accept-ranges": "bytes", "content-length": String(end - start + 1), "content-range": `bytes ${start}-${end}/${size}` });
+      res.writeHead(206, {
+        "content-type": "video/mp4",
+        "accept-ranges": "bytes",
+        "content-length": String(end - start + 1),
+        "content-range": `bytes ${start}-${end}/${size}`,
+      });
       createReadStream(videoPath, { start, end }).pipe(res);
       return 206;
     }

@@ -13,12 +13,16 @@ export async function ownerCookie(ownerId: string = TEST_OWNER_ID): Promise<stri
 }
 
 /** Fetch options with the owner's cookie (and any other headers). */
-export async function asOwner(headers: Record<string, string> = {}, ownerId: string = TEST_OWNER_ID): Promise<{ headers: Record<string, string> }> {
+export async function asOwner(
+  headers: Record<string, string> = {},
+  ownerId: string = TEST_OWNER_ID,
+): Promise<{ headers: Record<string, string> }> {
   return { headers: { ...headers, cookie: await ownerCookie(ownerId) } };
 }
 
 /** A fetch that sends the owner's cookie on every request, as the owner's browser does. */
 export async function ownerFetch(ownerId: string = TEST_OWNER_ID): Promise<typeof fetch> {
   const cookie = await ownerCookie(ownerId);
-  return (input, init) => fetch(input, { ...init, headers: { ...(init?.headers as Record<string, string> | undefined), cookie } });
+  return (input, init) =>
+    fetch(input, { ...init, headers: { ...(init?.headers as Record<string, string> | undefined), cookie } });
 }

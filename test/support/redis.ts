@@ -51,7 +51,9 @@ export function freePort(): Promise<number> {
     server.once("error", reject);
     server.listen(0, "127.0.0.1", () => {
       const address = server.address();
-      server.close(() => (typeof address === "object" && address ? resolve(address.port) : reject(new Error("no port"))));
+      server.close(() =>
+        typeof address === "object" && address ? resolve(address.port) : reject(new Error("no port")),
+      );
     });
   });
 }
@@ -78,7 +80,12 @@ export async function ensureRedis(): Promise<string> {
   process.once("exit", () => child.kill());
   const url = `redis://127.0.0.1:${port}`;
   const exited = () => child.exitCode !== null || child.signalCode !== null;
-  const answered = await waitFor(async () => !exited() && (await redisAnswers(url)), (ok) => ok || exited(), 10_000, 100).catch(() => false);
+  const answered = await waitFor(
+    async () => !exited() && (await redisAnswers(url)),
+    (ok) => ok || exited(),
+    10_000,
+    100,
+  ).catch(() => false);
   if (answered) return url;
   await stopStartedRedis();
   throw new Error(`Started ${binary} on port ${port}, but it did not answer PING. ${REDIS_INSTALL_HELP}`);

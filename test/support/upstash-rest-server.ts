@@ -95,7 +95,8 @@ export async function startUpstashRestServer(opts: { redisUrl: string; token: st
       }
 
       if (path === "/pipeline" || path === "/multi-exec") {
-        if (!Array.isArray(body) || !body.every(isCommand)) return send(res, 400, { error: "ERR failed to parse pipeline" });
+        if (!Array.isArray(body) || !body.every(isCommand))
+          return send(res, 400, { error: "ERR failed to parse pipeline" });
         if (path === "/pipeline") {
           const replies = [];
           for (const command of body) {
@@ -112,7 +113,11 @@ export async function startUpstashRestServer(opts: { redisUrl: string; token: st
         for (const command of body) multi.call(command[0], toArgs(command));
         try {
           const results = (await multi.exec()) ?? [];
-          return send(res, 200, results.map(([err, result]) => (err ? { error: message(err) } : out(result))));
+          return send(
+            res,
+            200,
+            results.map(([err, result]) => (err ? { error: message(err) } : out(result))),
+          );
         } catch (err) {
           return send(res, 400, { error: message(err) });
         }

@@ -7,7 +7,12 @@ const realSetTimeout = setTimeout;
  * `intervalMs` until `ok` holds; the timeout only keeps a broken run from hanging, so it is
  * generous and never part of what a test asserts.
  */
-export async function waitFor<T>(read: () => Promise<T> | T, ok: (value: T) => boolean, timeoutMs = 60_000, intervalMs = 20): Promise<T> {
+export async function waitFor<T>(
+  read: () => Promise<T> | T,
+  ok: (value: T) => boolean,
+  timeoutMs = 60_000,
+  intervalMs = 20,
+): Promise<T> {
   const deadline = realNow() + timeoutMs;
   let last: T = await read();
   while (!ok(last)) {

@@ -7,8 +7,7 @@ export function normalizePrompt(prompt: string): string {
 /** Removes what drawtext should never see: control characters, line breaks, bidi overrides. */
 export function sanitizeCaption(text: string): string {
   return normalizePrompt(
-    text
-      .replace(/[\u0000-\u001f\u007f-\u009f\u200b-\u200f\u202a-\u202e\u2066-\u2069\ufeff]/g, " "),
+    text.replace(/[\u0000-\u001f\u007f-\u009f\u200b-\u200f\u202a-\u202e\u2066-\u2069\ufeff]/g, " "),
   );
 }
 

@@ -11,7 +11,15 @@ const IMAGE_ZOOM = 0.12;
  * moves over it (`on` is the output frame number), and with a last frame a blend cross-fades
  * from the first to the last over the clip, so the clip starts on the first image and ends on the last.
  */
-export function imageGraph(opts: { width: number; height: number; fps: number; totalFrames: number; durationSeconds: number; withLast: boolean; panSign: 1 | -1 }): Picture {
+export function imageGraph(opts: {
+  width: number;
+  height: number;
+  fps: number;
+  totalFrames: number;
+  durationSeconds: number;
+  withLast: boolean;
+  panSign: 1 | -1;
+}): Picture {
   const { width: W, height: H, fps, totalFrames, durationSeconds, withLast, panSign } = opts;
   const span = Math.max(1, totalFrames - 1);
   // Twice the frame size first, so the zoom's whole-pixel steps do not make the picture shake.

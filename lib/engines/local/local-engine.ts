@@ -100,7 +100,8 @@ export class LocalEngine implements Engine {
 
   async start(req: StartRequest): Promise<{ ref: string }> {
     const { job, step, input } = req;
-    if (this.stopping) throw new EngineError("The server is stopping; the render starts again after the restart.", "unavailable");
+    if (this.stopping)
+      throw new EngineError("The server is stopping; the render starts again after the restart.", "unavailable");
     if (step !== "generate" && step !== "sound") {
       throw new EngineError(`The local engine does not run the "${step}" step`, "invalid_input");
     }
@@ -290,7 +291,8 @@ export class LocalEngine implements Engine {
     run.state = "done";
     untrackLive(run);
     // The frame images were only for this render (the job keeps its own copies).
-    if (run.job.step === "generate" && run.job.frames) for (const f of run.job.frames) await unlink(f).catch(() => undefined);
+    if (run.job.step === "generate" && run.job.frames)
+      for (const f of run.job.frames) await unlink(f).catch(() => undefined);
     if (run.progressTimer) clearTimeout(run.progressTimer);
     run.progressTimer = null;
     const p = run.prediction;

@@ -48,7 +48,8 @@ export function compose(rand: () => number, pace: number, motion: Style["preview
   const mainShape = pick(["glow", "disc", "ring", "square", "diamond"] as const);
   const blobs: Blob[] = [];
   for (let i = 0; i < count; i++) {
-    const shape: Shape = i < 2 ? "glow" : rand() < 0.7 ? mainShape : pick(["glow", "disc", "ring", "square", "diamond"] as const);
+    const shape: Shape =
+      i < 2 ? "glow" : rand() < 0.7 ? mainShape : pick(["glow", "disc", "ring", "square", "diamond"] as const);
     blobs.push({
       x: range(0.15, 0.85),
       y: range(0.18, 0.72),
@@ -75,12 +76,22 @@ export function compose(rand: () => number, pace: number, motion: Style["preview
     hueSwaySpeed: range(0.4, 1.0) * pace,
     scanSpeed: range(0.22, 0.4) * pace,
     scanPhase: range(0, 1),
-    stripes: motion === "scan" && rand() < 0.5 ? { period: 4, slope: 0 } : { period: Math.round(range(22, 40)), slope: range(-0.6, 0.6) },
+    stripes:
+      motion === "scan" && rand() < 0.5
+        ? { period: 4, slope: 0 }
+        : { period: Math.round(range(22, 40)), slope: range(-0.6, 0.6) },
   };
 }
 
 /** Background: a linear gradient between palette[0] and palette[1] with a soft glow (one frame). */
-function backgroundExpr(ch: 0 | 1 | 2, w: number, h: number, colors: [Rgb, Rgb, Rgb, Rgb], comp: Composition, striped: boolean): string {
+function backgroundExpr(
+  ch: 0 | 1 | 2,
+  w: number,
+  h: number,
+  colors: [Rgb, Rgb, Rgb, Rgb],
+  comp: Composition,
+  striped: boolean,
+): string {
   const s = Math.min(w, h);
   const c0 = colors[0][ch];
   const c1 = colors[1][ch];
@@ -144,7 +155,9 @@ export function pictureGraph(opts: {
     `loop=loop=${Math.ceil(totalFrames / frames)}:size=${frames}:start=0,trim=end_frame=${totalFrames},setpts=N/(${fps}*TB)`;
   const rgb = (c: Rgb) => `r=${c[0]}:g=${c[1]}:b=${c[2]}`;
 
-  const bg = ([0, 1, 2] as const).map((ch) => escapeFilterValue(backgroundExpr(ch, W, H, colors, comp, motion === "scan")));
+  const bg = ([0, 1, 2] as const).map((ch) =>
+    escapeFilterValue(backgroundExpr(ch, W, H, colors, comp, motion === "scan")),
+  );
   chains.push(`${still(`${W}x${H}`, 1)},geq=r=${bg[0]}:g=${bg[1]}:b=${bg[2]},format=yuv420p,${repeat(1)}[bg]`);
 
   let last = "bg";
@@ -166,7 +179,9 @@ export function pictureGraph(opts: {
     const frames = pulseFrames ?? 1;
     const alpha = shapeAlpha(b, side, radius * scale, pulseFrames);
     const up = pulseFrames ? `,scale=${side * 2}:${side * 2}:flags=bicubic` : "";
-    chains.push(`${still(`${side}x${side}`, frames)},format=rgba,geq=${rgb(colors[b.color])}:a=${escapeFilterValue(alpha)}${up},${repeat(frames)}[s${i}]`);
+    chains.push(
+      `${still(`${side}x${side}`, frames)},format=rgba,geq=${rgb(colors[b.color])}:a=${escapeFilterValue(alpha)}${up},${repeat(frames)}[s${i}]`,
+    );
     let x: string;
     let y: string;
     const sp = n(b.speed);
@@ -212,14 +227,18 @@ export function pictureGraph(opts: {
       const drift = 6;
       const lw = even((W + drift * opts.durationSeconds + 8) / 2);
       const a = `220*gt(${hash("X", "Y")},0.992)`;
-      chains.push(`${still(`${lw}x${hh}`, 1)},format=rgba,geq=r=${star}:g=${star}:b=255:a=${escapeFilterValue(a)},scale=${lw * 2}:${hh * 2}:flags=bicubic,${repeat(1)}[pt]`);
+      chains.push(
+        `${still(`${lw}x${hh}`, 1)},format=rgba,geq=r=${star}:g=${star}:b=255:a=${escapeFilterValue(a)},scale=${lw * 2}:${hh * 2}:flags=bicubic,${repeat(1)}[pt]`,
+      );
       overlay("pt", `-t*${drift}`, "0");
     } else {
       const rain = opts.particles === "rain";
       const ym = `mod(Y,${hh})`;
       const a = rain ? `150*gt(${hash("X", `floor(${ym}/6)`)},0.985)` : `210*gt(${hash("X", ym)},0.988)`;
       const speed = rain ? H * 1.4 : H * 0.22;
-      chains.push(`${still(`${hw}x${hh * 2}`, 1)},format=rgba,geq=r=${star}:g=${star}:b=255:a=${escapeFilterValue(a)},scale=${hw * 2}:${hh * 4}:flags=bicubic,${repeat(1)}[pt]`);
+      chains.push(
+        `${still(`${hw}x${hh * 2}`, 1)},format=rgba,geq=r=${star}:g=${star}:b=255:a=${escapeFilterValue(a)},scale=${hw * 2}:${hh * 4}:flags=bicubic,${repeat(1)}[pt]`,
+      );
       overlay("pt", "0", `mod(t*${n(speed)},${hh * 2})-${hh * 2}`);
     }
   }

@@ -34,8 +34,8 @@ export function promptCues(prompt: string): PromptCues {
     : /\b(snow|snowing|snowy|snowflakes?|blizzard)\b/.test(p)
       ? "snow"
       : /\b(night|space|stars?|starry|galaxy|cosmic|sky|fireflies|sparkl\w*)\b/.test(p)
-      ? "stars"
-      : null;
+        ? "stars"
+        : null;
   const pace = /\b(fast|racing|race|chase|running|storm|dance|dancing|explosion|speed|rush|chaos)\b/.test(p)
     ? 1.6
     : /\b(calm|slow|gentle|peaceful|quiet|serene|still|sleepy|lazy)\b/.test(p)
@@ -50,7 +50,9 @@ export function hexToRgb(hex: string): Rgb {
 }
 
 export function mix(a: Rgb, b: Rgb, t: number): Rgb {
-  return [a[0] + (b[0] - a[0]) * t, a[1] + (b[1] - a[1]) * t, a[2] + (b[2] - a[2]) * t].map((v) => Math.round(v)) as Rgb;
+  return [a[0] + (b[0] - a[0]) * t, a[1] + (b[1] - a[1]) * t, a[2] + (b[2] - a[2]) * t].map((v) =>
+    Math.round(v),
+  ) as Rgb;
 }
 
 export function isGray(c: Rgb): boolean {

@@ -88,11 +88,20 @@ export function buildRenderPlan(input: RenderPlanInput): RenderPlan {
   const aspectRatio = pickOption(input.params.aspectRatio, ASPECTS, "aspect ratio");
   const resolution = pickOption(input.params.resolution, RESOLUTIONS, "resolution");
   const rawDuration = input.params.duration ?? DEFAULT_DURATION;
-  if (typeof rawDuration !== "number" || !Number.isFinite(rawDuration) || rawDuration < MIN_DURATION || rawDuration > MAX_DURATION) {
+  if (
+    typeof rawDuration !== "number" ||
+    !Number.isFinite(rawDuration) ||
+    rawDuration < MIN_DURATION ||
+    rawDuration > MAX_DURATION
+  ) {
     throw new RenderPlanError(`Duration must be between ${MIN_DURATION} and ${MAX_DURATION} seconds`);
   }
   const explicitSeed = input.params.seed;
-  if (explicitSeed !== null && explicitSeed !== undefined && (!Number.isSafeInteger(explicitSeed) || explicitSeed < 0)) {
+  if (
+    explicitSeed !== null &&
+    explicitSeed !== undefined &&
+    (!Number.isSafeInteger(explicitSeed) || explicitSeed < 0)
+  ) {
     throw new RenderPlanError("The seed must be a whole number ≥ 0");
   }
 
@@ -104,7 +113,9 @@ export function buildRenderPlan(input: RenderPlanInput): RenderPlan {
   // With an explicit seed the composition still depends on the prompt, as with a real model:
   // same prompt + same seed → same clip; another seed → another variation.
   const compositionSeed =
-    explicitSeed === null || explicitSeed === undefined ? seed : (Math.imul(seed, 0x9e3779b1) ^ deriveSeed(prompt, style.id)) >>> 0;
+    explicitSeed === null || explicitSeed === undefined
+      ? seed
+      : (Math.imul(seed, 0x9e3779b1) ^ deriveSeed(prompt, style.id)) >>> 0;
   const cues = promptCues(prompt);
   const comp = compose(prng(compositionSeed), cues.pace, style.preview.motion);
 
@@ -125,19 +136,27 @@ export function buildRenderPlan(input: RenderPlanInput): RenderPlan {
 
   const fromImage = Boolean(input.images?.first);
   const picture = fromImage
-    ? imageGraph({ width, height, fps, totalFrames, durationSeconds, withLast: Boolean(input.images?.last), panSign: seed % 2 === 0 ? 1 : -1 })
+    ? imageGraph({
+        width,
+        height,
+        fps,
+        totalFrames,
+        durationSeconds,
+        withLast: Boolean(input.images?.last),
+        panSign: seed % 2 === 0 ? 1 : -1,
+      })
     : pictureGraph({
-    width,
-    height,
-    fps,
-    totalFrames,
-    durationSeconds,
-    colors,
-    comp,
-    motion: style.preview.motion,
-    tempo: style.preview.sound.tempo,
-    particles: cues.particles,
-  });
+        width,
+        height,
+        fps,
+        totalFrames,
+        durationSeconds,
+        colors,
+        comp,
+        motion: style.preview.motion,
+        tempo: style.preview.sound.tempo,
+        particles: cues.particles,
+      });
 
   const fontSize = Math.max(12, Math.round(Math.min(width, height) / 16));
   const pad = Math.round(fontSize * 0.75);
@@ -195,7 +214,8 @@ export function buildRenderPlan(input: RenderPlanInput): RenderPlan {
   );
 
   const graph = [...picture.chains, `[${picture.out}]${post.join(",")}[v]`].join(";");
-  const imageInputs = (file: string | null | undefined) => (file ? ["-loop", "1", "-framerate", String(fps), "-i", file] : []);
+  const imageInputs = (file: string | null | undefined) =>
+    file ? ["-loop", "1", "-framerate", String(fps), "-i", file] : [];
   const args = [
     "-y",
     ...imageInputs(input.images?.first),

@@ -29,7 +29,13 @@ function num(v: unknown): number | null {
 }
 
 /** The render of a generate step; `partPath` is where ffmpeg writes it. */
-export async function prepareGenerate(rendersDir: string, id: string, partPath: string, job: Job, input: Record<string, unknown>): Promise<PreparedWork> {
+export async function prepareGenerate(
+  rendersDir: string,
+  id: string,
+  partPath: string,
+  job: Job,
+  input: Record<string, unknown>,
+): Promise<PreparedWork> {
   const prompt = str(input.prompt) ?? job.finalPrompt ?? job.prompt;
   const styleId = str(input.style) ?? job.style;
   const params = {
@@ -53,7 +59,11 @@ export async function prepareGenerate(rendersDir: string, id: string, partPath: 
     if (err instanceof RenderPlanError) throw new EngineError(err.message, "invalid_input", { cause: err });
     throw err;
   }
-  const work: Work = { step: "generate", plan, frames: images.paths ? [images.paths.first, ...(images.paths.last ? [images.paths.last] : [])] : undefined };
+  const work: Work = {
+    step: "generate",
+    plan,
+    frames: images.paths ? [images.paths.first, ...(images.paths.last ? [images.paths.last] : [])] : undefined,
+  };
   const predictionInput = {
     prompt,
     style: styleId,
@@ -67,7 +77,12 @@ export async function prepareGenerate(rendersDir: string, id: string, partPath: 
 }
 
 /** The soundtrack of a sound step, over a local video. */
-export async function prepareSound(dataDir: string, partPath: string, job: Job, input: Record<string, unknown>): Promise<PreparedWork> {
+export async function prepareSound(
+  dataDir: string,
+  partPath: string,
+  job: Job,
+  input: Record<string, unknown>,
+): Promise<PreparedWork> {
   const video = str(input.video);
   if (!video) throw new EngineError("The sound step needs a video", "invalid_input");
   let videoPath: string;

@@ -121,7 +121,8 @@ export async function createPrediction(
     try {
       return await client.predictions.create(params);
     } catch (err) {
-      const delay = !p.retryRateLimited && apiErrorStatus(err) === 429 ? null : retryDelayMs(err, attempt, p.baseDelayMs);
+      const delay =
+        !p.retryRateLimited && apiErrorStatus(err) === 429 ? null : retryDelayMs(err, attempt, p.baseDelayMs);
       if (delay === null || attempt >= p.maxTries || p.now() - startedAt + delay > p.maxTotalMs) {
         throw createError(err);
       }
@@ -210,11 +211,9 @@ export function toEngineError(err: unknown): EngineError {
     if (err instanceof Error && err.message === "Invalid webhook URL") {
       return new EngineError("The webhook URL of this server is invalid; check APP_URL.", "unknown", { cause: err });
     }
-    return new EngineError(
-      "Replicate is not reachable right now. Please try again in a few minutes.",
-      "unavailable",
-      { cause: err },
-    );
+    return new EngineError("Replicate is not reachable right now. Please try again in a few minutes.", "unavailable", {
+      cause: err,
+    });
   }
   const status = err.response.status;
   const detail = apiErrorDetail(err);

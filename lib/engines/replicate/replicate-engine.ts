@@ -24,7 +24,8 @@ const PREDICTION_ID = /^[a-z0-9]{1,64}$/;
 export function modelTargetForStep(job: Pick<Job, "model"> | null, step: StepName): ModelTarget {
   const target = replicateTarget(job?.model ?? null, step);
   if (target) return target;
-  if (step === "generate") throw new EngineError(`The model ${job?.model ?? "(none)"} does not run on Replicate.`, "invalid_input");
+  if (step === "generate")
+    throw new EngineError(`The model ${job?.model ?? "(none)"} does not run on Replicate.`, "invalid_input");
   throw new EngineError(`The ${step} step does not run on Replicate.`, "unknown");
 }
 
@@ -111,7 +112,10 @@ export class ReplicateEngine implements Engine {
           if (status) found.push(toPrediction(item));
         }
         if (++pages >= MAX_LIST_PAGES) {
-          throw new EngineError(`More than ${MAX_LIST_PAGES} pages of predictions since the step started; not searched further.`, "unknown");
+          throw new EngineError(
+            `More than ${MAX_LIST_PAGES} pages of predictions since the step started; not searched further.`,
+            "unknown",
+          );
         }
       }
     } catch (err) {

@@ -34,14 +34,22 @@ export async function createJob(_prev: CreateJobState, formData: FormData): Prom
   const values = formValues(formData);
   try {
     const frames = await readFrameUploads((field) => formData.get(field) ?? undefined);
-    const result = await submitJob(values, { owner: ensureOwner, ip: clientAddress(await headers()), schedule: after }, frames);
+    const result = await submitJob(
+      values,
+      { owner: ensureOwner, ip: clientAddress(await headers()), schedule: after },
+      frames,
+    );
     switch (result.status) {
       case "invalid":
         return { status: "invalid", fieldErrors: result.fieldErrors, values };
       case "rate_limited":
         return { status: "rate_limited", message: result.message, retryAfterSeconds: result.retryAfterSeconds, values };
       case "created":
-        return { status: "created", id: result.job.id, url: result.job.group ? `/groups/${result.job.group.id}` : `/jobs/${result.job.id}` };
+        return {
+          status: "created",
+          id: result.job.id,
+          url: result.job.group ? `/groups/${result.job.group.id}` : `/jobs/${result.job.id}`,
+        };
     }
   } catch (error) {
     if (error instanceof StoreUnavailableError) return { status: "failed", message: STORE_DOWN, values };
@@ -60,14 +68,20 @@ type Refusal = { code: ActionFailure; message: string };
  * exactly as a job that does not exist (lib/jobs/adapters/access.ts).
  */
 async function ownedJob(id: unknown): Promise<{ job: Job } | Refusal> {
-  if (typeof id !== "string" || !JOB_ID_PATTERN.test(id)) return { code: "bad_request", message: "That is not a valid job id." };
+  if (typeof id !== "string" || !JOB_ID_PATTERN.test(id))
+    return { code: "bad_request", message: "That is not a valid job id." };
   const job = await loadVisibleJob(id);
   if (!job) return { code: "not_found", message: NO_SUCH_JOB };
   return { job };
 }
 
 function storeDown(error: unknown): ActionResult {
-  if (error instanceof StoreUnavailableError) return { ok: false, code: "unavailable", message: "The job store is unreachable right now; nothing changed. Try again in a moment." };
+  if (error instanceof StoreUnavailableError)
+    return {
+      ok: false,
+      code: "unavailable",
+      message: "The job store is unreachable right now; nothing changed. Try again in a moment.",
+    };
   throw error;
 }
 
@@ -79,7 +93,8 @@ export async function cancelJob(id: string): Promise<ActionResult> {
     const { job } = owned;
     if (isTerminal(job.status)) return { ok: false, code: "conflict", message: "This job has already finished." };
     const result = await applyEvent(job.id, { type: "cancel" });
-    if (!result?.changed || result.job.status !== "canceled") return { ok: false, code: "conflict", message: "This job has already finished." };
+    if (!result?.changed || result.job.status !== "canceled")
+      return { ok: false, code: "conflict", message: "This job has already finished." };
     cancelUpstream(result.job);
     await freeSlot(job.id);
     jobLog(job.id).info("job canceled");
@@ -113,7 +128,10 @@ function cancelUpstream(canceled: Job): void {
       try {
         await (await getEngine(engine)).cancel(ref);
       } catch (error) {
-        jobLog(canceled.id).warn({ err: error instanceof Error ? error.message : String(error) }, "upstream cancel failed");
+        jobLog(canceled.id).warn(
+          { err: error instanceof Error ? error.message : String(error) },
+          "upstream cancel failed",
+        );
       }
     });
   }
@@ -157,7 +175,12 @@ export async function setShared(id: string, shared: boolean): Promise<ActionResu
     return share ? { ok: true } : { ok: false, code: "conflict", message: "Only a finished video can be shared." };
   } catch (error) {
     if (error instanceof ShareFilesNotRemovedError) {
-      return { ok: false, code: "unavailable", message: "The share page is off, but the storage did not remove its copy of the video yet. Try again in a moment." };
+      return {
+        ok: false,
+        code: "unavailable",
+        message:
+          "The share page is off, but the storage did not remove its copy of the video yet. Try again in a moment.",
+      };
     }
     return storeDown(error);
   }
@@ -169,10 +192,17 @@ export async function retryJob(id: string): Promise<{ ok: true; id: string } | {
     const owned = await ownedJob(id);
     if ("message" in owned) return { ok: false, ...owned };
     const { job } = owned;
-    if (job.status !== "failed" && job.status !== "canceled") return { ok: false, message: "Only a failed or canceled job can be retried." };
+    if (job.status !== "failed" && job.status !== "canceled")
+      return { ok: false, message: "Only a failed or canceled job can be retried." };
     const input = createJobSchema(availableModels(replicateConfigured())).safeParse(jobFormValues(job));
-    if (!input.success) return { ok: false, message: "This job's model is not available here any more; remix it with another model." };
-    const started = await startJob(input.data, job.ownerId!, { ip: clientAddress(await headers()), schedule: after }, { uploads: await jobFrameUploads(job) });
+    if (!input.success)
+      return { ok: false, message: "This job's model is not available here any more; remix it with another model." };
+    const started = await startJob(
+      input.data,
+      job.ownerId!,
+      { ip: clientAddress(await headers()), schedule: after },
+      { uploads: await jobFrameUploads(job) },
+    );
     return started.ok ? { ok: true, id: started.job.id } : { ok: false, message: started.message };
   } catch (error) {
     const result = storeDown(error);
@@ -180,7 +210,9 @@ export async function retryJob(id: string): Promise<{ ok: true; id: string } | {
   }
 }
 
-export type ContinueResult = { ok: true; id: string } | { ok: false; code: ActionFailure | "rate_limited"; message: string; retryAfterSeconds?: number };
+export type ContinueResult =
+  | { ok: true; id: string }
+  | { ok: false; code: ActionFailure | "rate_limited"; message: string; retryAfterSeconds?: number };
 
 /**
  * "Continue from the last frame": a new job whose first frame is this finished video's last
@@ -191,21 +223,45 @@ export async function continueJob(id: string): Promise<ContinueResult> {
     const owned = await ownedJob(id);
     if ("message" in owned) return { ok: false, ...owned };
     const { job } = owned;
-    if (job.status !== "succeeded" || !job.videoUrl) return { ok: false, code: "conflict", message: "Only a finished video can be continued." };
+    if (job.status !== "succeeded" || !job.videoUrl)
+      return { ok: false, code: "conflict", message: "Only a finished video can be continued." };
     const models = availableModels(replicateConfigured());
     const model = continuationModel(job, models);
     if (!model) return { ok: false, code: "conflict", message: "No model here takes a first frame." };
     const input = createJobSchema(models).safeParse(continuationValues(job, model));
-    if (!input.success) return { ok: false, code: "conflict", message: "This video's settings cannot be used again here; remix it instead." };
+    if (!input.success)
+      return {
+        ok: false,
+        code: "conflict",
+        message: "This video's settings cannot be used again here; remix it instead.",
+      };
     let first;
     try {
       first = await lastFrameOf(job);
     } catch (error) {
-      jobLog(job.id).warn({ err: error instanceof Error ? error.message : String(error) }, "last frame extraction failed");
-      return { ok: false, code: "unavailable", message: "The video's last frame could not be read; try again in a moment." };
+      jobLog(job.id).warn(
+        { err: error instanceof Error ? error.message : String(error) },
+        "last frame extraction failed",
+      );
+      return {
+        ok: false,
+        code: "unavailable",
+        message: "The video's last frame could not be read; try again in a moment.",
+      };
     }
-    const started = await startJob(input.data, job.ownerId!, { ip: clientAddress(await headers()), schedule: after }, { uploads: { first }, continuedFrom: job.id });
-    if (!started.ok) return { ok: false, code: "rate_limited", message: started.message, retryAfterSeconds: started.retryAfterSeconds };
+    const started = await startJob(
+      input.data,
+      job.ownerId!,
+      { ip: clientAddress(await headers()), schedule: after },
+      { uploads: { first }, continuedFrom: job.id },
+    );
+    if (!started.ok)
+      return {
+        ok: false,
+        code: "rate_limited",
+        message: started.message,
+        retryAfterSeconds: started.retryAfterSeconds,
+      };
     await getStore().update(job.id, (j) => ({ ...j, continuations: [...(j.continuations ?? []), started.job.id] }));
     return { ok: true, id: started.job.id };
   } catch (error) {
@@ -219,18 +275,29 @@ export type EnhanceResult = ({ ok: true } & Enhanced) | { ok: false; message: st
 /** The "Enhance" button: the prompt rewritten for video, to show beside the original and edit. */
 export async function enhancePrompt(prompt: string, style: string): Promise<EnhanceResult> {
   const parsedPrompt = promptSchema.safeParse(prompt);
-  if (!parsedPrompt.success) return { ok: false, message: parsedPrompt.error.issues[0]?.message ?? "Type a prompt first." };
+  if (!parsedPrompt.success)
+    return { ok: false, message: parsedPrompt.error.issues[0]?.message ?? "Type a prompt first." };
   if (!(STYLE_IDS as readonly string[]).includes(style)) return { ok: false, message: "Pick one of the styles." };
   try {
     // Each use may start a paid LLM prediction: counted per network, for the site and per browser.
     const ownerId = await ensureOwner();
-    const limit = await checkEnhanceLimits({ ip: clientAddress(await headers()), ownerId, store: getStore(), now: Date.now(), env: env() });
+    const limit = await checkEnhanceLimits({
+      ip: clientAddress(await headers()),
+      ownerId,
+      store: getStore(),
+      now: Date.now(),
+      env: env(),
+    });
     if (!limit.ok) {
       log.info({ reason: limit.reason }, "enhance refused by a limit");
       return { ok: false, message: limit.message, retryAfterSeconds: limit.retryAfterSeconds };
     }
   } catch (error) {
-    if (error instanceof StoreUnavailableError) return { ok: false, message: "The job store is unreachable right now, so nothing was enhanced. Try again in a moment." };
+    if (error instanceof StoreUnavailableError)
+      return {
+        ok: false,
+        message: "The job store is unreachable right now, so nothing was enhanced. Try again in a moment.",
+      };
     throw error;
   }
   return { ok: true, ...(await enhanceNow(parsedPrompt.data, style)) };

@@ -33,9 +33,11 @@ async function readJobBody(req: Request): Promise<Body> {
     return { values: formValues(params), frames: await readFrameUploads((f) => params.get(f) ?? undefined) };
   }
   if (type === "multipart/form-data") {
-    const form = await new Response(new Uint8Array(bytes), { headers: { "content-type": contentType } }).formData().catch(() => {
-      throw new AppError("bad_request", "The form data could not be read.");
-    });
+    const form = await new Response(new Uint8Array(bytes), { headers: { "content-type": contentType } })
+      .formData()
+      .catch(() => {
+        throw new AppError("bad_request", "The form data could not be read.");
+      });
     return { values: formValues(form.entries()), frames: await readFrameUploads((f) => form.get(f) ?? undefined) };
   }
   let body: unknown;
@@ -69,9 +71,18 @@ export async function createJobResponse(req: Request, schedule: Schedule): Promi
   try {
     if (crossSite(req)) throw new AppError("forbidden", "Jobs cannot be started from another site.");
     const { values, frames } = await readJobBody(req);
-    const result = await submitJob(values, { owner, ip: clientAddress(req.headers), schedule, formDefaults: true }, frames);
+    const result = await submitJob(
+      values,
+      { owner, ip: clientAddress(req.headers), schedule, formDefaults: true },
+      frames,
+    );
     if (result.status === "invalid") {
-      throw new AppError("bad_request", "Some fields need a change; each one says what.", {}, { fieldErrors: result.fieldErrors });
+      throw new AppError(
+        "bad_request",
+        "Some fields need a change; each one says what.",
+        {},
+        { fieldErrors: result.fieldErrors },
+      );
     }
     if (result.status === "rate_limited") {
       throw new AppError("rate_limited", result.message, { "Retry-After": String(result.retryAfterSeconds) });
@@ -82,9 +93,17 @@ export async function createJobResponse(req: Request, schedule: Schedule): Promi
     // Takes or a comparison: every member, and the group's page where they play side by side.
     const placed = async (j: typeof job) => toPublicJob(j, Date.now(), await queuePlace(j).catch(() => NOT_WAITING));
     const group = job.group
-      ? { id: job.group.id, kind: job.group.kind, url: new URL(`/groups/${job.group.id}`, origin).toString(), jobs: await Promise.all(jobs.map(placed)) }
+      ? {
+          id: job.group.id,
+          kind: job.group.kind,
+          url: new URL(`/groups/${job.group.id}`, origin).toString(),
+          jobs: await Promise.all(jobs.map(placed)),
+        }
       : undefined;
-    response = Response.json({ id: job.id, url, job: await placed(job), defaults, ...(group ? { group } : {}) }, { status: 201, headers: { Location: url, "Cache-Control": "no-store" } });
+    response = Response.json(
+      { id: job.id, url, job: await placed(job), defaults, ...(group ? { group } : {}) },
+      { status: 201, headers: { Location: url, "Cache-Control": "no-store" } },
+    );
   } catch (error) {
     response = errorResponse(error);
   }

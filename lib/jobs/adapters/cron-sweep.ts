@@ -20,7 +20,10 @@ export async function cronSweepResponse(req: Request): Promise<Response> {
   try {
     const secret = env().CRON_SECRET;
     if (!authorized(req.headers.get("authorization"), secret)) {
-      throw new AppError("unauthorized", secret ? "Missing or wrong cron secret." : "CRON_SECRET is not set on this deployment.");
+      throw new AppError(
+        "unauthorized",
+        secret ? "Missing or wrong cron secret." : "CRON_SECRET is not set on this deployment.",
+      );
     }
     const result = await sweep();
     return Response.json(result, { headers: { "Cache-Control": "no-store" } });

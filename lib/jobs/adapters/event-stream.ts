@@ -113,7 +113,11 @@ function lastSeenSeq(req: Request): number {
 
 const defaultSchedule: Schedule = (task) => void task().catch(() => undefined);
 
-export async function eventStreamResponse(req: Request, id: string, options: EventStreamOptions = {}): Promise<Response> {
+export async function eventStreamResponse(
+  req: Request,
+  id: string,
+  options: EventStreamOptions = {},
+): Promise<Response> {
   const opts = { ...DEFAULTS, ...options };
   const schedule = options.schedule ?? defaultSchedule;
   if (!JOB_ID_PATTERN.test(id)) return errorResponse(new AppError("bad_request", "That is not a valid job id."));

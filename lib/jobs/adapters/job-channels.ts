@@ -41,7 +41,11 @@ export function watchJob(store: JobStore, id: string, onChange: (job: Job) => vo
   if (!channel) {
     const c: Channel = { watchers: new Set(), latest: null, unsubscribe: () => undefined };
     // The store may send again a record newer than this (a missed poll, a pub/sub reconnect).
-    c.unsubscribe = store.subscribe(id, (job) => publish(c, job), () => c.latest?.seq ?? -1);
+    c.unsubscribe = store.subscribe(
+      id,
+      (job) => publish(c, job),
+      () => c.latest?.seq ?? -1,
+    );
     channels.set(id, (channel = c));
   }
   const c = channel;

@@ -17,7 +17,12 @@ import { finalSource, videoFileName } from "@/lib/jobs/domain/video-source";
  * bytes are the same in each case, so a player that started on one source goes on with the next.
  * The provider's URL never reaches the browser. null: there is no such video (404).
  */
-export async function playbackResponse(job: Job, file: string, request: Request, withBody: boolean): Promise<Response | null> {
+export async function playbackResponse(
+  job: Job,
+  file: string,
+  request: Request,
+  withBody: boolean,
+): Promise<Response | null> {
   if (file !== videoFileName(job.prompt)) return null;
   if (job.status === "succeeded") {
     // Saved to Blob: our lasting copy, on the store's own host.
@@ -52,7 +57,12 @@ async function localRender(source: string, request: Request, withBody: boolean):
   });
 }
 
-async function remote(url: string, allowedHosts: string[] | undefined, request: Request, withBody: boolean): Promise<Response | null> {
+async function remote(
+  url: string,
+  allowedHosts: string[] | undefined,
+  request: Request,
+  withBody: boolean,
+): Promise<Response | null> {
   const range = request.headers.has("if-range") ? null : request.headers.get("range");
   let video;
   try {
@@ -60,8 +70,12 @@ async function remote(url: string, allowedHosts: string[] | undefined, request: 
   } catch (error) {
     if (!(error instanceof VideoFileError)) throw error;
     if (error.reason === "not_found") return null;
-    if (error.reason === "unsatisfiable") return new Response(null, { status: 416, headers: { "Accept-Ranges": "bytes" } });
-    return Response.json({ error: "The video cannot be streamed right now; try again in a moment." }, { status: 502, headers: { "Retry-After": "2" } });
+    if (error.reason === "unsatisfiable")
+      return new Response(null, { status: 416, headers: { "Accept-Ranges": "bytes" } });
+    return Response.json(
+      { error: "The video cannot be streamed right now; try again in a moment." },
+      { status: 502, headers: { "Retry-After": "2" } },
+    );
   }
   const headers = new Headers({
     "Content-Type": video.contentType,

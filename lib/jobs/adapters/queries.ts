@@ -89,5 +89,9 @@ export async function getGroupForOwner(id: string): Promise<GroupForOwner | null
   if (!lead || !group || group.id !== id) return null;
   const members = await Promise.all(group.members.map((m) => (m === id ? lead : getStore().get(m))));
   const now = Date.now();
-  return { id, kind: group.kind, jobs: members.flatMap((j) => (j && ownsJob(j, lead.ownerId) ? [toPublicJob(j, now)] : [])) };
+  return {
+    id,
+    kind: group.kind,
+    jobs: members.flatMap((j) => (j && ownsJob(j, lead.ownerId) ? [toPublicJob(j, now)] : [])),
+  };
 }

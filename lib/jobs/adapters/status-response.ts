@@ -35,7 +35,10 @@ export async function statusResponse(req: Request, id: string, schedule: Schedul
 
     // A waiting job's place changes without a change to its record: it is part of the version.
     const place = await queuePlace(job);
-    const etag = place.queuePosition === null ? `"${id}.${job.seq}"` : `"${id}.${job.seq}.q${place.queuePosition}.${place.queueWaitSeconds ?? ""}"`;
+    const etag =
+      place.queuePosition === null
+        ? `"${id}.${job.seq}"`
+        : `"${id}.${job.seq}.q${place.queuePosition}.${place.queueWaitSeconds ?? ""}"`;
     const headers = { ETag: etag, "Cache-Control": cacheControl(job.status), Vary: "Cookie" };
     if (req.headers.get("if-none-match") === etag) return new Response(null, { status: 304, headers });
     return Response.json(toPublicJob(job, Date.now(), place), { headers });

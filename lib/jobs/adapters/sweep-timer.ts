@@ -14,7 +14,9 @@ import { onStop } from "@/lib/ops/shutdown";
 const FIRST_SWEEP_MS = 6_000;
 
 function runSweep(): void {
-  sweep().catch((error: unknown) => log.warn({ err: error instanceof Error ? error.message : String(error) }, "sweep failed"));
+  sweep().catch((error: unknown) =>
+    log.warn({ err: error instanceof Error ? error.message : String(error) }, "sweep failed"),
+  );
 }
 
 export function startSweepTimer(): void {

@@ -50,14 +50,16 @@ function describe(job: Job, running: Step | undefined): { status: Job["status"];
       ? { status: "processing", stage: "queued", message: "Preparing the next step…" }
       : { status: "queued", stage: "queued", message: "Queued." };
   }
-  const pct = running.progress === null ? "" : ` ${running.progress}%${running.progressEstimated ? " (estimated)" : ""}`;
+  const pct =
+    running.progress === null ? "" : ` ${running.progress}%${running.progressEstimated ? " (estimated)" : ""}`;
   const local = running.engine === "local";
   switch (running.name) {
     case "enhance":
       return {
         status: "processing",
         stage: "enhancing",
-        message: running.engine === "rules" ? "Enhancing the prompt (rule-based)…" : "Enhancing the prompt with an LLM…",
+        message:
+          running.engine === "rules" ? "Enhancing the prompt (rule-based)…" : "Enhancing the prompt with an LLM…",
       };
     case "generate":
       if (running.runningAt === null) {
@@ -71,9 +73,12 @@ function describe(job: Job, running: Step | undefined): { status: Job["status"];
         message: local ? `Rendering the local preview…${pct}` : `Generating the video…${pct}`,
       };
     case "sound":
-      return { status: "processing", stage: "adding_sound", message: local ? `Adding a soundtrack…${pct}` : `Adding sound…${pct}` };
+      return {
+        status: "processing",
+        stage: "adding_sound",
+        message: local ? `Adding a soundtrack…${pct}` : `Adding sound…${pct}`,
+      };
     case "save":
       return { status: "processing", stage: "saving", message: "Saving the video…" };
   }
 }
-

@@ -27,6 +27,9 @@ export function groupPlan(input: CreateJobInput, randomSeed: () => number): Grou
   const base = getModel(input.model).params.seed ? (input.seed ?? randomSeed()) : undefined;
   return {
     kind: "takes",
-    inputs: Array.from({ length: takes }, (_, i) => ({ ...single, seed: base === undefined ? undefined : (base + i) % (SEED_MAX + 1) })),
+    inputs: Array.from({ length: takes }, (_, i) => ({
+      ...single,
+      seed: base === undefined ? undefined : (base + i) % (SEED_MAX + 1),
+    })),
   };
 }

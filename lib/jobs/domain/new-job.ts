@@ -44,11 +44,23 @@ export type NewJobOptions = {
 };
 
 /** The record of a job that was just accepted: every step waiting, skipped, or done by the user. */
-export function newJob({ input, ownerId, llmEnhancer, now, id = newJobId(), images, continuedFrom, group }: NewJobOptions): Job {
+export function newJob({
+  input,
+  ownerId,
+  llmEnhancer,
+  now,
+  id = newJobId(),
+  images,
+  continuedFrom,
+  group,
+}: NewJobOptions): Job {
   const model = getModel(input.model);
   const enhancedByUser = input.enhancedPrompt !== undefined && input.enhancedPrompt !== "";
   const enhanceStep = enhancedByUser
-    ? { ...step("enhance", "done", "you", "Enhanced before generating; edited by you."), output: input.enhancedPrompt ?? null }
+    ? {
+        ...step("enhance", "done", "you", "Enhanced before generating; edited by you."),
+        output: input.enhancedPrompt ?? null,
+      }
     : input.enhance
       ? // The same enhancer as the "Enhance" button: the LLM whenever one is configured, whatever the video model.
         step("enhance", "waiting", llmEnhancer ? "replicate" : "rules")
@@ -58,7 +70,11 @@ export function newJob({ input, ownerId, llmEnhancer, now, id = newJobId(), imag
     : model.ownAudio
       ? step("sound", "skipped", "none", `${model.label} makes its own sound.`)
       : step("sound", "waiting", model.engine);
-  const finalPrompt = enhancedByUser ? (input.enhancedPrompt ?? null) : input.enhance ? null : applyStyle(input.prompt, input.style);
+  const finalPrompt = enhancedByUser
+    ? (input.enhancedPrompt ?? null)
+    : input.enhance
+      ? null
+      : applyStyle(input.prompt, input.style);
 
   const job: Job = {
     id,

@@ -30,4 +30,3 @@ export function estimateProgress(runningAt: number, typicalSeconds: number, now:
   const fraction = (now - runningAt) / 1000 / Math.max(1, typicalSeconds);
   return Math.max(0, Math.min(ESTIMATE_CAP, Math.round(fraction * 100)));
 }
-

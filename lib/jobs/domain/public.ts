@@ -1,5 +1,17 @@
 import { typicalSeconds } from "@/lib/jobs/domain/prediction-event";
-import { PRIVATE_JOB_FIELDS, PRIVATE_STEP_FIELDS, withoutFields, type FrameImage, type Job, type PublicJob, type Share, type SharedJob, type QueuePlace, isTerminal, NOT_WAITING } from "@/lib/core/job";
+import {
+  PRIVATE_JOB_FIELDS,
+  PRIVATE_STEP_FIELDS,
+  withoutFields,
+  type FrameImage,
+  type Job,
+  type PublicJob,
+  type Share,
+  type SharedJob,
+  type QueuePlace,
+  isTerminal,
+  NOT_WAITING,
+} from "@/lib/core/job";
 import type { Frame } from "@/lib/core/frame-image";
 import { derive } from "@/lib/jobs/domain/derive-status";
 import { estimateProgress } from "@/lib/jobs/domain/progress";

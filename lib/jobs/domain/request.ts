@@ -50,13 +50,19 @@ export function createJobSchema(models: readonly ModelDef[]) {
         z
           .string()
           .trim()
-          .max(NEGATIVE_PROMPT_MAX, { message: `The negative prompt can have at most ${NEGATIVE_PROMPT_MAX} characters.` })
+          .max(NEGATIVE_PROMPT_MAX, {
+            message: `The negative prompt can have at most ${NEGATIVE_PROMPT_MAX} characters.`,
+          })
           .optional(),
       ),
       /** The prompt after the "Enhance" action, as the user left it (edited or not). */
       enhancedPrompt: z.preprocess(
         emptyToUndefined,
-        z.string().trim().max(PROMPT_MAX, { message: `The enhanced prompt can have at most ${PROMPT_MAX} characters.` }).optional(),
+        z
+          .string()
+          .trim()
+          .max(PROMPT_MAX, { message: `The enhanced prompt can have at most ${PROMPT_MAX} characters.` })
+          .optional(),
       ),
       enhance: checkbox,
       sound: checkbox,
@@ -73,7 +79,13 @@ export function createJobSchema(models: readonly ModelDef[]) {
       ),
       /** Other models to run the same prompt on, comma-separated ids, to compare side by side. */
       compare: z.preprocess(
-        (v) => (typeof v === "string" ? v.split(",").map((id) => id.trim()).filter(Boolean) : []),
+        (v) =>
+          typeof v === "string"
+            ? v
+                .split(",")
+                .map((id) => id.trim())
+                .filter(Boolean)
+            : [],
         z.array(z.string()),
       ),
     })
@@ -90,7 +102,11 @@ export function createJobSchema(models: readonly ModelDef[]) {
         if (value === undefined) return;
         if (!spec) ctx.addIssue({ code: "custom", path: [name], message: `${model.label} has no ${what} setting.` });
         else if (!spec.options.includes(value))
-          ctx.addIssue({ code: "custom", path: [name], message: `${model.label} supports ${what} ${spec.options.join(", ")}.` });
+          ctx.addIssue({
+            code: "custom",
+            path: [name],
+            message: `${model.label} supports ${what} ${spec.options.join(", ")}.`,
+          });
       };
       check("duration", v.duration, p.duration, "length");
       check("aspectRatio", v.aspectRatio, p.aspectRatio, "aspect ratio");
@@ -98,16 +114,33 @@ export function createJobSchema(models: readonly ModelDef[]) {
       if (v.seed !== undefined && !p.seed)
         ctx.addIssue({ code: "custom", path: ["seed"], message: `${model.label} does not take a seed.` });
       if (v.negativePrompt !== undefined && !p.negativePrompt)
-        ctx.addIssue({ code: "custom", path: ["negativePrompt"], message: `${model.label} does not take a negative prompt.` });
+        ctx.addIssue({
+          code: "custom",
+          path: ["negativePrompt"],
+          message: `${model.label} does not take a negative prompt.`,
+        });
       if (v.compare.length > 0) {
         const unknown = v.compare.find((id) => !modelIds.includes(id));
-        if (unknown) ctx.addIssue({ code: "custom", path: ["compare"], message: "A model to compare with is not available here." });
+        if (unknown)
+          ctx.addIssue({
+            code: "custom",
+            path: ["compare"],
+            message: "A model to compare with is not available here.",
+          });
         else if (v.compare.includes(v.model) || new Set(v.compare).size !== v.compare.length)
           ctx.addIssue({ code: "custom", path: ["compare"], message: "Pick each model to compare once." });
         else if (v.compare.length + 1 > MAX_COMPARED_MODELS)
-          ctx.addIssue({ code: "custom", path: ["compare"], message: `Compare at most ${MAX_COMPARED_MODELS} models at once.` });
+          ctx.addIssue({
+            code: "custom",
+            path: ["compare"],
+            message: `Compare at most ${MAX_COMPARED_MODELS} models at once.`,
+          });
         if ((v.takes ?? 1) > 1)
-          ctx.addIssue({ code: "custom", path: ["takes"], message: "Make several takes, or compare models: not both at once." });
+          ctx.addIssue({
+            code: "custom",
+            path: ["takes"],
+            message: "Make several takes, or compare models: not both at once.",
+          });
       }
     });
 }

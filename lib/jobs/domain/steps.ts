@@ -42,7 +42,9 @@ export function isOrphan(job: Job | null, name: StepName, ref: string, attempt?:
 /** The predictions a cancel stopped: those of the steps it marked canceled. */
 export function canceledRefs(job: Job): { engine: "local" | "replicate"; ref: string }[] {
   return job.steps.flatMap((s) =>
-    s.state === "canceled" && s.ref && (s.engine === "local" || s.engine === "replicate") ? [{ engine: s.engine, ref: s.ref }] : [],
+    s.state === "canceled" && s.ref && (s.engine === "local" || s.engine === "replicate")
+      ? [{ engine: s.engine, ref: s.ref }]
+      : [],
   );
 }
 
@@ -50,4 +52,3 @@ export function canceledRefs(job: Job): { engine: "local" | "replicate"; ref: st
 export function withStep(job: Job, name: StepName, patch: (s: Step) => Step): Job {
   return { ...job, steps: job.steps.map((s) => (s.name === name ? patch(s) : s)) };
 }
-

@@ -32,7 +32,14 @@ export type JobEvent =
   | PredictionEvent
   | { type: "step.claim"; step: StepName; engine: StepRunner }
   | { type: "step.ref"; step: StepName; attempt: number; ref: string }
-  | { type: "step.complete"; step: StepName; attempt: number; output: string | null; note?: string | null; engine?: StepRunner }
+  | {
+      type: "step.complete";
+      step: StepName;
+      attempt: number;
+      output: string | null;
+      note?: string | null;
+      engine?: StepRunner;
+    }
   | { type: "step.fail"; step: StepName; attempt: number; error: string }
   | { type: "step.reset"; step: StepName; attempt: number; reason: string }
   | { type: "step.lease"; step: StepName; attempt: number; until: number }
@@ -107,7 +114,14 @@ function applyToStep(job: Job, event: JobEvent, now: number): Job | null {
       return withStep(job, name, (s) => ({ ...s, state: "waiting", ref: null, note: event.reason, progress: null }));
     case "requeue":
       return {
-        ...withStep(job, name, (s) => ({ ...s, state: "waiting", ref: null, note: event.reason, progress: null, startedAt: null })),
+        ...withStep(job, name, (s) => ({
+          ...s,
+          state: "waiting",
+          ref: null,
+          note: event.reason,
+          progress: null,
+          startedAt: null,
+        })),
         admittedAt: null,
         engineRef: null,
       };
@@ -121,7 +135,8 @@ function applyToStep(job: Job, event: JobEvent, now: number): Job | null {
 
 function applyPrediction(job: Job, step: Step, event: PredictionEvent, now: number): Job | null {
   if (step.ref !== null && step.ref !== event.ref) return null;
-  const next = step.ref === null ? { ...withStep(job, step.name, (s) => ({ ...s, ref: event.ref })), engineRef: event.ref } : job;
+  const next =
+    step.ref === null ? { ...withStep(job, step.name, (s) => ({ ...s, ref: event.ref })), engineRef: event.ref } : job;
   const current = findStep(next, step.name)!;
 
   switch (event.status) {
@@ -162,11 +177,23 @@ function applyPrediction(job: Job, step: Step, event: PredictionEvent, now: numb
     case "aborted":
       return failStep(next, current, "The provider aborted the run before it started (its deadline passed).", now);
     case "failed":
-      return failStep(next, current, event.error ? `The model failed: ${event.error}` : "The model failed without saying why.", now);
+      return failStep(
+        next,
+        current,
+        event.error ? `The model failed: ${event.error}` : "The model failed without saying why.",
+        now,
+      );
   }
 }
 
-function completeStep(job: Job, step: Step, output: string | null, now: number, note: string | null, engine?: StepRunner): Job {
+function completeStep(
+  job: Job,
+  step: Step,
+  output: string | null,
+  now: number,
+  note: string | null,
+  engine?: StepRunner,
+): Job {
   let next = withStep(job, step.name, (s) => ({
     ...s,
     state: "done",
@@ -188,15 +215,21 @@ function completeStep(job: Job, step: Step, output: string | null, now: number, 
 function failStep(job: Job, step: Step, error: string, now: number): Job {
   if (step.name === "enhance") {
     // The LLM is a nicety: the rule-based enhancer takes over and the job says so.
-    return completeStep(job, step, ruleEnhance(job.prompt, job.style), now, `The LLM enhancer failed (${error}); the rule-based enhancer was used instead.`, "rules");
+    return completeStep(
+      job,
+      step,
+      ruleEnhance(job.prompt, job.style),
+      now,
+      `The LLM enhancer failed (${error}); the rule-based enhancer was used instead.`,
+      "rules",
+    );
   }
   const failed = withStep(job, step.name, (s) => ({ ...s, state: "failed", error, completedAt: now }));
   if (step.name === "sound") {
     // A failed sound step still delivers the silent video.
     return { ...failed, notice: `Sound could not be added (${error}). Here is the silent video.` };
   }
-  const reason =
-    step.name === "save" ? `The video was made but could not be saved: ${error}` : error;
+  const reason = step.name === "save" ? `The video was made but could not be saved: ${error}` : error;
   return {
     ...failed,
     status: "failed",

@@ -23,14 +23,14 @@ import { webhookUrl } from "@/lib/webhooks/urls";
  * a restart) try at once, exactly one starts it. Engines report back through /api/webhook.
  */
 
-
 export async function applyEvent(jobId: string, event: JobEvent) {
   return getStore().update(jobId, (job) => transition(job, event, Date.now()));
 }
 
 function stepEngine(job: Job, name: StepName): StepRunner {
   if (name === "save") return "app";
-  if (name === "enhance") return findStep(job, "enhance")?.engine === "replicate" && replicateConfigured() ? "replicate" : "rules";
+  if (name === "enhance")
+    return findStep(job, "enhance")?.engine === "replicate" && replicateConfigured() ? "replicate" : "rules";
   return job.engine;
 }
 
@@ -63,11 +63,19 @@ async function runStep(job: Job, step: Step): Promise<void> {
   try {
     if (step.engine === "rules") {
       const note = replicateConfigured() ? null : "Rule-based enhancer: no LLM is configured.";
-      await applyEvent(job.id, { type: "step.complete", step: step.name, attempt, output: ruleEnhance(job.prompt, job.style), note });
+      await applyEvent(job.id, {
+        type: "step.complete",
+        step: step.name,
+        attempt,
+        output: ruleEnhance(job.prompt, job.style),
+        note,
+      });
       return;
     }
     if (step.name === "save") {
-      const saved = await withLease(job.id, "save", attempt, () => saveJobVideo(job, attempt, { lastAttempt: attempt >= maxAttempts("save") }));
+      const saved = await withLease(job.id, "save", attempt, () =>
+        saveJobVideo(job, attempt, { lastAttempt: attempt >= maxAttempts("save") }),
+      );
       const result = await applyEvent(job.id, { type: "saved", attempt, ...saved });
       if (!result?.changed && (await discardOrphanedVideo(job.id))) {
         log.info("the job was deleted or ended while saving; its files were removed");
@@ -95,17 +103,32 @@ async function stepFailed(job: Job, step: Step, error: unknown): Promise<void> {
     // The run may exist: the step stays as claimed, and reconciliation looks for the run
     // (adopting it) before it ever starts the step again (recover-start.ts).
     const confirmed = await startConfirmed(job.id, step);
-    log.warn({ step: step.name, attempt: step.attempt, confirmed }, confirmed
-      ? "the create went unanswered, but a delivery of the run arrived"
-      : "the create went unanswered; the run is looked for before the step is started again");
+    log.warn(
+      { step: step.name, attempt: step.attempt, confirmed },
+      confirmed
+        ? "the create went unanswered, but a delivery of the run arrived"
+        : "the create went unanswered; the run is looked for before the step is started again",
+    );
     return;
   }
-  const retryable = (error instanceof SaveError && !error.permanent) || (error instanceof EngineError && error.code === "unavailable");
-  const message = error instanceof SaveError || error instanceof EngineError ? error.message : "An unexpected error stopped this step.";
-  log.warn({ step: step.name, attempt: step.attempt, err: error instanceof Error ? error.message : String(error) }, "step failed");
+  const retryable =
+    (error instanceof SaveError && !error.permanent) || (error instanceof EngineError && error.code === "unavailable");
+  const message =
+    error instanceof SaveError || error instanceof EngineError
+      ? error.message
+      : "An unexpected error stopped this step.";
+  log.warn(
+    { step: step.name, attempt: step.attempt, err: error instanceof Error ? error.message : String(error) },
+    "step failed",
+  );
   if (retryable && step.attempt < maxAttempts(step.name)) {
     // Reconciliation (a viewer, or the sweeper) picks the step up again when it is due.
-    await applyEvent(job.id, { type: "step.reset", step: step.name, attempt: step.attempt, reason: `${message} Retrying.` });
+    await applyEvent(job.id, {
+      type: "step.reset",
+      step: step.name,
+      attempt: step.attempt,
+      reason: `${message} Retrying.`,
+    });
     return;
   }
   await applyEvent(job.id, { type: "step.fail", step: step.name, attempt: step.attempt, error: message });
@@ -122,13 +145,19 @@ async function requeue(job: Job, step: Step, retryAfterSeconds: number | null): 
   const seconds = retryAfterSeconds ?? DEFAULT_RETRY_AFTER_SECONDS;
   const engine = step.engine === "local" ? "local" : "replicate";
   const until = queueClock().now() + seconds * 1000;
-  jobLog(job.id).info({ step: step.name, attempt: step.attempt, retryAfterSeconds: seconds }, "engine busy (429): back in line");
+  jobLog(job.id).info(
+    { step: step.name, attempt: step.attempt, retryAfterSeconds: seconds },
+    "engine busy (429): back in line",
+  );
   const reason = `${engine === "replicate" ? "Replicate" : "The engine"} is busy right now; this job is first in line again.`;
   const result = await applyEvent(job.id, { type: "requeue", step: step.name, attempt: step.attempt, reason });
   if (!result?.changed) return;
   // Not in the store's running set (a record admitted before the queue existed): join the line instead.
   if (!(await getStore().queue.requeue(job.id, engine, until))) {
-    await getStore().queue.enqueue({ jobId: job.id, ownerId: job.ownerId ?? "", engine: job.engine }, queueClock().now());
+    await getStore().queue.enqueue(
+      { jobId: job.id, ownerId: job.ownerId ?? "", engine: job.engine },
+      queueClock().now(),
+    );
   }
 }
 
@@ -155,7 +184,9 @@ export async function startRequest(job: Job, step: Step): Promise<StartRequest> 
     try {
       bytes = await loadFrameImage(job.id, image);
     } catch (error) {
-      throw new EngineError(`The ${frame} frame image could not be read from storage; try again.`, "unavailable", { cause: error });
+      throw new EngineError(`The ${frame} frame image could not be read from storage; try again.`, "unavailable", {
+        cause: error,
+      });
     }
     withFrames[field] = new File([new Uint8Array(bytes)], image.file, { type: image.contentType });
   }

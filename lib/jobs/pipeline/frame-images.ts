@@ -23,7 +23,8 @@ import type { ModelDef } from "@/lib/models/registry";
 export type FrameUpload = { bytes: Buffer; type: ImageType; name: string };
 export type FrameUploads = Partial<Record<Frame, FrameUpload>>;
 
-export type FrameUploadsResult = { ok: true; uploads: FrameUploads } | { ok: false; fieldErrors: Record<string, string> };
+export type FrameUploadsResult =
+  { ok: true; uploads: FrameUploads } | { ok: false; fieldErrors: Record<string, string> };
 
 const DATA_URI = /^data:([a-z]+\/[a-z0-9.+-]+)?(;[a-z0-9-]+=[^;,]*)*;base64,/i;
 
@@ -73,10 +74,13 @@ export async function readFrameUploads(get: (field: string) => unknown): Promise
 /** What a model refuses among the frames given, per field; empty when it takes them all. */
 export function framesRefusedBy(model: ModelDef, uploads: FrameUploads): Record<string, string> {
   const errors: Record<string, string> = {};
-  if (uploads.first && !model.images) errors[FRAME_FIELDS.first] = `${model.label} takes no images; pick a model that does, or remove the image.`;
+  if (uploads.first && !model.images)
+    errors[FRAME_FIELDS.first] = `${model.label} takes no images; pick a model that does, or remove the image.`;
   if (uploads.last) {
-    if (!model.images) errors[FRAME_FIELDS.last] = `${model.label} takes no images; pick a model that does, or remove the image.`;
-    else if (!model.images.last) errors[FRAME_FIELDS.last] = `${model.label} takes no last frame; pick a model that does, or remove it.`;
+    if (!model.images)
+      errors[FRAME_FIELDS.last] = `${model.label} takes no images; pick a model that does, or remove the image.`;
+    else if (!model.images.last)
+      errors[FRAME_FIELDS.last] = `${model.label} takes no last frame; pick a model that does, or remove it.`;
     else if (!uploads.first) errors[FRAME_FIELDS.first] = "A last frame needs a first frame too.";
   }
   return errors;
@@ -120,7 +124,8 @@ export async function jobFrameUploads(job: Job): Promise<FrameUploads> {
   const uploads: FrameUploads = {};
   for (const frame of FRAMES) {
     const image = job.images?.[frame];
-    if (image) uploads[frame] = { bytes: await loadFrameImage(job.id, image), type: image.contentType, name: image.file };
+    if (image)
+      uploads[frame] = { bytes: await loadFrameImage(job.id, image), type: image.contentType, name: image.file };
   }
   return uploads;
 }

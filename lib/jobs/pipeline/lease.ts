@@ -21,7 +21,9 @@ export async function withLease<T>(jobId: string, step: StepName, attempt: numbe
     if (now - startedAt > MAX_LEASED_MS) return clearInterval(timer);
     void getStore()
       .update(jobId, (job) => transition(job, { type: "step.lease", step, attempt, until: now + LEASE_MS }, now))
-      .catch((error: unknown) => jobLog(jobId).warn({ err: error instanceof Error ? error.message : String(error) }, "lease renewal failed"));
+      .catch((error: unknown) =>
+        jobLog(jobId).warn({ err: error instanceof Error ? error.message : String(error) }, "lease renewal failed"),
+      );
   };
   // Taken at once, so that a process that dies early is noticed when this first lease runs out.
   renew();

@@ -21,6 +21,9 @@ export async function cancelOrphan(jobId: string, engine: EngineId, ref: string)
     await (await getEngine(engine)).cancel(ref);
   } catch (error) {
     await store.forget(key).catch(() => undefined);
-    log.warn({ ref, err: error instanceof Error ? error.message : String(error) }, "could not cancel an orphaned prediction");
+    log.warn(
+      { ref, err: error instanceof Error ? error.message : String(error) },
+      "could not cancel an orphaned prediction",
+    );
   }
 }

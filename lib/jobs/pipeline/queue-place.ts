@@ -13,7 +13,6 @@ import type { QueueSnapshot } from "@/lib/store/queue";
  * model's typical run time; plus an engine's hold after a 429.
  */
 
-
 function slotSeconds(snap: QueueSnapshot, fallbackSeconds: number): number {
   return snap.averageRunMs !== null ? snap.averageRunMs / 1000 : fallbackSeconds;
 }
@@ -22,7 +21,12 @@ function slotSeconds(snap: QueueSnapshot, fallbackSeconds: number): number {
  * Seconds until the job `ahead + 1`-th in line starts: each round of `maxRunning` jobs takes one
  * slot's time. A slot already busy is, on average, half done.
  */
-export function estimateWaitSeconds(position: number, running: number, maxRunning: number, perSlotSeconds: number): number {
+export function estimateWaitSeconds(
+  position: number,
+  running: number,
+  maxRunning: number,
+  perSlotSeconds: number,
+): number {
   if (maxRunning <= 0 || running + position <= maxRunning) return 0;
   const rounds = Math.ceil(position / maxRunning);
   return Math.max(0, Math.round((rounds - 0.5) * perSlotSeconds));
@@ -36,12 +40,17 @@ export function placeIn(snap: QueueSnapshot, job: Job, now: number, maxRunning: 
   const perSlot = slotSeconds(snap, getModel(job.model).typicalSeconds);
   const held = snap.holds[job.engine];
   const untilHold = held ? Math.ceil((held - now) / 1000) : 0;
-  return { queuePosition: position, queueWaitSeconds: Math.max(untilHold, estimateWaitSeconds(position, snap.running.length, maxRunning, perSlot)) };
+  return {
+    queuePosition: position,
+    queueWaitSeconds: Math.max(untilHold, estimateWaitSeconds(position, snap.running.length, maxRunning, perSlot)),
+  };
 }
 
 /** Watchers of many waiting jobs share one read of the line per this long, on each instance. */
 const SNAPSHOT_TTL_MS = 500;
-const holder = globalThis as typeof globalThis & { __prompt2videoQueueSnap?: { at: number; snap: Promise<QueueSnapshot> } | null };
+const holder = globalThis as typeof globalThis & {
+  __prompt2videoQueueSnap?: { at: number; snap: Promise<QueueSnapshot> } | null;
+};
 
 /** The line as the store has it, at most SNAPSHOT_TTL_MS old (changes made by this instance show at once). */
 export function queueSnapshot(): Promise<QueueSnapshot> {

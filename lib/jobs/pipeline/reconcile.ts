@@ -54,7 +54,8 @@ function stuckAfterMs(step: Step): number {
 function checkSpacingSeconds(job: Job): number {
   const step = runningStep(job);
   const e = env();
-  if (step?.ref && step.engine !== "local" && e.APP_URL) return Math.max(MIN_INTERVAL_SECONDS, e.RECONCILE_AFTER_SECONDS);
+  if (step?.ref && step.engine !== "local" && e.APP_URL)
+    return Math.max(MIN_INTERVAL_SECONDS, e.RECONCILE_AFTER_SECONDS);
   return MIN_INTERVAL_SECONDS;
 }
 
@@ -94,9 +95,19 @@ async function lost(job: Job, step: Step, why: string): Promise<void> {
   jobLog(job.id).warn({ step: step.name, attempt: step.attempt }, why);
   const limit = maxAttempts(step.name);
   if (step.attempt < limit) {
-    await applyEvent(job.id, { type: "step.reset", step: step.name, attempt: step.attempt, reason: `${why} Trying again.` });
+    await applyEvent(job.id, {
+      type: "step.reset",
+      step: step.name,
+      attempt: step.attempt,
+      reason: `${why} Trying again.`,
+    });
   } else {
-    await applyEvent(job.id, { type: "step.fail", step: step.name, attempt: step.attempt, error: `${why} It could not be resumed after ${limit} attempts.` });
+    await applyEvent(job.id, {
+      type: "step.fail",
+      step: step.name,
+      attempt: step.attempt,
+      error: `${why} It could not be resumed after ${limit} attempts.`,
+    });
   }
 }
 
@@ -131,13 +142,23 @@ async function reconcileOnce(jobId: string): Promise<void> {
   if (step.ref === null) {
     // Before this step is started again: a run that was created but never recorded is adopted.
     if (engine && (await adoptCreatedRun(engine, job, step))) return proceed(jobId);
-    await lost(job, step, step.name === "save" ? "Saving the video was interrupted." : "The engine never confirmed the start of this step.");
+    await lost(
+      job,
+      step,
+      step.name === "save" ? "Saving the video was interrupted." : "The engine never confirmed the start of this step.",
+    );
     return proceed(jobId);
   }
   if (!engine) return;
   const prediction = await engine.get(step.ref);
   if (!prediction) {
-    await lost(job, step, step.engine === "local" ? "The local render was interrupted (the server restarted)." : "The provider no longer knows this run.");
+    await lost(
+      job,
+      step,
+      step.engine === "local"
+        ? "The local render was interrupted (the server restarted)."
+        : "The provider no longer knows this run.",
+    );
     return proceed(jobId);
   }
   const result = await applyEvent(jobId, predictionEvent(job, step.name, prediction));

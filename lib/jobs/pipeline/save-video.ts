@@ -57,7 +57,11 @@ async function download(source: string, target: string, maxBytes: number): Promi
  * Saves the job's video. When the video with sound cannot be copied (for good, or on the last
  * attempt), the silent video is saved instead with a notice, as when the sound step fails.
  */
-export async function saveJobVideo(job: Job, attempt: number, options: { lastAttempt?: boolean } = {}): Promise<SavedVideo> {
+export async function saveJobVideo(
+  job: Job,
+  attempt: number,
+  options: { lastAttempt?: boolean } = {},
+): Promise<SavedVideo> {
   const withSound = soundOutput(job);
   const silent = silentOutput(job);
   if (withSound) {
@@ -67,7 +71,10 @@ export async function saveJobVideo(job: Job, attempt: number, options: { lastAtt
       if (!(error instanceof SaveError) || !(error.permanent || options.lastAttempt) || !silent) throw error;
       const saved = await storeVideo(job, attempt, silent);
       const reason = error.message.replace(/\.$/, "");
-      return { ...saved, notice: `Sound could not be added (the video with sound could not be saved: ${reason}). Here is the silent video.` };
+      return {
+        ...saved,
+        notice: `Sound could not be added (the video with sound could not be saved: ${reason}). Here is the silent video.`,
+      };
     }
   }
   if (!silent) throw new SaveError("The engine reported success but gave no video.", true);
@@ -105,11 +112,16 @@ async function storeVideo(job: Job, attempt: number, source: string): Promise<Om
     const store = getVideoStore();
     // Named after the prompt: a store that serves downloads itself (Vercel Blob's ?download=1)
     // names the file from its path.
-    const video = await store.put(`${job.id}/${videoFileName(job.prompt)}`, createReadStream(tmpVideo), { contentType: "video/mp4", maxBytes });
+    const video = await store.put(`${job.id}/${videoFileName(job.prompt)}`, createReadStream(tmpVideo), {
+      contentType: "video/mp4",
+      maxBytes,
+    });
     let posterUrl: string | null = null;
     try {
       await extractPoster(tmpVideo, tmpPoster);
-      posterUrl = (await store.put(`${job.id}/poster.jpg`, createReadStream(tmpPoster), { contentType: "image/jpeg", maxBytes })).url;
+      posterUrl = (
+        await store.put(`${job.id}/poster.jpg`, createReadStream(tmpPoster), { contentType: "image/jpeg", maxBytes })
+      ).url;
     } catch {
       // A missing poster costs a thumbnail, not the video.
     }

@@ -33,7 +33,10 @@ export async function startShare(job: Job): Promise<Share | null> {
   if (job.share) return job.share;
   if (job.status !== "succeeded" || !job.videoUrl) return null;
   const token = newShareToken();
-  const files = await getVideoStore().share({ id: job.id, prompt: job.prompt, videoUrl: job.videoUrl, posterUrl: job.posterUrl }, token);
+  const files = await getVideoStore().share(
+    { id: job.id, prompt: job.prompt, videoUrl: job.videoUrl, posterUrl: job.posterUrl },
+    token,
+  );
   const share: Share = { token, sharedAt: Date.now(), ...files };
   const result = await getStore().update(job.id, (j) => (j.share || j.status !== "succeeded" ? null : { ...j, share }));
   if (result?.changed) {
@@ -68,7 +71,10 @@ async function removeFiles(jobId: string, token: string): Promise<void> {
   } catch (error) {
     // The token is already gone from the store, so no page links to the files any more; but
     // whoever kept their URL could still fetch them until they are removed.
-    jobLog(jobId).error({ err: error instanceof Error ? error.message : String(error), sharePrefix: `shares/${token.slice(0, 6)}…` }, "share files not removed");
+    jobLog(jobId).error(
+      { err: error instanceof Error ? error.message : String(error), sharePrefix: `shares/${token.slice(0, 6)}…` },
+      "share files not removed",
+    );
     throw new ShareFilesNotRemovedError(error);
   }
 }

@@ -4,7 +4,12 @@ import { replicateConfigured } from "@/lib/engines";
 import { env } from "@/lib/env";
 import { withFormDefaults, type AppliedDefaults } from "@/lib/jobs/domain/form-defaults";
 import { getVideoStore } from "@/lib/files";
-import { framesRefusedBy, storeFrameImages, type FrameUploads, type FrameUploadsResult } from "@/lib/jobs/pipeline/frame-images";
+import {
+  framesRefusedBy,
+  storeFrameImages,
+  type FrameUploads,
+  type FrameUploadsResult,
+} from "@/lib/jobs/pipeline/frame-images";
 import { newJob, newJobId } from "@/lib/jobs/domain/new-job";
 import { dispatch, enqueueJob } from "@/lib/jobs/pipeline/dispatch";
 import { createJobSchema, fieldErrors, type CreateJobInput } from "@/lib/jobs/domain/request";
@@ -41,7 +46,12 @@ export type StartExtras = {
   continuedFrom?: string;
 };
 
-export async function startJob(input: CreateJobInput, ownerId: string, ctx: StartContext, extras: StartExtras = {}): Promise<Started> {
+export async function startJob(
+  input: CreateJobInput,
+  ownerId: string,
+  ctx: StartContext,
+  extras: StartExtras = {},
+): Promise<Started> {
   const started = await startJobs(null, [input], ownerId, ctx, extras);
   return started.ok ? { ok: true, job: started.jobs[0]! } : started;
 }
@@ -67,9 +77,21 @@ export async function startJobs(
     const jobs: Job[] = [];
     for (const [i, input] of inputs.entries()) {
       const id = ids[i]!;
-      const images = extras.uploads && getModel(input.model).images ? await storeFrameImages(id, extras.uploads) : undefined;
+      const images =
+        extras.uploads && getModel(input.model).images ? await storeFrameImages(id, extras.uploads) : undefined;
       if (images) withFiles.push(id);
-      jobs.push(newJob({ input, ownerId, llmEnhancer: replicateConfigured(), now, id, images, continuedFrom: extras.continuedFrom, group }));
+      jobs.push(
+        newJob({
+          input,
+          ownerId,
+          llmEnhancer: replicateConfigured(),
+          now,
+          id,
+          images,
+          continuedFrom: extras.continuedFrom,
+          group,
+        }),
+      );
     }
     created = await withinCreateLimits(
       { ip: ctx.ip, ownerId, store, now, env: env() },
@@ -77,7 +99,9 @@ export async function startJobs(
         for (const job of jobs) await store.create(job);
         // Should this fail, the jobs are stored but not in line: the queue sweep puts them there.
         for (const job of jobs) {
-          await enqueueJob(job).catch((error: unknown) => jobLog(job.id).warn({ err: String(error) }, "putting the job in line failed"));
+          await enqueueJob(job).catch((error: unknown) =>
+            jobLog(job.id).warn({ err: String(error) }, "putting the job in line failed"),
+          );
         }
       },
       jobs.length,
@@ -86,12 +110,20 @@ export async function startJobs(
       log.info({ reason: created.reason, jobs: jobs.length }, "job refused by a limit");
       return { ok: false, message: created.message, retryAfterSeconds: created.retryAfterSeconds };
     }
-    for (const job of jobs) jobLog(job.id).info({ model: job.model, style: job.style, group: group?.id }, "job created");
+    for (const job of jobs)
+      jobLog(job.id).info({ model: job.model, style: job.style, group: group?.id }, "job created");
     ctx.schedule(() => dispatch());
     return { ok: true, jobs };
   } finally {
     // A refused (or failed) job keeps no files.
-    if (!created?.ok) await Promise.all(withFiles.map((id) => getVideoStore().delete(id).catch(() => undefined)));
+    if (!created?.ok)
+      await Promise.all(
+        withFiles.map((id) =>
+          getVideoStore()
+            .delete(id)
+            .catch(() => undefined),
+        ),
+      );
   }
 }
 
@@ -112,7 +144,9 @@ export async function submitJob(
   frames: FrameUploadsResult = { ok: true, uploads: {} },
 ): Promise<Submitted> {
   const models = availableModels(replicateConfigured());
-  const { values, defaults } = ctx.formDefaults ? withFormDefaults(submitted, models) : { values: submitted, defaults: {} };
+  const { values, defaults } = ctx.formDefaults
+    ? withFormDefaults(submitted, models)
+    : { values: submitted, defaults: {} };
   const parsed = createJobSchema(models).safeParse(values);
   const errors = { ...(parsed.success ? {} : fieldErrors(parsed.error)), ...(frames.ok ? {} : frames.fieldErrors) };
   if (parsed.success && frames.ok) {
@@ -124,10 +158,12 @@ export async function submitJob(
         errors.compare = `${model.label} cannot take ${frames.uploads.last ? "these frames" : "a first frame"}; compare models that do, or remove the image.`;
     }
   }
-  if (!parsed.success || !frames.ok || Object.keys(errors).length > 0) return { status: "invalid", fieldErrors: errors };
+  if (!parsed.success || !frames.ok || Object.keys(errors).length > 0)
+    return { status: "invalid", fieldErrors: errors };
   const plan = groupPlan(parsed.data, randomSeed);
   const started = await startJobs(plan.kind, plan.inputs, await ctx.owner(), ctx, { uploads: frames.uploads });
-  if (!started.ok) return { status: "rate_limited", message: started.message, retryAfterSeconds: started.retryAfterSeconds };
+  if (!started.ok)
+    return { status: "rate_limited", message: started.message, retryAfterSeconds: started.retryAfterSeconds };
   return { status: "created", job: started.jobs[0]!, jobs: started.jobs, defaults };
 }
 
@@ -152,7 +188,11 @@ export function formValues(entries: Iterable<[string, unknown]>): Record<string,
 export function jsonValues(body: unknown): Record<string, string> | null {
   if (typeof body !== "object" || body === null || Array.isArray(body)) return null;
   const entries = Object.entries(body).flatMap(([key, value]): [string, string][] =>
-    typeof value === "string" ? [[key, value]] : typeof value === "number" || typeof value === "boolean" ? [[key, String(value)]] : [],
+    typeof value === "string"
+      ? [[key, value]]
+      : typeof value === "number" || typeof value === "boolean"
+        ? [[key, String(value)]]
+        : [],
   );
   return formValues(entries);
 }

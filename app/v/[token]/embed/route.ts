@@ -12,7 +12,10 @@ function escapeHtml(text: string): string {
 function page(title: string, body: string, status: number): Response {
   const html = `<!doctype html><html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width,initial-scale=1"><meta name="robots" content="noindex"><title>${escapeHtml(title)}</title><style>html,body{margin:0;height:100%;background:#000;color:#fff;font:14px system-ui,sans-serif}video{display:block;width:100%;height:100%;object-fit:contain}p{margin:0;padding:1rem}</style></head><body>${body}</body></html>`;
   // The owner can take the video down at any moment: never answered from a cache.
-  return new Response(html, { status, headers: { "Content-Type": "text/html; charset=utf-8", "Cache-Control": "no-store" } });
+  return new Response(html, {
+    status,
+    headers: { "Content-Type": "text/html; charset=utf-8", "Cache-Control": "no-store" },
+  });
 }
 
 export async function GET(_req: Request, { params }: { params: Promise<{ token: string }> }) {

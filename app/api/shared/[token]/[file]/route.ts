@@ -27,7 +27,8 @@ export async function HEAD(request: Request, context: Context): Promise<Response
 
 async function serve(request: Request, { params }: Context, withBody: boolean): Promise<Response> {
   const { token, file } = await params;
-  if (!SHARE_TOKEN_PATTERN.test(token) || !(SHARED_FILE_NAMES as readonly string[]).includes(file)) return fileNotFound();
+  if (!SHARE_TOKEN_PATTERN.test(token) || !(SHARED_FILE_NAMES as readonly string[]).includes(file))
+    return fileNotFound();
   try {
     const job = await getStore().findShared(token);
     if (!job || job.status !== "succeeded") return fileNotFound();
