@@ -1,22 +1,15 @@
 import { describe, expect, it } from "vitest";
 import { startAppHarness, type AppHarness } from "../support/app-harness";
-import {
-  replicateEnvOf,
-  startFakeReplicate,
-  type FakeReplicate,
-  type FakeReplicateOptions,
-} from "../support/fake-replicate";
+import type { FakeReplicate } from "../support/fake-replicate";
 import { waitFor } from "../support/wait-for";
 import { closeAfterEach } from "@/test/support/close-after-each";
+import { startReplicateApp, storedFormJob, type ReplicateAppOptions } from "@/test/support/replicate-app";
 import { getEngine } from "@/lib/engines";
 import { resetEnvCache } from "@/lib/env";
-import { newJob } from "@/lib/jobs/domain/new-job";
 import { applyEvent, startRequest } from "@/lib/jobs/pipeline/advance";
-import { createJobSchema } from "@/lib/jobs/domain/request";
 import { isTerminal, type Job } from "@/lib/core/job";
 import { sweep } from "@/lib/jobs/pipeline/sweep";
 import { findStep } from "@/lib/jobs/domain/steps";
-import { MODELS } from "@/lib/models/registry";
 import { cronSweepResponse } from "@/lib/jobs/adapters/cron-sweep";
 
 /**
@@ -34,25 +27,12 @@ closeAfterEach(
   () => fake,
 );
 
-async function setup(opts: { fake?: FakeReplicateOptions; appUrl: boolean; env?: Record<string, string> }) {
-  fake = await startFakeReplicate({ timing: { startingMs: 100, processingMs: 600, ticks: 3 }, ...opts.fake });
-  app = await startAppHarness({
-    env: {
-      ...replicateEnvOf(fake),
-      RECONCILE_AFTER_SECONDS: "1",
-      ...opts.env,
-    },
-  });
-  if (opts.appUrl) {
-    process.env.APP_URL = app.origin;
-    resetEnvCache();
-  }
+async function setup(opts: ReplicateAppOptions & { appUrl: boolean }) {
+  ({ app, fake } = await startReplicateApp({ startingMs: 100, processingMs: 600, ticks: 3 }, opts));
 }
 
 async function createQueued(prompt = "a heron standing in a misty pond"): Promise<Job> {
-  const input = createJobSchema(MODELS).parse({ prompt, style: "photoreal", model: "wan-video/wan-2.2-t2v-fast" });
-  const job = newJob({ input, ownerId: "owner-sweep", llmEnhancer: false, now: Date.now() });
-  await app!.store.create(job);
+  const job = await storedFormJob(app!, { form: { prompt }, ownerId: "owner-sweep", llmEnhancer: false });
   // As the line admits it: these tests drive the pipeline's steps themselves.
   await applyEvent(job.id, { type: "admit" });
   return job;

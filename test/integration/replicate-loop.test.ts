@@ -1,26 +1,19 @@
 import { existsSync } from "node:fs";
 import { describe, expect, it, vi } from "vitest";
-import { finishedJob, startAppHarness, type AppHarness } from "../support/app-harness";
+import { finishedJob, type AppHarness } from "../support/app-harness";
 import { waitFor } from "../support/wait-for";
-import {
-  replicateEnvOf,
-  startFakeReplicate,
-  type FakeReplicate,
-  type FakeReplicateOptions,
-} from "../support/fake-replicate";
-import { newJob } from "@/lib/jobs/domain/new-job";
+import type { FakeReplicate } from "../support/fake-replicate";
 import { dispatch, enqueueJob } from "@/lib/jobs/pipeline/dispatch";
 import { advance, applyEvent } from "@/lib/jobs/pipeline/advance";
 import { needsReconcile, reconcile } from "@/lib/jobs/pipeline/reconcile";
-import { createJobSchema } from "@/lib/jobs/domain/request";
 import type { Job } from "@/lib/core/job";
 import { findStep } from "@/lib/jobs/domain/steps";
 import { probeMedia } from "@/lib/media/ffmpeg";
-import { MODELS } from "@/lib/models/registry";
 import { webhookSigner } from "@/lib/webhooks/sign";
 import { storedVideoPath } from "@/test/support/stored-video";
 import { asOwner, TEST_OWNER_ID } from "@/test/support/owner";
 import { closeAfterEach } from "@/test/support/close-after-each";
+import { startReplicateApp, storedFormJob, type ReplicateAppOptions } from "@/test/support/replicate-app";
 
 let app: AppHarness | undefined;
 let fake: FakeReplicate | undefined;
@@ -30,32 +23,13 @@ closeAfterEach(
   () => fake,
 );
 
-async function setup(opts: { fake?: FakeReplicateOptions; appUrl?: boolean; env?: Record<string, string> } = {}) {
-  fake = await startFakeReplicate({ timing: { startingMs: 150, processingMs: 800, ticks: 4 }, ...opts.fake });
-  const env: Record<string, string> = {
-    ...replicateEnvOf(fake),
-    RECONCILE_AFTER_SECONDS: "1",
-    ...opts.env,
-  };
-  app = await startAppHarness({ env });
-  if (opts.appUrl !== false) {
-    process.env.APP_URL = app.origin;
-    const { resetEnvCache } = await import("@/lib/env");
-    resetEnvCache();
-  }
+async function setup(opts: ReplicateAppOptions = {}) {
+  ({ app, fake } = await startReplicateApp({ startingMs: 150, processingMs: 800, ticks: 4 }, opts));
   return { app, fake };
 }
 
-async function createStored(form: Record<string, string> = {}): Promise<Job> {
-  const input = createJobSchema(MODELS).parse({
-    prompt: "a hummingbird drinking from a flower",
-    style: "photoreal",
-    model: "wan-video/wan-2.2-t2v-fast",
-    ...form,
-  });
-  const job = newJob({ input, ownerId: TEST_OWNER_ID, llmEnhancer: true, now: Date.now() });
-  await app!.store.create(job);
-  return job;
+function createStored(form: Record<string, string> = {}): Promise<Job> {
+  return storedFormJob(app!, { form, ownerId: TEST_OWNER_ID, llmEnhancer: true });
 }
 
 /** A stored job the line has admitted, for tests that drive the pipeline's steps themselves. */
