@@ -47,6 +47,8 @@ const FIELD_ORDER = [
   "compare",
 ] as const;
 const VISIBLE_FIELDS: readonly string[] = FIELD_ORDER;
+/** The fields whose meaning depends on the model: a new model clears their errors. */
+const MODEL_FIELDS = FIELD_ORDER.filter((f) => !["prompt", "style", "takes", "compare"].includes(f));
 
 const initialState: CreateJobState = { status: "idle" };
 
@@ -200,17 +202,7 @@ export function useGenerateForm(models: ModelOption[], initialValues?: Partial<G
     setValues((prev) => ({ ...prev, model: modelId, ...paramsFor(next, prev) }));
     setErrors((prev) => {
       const rest = { ...prev };
-      for (const f of [
-        "model",
-        "firstFrame",
-        "lastFrame",
-        "duration",
-        "aspectRatio",
-        "resolution",
-        "seed",
-        "negativePrompt",
-      ])
-        delete rest[f];
+      for (const f of MODEL_FIELDS) delete rest[f];
       return rest;
     });
   };

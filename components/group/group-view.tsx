@@ -1,4 +1,4 @@
-import Link from "next/link";
+import { MakeAnotherLink } from "@/components/ui/make-another-link";
 import { GroupMember } from "@/components/group/group-member";
 import type { PublicJob } from "@/lib/core/job";
 
@@ -21,12 +21,7 @@ export function GroupView({
           <h1 className="text-2xl font-semibold tracking-tight">{title}</h1>
           {first ? <p className="max-w-3xl break-words text-zinc-600 dark:text-zinc-400">{first.prompt}</p> : null}
         </div>
-        <Link
-          href="/"
-          className="text-sm font-medium text-brand-700 underline-offset-4 hover:underline dark:text-indigo-300"
-        >
-          Make another video
-        </Link>
+        <MakeAnotherLink />
       </div>
       {initialJobs.length === 0 ? (
         <p className="text-zinc-600 dark:text-zinc-400">Every video of this group has been deleted.</p>

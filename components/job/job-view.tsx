@@ -1,7 +1,7 @@
 "use client";
 
 import dynamic from "next/dynamic";
-import Link from "next/link";
+import { MakeAnotherLink } from "@/components/ui/make-another-link";
 import { useEffect, useState } from "react";
 import { CancelButton } from "@/components/job/cancel-button";
 import { JobActions } from "@/components/job/job-actions";
@@ -67,12 +67,7 @@ export function JobView({
     <div className="space-y-8">
       <div className="flex flex-wrap items-center justify-between gap-3">
         <h1 className="text-2xl font-semibold tracking-tight">Your video</h1>
-        <Link
-          href="/"
-          className="text-sm font-medium text-brand-700 underline-offset-4 hover:underline dark:text-indigo-300"
-        >
-          Make another video
-        </Link>
+        <MakeAnotherLink />
       </div>
 
       <p className="rounded-lg bg-zinc-100 px-3 py-2 text-sm dark:bg-zinc-900">
