@@ -96,16 +96,22 @@ async function completeOneByOne(ids: string[]): Promise<Job[]> {
   return jobs(ids);
 }
 
+/** MAX_RUNNING_JOBS=1 and three jobs from one browser, the first one's run held at Replicate. */
+async function threeFromOneBrowser() {
+  await setup({ MAX_RUNNING_JOBS: "1" }, { timing: { startingMs: 20, processingMs: 600_000, ticks: 2 } });
+  const first = await post();
+  const second = await post(first.cookie);
+  const third = await post(first.cookie);
+  await waitFor(
+    async () => fake!.predictions.size,
+    (n) => n === 1,
+  );
+  return [first, second, third] as const;
+}
+
 describe("the line", () => {
   it("with MAX_RUNNING_JOBS=1 runs one job, shows the others 1st and 2nd in line, and finishes all three in order", async () => {
-    await setup({ MAX_RUNNING_JOBS: "1" }, { timing: { startingMs: 20, processingMs: 600_000, ticks: 2 } });
-    const first = await post();
-    const second = await post(first.cookie);
-    const third = await post(first.cookie);
-    await waitFor(
-      async () => fake!.predictions.size,
-      (n) => n === 1,
-    );
+    const [first, second, third] = await threeFromOneBrowser();
 
     const [a, b, c] = await Promise.all([first, second, third].map((j) => status(j)));
     expect(a).toMatchObject({ queuePosition: null, queueWaitSeconds: null });
@@ -147,14 +153,7 @@ describe("the line", () => {
   });
 
   it("a canceled waiting job leaves the line at once and the ones behind it move up", async () => {
-    await setup({ MAX_RUNNING_JOBS: "1" }, { timing: { startingMs: 20, processingMs: 600_000, ticks: 2 } });
-    const first = await post();
-    const second = await post(first.cookie);
-    const third = await post(first.cookie);
-    await waitFor(
-      async () => fake!.predictions.size,
-      (n) => n === 1,
-    );
+    const [first, second, third] = await threeFromOneBrowser();
     expect((await status(third)).queuePosition).toBe(2);
     // What the Cancel action does (it needs Next's request scope for the owner cookie): cancel, then free the place.
     const { applyEvent } = await import("@/lib/jobs/pipeline/advance");
