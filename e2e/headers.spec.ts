@@ -90,6 +90,8 @@ test("every response carries the security headers, prefetches, API, streams and 
     `/api/status/${id}`,
     "/api/status/abcdefghijklmnopqrstuv",
     "/api/status/not-an-id",
+    "/api/events/abcdefghijklmnopqrstuv",
+    "/api/events/not-an-id",
     "/api/jobs",
     "/api/health",
     "/api/health/live",

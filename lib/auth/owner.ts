@@ -74,8 +74,8 @@ export async function ensureOwner(): Promise<string> {
   return id;
 }
 
-/** The owner id in a request's Cookie header, or null: for code that answers a Request directly. */
-export async function ownerFromRequest(req: Request): Promise<string | null> {
+/** The owner id in a request's Cookie header, or null: for code that answers a request directly. */
+export async function ownerFromRequest(req: { headers: Pick<Headers, "get"> }): Promise<string | null> {
   for (const part of (req.headers.get("cookie") ?? "").split(";")) {
     const eq = part.indexOf("=");
     if (eq > 0 && part.slice(0, eq).trim() === OWNER_COOKIE) return verifyOwnerCookie(part.slice(eq + 1).trim());

@@ -29,8 +29,12 @@ function refusal(code: "rate_limited" | "unavailable", message: string): Respons
   return new AppError(code, message, { "Retry-After": String(STREAM_RETRY_SECONDS) }, { poll: true }).toResponse();
 }
 
-/** Takes a slot, or answers why not. */
-function acquire(address: string, e: StreamCapsEnv): { release: () => void } | Response {
+/** Takes a slot for the client behind `headers`, or answers why not; `release` frees it (idempotent). */
+export function takeStreamSlot(
+  headers: Pick<Headers, "get">,
+  e: StreamCapsEnv = env(),
+): { release: () => void } | Response {
+  const address = clientAddress(headers, e);
   const key = address === "unknown" ? null : ipBucket(address);
   const mine = key === null ? 0 : (open.byClient.get(key) ?? 0);
   if (e.EVENT_STREAMS_PER_CLIENT > 0 && key !== null && mine >= e.EVENT_STREAMS_PER_CLIENT) {
@@ -72,7 +76,7 @@ export async function withStreamSlot(
   openStream: (release: () => void) => Promise<Response>,
   e: StreamCapsEnv = env(),
 ): Promise<Response> {
-  const slot = acquire(clientAddress(req.headers, e), e);
+  const slot = takeStreamSlot(req.headers, e);
   if (slot instanceof Response) return slot;
   let response: Response;
   try {

@@ -76,6 +76,17 @@ export function framingHeaders(
  */
 export const NON_PAGE_PREFIXES = ["/api/", "/_next/"] as const;
 
+const nonPageFraming = () => framingHeaders({ nonce: null, isDev: false, upgradeInsecureRequests: false });
+
+/**
+ * Every security header of a non-page response, for the one answer the Node server sends itself,
+ * outside Next (the event stream: lib/jobs/adapters/node-event-stream.ts); the same as
+ * `staticHeaderRules` gives those paths.
+ */
+export function nonPageHeaders(): Record<string, string> {
+  return { ...COMMON_HEADERS, ...nonPageFraming() };
+}
+
 type HeaderRule = { source: string; headers: { key: string; value: string }[] };
 const asList = (headers: Record<string, string>) => Object.entries(headers).map(([key, value]) => ({ key, value }));
 
@@ -85,7 +96,7 @@ const asList = (headers: Record<string, string>) => Object.entries(headers).map(
  * those two per request; no header is set by both, so neither has to win.
  */
 export function staticHeaderRules(): HeaderRule[] {
-  const framing = asList(framingHeaders({ nonce: null, isDev: false, upgradeInsecureRequests: false }));
+  const framing = asList(nonPageFraming());
   return [
     { source: "/:path*", headers: asList(COMMON_HEADERS) },
     ...NON_PAGE_PREFIXES.map((prefix) => ({ source: `${prefix}:path*`, headers: framing })),

@@ -1,10 +1,10 @@
 import { randomBytes } from "node:crypto";
 import { Redis } from "ioredis";
-import { afterEach, describe, expect, inject, it, vi } from "vitest";
+import { afterEach, beforeEach, describe, expect, inject, it, vi } from "vitest";
 import { waitFor } from "../support/wait-for";
 import { makeRenderingJob } from "../support/job-factory";
 import { startUpstashRestServer, type UpstashRestServer } from "../support/upstash-rest-server";
-import { startLiveHarness, type LiveHarness } from "./live-harness";
+import { startLiveHarness, type LiveHarness, type StreamTransport } from "./live-harness";
 import { jobEvents, openSse, SseParser, type SseConnection } from "./sse-client";
 import { eventStreamResponse, type EventStreamOptions } from "@/lib/jobs/adapters/event-stream";
 import { sharedWatchState } from "@/lib/jobs/adapters/job-channels";
@@ -30,8 +30,11 @@ afterEach(async () => {
   for (const cleanup of cleanups.splice(0)) await cleanup();
 });
 
+/** Who serves the stream in the tests that follow (both run the same tests): see live-harness.ts. */
+let transport: StreamTransport = "node";
+
 async function setup(stream: EventStreamOptions = {}, store?: (dataDir: string) => JobStore): Promise<LiveHarness> {
-  app = await startLiveHarness({ stream, store });
+  app = await startLiveHarness({ stream, store, transport });
   cookie = await ownerCookie();
   return app;
 }
@@ -68,7 +71,13 @@ async function deliver(job: Job, prediction: Record<string, unknown>): Promise<R
 
 const touch = (store: JobStore, id: string, message: string) => store.update(id, (j) => ({ ...j, message }));
 
-describe("GET /api/events/[id]", () => {
+describe.each([
+  ["the Node server (next start)", "node"],
+  ["the route handler (Vercel, next dev)", "web"],
+] as const)("GET /api/events/[id], served by %s", (_, served) => {
+  beforeEach(() => void (transport = served));
+  afterEach(() => void (transport = "node"));
+
   it("sends the current state at once, then every change the moment it is applied", async () => {
     // No tick and no heartbeat during the test: what arrives was pushed by the change itself.
     const { store } = await setup({ tickMs: 3_600_000, heartbeatMs: 3_600_000 });

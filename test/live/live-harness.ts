@@ -4,13 +4,20 @@ import { createScheduler, startAppHarness, type AppHarness } from "../support/ap
 import { EmbeddedStore } from "@/lib/store/embedded-store";
 import type { JobStore } from "@/lib/store/types";
 import { eventStreamResponse, type EventStreamOptions } from "@/lib/jobs/adapters/event-stream";
+import { serveEventStreamsOn } from "@/lib/jobs/adapters/node-event-stream";
+import { env } from "@/lib/env";
 import { withStreamSlot } from "@/lib/limits/stream-caps";
 
 /**
  * The app harness (webhook and status routes) plus GET /api/events/[id] on a second loopback
- * server that streams (the harness buffers whole bodies). The store's subscriptions are counted,
- * so tests can check that every stream let go of its subscription.
+ * server that streams (the harness buffers whole bodies), served as the app serves it: by the Node
+ * server itself (`transport: "node"`, the default; lib/jobs/adapters/node-event-stream.ts, as
+ * under `next start`) or by the route handler's web stream piped to the socket (`"web"`, as on
+ * Vercel and under `next dev`). The store's subscriptions are counted, so tests can check that
+ * every stream let go of its subscription.
  */
+export type StreamTransport = "node" | "web";
+
 export type LiveHarness = AppHarness & {
   /** Origin of the events server: `${eventsOrigin}/api/events/<id>`. */
   eventsOrigin: string;
@@ -45,6 +52,7 @@ export async function startLiveHarness(
     stream?: EventStreamOptions;
     /** Within the open-stream caps, as the route is (lib/limits/stream-caps.ts). */
     caps?: boolean;
+    transport?: StreamTransport;
   } = {},
 ): Promise<LiveHarness> {
   let count: () => number = () => 0;
@@ -60,6 +68,7 @@ export async function startLiveHarness(
   const { schedule, settle: settleStreams } = createScheduler();
   let origin = "";
   const server: Server = createServer((req, res) => {
+    if (opts.transport !== "web") return void res.writeHead(404).end();
     void (async () => {
       const url = new URL(req.url ?? "/", origin);
       const match = url.pathname.match(/^\/api\/events\/([^/]+)$/);
@@ -89,6 +98,11 @@ export async function startLiveHarness(
       res.end(String(error));
     });
   });
+  if (opts.transport !== "web") {
+    // In front of the 404 listener above, as in front of Next's.
+    const noCaps = { ...env(), EVENT_STREAMS_PER_CLIENT: 0, EVENT_STREAMS_MAX: 0 };
+    serveEventStreamsOn(server, { schedule, ...opts.stream, caps: opts.caps ? undefined : noCaps });
+  }
   await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
   origin = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
 

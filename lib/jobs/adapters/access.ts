@@ -18,7 +18,7 @@ export const NO_SUCH_JOB = "There is no job with that id. It may have been delet
  * The owner id of whoever asks: from the request's Cookie header when there is a request (route
  * handlers), else from Next's cookies() (pages and server actions). Null without a valid cookie.
  */
-export function viewerOf(request?: Request): Promise<string | null> {
+export function viewerOf(request?: { headers: Pick<Headers, "get"> }): Promise<string | null> {
   return request ? ownerFromRequest(request) : currentOwner();
 }
 

@@ -10,6 +10,7 @@ import { onEveryTick, watchJob } from "@/lib/jobs/adapters/job-channels";
 import { getStore } from "@/lib/store";
 import type { JobStore } from "@/lib/store/types";
 import type { Schedule } from "@/lib/core/schedule";
+import { isStopping } from "@/lib/ops/shutdown";
 
 /**
  * A job's changes as server-sent events (text/event-stream), pushed the moment the store applies
@@ -103,9 +104,8 @@ const encoder = new TextEncoder();
 const waiting = (job: Job) => !isTerminal(job.status) && !isAdmitted(job);
 
 /** The seq the client already has: Last-Event-ID (a reconnect) wins over ?since= (the first connect). */
-function lastSeenSeq(req: Request): number {
-  const candidates = [req.headers.get("last-event-id"), new URL(req.url).searchParams.get("since")];
-  for (const value of candidates) {
+function lastSeenSeq(request: StreamRequest): number {
+  for (const value of [request.headers.get("last-event-id"), request.since]) {
     if (value !== null && /^\d{1,15}$/.test(value.trim())) return Number(value.trim());
   }
   return -1;
@@ -113,24 +113,52 @@ function lastSeenSeq(req: Request): number {
 
 const defaultSchedule: Schedule = (task) => void task().catch(() => undefined);
 
-export async function eventStreamResponse(
-  req: Request,
+/**
+ * What a stream needs of its request, whatever carries it (a route handler's `Request`, or the
+ * Node server's own request: lib/jobs/adapters/node-event-stream.ts).
+ */
+export type StreamRequest = {
+  headers: Pick<Headers, "get">;
+  /** The `?since=` query parameter, or null. */
+  since: string | null;
+  /** Whether the client has already gone away. */
+  aborted(): boolean;
+};
+
+/** Where an open stream's text goes: a web stream's controller, or a Node response. */
+export type EventSink = {
+  /** Sends text; false when it cannot (the client is gone, or too far behind): the stream then ends. */
+  write(text: string): boolean;
+  /** Ends the response; called once. */
+  end(): void;
+};
+
+/** A stream ready to send: `start` once with its sink; `stop` when the client goes away (idempotent). */
+export type OpenedStream = { start(sink: EventSink): void; stop(): void };
+
+/**
+ * Everything an event stream does, apart from the transport: checks the id and the owner, reads the
+ * job once, then (on `start`) sends its states as they come and ends the stream. A non-stream
+ * answer (400, 404, 204, a store error) comes back as a `Response`.
+ */
+export async function openEventStream(
+  request: StreamRequest,
   id: string,
   options: EventStreamOptions = {},
-): Promise<Response> {
+): Promise<OpenedStream | Response> {
   const opts = { ...DEFAULTS, ...options };
   const schedule = options.schedule ?? defaultSchedule;
   if (!JOB_ID_PATTERN.test(id)) return errorResponse(new AppError("bad_request", "That is not a valid job id."));
-  if (req.signal.aborted) return new Response(null, { status: 499 });
+  if (request.aborted()) return new Response(null, { status: 499 });
   let owner: string | null;
   try {
-    owner = await viewerOf(req);
+    owner = await viewerOf(request);
   } catch (error) {
     return errorResponse(error);
   }
   if (!owner) return errorResponse(new AppError("not_found", NO_SUCH_JOB));
   const store = options.store ?? getStore();
-  const lastSeen = lastSeenSeq(req);
+  const lastSeen = lastSeenSeq(request);
 
   // Watch before the read, so that a change applied in between is not lost. The job's channel
   // is shared by every stream of it on this instance (lib/jobs/adapters/job-channels.ts).
@@ -166,8 +194,8 @@ export async function eventStreamResponse(
   }
 
   // What an open stream holds is kept small (a crowd of watchers is thousands of these): its
-  // controller, the last state sent, and two small functions in shared sets (the job's channel
-  // and the tick timer). No timer, subscription or buffer of its own.
+  // sink, the last state sent, and two small functions in shared sets (the job's channel and the
+  // tick timer). No timer, subscription or buffer of its own.
   let latest: Job = job;
   let sentSeq = lastSeen;
   let sentData = "";
@@ -175,35 +203,22 @@ export async function eventStreamResponse(
   let lastWrite = openedAt;
   let closed = false;
   let stopTicks: () => void = () => undefined;
-  let controller!: ReadableStreamDefaultController<Uint8Array>;
+  let sink: EventSink | null = null;
 
   const finish = () => {
     if (closed) return;
     closed = true;
     stopTicks();
     watch.stop();
-    req.signal.removeEventListener("abort", finish);
-    try {
-      controller.close();
-    } catch {
-      // Already closed or canceled by the client.
-    }
+    sink?.end();
     options.onClose?.();
   };
 
   const write = (text: string) => {
-    if (closed) return;
-    // With the byte-length strategy below, desiredSize is highWaterMark minus the bytes queued and
-    // not yet taken by the server's writer, which stops taking them while the socket is full. The
-    // stream then closes: nothing more is queued and the store subscription goes; what is queued
-    // drains or dies with the connection.
-    if ((controller.desiredSize ?? 0) <= 0) return finish();
-    try {
-      controller.enqueue(encoder.encode(text));
-    } catch {
-      // The reader went away without telling us (canceled between ticks): nothing more to send.
-      return finish();
-    }
+    if (closed || !sink) return;
+    // A client that does not take what it is sent (the socket is full) is dropped: nothing more is
+    // queued and the store subscription goes; what is queued drains or dies with the connection.
+    if (!sink.write(text)) return finish();
     lastWrite = Date.now();
   };
 
@@ -217,7 +232,8 @@ export async function eventStreamResponse(
   };
 
   const onTick = (now: number) => {
-    if (now - openedAt >= opts.maxLifetimeMs) return finish();
+    // A stopping server (a deploy) ends its streams: the browser reconnects to the next one.
+    if (now - openedAt >= opts.maxLifetimeMs || isStopping()) return finish();
     // A time-based estimate moves without events: refresh it from memory, without a store read.
     if (runningStep(latest)?.progressEstimated) send(latest, now);
     if (closed) return;
@@ -236,30 +252,73 @@ export async function eventStreamResponse(
     if (now - lastWrite >= opts.heartbeatMs) write(": keepalive\n\n");
   };
 
-  // Counts queued bytes (the default strategy counts chunks), for the slow-client check in write().
-  const queued = new ByteLengthQueuingStrategy({ highWaterMark: opts.maxBufferedBytes });
+  return {
+    start(s) {
+      if (sink || closed) return;
+      sink = s;
+      write(`retry: ${opts.retryMs}\n\n`);
+      deliver = (j) => {
+        if (closed || j.seq <= latest.seq) return;
+        latest = j;
+        send(j);
+      };
+      if (latest.seq > lastSeen) send(latest);
+      if (closed) return;
+      // The lifetime is checked on the ticks: keep the tick interval well under it.
+      stopTicks = onEveryTick(Math.max(10, Math.min(opts.tickMs, opts.heartbeatMs, opts.maxLifetimeMs)), onTick);
+      // A client that left between the read and here.
+      if (request.aborted()) finish();
+    },
+    stop: finish,
+  };
+}
+
+/** The stream as a route handler's answer (Next; on Vercel, and under `next dev`). */
+export async function eventStreamResponse(
+  req: Request,
+  id: string,
+  options: EventStreamOptions = {},
+): Promise<Response> {
+  const opened = await openEventStream(
+    { headers: req.headers, since: new URL(req.url).searchParams.get("since"), aborted: () => req.signal.aborted },
+    id,
+    options,
+  );
+  if (opened instanceof Response) return opened;
+  // Counts queued bytes (the default strategy counts chunks): desiredSize is then highWaterMark
+  // minus the bytes not yet taken by the server's writer, which stops taking them while the socket is full.
+  const queued = new ByteLengthQueuingStrategy({
+    highWaterMark: options.maxBufferedBytes ?? DEFAULTS.maxBufferedBytes,
+  });
   const body = new ReadableStream<Uint8Array>(
     {
-      start(c) {
-        controller = c;
-        write(`retry: ${opts.retryMs}\n\n`);
-        deliver = (j) => {
-          if (closed || j.seq <= latest.seq) return;
-          latest = j;
-          send(j);
-        };
-        if (latest.seq > lastSeen) send(latest);
-        if (closed) return;
-        // The lifetime is checked on the ticks: keep the tick interval well under it.
-        stopTicks = onEveryTick(Math.max(10, Math.min(opts.tickMs, opts.heartbeatMs, opts.maxLifetimeMs)), onTick);
-        req.signal.addEventListener("abort", finish);
-        // A request aborted between the read and here fired no event.
-        if (req.signal.aborted) finish();
+      start(controller) {
+        opened.start({
+          write(text) {
+            if ((controller.desiredSize ?? 0) <= 0) return false;
+            try {
+              controller.enqueue(encoder.encode(text));
+              return true;
+            } catch {
+              // The reader went away without telling us (canceled between ticks).
+              return false;
+            }
+          },
+          end() {
+            req.signal.removeEventListener("abort", opened.stop);
+            try {
+              controller.close();
+            } catch {
+              // Already closed or canceled by the client.
+            }
+          },
+        });
+        req.signal.addEventListener("abort", opened.stop);
+        if (req.signal.aborted) opened.stop();
       },
-      cancel: finish,
+      cancel: () => opened.stop(),
     },
     queued,
   );
-
   return new Response(body, { headers: EVENT_STREAM_HEADERS });
 }

@@ -1,0 +1,161 @@
+import http from "node:http";
+import net from "node:net";
+import type { AddressInfo } from "node:net";
+import { afterEach, describe, expect, it } from "vitest";
+import { waitFor } from "../support/wait-for";
+import { makeRenderingJob } from "../support/job-factory";
+import { ownerCookie } from "../support/owner";
+import { startLiveHarness, type LiveHarness } from "./live-harness";
+import { jobEvents, openSse, type SseConnection } from "./sse-client";
+import { eventStreamTarget, serveEventStreamsOn } from "@/lib/jobs/adapters/node-event-stream";
+import type { JobStore } from "@/lib/store/types";
+
+/**
+ * Self-hosted, the Node server answers GET /api/events/<id> itself, before Next
+ * (lib/jobs/adapters/node-event-stream.ts): every other request must reach Next exactly as it
+ * came, and the stream's own promises (owner only, security headers, a slow client dropped)
+ * must hold on this path too. The stream's behaviour itself is tested on both paths in
+ * event-stream.test.ts.
+ */
+
+const servers: http.Server[] = [];
+const streams: SseConnection[] = [];
+const sockets: net.Socket[] = [];
+let app: LiveHarness | undefined;
+
+afterEach(async () => {
+  for (const s of streams.splice(0)) s.close();
+  for (const s of sockets.splice(0)) s.destroy();
+  for (const server of servers.splice(0)) {
+    server.closeAllConnections();
+    await new Promise((resolve) => server.close(resolve));
+  }
+  await app?.close();
+  app = undefined;
+});
+
+/** A server whose own listener stands for Next: it records what reaches it. */
+async function nextLikeServer(): Promise<{ origin: string; reached: string[] }> {
+  const reached: string[] = [];
+  const server = http.createServer((req, res) => {
+    reached.push(`${req.method} ${req.url}`);
+    res.writeHead(200, { "content-type": "text/plain" }).end("from next");
+  });
+  serveEventStreamsOn(server);
+  servers.push(server);
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  return { origin: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, reached };
+}
+
+const ID = "A".repeat(22);
+
+describe("event streams on the Node server", () => {
+  it("takes only GET /api/events/<id>; every other request reaches Next as it came", async () => {
+    const { origin, reached } = await nextLikeServer();
+    const toNext: [string, string][] = [
+      ["GET", "/"],
+      ["GET", "/api/events"],
+      ["GET", `/api/events/${ID}/`],
+      ["GET", `/api/events/${ID}/more`],
+      ["GET", `/api/eventsX/${ID}`],
+      ["POST", `/api/events/${ID}`],
+      ["HEAD", `/api/events/${ID}`],
+      ["GET", "/api/status/" + ID + "?since=1"],
+    ];
+    for (const [method, path] of toNext) {
+      const res = await fetch(origin + path, { method, body: method === "POST" ? "{}" : undefined });
+      expect(res.status, `${method} ${path}`).toBe(200);
+      if (method !== "HEAD") expect(await res.text()).toBe("from next");
+    }
+    expect(reached).toEqual(toNext.map(([m, p]) => `${m} ${p}`));
+
+    // The stream's own answers, with the headers every API answer carries.
+    const missing = await fetch(`${origin}/api/events/${ID}?since=3`);
+    expect(missing.status).toBe(404);
+    expect(await missing.json()).toMatchObject({ error: { code: "not_found" } });
+    expect(missing.headers.get("content-security-policy")).toContain("frame-ancestors 'none'");
+    expect(missing.headers.get("x-content-type-options")).toBe("nosniff");
+    expect(missing.headers.get("x-frame-options")).toBe("DENY");
+    const malformed = await fetch(`${origin}/api/events/not%20an%20id`);
+    expect(malformed.status).toBe(400);
+    expect(reached).toHaveLength(toNext.length);
+  });
+
+  it("reads the id and ?since= of a request target", () => {
+    expect(eventStreamTarget(`/api/events/${ID}`)).toEqual({ id: ID, since: null });
+    expect(eventStreamTarget(`/api/events/${ID}?since=12&x=1`)).toEqual({ id: ID, since: "12" });
+    expect(eventStreamTarget(`/api/events/a%2Fb`)).toEqual({ id: "a/b", since: null });
+    expect(eventStreamTarget(`/api/events/%E0%A4%A`)).toBeNull();
+    expect(eventStreamTarget(`http://host/api/events/${ID}`)).toBeNull();
+    expect(eventStreamTarget(undefined)).toBeNull();
+  });
+
+  it("streams a job to its owner only, with the security headers", async () => {
+    app = await startLiveHarness();
+    const job = makeRenderingJob();
+    await app.store.create(job);
+    const cookie = await ownerCookie();
+
+    const stranger = await fetch(app.eventsUrl(job.id), {
+      headers: { cookie: await ownerCookie("someoneElse00000000000") },
+    });
+    expect(stranger.status).toBe(404);
+    const nobody = await fetch(app.eventsUrl(job.id));
+    expect(nobody.status).toBe(404);
+
+    const s = openSse(app.eventsUrl(job.id), { cookie });
+    streams.push(s);
+    const { status, headers } = await s.response;
+    expect(status).toBe(200);
+    expect(headers["content-type"]).toMatch(/^text\/event-stream/);
+    expect(headers["content-security-policy"]).toContain("script-src 'none'");
+    expect(headers["referrer-policy"]).toBe("strict-origin-when-cross-origin");
+    await waitFor(
+      async () => jobEvents(s.messages).length,
+      (n) => n === 1,
+    );
+    expect(jobEvents(s.messages)[0]!.job).toMatchObject({ id: job.id, seq: 0 });
+  });
+
+  it("cuts off a client that stops reading once its backlog passes the limit, and lets go of the store", async () => {
+    const limit = 16 * 1024;
+    app = await startLiveHarness({ stream: { maxBufferedBytes: limit } });
+    const store: JobStore = app.store;
+    const job = makeRenderingJob();
+    await store.create(job);
+    const cookie = await ownerCookie();
+
+    // A client that sends its request and never reads a byte of the answer.
+    const { port } = new URL(app.eventsOrigin);
+    const socket = net.connect(Number(port), "127.0.0.1");
+    sockets.push(socket);
+    const closed = new Promise<void>((resolve) => socket.once("close", () => resolve()));
+    socket.on("error", () => undefined);
+    await new Promise<void>((resolve) => socket.once("connect", () => resolve()));
+    socket.write(`GET /api/events/${job.id} HTTP/1.1\r\nHost: 127.0.0.1\r\nCookie: ${cookie}\r\n\r\n`);
+    socket.pause();
+    await waitFor(
+      async () => app!.subscriptions(),
+      (n) => n === 1,
+    );
+
+    // Big changes fill the socket's buffers on both sides, then the response's own.
+    const padding = "x".repeat(64 * 1024);
+    let changes = 0;
+    while (app.subscriptions() > 0 && changes < 500) {
+      await store.update(job.id, (j) => ({ ...j, message: `change ${++changes} ${padding}` }));
+    }
+    expect(app.subscriptions()).toBe(0);
+    expect(changes).toBeLessThan(500);
+    // The server cut the connection rather than keep the backlog for a client that does not read:
+    // reading now, the client gets what the sockets held and then the end of the connection, not
+    // the end of the answer (a chunked answer ends with a zero-length chunk).
+    const received: Buffer[] = [];
+    socket.on("data", (chunk: Buffer) => received.push(chunk));
+    socket.resume();
+    await closed;
+    const text = Buffer.concat(received).toString("latin1");
+    expect(text).toMatch(/^HTTP\/1\.1 200 /);
+    expect(text.endsWith("\r\n0\r\n\r\n")).toBe(false);
+  });
+});
