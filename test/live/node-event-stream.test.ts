@@ -8,6 +8,7 @@ import { ownerCookie } from "../support/owner";
 import { startLiveHarness, type LiveHarness } from "./live-harness";
 import { jobEvents, openSse, type SseConnection } from "./sse-client";
 import { eventStreamTarget, serveEventStreamsOn } from "@/lib/jobs/adapters/node-event-stream";
+import { beginShutdown } from "@/lib/ops/shutdown";
 import type { JobStore } from "@/lib/store/types";
 
 /**
@@ -157,5 +158,25 @@ describe("event streams on the Node server", () => {
     const text = Buffer.concat(received).toString("latin1");
     expect(text).toMatch(/^HTTP\/1\.1 200 /);
     expect(text.endsWith("\r\n0\r\n\r\n")).toBe(false);
+  });
+});
+
+// Last in this file: the process stays "stopping" afterwards (each test file has its own process).
+describe("a server that stops (a deploy)", () => {
+  it("ends its open streams, so that browsers reconnect to the next server", async () => {
+    app = await startLiveHarness({ stream: { tickMs: 50, heartbeatMs: 3_600_000 } });
+    const job = makeRenderingJob();
+    await app.store.create(job);
+    const s = openSse(app.eventsUrl(job.id), { cookie: await ownerCookie() });
+    streams.push(s);
+    await waitFor(
+      async () => jobEvents(s.messages).length,
+      (n) => n === 1,
+    );
+    beginShutdown("SIGTERM");
+    await s.ended;
+    expect(app.subscriptions()).toBe(0);
+    // The job goes on (another server picks it up); the browser reconnects with Last-Event-ID.
+    expect(jobEvents(s.messages).map((e) => e.job.status)).toEqual(["processing"]);
   });
 });
