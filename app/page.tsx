@@ -4,6 +4,7 @@ import { QueueNotice } from "@/components/generate/queue-notice";
 import { RemixNotice } from "@/components/generate/remix-notice";
 import { getRemixValues, homePageModels, maxGroupMembers } from "@/lib/jobs/adapters/queries";
 import { DEFAULT_QUEUE_MODEL_SECONDS, queueStatus } from "@/lib/jobs/pipeline/queue-place";
+import { styleOptions } from "@/lib/styles";
 
 export default async function HomePage({
   searchParams,
@@ -42,6 +43,7 @@ export default async function HomePage({
       <GenerateForm
         key={JSON.stringify(initialValues)}
         models={models}
+        styles={styleOptions()}
         initialValues={initialValues}
         maxMembers={maxGroupMembers()}
       />

@@ -1,10 +1,11 @@
+import { DEFAULT_STYLE, STYLE_IDS, type StyleId } from "@/lib/style-ids";
+
+export { DEFAULT_STYLE, STYLE_IDS, type StyleId };
+
 /**
  * Style presets, each defined once: the prompt template, the negative prompt, camera and
  * lighting hints for the models, and the palette/motion/sound the local preview renderer uses.
  */
-export type StyleId =
-  "cinematic" | "anime" | "photoreal" | "3d-animation" | "watercolor" | "claymation" | "film-noir" | "cyberpunk";
-
 export type Style = {
   id: StyleId;
   label: string;
@@ -24,9 +25,9 @@ export type Style = {
   };
 };
 
-export const STYLES: readonly Style[] = [
-  {
-    id: "cinematic",
+/** Every preset by its id: the type asks for one per id in STYLE_IDS, and no other. */
+const PRESETS: Record<StyleId, Omit<Style, "id">> = {
+  cinematic: {
     label: "Cinematic",
     description: "Widescreen film look, shallow depth of field",
     template:
@@ -41,8 +42,7 @@ export const STYLES: readonly Style[] = [
       sound: { baseHz: 110, wave: "sine", tempo: 0.5 },
     },
   },
-  {
-    id: "anime",
+  anime: {
     label: "Anime",
     description: "Hand-drawn Japanese animation",
     template: "Anime scene: {prompt}. Clean line art, cel shading, expressive characters, vibrant colors.",
@@ -56,8 +56,7 @@ export const STYLES: readonly Style[] = [
       sound: { baseHz: 330, wave: "square", tempo: 2 },
     },
   },
-  {
-    id: "photoreal",
+  photoreal: {
     label: "Photoreal",
     description: "Looks filmed with a real camera",
     template: "Photorealistic footage: {prompt}. Natural textures, true-to-life colors, 4K detail.",
@@ -71,8 +70,7 @@ export const STYLES: readonly Style[] = [
       sound: { baseHz: 146.83, wave: "sine", tempo: 0.8 },
     },
   },
-  {
-    id: "3d-animation",
+  "3d-animation": {
     label: "3D animation",
     description: "Feature-film CGI, soft and colorful",
     template: "3D animated film scene: {prompt}. Stylized characters, soft global illumination, Pixar-like materials.",
@@ -86,8 +84,7 @@ export const STYLES: readonly Style[] = [
       sound: { baseHz: 261.63, wave: "sine", tempo: 1.5 },
     },
   },
-  {
-    id: "watercolor",
+  watercolor: {
     label: "Watercolor",
     description: "Painted on paper, soft bleeding color",
     template: "Animated watercolor painting: {prompt}. Soft washes, bleeding pigments, visible paper texture.",
@@ -101,8 +98,7 @@ export const STYLES: readonly Style[] = [
       sound: { baseHz: 196, wave: "sine", tempo: 0.6 },
     },
   },
-  {
-    id: "claymation",
+  claymation: {
     label: "Claymation",
     description: "Stop-motion clay figures",
     template: "Stop-motion claymation: {prompt}. Handmade plasticine figures, visible fingerprints, miniature set.",
@@ -116,8 +112,7 @@ export const STYLES: readonly Style[] = [
       sound: { baseHz: 220, wave: "saw", tempo: 1.2 },
     },
   },
-  {
-    id: "film-noir",
+  "film-noir": {
     label: "Film noir",
     description: "Black and white, hard shadows",
     template: "1940s film noir scene: {prompt}. High-contrast black and white, dramatic shadows, rain-slick streets.",
@@ -131,8 +126,7 @@ export const STYLES: readonly Style[] = [
       sound: { baseHz: 98, wave: "saw", tempo: 0.4 },
     },
   },
-  {
-    id: "cyberpunk",
+  cyberpunk: {
     label: "Cyberpunk",
     description: "Neon city at night",
     template:
@@ -147,10 +141,18 @@ export const STYLES: readonly Style[] = [
       sound: { baseHz: 82.41, wave: "square", tempo: 2.5 },
     },
   },
-];
+};
 
-export const STYLE_IDS = STYLES.map((s) => s.id) as [StyleId, ...StyleId[]];
-export const DEFAULT_STYLE: StyleId = "cinematic";
+/** The presets in the order the form shows them. */
+export const STYLES: readonly Style[] = STYLE_IDS.map((id) => ({ id, ...PRESETS[id] }));
+
+/** What the form's style picker shows of a style: plain data for a client component. */
+export type StyleOption = Pick<Style, "id" | "label" | "description"> & { palette: Style["preview"]["palette"] };
+
+/** The picker's view of every style, without the templates and hints only the server uses. */
+export function styleOptions(): StyleOption[] {
+  return STYLES.map(({ id, label, description, preview }) => ({ id, label, description, palette: preview.palette }));
+}
 
 export function getStyle(id: string): Style {
   const style = STYLES.find((s) => s.id === id);

@@ -1,11 +1,24 @@
 "use client";
 
-import { useState, useTransition } from "react";
+import { lazy, useState, useTransition, type ComponentProps, type ComponentType } from "react";
 import { Button } from "@/components/ui/button";
-import { controlClasses, describedBy, FieldError } from "@/components/ui/field";
 import { enhancePrompt } from "@/lib/jobs/adapters/actions";
-import { PROMPT_MAX } from "@/lib/jobs/domain/form-limits";
 import { SparklesIcon } from "@/components/ui/icons";
+
+// The enhanced prompt's editor shows only once a prompt is enhanced, so its code is not part of
+// the page: it is fetched when Enhance is pressed (alongside the request, and shown once both are
+// here), or while rendering a page that opens with an enhanced prompt.
+type EditorModule = typeof import("@/components/generate/enhanced-prompt");
+type Editor = ComponentType<ComponentProps<EditorModule["EnhancedPrompt"]>>;
+let editorModule: Promise<EditorModule> | null = null;
+const loadEditor = () =>
+  (editorModule ??= import("@/components/generate/enhanced-prompt").catch((error: unknown) => {
+    editorModule = null; // Fetched again next time.
+    throw error;
+  }));
+// For a page that opens with an enhanced prompt: it suspends until its code is here, like code the
+// page waits for (the server waits for it too, so the HTML has the editor even without JavaScript).
+const LazyEditor = lazy(() => loadEditor().then((m) => ({ default: m.EnhancedPrompt })));
 
 type Enhancement = { from: { prompt: string; style: string }; note: string | null; engine: "llm" | "rules" };
 
@@ -34,22 +47,24 @@ export function EnhancePanel({
 }) {
   const [pending, startEnhance] = useTransition();
   const [enhancement, setEnhancement] = useState<Enhancement | null>(null);
-  // Open once enhanced (or when the page came back with an enhanced prompt), until discarded.
-  const [open, setOpen] = useState(value !== "");
+  // Open once enhanced (or when the page came back with an enhanced prompt), until discarded;
+  // the editor is kept in state so that it stays the same component while open.
+  const [Editor, setEditor] = useState<Editor | null>(() => (value !== "" ? LazyEditor : null));
+  const open = Editor !== null;
   const [message, setMessage] = useState<string | null>(null);
 
   const enhance = () =>
     startEnhance(async () => {
       setMessage(null);
       try {
-        const result = await enhancePrompt(prompt, style);
+        const [result, editor] = await Promise.all([enhancePrompt(prompt, style), loadEditor()]);
         if (!result.ok) {
           setMessage(result.message);
           return;
         }
         setEnhancement({ from: { prompt, style }, note: result.note, engine: result.engine });
         onChange(result.enhanced);
-        setOpen(true);
+        setEditor(() => editor.EnhancedPrompt);
         setMessage(
           `Enhanced${result.engine === "rules" ? " by the rule-based enhancer" : ""}. Review and edit it below your prompt.`,
         );
@@ -60,7 +75,7 @@ export function EnhancePanel({
 
   const discard = () => {
     onChange("");
-    setOpen(false);
+    setEditor(null);
     setEnhancement(null);
     setMessage("Enhanced prompt discarded: your own prompt will be sent.");
   };
@@ -87,48 +102,17 @@ export function EnhancePanel({
         {message}
       </p>
 
-      {open ? (
-        <div className="space-y-2 rounded-xl border border-zinc-200 p-4 dark:border-zinc-800">
-          <div className="grid gap-4 md:grid-cols-2">
-            <div className="space-y-1.5">
-              <p className="text-sm font-medium">Your prompt</p>
-              <p className="rounded-lg bg-zinc-50 px-3 py-2 text-sm break-words whitespace-pre-wrap text-zinc-700 dark:bg-zinc-900 dark:text-zinc-300">
-                {prompt.trim() === "" ? <span className="italic">Empty</span> : prompt}
-              </p>
-            </div>
-            <div className="space-y-1.5">
-              <label htmlFor={`${id}-enhancedPrompt`} className="block text-sm font-medium">
-                Enhanced prompt{" "}
-                <span className="font-normal text-zinc-600 dark:text-zinc-400">(sent instead, edit freely)</span>
-              </label>
-              <textarea
-                id={`${id}-enhancedPrompt`}
-                name="enhancedPrompt"
-                rows={6}
-                value={value}
-                maxLength={PROMPT_MAX}
-                onChange={(e) => onChange(e.target.value)}
-                aria-invalid={error ? true : undefined}
-                aria-describedby={describedBy(`${id}-enhance-note`, error && `${id}-enhancedPrompt-error`)}
-                className={controlClasses(Boolean(error), "resize-y text-base sm:text-sm")}
-              />
-              <FieldError id={`${id}-enhancedPrompt-error`} message={error} />
-            </div>
-          </div>
-          <div id={`${id}-enhance-note`} className="space-y-1 text-sm text-zinc-600 dark:text-zinc-400">
-            {enhancement?.note ? <p>{enhancement.note}</p> : null}
-            {stale ? (
-              <p className="font-medium text-amber-800 dark:text-amber-200">
-                Your prompt or style changed after enhancing. The enhanced prompt is still what will be sent: enhance
-                again, edit it, or discard it.
-              </p>
-            ) : null}
-            <p>This text is sent to the model instead of your prompt; the job page will show it as edited by you.</p>
-          </div>
-          <Button variant="ghost" onClick={discard} className="-ml-2">
-            Discard enhanced prompt
-          </Button>
-        </div>
+      {Editor ? (
+        <Editor
+          id={id}
+          prompt={prompt}
+          value={value}
+          error={error}
+          note={enhancement?.note ?? null}
+          stale={stale}
+          onChange={onChange}
+          onDiscard={discard}
+        />
       ) : null}
     </div>
   );

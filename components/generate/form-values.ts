@@ -2,8 +2,8 @@ import type { ModelOption } from "@/lib/jobs/adapters/queries";
 import { SEED_MAX } from "@/lib/jobs/domain/form-limits";
 import { FRAME_FIELDS, FRAMES, type Frame } from "@/lib/core/frame-image";
 import { FORM_OPTION_DEFAULTS } from "@/lib/jobs/domain/form-defaults";
-import { defaultModel } from "@/lib/models/registry";
-import { DEFAULT_STYLE, STYLE_IDS, type StyleId } from "@/lib/styles";
+import { defaultModel } from "@/lib/models/default-model";
+import { DEFAULT_STYLE, isStyleId, type StyleId } from "@/lib/style-ids";
 
 /**
  * The generate form's values as the browser holds them: strings for text and select fields,
@@ -29,10 +29,6 @@ export type GenerateFormValues = {
 };
 
 export type ParamField = "duration" | "aspectRatio" | "resolution" | "seed" | "negativePrompt";
-
-function isStyleId(value: string): value is StyleId {
-  return (STYLE_IDS as readonly string[]).includes(value);
-}
 
 /** The chosen model's defaults for what it supports; what it does not support is emptied. */
 export function paramsFor(

@@ -11,14 +11,17 @@ import { SubmitRow } from "@/components/generate/submit-row";
 import { loadRequest, useGenerateForm } from "@/components/generate/use-generate-form";
 import { VariationsPanel } from "@/components/generate/variations-panel";
 import type { ModelOption } from "@/lib/jobs/adapters/queries";
+import type { StyleOption } from "@/lib/styles";
 
 /** The generate form's layout; its state and submission are in use-generate-form.ts. */
 export function GenerateForm({
   models,
+  styles,
   initialValues,
   maxMembers = 1,
 }: {
   models: ModelOption[];
+  styles: StyleOption[];
   /** How many videos one submission may make (takes or compared models); 1 hides the choice. */
   maxMembers?: number;
   /** Pre-filled values: from the URL's search params, or (later) from a job being remixed. */
@@ -62,6 +65,7 @@ export function GenerateForm({
 
       <StylePicker
         id={`${id}-style`}
+        styles={styles}
         value={values.style}
         onChange={(style) => update("style", style)}
         error={errors.style}

@@ -1,5 +1,6 @@
 import { FieldError } from "@/components/ui/field";
-import { STYLES, type StyleId } from "@/lib/styles";
+import type { StyleId } from "@/lib/style-ids";
+import type { StyleOption } from "@/lib/styles";
 import { CheckIcon } from "@/components/ui/icons";
 
 /**
@@ -8,12 +9,15 @@ import { CheckIcon } from "@/components/ui/icons";
  */
 export function StylePicker({
   id,
+  styles,
   value,
   onChange,
   error,
   disabled,
 }: {
   id: string;
+  /** From the server (lib/styles.ts), so the presets' templates stay out of the page's JavaScript. */
+  styles: StyleOption[];
   value: StyleId;
   onChange: (style: StyleId) => void;
   error: string | undefined;
@@ -34,9 +38,9 @@ export function StylePicker({
         Style
       </legend>
       <div className="grid grid-cols-2 gap-2 sm:grid-cols-4">
-        {STYLES.map((style) => {
+        {styles.map((style) => {
           const optionId = `${id}-${style.id}`;
-          const [a, b, c] = style.preview.palette;
+          const [a, b, c] = style.palette;
           return (
             <label
               key={style.id}

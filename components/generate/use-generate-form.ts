@@ -5,7 +5,6 @@ import {
   useActionState,
   useEffect,
   useId,
-  useMemo,
   useRef,
   useState,
   useTransition,
@@ -26,8 +25,7 @@ import {
 import { createJob } from "@/lib/jobs/adapters/actions";
 import type { ModelOption } from "@/lib/jobs/adapters/queries";
 import type { CreateJobState } from "@/lib/jobs/domain/request";
-import { checkFrameImage, FRAME_FIELDS, FRAMES, SNIFF_BYTES, type Frame } from "@/lib/core/frame-image";
-import { MODELS } from "@/lib/models/registry";
+import { FRAME_FIELDS, FRAMES, SNIFF_BYTES, type Frame } from "@/lib/core/frame-image";
 
 export type Errors = Partial<Record<string, string>>;
 
@@ -56,6 +54,8 @@ const initialState: CreateJobState = { status: "idle" };
 // than with the page: it is the largest part of the page's JavaScript.
 let requestModule: Promise<typeof import("@/lib/jobs/domain/request")> | null = null;
 export const loadRequest = () => (requestModule ??= import("@/lib/jobs/domain/request"));
+// The check of a picked image's bytes, loaded when an image is picked.
+const loadFrameCheck = () => import("@/lib/core/frame-check");
 
 /** The status line for a server answer: a sentence, or null when the fields say it all. */
 function statusFor(state: CreateJobState): string | null {
@@ -131,24 +131,21 @@ export function useGenerateForm(models: ModelOption[], initialValues?: Partial<G
 
   const pickFrame = (frame: Frame, file: File) => {
     const field = FRAME_FIELDS[frame];
-    void file
-      .slice(0, SNIFF_BYTES)
-      .arrayBuffer()
-      .then(
-        (head) => {
-          const check = checkFrameImage(frame, file.name, file.size, new Uint8Array(head));
-          if (!check.ok) {
-            setErrors((prev) => ({ ...prev, [field]: check.message }));
-            return;
-          }
-          clearError(field);
-          setFrames((prev) => {
-            if (prev[frame]) URL.revokeObjectURL(prev[frame].preview);
-            return { ...prev, [frame]: { file, preview: URL.createObjectURL(file) } };
-          });
-        },
-        () => setErrors((prev) => ({ ...prev, [field]: `The ${frame} frame could not be read; pick it again.` })),
-      );
+    void Promise.all([file.slice(0, SNIFF_BYTES).arrayBuffer(), loadFrameCheck()]).then(
+      ([head, { checkFrameImage }]) => {
+        const check = checkFrameImage(frame, file.name, file.size, new Uint8Array(head));
+        if (!check.ok) {
+          setErrors((prev) => ({ ...prev, [field]: check.message }));
+          return;
+        }
+        clearError(field);
+        setFrames((prev) => {
+          if (prev[frame]) URL.revokeObjectURL(prev[frame].preview);
+          return { ...prev, [frame]: { file, preview: URL.createObjectURL(file) } };
+        });
+      },
+      () => setErrors((prev) => ({ ...prev, [field]: `The ${frame} frame could not be read; pick it again.` })),
+    );
   };
   const clearFrame = (frame: Frame) => {
     clearError(FRAME_FIELDS[frame]);
@@ -157,7 +154,6 @@ export function useGenerateForm(models: ModelOption[], initialValues?: Partial<G
       return { ...prev, [frame]: null };
     });
   };
-  const offered = useMemo(() => MODELS.filter((m) => models.some((o) => o.id === m.id)), [models]);
   const checking = useRef(false);
   const busy = pending || navigating || state.status === "created";
 
@@ -227,7 +223,7 @@ export function useGenerateForm(models: ModelOption[], initialValues?: Partial<G
     void loadRequest()
       .then(
         ({ createJobSchema, fieldErrors }) => {
-          const parsed = createJobSchema(offered).safeParse(Object.fromEntries(formData));
+          const parsed = createJobSchema(models).safeParse(Object.fromEntries(formData));
           send(parsed.success ? null : fieldErrors(parsed.error), formData);
         },
         // Without the schema (a failed chunk load), the server checks the form anyway.

@@ -66,12 +66,7 @@ function durationAspectResolutionSeed(prompt: string, p: JobParams): Record<stri
 
 export const LOCAL_MODEL_ID = "local/preview";
 
-/**
- * The model a job uses when nothing names one (the form's first choice, the API's default) while
- * Replicate is configured: fast, fairly cheap, and it takes both a first and a last frame.
- * Without a token the local preview is the only model, and so the default.
- */
-export const DEFAULT_MODEL_ID = "bytedance/seedance-1-lite";
+export { DEFAULT_MODEL_ID, defaultModel } from "@/lib/models/default-model";
 
 export const MODELS: readonly ModelDef[] = [
   {
@@ -295,11 +290,6 @@ export function getModel(id: string): ModelDef {
 /** The models on offer: the local preview always, the Replicate ones when a token is set. */
 export function availableModels(replicateConfigured: boolean): ModelDef[] {
   return MODELS.filter((m) => m.engine === "local" || replicateConfigured);
-}
-
-/** The default among the models on offer: DEFAULT_MODEL_ID when offered, else the first one. */
-export function defaultModel<M extends { id: string }>(models: readonly M[]): M | undefined {
-  return models.find((m) => m.id === DEFAULT_MODEL_ID) ?? models[0];
 }
 
 /** How long a job's clip is: its duration setting, or the model's fixed clip length. */

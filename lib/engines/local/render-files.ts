@@ -6,7 +6,8 @@ import path from "node:path";
 import { isLocalOutput, LOCAL_OUTPUT_PREFIX, RENDERS_DIR } from "@/lib/engines/local/local-output";
 import type { LocalPrediction } from "@/lib/engines/local/render-run";
 import { EngineError, predictionEnded } from "@/lib/engines/types";
-import { IMAGE_EXTENSIONS, SNIFF_BYTES, sniffImageType } from "@/lib/core/frame-image";
+import { sniffImageType } from "@/lib/core/frame-check";
+import { IMAGE_EXTENSIONS, SNIFF_BYTES } from "@/lib/core/frame-image";
 
 /**
  * The local engine's files under `<dataDir>/renders`: the `local:` outputs turned back into

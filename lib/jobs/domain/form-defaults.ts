@@ -1,5 +1,6 @@
-import { defaultModel, findModel, type ModelDef } from "@/lib/models/registry";
-import { DEFAULT_STYLE } from "@/lib/styles";
+import { defaultModel } from "@/lib/models/default-model";
+import { findModel, type ModelDef } from "@/lib/models/registry";
+import { DEFAULT_STYLE } from "@/lib/style-ids";
 
 /**
  * The "Generate" form's defaults, for requests that leave fields out (`POST /api/jobs` with only a

@@ -1,6 +1,6 @@
 import { z } from "zod";
 import { findModel, type ModelDef } from "@/lib/models/registry";
-import { STYLE_IDS } from "@/lib/styles";
+import { STYLE_IDS } from "@/lib/style-ids";
 import { NEGATIVE_PROMPT_MAX, PROMPT_MAX, PROMPT_MIN, SEED_MAX } from "@/lib/jobs/domain/form-limits";
 import { JOB_ID_PATTERN, MAX_COMPARED_MODELS, MAX_TAKES } from "@/lib/core/job";
 
@@ -21,7 +21,8 @@ export const promptSchema = z
   .min(PROMPT_MIN, { message: `The prompt needs at least ${PROMPT_MIN} characters.` })
   .max(PROMPT_MAX, { message: `The prompt can have at most ${PROMPT_MAX} characters.` });
 
-export function createJobSchema(models: readonly ModelDef[]) {
+/** `models`: the models on offer (only their ids are read: the form passes the ones it lists). */
+export function createJobSchema(models: readonly Pick<ModelDef, "id">[]) {
   const modelIds = models.map((m) => m.id);
   return z
     .object({

@@ -3,8 +3,8 @@ import { Readable } from "node:stream";
 import { getVideoStore, localVideoStore } from "@/lib/files";
 import { videoKey } from "@/lib/files/types";
 import type { FrameImage, Job, JobImages } from "@/lib/core/job";
+import { checkFrameImage } from "@/lib/core/frame-check";
 import {
-  checkFrameImage,
   FRAME_FIELDS,
   FRAMES,
   IMAGE_EXTENSIONS,
