@@ -1,8 +1,8 @@
 /**
  * Runs once when a server instance starts, before Next handles its first request: stamps each
  * request with its connection's address, validates the environment (a bad variable stops the
- * server with a message naming it), serves the event streams on the Node server itself
- * (self-hosted only), takes the data directory's lock when the store is the
+ * server with a message naming it), answers the event stream and status routes on the Node
+ * server itself (self-hosted only), takes the data directory's lock when the store is the
  * embedded one (a second process on it stops with a message saying why), installs the graceful
  * stop, and starts the sweeper, whose first sweep resumes jobs a previous process left unfinished and
  * moves the line of waiting jobs.
@@ -15,9 +15,9 @@ export async function register() {
   const { env, storeConfig } = await import("@/lib/env");
   env();
   const store = storeConfig();
-  // Self-hosted, the event streams are served by the Node server itself, before Next.
-  const { serveEventStreamsOnNodeServer } = await import("@/lib/jobs/adapters/node-event-stream");
-  serveEventStreamsOnNodeServer();
+  // Self-hosted, the event stream and status routes are answered by the Node server itself, before Next.
+  const { serveNodeRoutes } = await import("@/lib/jobs/adapters/node-routes");
+  serveNodeRoutes();
   // A build may run while the server serves the same DATA_DIR (build, then restart): it never takes the lock.
   if (store.kind === "embedded" && process.env.NEXT_PHASE !== "phase-production-build") {
     // The embedded store serves one process: a second one on the same DATA_DIR stops here.

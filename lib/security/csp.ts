@@ -79,8 +79,8 @@ export const NON_PAGE_PREFIXES = ["/api/", "/_next/"] as const;
 const nonPageFraming = () => framingHeaders({ nonce: null, isDev: false, upgradeInsecureRequests: false });
 
 /**
- * Every security header of a non-page response, for the one answer the Node server sends itself,
- * outside Next (the event stream: lib/jobs/adapters/node-event-stream.ts); the same as
+ * Every security header of a non-page response, for the answers the Node server sends itself,
+ * outside Next (the event stream and status routes: lib/jobs/adapters/node-routes.ts); the same as
  * `staticHeaderRules` gives those paths.
  */
 export function nonPageHeaders(): Record<string, string> {

@@ -4,14 +4,14 @@ import { createScheduler, startAppHarness, type AppHarness } from "../support/ap
 import { EmbeddedStore } from "@/lib/store/embedded-store";
 import type { JobStore } from "@/lib/store/types";
 import { eventStreamResponse, type EventStreamOptions } from "@/lib/jobs/adapters/event-stream";
-import { serveEventStreamsOn } from "@/lib/jobs/adapters/node-event-stream";
+import { serveNodeRoutesOn } from "@/lib/jobs/adapters/node-routes";
 import { env } from "@/lib/env";
 import { withStreamSlot } from "@/lib/limits/stream-caps";
 
 /**
  * The app harness (webhook and status routes) plus GET /api/events/[id] on a second loopback
  * server that streams (the harness buffers whole bodies), served as the app serves it: by the Node
- * server itself (`transport: "node"`, the default; lib/jobs/adapters/node-event-stream.ts, as
+ * server itself (`transport: "node"`, the default; lib/jobs/adapters/node-routes.ts, as
  * under `next start`) or by the route handler's web stream piped to the socket (`"web"`, as on
  * Vercel and under `next dev`). The store's subscriptions are counted, so tests can check that
  * every stream let go of its subscription.
@@ -101,7 +101,7 @@ export async function startLiveHarness(
   if (opts.transport !== "web") {
     // In front of the 404 listener above, as in front of Next's.
     const noCaps = { ...env(), EVENT_STREAMS_PER_CLIENT: 0, EVENT_STREAMS_MAX: 0 };
-    serveEventStreamsOn(server, { schedule, ...opts.stream, caps: opts.caps ? undefined : noCaps });
+    serveNodeRoutesOn(server, { schedule, ...opts.stream, caps: opts.caps ? undefined : noCaps });
   }
   await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
   origin = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;

@@ -11,6 +11,9 @@ import { getStore } from "@/lib/store";
  * A shared video is reached only through its share token (lib/jobs/pipeline/sharing.ts), never its id.
  */
 
+/** What access needs of a request: its headers (a `Request`, or the Node server's own request). */
+export type WithHeaders = { headers: Pick<Headers, "get"> };
+
 /** The one sentence for "no such job" and "not yours". */
 export const NO_SUCH_JOB = "There is no job with that id. It may have been deleted.";
 
@@ -18,7 +21,7 @@ export const NO_SUCH_JOB = "There is no job with that id. It may have been delet
  * The owner id of whoever asks: from the request's Cookie header when there is a request (route
  * handlers), else from Next's cookies() (pages and server actions). Null without a valid cookie.
  */
-export function viewerOf(request?: { headers: Pick<Headers, "get"> }): Promise<string | null> {
+export function viewerOf(request?: WithHeaders): Promise<string | null> {
   return request ? ownerFromRequest(request) : currentOwner();
 }
 
@@ -28,7 +31,7 @@ export function ownsJob(job: Pick<Job, "ownerId">, owner: string | null): boolea
 }
 
 /** Whether the browser behind `request` (or this page's or action's cookies) owns the job. */
-export async function ownerAccess(job: Pick<Job, "ownerId">, request?: Request): Promise<boolean> {
+export async function ownerAccess(job: Pick<Job, "ownerId">, request?: WithHeaders): Promise<boolean> {
   return ownsJob(job, await viewerOf(request));
 }
 
@@ -36,7 +39,7 @@ export async function ownerAccess(job: Pick<Job, "ownerId">, request?: Request):
  * The job when the asking browser owns it; null when the id is malformed, the job does not exist,
  * or it is someone else's, alike. A browser without an owner cookie costs no store read.
  */
-export async function loadVisibleJob(id: string, request?: Request): Promise<Job | null> {
+export async function loadVisibleJob(id: string, request?: WithHeaders): Promise<Job | null> {
   if (!JOB_ID_PATTERN.test(id)) return null;
   const owner = await viewerOf(request);
   if (!owner) return null;

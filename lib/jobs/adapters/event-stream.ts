@@ -115,7 +115,7 @@ const defaultSchedule: Schedule = (task) => void task().catch(() => undefined);
 
 /**
  * What a stream needs of its request, whatever carries it (a route handler's `Request`, or the
- * Node server's own request: lib/jobs/adapters/node-event-stream.ts).
+ * Node server's own request: lib/jobs/adapters/node-routes.ts).
  */
 export type StreamRequest = {
   headers: Pick<Headers, "get">;

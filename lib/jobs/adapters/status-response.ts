@@ -1,6 +1,6 @@
 import "server-only";
 import { AppError, errorResponse } from "@/lib/errors";
-import { loadVisibleJob, NO_SUCH_JOB } from "@/lib/jobs/adapters/access";
+import { loadVisibleJob, NO_SUCH_JOB, type WithHeaders } from "@/lib/jobs/adapters/access";
 import { toPublicJob } from "@/lib/jobs/domain/public";
 import { queuePlace } from "@/lib/jobs/pipeline/queue-place";
 import { needsReconcile, reconcile } from "@/lib/jobs/pipeline/reconcile";
@@ -26,7 +26,7 @@ function cacheControl(status: Job["status"]): string {
  * store read (and one of the line while it waits), an ETag from the sequence number and place in
  * line (304 when the browser has it), and a nudge to reconcile when the job has been quiet too long.
  */
-export async function statusResponse(req: Request, id: string, schedule: Schedule): Promise<Response> {
+export async function statusResponse(req: WithHeaders, id: string, schedule: Schedule): Promise<Response> {
   try {
     if (!JOB_ID_PATTERN.test(id)) throw new AppError("bad_request", "That is not a valid job id.");
     const job = await loadVisibleJob(id, req);

@@ -7,15 +7,15 @@ import { makeRenderingJob } from "../support/job-factory";
 import { ownerCookie } from "../support/owner";
 import { startLiveHarness, type LiveHarness } from "./live-harness";
 import { jobEvents, openSse, type SseConnection } from "./sse-client";
-import { eventStreamTarget, serveEventStreamsOn } from "@/lib/jobs/adapters/node-event-stream";
+import { nodeRouteTarget, serveNodeRoutesOn } from "@/lib/jobs/adapters/node-routes";
 import { beginShutdown } from "@/lib/ops/shutdown";
 import type { JobStore } from "@/lib/store/types";
 
 /**
- * Self-hosted, the Node server answers GET /api/events/<id> itself, before Next
- * (lib/jobs/adapters/node-event-stream.ts): every other request must reach Next exactly as it
- * came, and the stream's own promises (owner only, security headers, a slow client dropped)
- * must hold on this path too. The stream's behaviour itself is tested on both paths in
+ * Self-hosted, the Node server answers GET /api/events/<id> and GET /api/status/<id> itself,
+ * before Next (lib/jobs/adapters/node-routes.ts): every other request must reach Next exactly as
+ * it came, and the routes' own promises (owner only, security headers, ETag, a slow client
+ * dropped) must hold on this path too. The stream's behaviour itself is tested on both paths in
  * event-stream.test.ts.
  */
 
@@ -42,7 +42,7 @@ async function nextLikeServer(): Promise<{ origin: string; reached: string[] }> 
     reached.push(`${req.method} ${req.url}`);
     res.writeHead(200, { "content-type": "text/plain" }).end("from next");
   });
-  serveEventStreamsOn(server);
+  serveNodeRoutesOn(server);
   servers.push(server);
   await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
   return { origin: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, reached };
@@ -50,8 +50,8 @@ async function nextLikeServer(): Promise<{ origin: string; reached: string[] }> 
 
 const ID = "A".repeat(22);
 
-describe("event streams on the Node server", () => {
-  it("takes only GET /api/events/<id>; every other request reaches Next as it came", async () => {
+describe("the event stream and status routes on the Node server", () => {
+  it("takes only GET /api/events/<id> and GET /api/status/<id>; every other request reaches Next as it came", async () => {
     const { origin, reached } = await nextLikeServer();
     const toNext: [string, string][] = [
       ["GET", "/"],
@@ -61,7 +61,9 @@ describe("event streams on the Node server", () => {
       ["GET", `/api/eventsX/${ID}`],
       ["POST", `/api/events/${ID}`],
       ["HEAD", `/api/events/${ID}`],
-      ["GET", "/api/status/" + ID + "?since=1"],
+      ["GET", `/api/status/${ID}/`],
+      ["DELETE", `/api/status/${ID}`],
+      ["GET", `/api/jobs/${ID}`],
     ];
     for (const [method, path] of toNext) {
       const res = await fetch(origin + path, { method, body: method === "POST" ? "{}" : undefined });
@@ -79,16 +81,51 @@ describe("event streams on the Node server", () => {
     expect(missing.headers.get("x-frame-options")).toBe("DENY");
     const malformed = await fetch(`${origin}/api/events/not%20an%20id`);
     expect(malformed.status).toBe(400);
+    const status = await fetch(`${origin}/api/status/${ID}`);
+    expect(status.status).toBe(404);
+    expect(await status.json()).toMatchObject({ error: { code: "not_found" } });
+    expect(status.headers.get("x-frame-options")).toBe("DENY");
+    expect((await fetch(`${origin}/api/status/not%20an%20id`)).status).toBe(400);
     expect(reached).toHaveLength(toNext.length);
   });
 
-  it("reads the id and ?since= of a request target", () => {
-    expect(eventStreamTarget(`/api/events/${ID}`)).toEqual({ id: ID, since: null });
-    expect(eventStreamTarget(`/api/events/${ID}?since=12&x=1`)).toEqual({ id: ID, since: "12" });
-    expect(eventStreamTarget(`/api/events/a%2Fb`)).toEqual({ id: "a/b", since: null });
-    expect(eventStreamTarget(`/api/events/%E0%A4%A`)).toBeNull();
-    expect(eventStreamTarget(`http://host/api/events/${ID}`)).toBeNull();
-    expect(eventStreamTarget(undefined)).toBeNull();
+  it("reads the route, id and ?since= of a request target", () => {
+    expect(nodeRouteTarget(`/api/events/${ID}`)).toEqual({ route: "events", id: ID, since: null });
+    expect(nodeRouteTarget(`/api/events/${ID}?since=12&x=1`)).toEqual({ route: "events", id: ID, since: "12" });
+    expect(nodeRouteTarget(`/api/status/${ID}?t=1`)).toEqual({ route: "status", id: ID, since: null });
+    expect(nodeRouteTarget(`/api/events/a%2Fb`)).toEqual({ route: "events", id: "a/b", since: null });
+    expect(nodeRouteTarget(`/api/events/%E0%A4%A`)).toBeNull();
+    expect(nodeRouteTarget(`http://host/api/events/${ID}`)).toBeNull();
+    expect(nodeRouteTarget(`/api/health`)).toBeNull();
+    expect(nodeRouteTarget(undefined)).toBeNull();
+  });
+
+  it("answers a job's status to its owner only, with its ETag, 304 and the security headers", async () => {
+    app = await startLiveHarness();
+    const job = makeRenderingJob();
+    await app.store.create(job);
+    const cookie = await ownerCookie();
+    const url = `${app.eventsOrigin}/api/status/${job.id}`;
+
+    expect((await fetch(url)).status).toBe(404);
+    expect((await fetch(url, { headers: { cookie: await ownerCookie("someoneElse00000000000") } })).status).toBe(404);
+
+    const mine = await fetch(url, { headers: { cookie } });
+    expect(mine.status).toBe(200);
+    expect(await mine.json()).toMatchObject({ id: job.id, seq: 0, status: "processing" });
+    expect(mine.headers.get("content-type")).toMatch(/^application\/json/);
+    expect(mine.headers.get("cache-control")).toBe("no-store");
+    expect(mine.headers.get("vary")).toBe("Cookie");
+    expect(mine.headers.get("content-security-policy")).toContain("script-src 'none'");
+    const etag = mine.headers.get("etag")!;
+    expect(etag).toBe(`"${job.id}.0"`);
+    const same = await fetch(url, { headers: { cookie, "if-none-match": etag } });
+    expect(same.status).toBe(304);
+    expect(await same.text()).toBe("");
+    await app.store.update(job.id, (j) => ({ ...j, message: "changed" }));
+    const changed = await fetch(url, { headers: { cookie, "if-none-match": etag } });
+    expect(changed.status).toBe(200);
+    expect(changed.headers.get("etag")).toBe(`"${job.id}.1"`);
   });
 
   it("streams a job to its owner only, with the security headers", async () => {
