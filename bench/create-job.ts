@@ -55,20 +55,31 @@ export async function readyForm(
   }
 }
 
+/** `promise`, or an error naming `what` after `ms`: no phase of the benchmark waits for ever. */
+function within<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`${what}: nothing after ${ms / 1000} s`)), ms);
+  });
+  return Promise.race([promise, late]).finally(() => clearTimeout(timer));
+}
+
+const STEP_MS = 60_000;
+
 export async function jobCreation(origin: string, opts: { model: string; replays: number }): Promise<CreateResult> {
   const browser = await launchChromium();
   try {
     const page = await filledForm(browser, origin, opts.model);
     const context = page.context();
     const [request] = await Promise.all([
-      page.waitForRequest((r) => r.method() === "POST" && Boolean(r.headers()["next-action"])),
-      page.getByRole("button", { name: "Generate" }).click(),
+      page.waitForRequest((r) => r.method() === "POST" && Boolean(r.headers()["next-action"]), { timeout: STEP_MS }),
+      page.getByRole("button", { name: "Generate" }).click({ timeout: STEP_MS }),
     ]);
-    const response = await request.response();
-    await response?.finished();
+    const response = await within(request.response(), STEP_MS, "the server action's response");
+    await within(response?.finished() ?? Promise.resolve(null), STEP_MS, "the server action's response body");
     const timing = request.timing();
     const browserMs = timing.responseEnd;
-    await page.waitForURL(/\/jobs\/[A-Za-z0-9_-]{22}$/);
+    await page.waitForURL(/\/jobs\/[A-Za-z0-9_-]{22}$/, { timeout: STEP_MS });
 
     const headers = await request.allHeaders();
     const body = request.postDataBuffer();
@@ -83,7 +94,12 @@ export async function jobCreation(origin: string, opts: { model: string; replays
     let created = 0;
     for (let i = 0; i < opts.replays; i++) {
       const started = performance.now();
-      const res = await fetch(request.url(), { method: "POST", headers: replayHeaders, body: new Uint8Array(body) });
+      const res = await fetch(request.url(), {
+        method: "POST",
+        headers: replayHeaders,
+        body: new Uint8Array(body),
+        signal: AbortSignal.timeout(STEP_MS),
+      });
       const text = await res.text();
       times.push(performance.now() - started);
       if (res.ok && text.includes('"status":"created"')) created++;
