@@ -9,7 +9,7 @@ import { isAdmitted, runningStep } from "@/lib/jobs/domain/steps";
 import { onEveryTick, watchJob } from "@/lib/jobs/adapters/job-channels";
 import { getStore } from "@/lib/store";
 import type { JobStore } from "@/lib/store/types";
-import type { Schedule } from "@/lib/core/schedule";
+import { inBackground, type Schedule } from "@/lib/core/schedule";
 import { isStopping } from "@/lib/ops/shutdown";
 
 /**
@@ -51,6 +51,9 @@ export type EventStreamOptions = {
   onClose?: () => void;
 };
 
+/** A client with more than this many bytes not yet taken from its stream is dropped. */
+export const MAX_BUFFERED_BYTES = 1 << 20;
+
 const DEFAULTS = {
   heartbeatMs: 15_000,
   maxLifetimeMs: 280_000,
@@ -58,7 +61,7 @@ const DEFAULTS = {
   tickMs: 1_000,
   nudgeIntervalMs: 3_000,
   // A client that reads this slowly is dropped (it reconnects and gets the latest state).
-  maxBufferedBytes: 1 << 20,
+  maxBufferedBytes: MAX_BUFFERED_BYTES,
 } as const;
 
 export const EVENT_STREAM_HEADERS = {
@@ -111,8 +114,6 @@ function lastSeenSeq(request: StreamRequest): number {
   return -1;
 }
 
-const defaultSchedule: Schedule = (task) => void task().catch(() => undefined);
-
 /**
  * What a stream needs of its request, whatever carries it (a route handler's `Request`, or the
  * Node server's own request: lib/jobs/adapters/node-routes.ts).
@@ -147,7 +148,7 @@ export async function openEventStream(
   options: EventStreamOptions = {},
 ): Promise<OpenedStream | Response> {
   const opts = { ...DEFAULTS, ...options };
-  const schedule = options.schedule ?? defaultSchedule;
+  const schedule = options.schedule ?? inBackground;
   if (!JOB_ID_PATTERN.test(id)) return errorResponse(new AppError("bad_request", "That is not a valid job id."));
   if (request.aborted()) return new Response(null, { status: 499 });
   let owner: string | null;
@@ -288,7 +289,7 @@ export async function eventStreamResponse(
   // Counts queued bytes (the default strategy counts chunks): desiredSize is then highWaterMark
   // minus the bytes not yet taken by the server's writer, which stops taking them while the socket is full.
   const queued = new ByteLengthQueuingStrategy({
-    highWaterMark: options.maxBufferedBytes ?? DEFAULTS.maxBufferedBytes,
+    highWaterMark: options.maxBufferedBytes ?? MAX_BUFFERED_BYTES,
   });
   const body = new ReadableStream<Uint8Array>(
     {

@@ -3,9 +3,14 @@ import { subscribe } from "node:diagnostics_channel";
 import type { IncomingMessage, Server, ServerResponse } from "node:http";
 import { env } from "@/lib/env";
 import { errorResponse } from "@/lib/errors";
-import { EVENT_STREAM_HEADERS, openEventStream, type EventStreamOptions } from "@/lib/jobs/adapters/event-stream";
+import {
+  EVENT_STREAM_HEADERS,
+  MAX_BUFFERED_BYTES,
+  openEventStream,
+  type EventStreamOptions,
+} from "@/lib/jobs/adapters/event-stream";
 import { statusResponse } from "@/lib/jobs/adapters/status-response";
-import type { Schedule } from "@/lib/core/schedule";
+import { inBackground } from "@/lib/core/schedule";
 import { takeStreamSlot, type StreamCapsEnv } from "@/lib/limits/stream-caps";
 import { log } from "@/lib/log";
 import { nonPageHeaders } from "@/lib/security/csp";
@@ -100,7 +105,7 @@ export async function serveEventStream(
     slot.release();
     return sendAnswer(res, opened);
   }
-  const limit = options.maxBufferedBytes ?? 1 << 20;
+  const limit = options.maxBufferedBytes ?? MAX_BUFFERED_BYTES;
   let dropped = false;
   res.writeHead(200, { ...nonPageHeaders(), ...EVENT_STREAM_HEADERS });
   opened.start({
@@ -123,8 +128,6 @@ export async function serveEventStream(
   res.once("close", opened.stop);
 }
 
-const backgroundSchedule: Schedule = (task) => void task().catch(() => undefined);
-
 /**
  * Puts `server`'s request listeners behind one that answers GET /api/events/<id> and
  * GET /api/status/<id> itself and hands every other request to them, unchanged.
@@ -141,8 +144,8 @@ export function serveNodeRoutesOn(server: Server, options: NodeStreamOptions = {
     const answer =
       target.route === "events"
         ? serveEventStream(req, res, target, options)
-        : statusResponse({ headers: headersOf(req) }, target.id, options.schedule ?? backgroundSchedule).then(
-            (response) => sendAnswer(res, response),
+        : statusResponse({ headers: headersOf(req) }, target.id, options.schedule ?? inBackground).then((response) =>
+            sendAnswer(res, response),
           );
     answer.catch((error: unknown) => {
       log.error({ err: error instanceof Error ? error.message : String(error), url: req.url }, "answer failed");
