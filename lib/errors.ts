@@ -1,5 +1,5 @@
 import { log } from "@/lib/log";
-import { STORE_RETRY_SECONDS, StoreUnavailableError, UnreadableRecordError } from "@/lib/store/types";
+import { isStoreUnavailable, isUnreadableRecord, STORE_RETRY_SECONDS } from "@/lib/store/types";
 
 /**
  * Code-keyed errors for route handlers: each code maps to one HTTP status, and every error
@@ -55,12 +55,12 @@ export class AppError extends Error {
 /** Turns anything thrown in a route into a JSON response; unknown errors become a 500 without details. */
 export function errorResponse(error: unknown): Response {
   if (error instanceof AppError) return error.toResponse();
-  if (error instanceof StoreUnavailableError) {
+  if (isStoreUnavailable(error)) {
     return new AppError("unavailable", "The job store is unreachable right now. Try again in a moment.", {
       "Retry-After": String(STORE_RETRY_SECONDS),
     }).toResponse();
   }
-  if (error instanceof UnreadableRecordError) {
+  if (isUnreadableRecord(error)) {
     // A 500, not a 404: the record exists. An engine retries its delivery, and nothing treats it as gone.
     log.warn({ record: error.record }, "answered 500: a stored record cannot be read");
     return new AppError(

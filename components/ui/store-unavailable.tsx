@@ -3,12 +3,10 @@
 import { useRouter } from "next/navigation";
 import { useEffect, useState } from "react";
 import { RetryOrStart } from "@/components/ui/retry-or-start";
-import { STORE_RETRY_SECONDS, STORE_UNAVAILABLE_DIGEST } from "@/lib/store/types";
+import { STORE_RETRY_SECONDS } from "@/lib/store/types";
 
 /** True for a StoreUnavailableError thrown while rendering on the server (Next passes its digest on). */
-export function isStoreUnavailable(error: unknown): boolean {
-  return typeof error === "object" && error !== null && "digest" in error && error.digest === STORE_UNAVAILABLE_DIGEST;
-}
+export { isStoreUnavailable } from "@/lib/store/types";
 
 /**
  * What a page shows while the job store is unreachable: that nothing is lost, and that it tries

@@ -1,10 +1,7 @@
 import { RetryOrStart } from "@/components/ui/retry-or-start";
-import { UNREADABLE_RECORD_DIGEST } from "@/lib/store/types";
 
 /** True for an UnreadableRecordError thrown while rendering on the server (Next passes its digest on). */
-export function isUnreadableRecord(error: unknown): boolean {
-  return typeof error === "object" && error !== null && "digest" in error && error.digest === UNREADABLE_RECORD_DIGEST;
-}
+export { isUnreadableRecord } from "@/lib/store/types";
 
 /**
  * What a page shows when the record it needs exists but cannot be read (a damaged file): not

@@ -11,7 +11,13 @@ import { EmbeddedKeys } from "@/lib/store/embedded-keys";
 import { EmbeddedQueue } from "@/lib/store/embedded-queue";
 import { KeyedQueue } from "@/lib/store/keyed-queue";
 import { Quarantine } from "@/lib/store/quarantine";
-import { UnreadableRecordError, type JobPage, type JobStore, type UpdateResult } from "@/lib/store/types";
+import {
+  isUnreadableRecord,
+  UnreadableRecordError,
+  type JobPage,
+  type JobStore,
+  type UpdateResult,
+} from "@/lib/store/types";
 
 /** Job files whose validated record is kept in memory (the most recently read). */
 const TEXT_CACHE_SIZE = 2000;
@@ -305,7 +311,7 @@ export class EmbeddedStore implements JobStore {
     let i = start;
     for (; i < list.length && jobs.length < limit; i++) {
       const job = await this.readJob(list[i]!.id).catch((err: unknown) => {
-        if (err instanceof UnreadableRecordError) return null;
+        if (isUnreadableRecord(err)) return null;
         throw err;
       });
       if (job) jobs.push(job);
@@ -335,7 +341,7 @@ export class EmbeddedStore implements JobStore {
       const id = name.endsWith(".json") ? name.slice(0, -5) : "";
       if (!JOB_ID_PATTERN.test(id)) continue;
       const job = await this.readJobFile(id).catch((err: unknown) => {
-        if (err instanceof UnreadableRecordError) return null;
+        if (isUnreadableRecord(err)) return null;
         throw err;
       });
       if (job) this.addToIndex(index, job);

@@ -121,3 +121,22 @@ export class UnreadableRecordError extends Error {
     this.name = "UnreadableRecordError";
   }
 }
+
+/**
+ * Whether `error` is a StoreUnavailableError or an UnreadableRecordError. Told by the digest, not
+ * `instanceof`: the server's bundles (instrumentation, each route, the pages) are separate module
+ * graphs in one process sharing one store, so the store's errors may come from another copy of
+ * these classes; and the error boundary sees only the digest.
+ */
+export function isStoreUnavailable(error: unknown): boolean {
+  return hasDigest(error, STORE_UNAVAILABLE_DIGEST);
+}
+
+/** See isStoreUnavailable. */
+export function isUnreadableRecord(error: unknown): error is Error & { record?: string } {
+  return hasDigest(error, UNREADABLE_RECORD_DIGEST);
+}
+
+function hasDigest(error: unknown, digest: string): boolean {
+  return typeof error === "object" && error !== null && "digest" in error && error.digest === digest;
+}

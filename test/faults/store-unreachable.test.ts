@@ -4,7 +4,9 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import { GET as health } from "@/app/api/health/route";
+import { errorResponse } from "@/lib/errors";
 import { log } from "@/lib/log";
+import { STORE_UNAVAILABLE_DIGEST, UNREADABLE_RECORD_DIGEST } from "@/lib/store/types";
 import type { HealthReport } from "@/lib/ops/health";
 import { createStore } from "@/lib/store";
 import { startAppHarness, type AppHarness } from "@/test/support/app-harness";
@@ -131,6 +133,23 @@ describe("when the job store is unreachable", () => {
     const job = generatingJob();
     for (let i = 0; i < 3; i++) await expectUnavailable(await fetch(live.eventsUrl(job.id), await asOwner()));
     expect(live.subscriptions()).toBe(0);
+    expect(unexpected).not.toHaveBeenCalled();
+  });
+
+  it("tells the store's errors by their digest: another bundle's copy of the classes may have thrown them", async () => {
+    // instrumentation.ts, each route and the pages are separate module graphs sharing one store:
+    // an error its store throws need not be an instance of the class this module imported.
+    class ElsewhereUnavailable extends Error {
+      readonly digest = STORE_UNAVAILABLE_DIGEST;
+    }
+    class ElsewhereUnreadable extends Error {
+      readonly digest = UNREADABLE_RECORD_DIGEST;
+      readonly record = "job x";
+    }
+    await expectUnavailable(errorResponse(new ElsewhereUnavailable("The job store is unreachable")));
+    const unreadable = errorResponse(new ElsewhereUnreadable("cannot be read"));
+    expect(unreadable.status).toBe(500);
+    expect(((await unreadable.json()) as { error: { message: string } }).error.message).toMatch(/Nothing was deleted/);
     expect(unexpected).not.toHaveBeenCalled();
   });
 

@@ -25,7 +25,7 @@ import { checkEnhanceLimits } from "@/lib/limits/enhance-limits";
 import { jobLog, log } from "@/lib/log";
 import { availableModels } from "@/lib/models/registry";
 import { getStore } from "@/lib/store";
-import { StoreUnavailableError } from "@/lib/store/types";
+import { isStoreUnavailable } from "@/lib/store/types";
 
 const STORE_DOWN = "The job store is unreachable right now, so nothing was started. Try again in a moment.";
 
@@ -52,7 +52,7 @@ export async function createJob(_prev: CreateJobState, formData: FormData): Prom
         };
     }
   } catch (error) {
-    if (error instanceof StoreUnavailableError) return { status: "failed", message: STORE_DOWN, values };
+    if (isStoreUnavailable(error)) return { status: "failed", message: STORE_DOWN, values };
     log.error({ err: error instanceof Error ? error.message : String(error) }, "createJob failed");
     return { status: "failed", message: "Something went wrong on our side; the job was not started.", values };
   }
@@ -76,7 +76,7 @@ async function ownedJob(id: unknown): Promise<{ job: Job } | Refusal> {
 }
 
 function storeDown(error: unknown): ActionResult {
-  if (error instanceof StoreUnavailableError)
+  if (isStoreUnavailable(error))
     return {
       ok: false,
       code: "unavailable",
@@ -293,7 +293,7 @@ export async function enhancePrompt(prompt: string, style: string): Promise<Enha
       return { ok: false, message: limit.message, retryAfterSeconds: limit.retryAfterSeconds };
     }
   } catch (error) {
-    if (error instanceof StoreUnavailableError)
+    if (isStoreUnavailable(error))
       return {
         ok: false,
         message: "The job store is unreachable right now, so nothing was enhanced. Try again in a moment.",
