@@ -62,7 +62,21 @@ export interface Engine {
 }
 
 /** An error starting a step, with a message a user understands. */
+/** Marks an EngineError of any copy of this module (see EngineError's `Symbol.hasInstance`). */
+const ENGINE_ERROR = Symbol.for("prompt2video.EngineError");
+
 export class EngineError extends Error {
+  readonly [ENGINE_ERROR] = true;
+
+  /**
+   * `instanceof` across the server's bundles: instrumentation.ts (the sweeper, the Node server's
+   * answers) and each route are separate module graphs in one process that share one set of
+   * engines (lib/engines/index.ts), so an EngineError may come from another copy of this class.
+   */
+  static [Symbol.hasInstance](value: unknown): boolean {
+    return typeof value === "object" && value !== null && ENGINE_ERROR in value;
+  }
+
   /** "rate_limited": how long the engine asked us to wait, when it said. */
   readonly retryAfterSeconds: number | null;
 
