@@ -1,5 +1,5 @@
 import { expect, test } from "@playwright/test";
-import { generateFromHome } from "./helpers";
+import { expectVideoSaved, generateFromHome } from "./helpers";
 
 /**
  * Private means the owner (issue 10): a job made in one browser is, for any other browser, a job
@@ -13,7 +13,8 @@ test("a private job is the owner's alone; a share link works until it is turned 
   const owner = await browser.newContext({ baseURL });
   const page = await owner.newPage();
   const id = await generateFromHome(page, "A paper lantern over a night market");
-  await expect(page.locator("video")).toBeVisible({ timeout: 120_000 });
+  // Saved, not only playing: the page plays the render while our copy is made (issue 14).
+  await expectVideoSaved(page);
 
   // The owner's own view, and the job's own files, which only the owner's browser may keep.
   const mine = (await (await page.request.get(`/api/status/${id}`)).json()) as {
