@@ -141,6 +141,8 @@ test("kill -9 before the create reached Replicate, then a restart: the step star
   const id = await createJob(request, server.origin);
   await gate.arrived;
   await server.kill();
+  // The provider has seen the connection close before the gate opens: the create never reached it.
+  await gate.abandoned;
   gate.release();
 
   server = await startAppServer(port, env);

@@ -64,6 +64,8 @@ export type FakeReplicateOptions = {
 export type Gate = {
   /** Resolves when the first held request has arrived. */
   arrived: Promise<void>;
+  /** Resolves when the client of a held request has gone away (its connection closed): it will be dropped. */
+  abandoned: Promise<void>;
   /** Lets every held request (and later ones) through. */
   release(): void;
 };
@@ -171,15 +173,23 @@ export async function startFakeReplicate(opts: FakeReplicateOptions = {}): Promi
   const makeGate = (): Gate & { wait(req: http.IncomingMessage): Promise<boolean> } => {
     let release!: () => void;
     let arrive!: () => void;
+    let abandon!: () => void;
     const open = new Promise<void>((resolve) => (release = resolve));
     const arrived = new Promise<void>((resolve) => (arrive = resolve));
+    const abandoned = new Promise<void>((resolve) => (abandon = resolve));
     return {
       arrived,
+      abandoned,
       release,
       // Whether the request is still wanted once the gate opens.
       async wait(req) {
         arrive();
-        const gone = new Promise<boolean>((resolve) => req.socket.once("close", () => resolve(false)));
+        const gone = new Promise<boolean>((resolve) =>
+          req.socket.once("close", () => {
+            abandon();
+            resolve(false);
+          }),
+        );
         return Promise.race([open.then(() => !req.socket.destroyed), gone]);
       },
     };
