@@ -83,9 +83,11 @@ const nonPageFraming = () => framingHeaders({ nonce: null, isDev: false, upgrade
  * outside Next (the event stream and status routes: lib/jobs/adapters/node-routes.ts); the same as
  * `staticHeaderRules` gives those paths.
  */
-export function nonPageHeaders(): Record<string, string> {
-  return { ...COMMON_HEADERS, ...nonPageFraming() };
+export function nonPageHeaders(): Readonly<Record<string, string>> {
+  // The same for every answer (no nonce): built once, not on each status answer.
+  return (nonPage ??= Object.freeze({ ...COMMON_HEADERS, ...nonPageFraming() }));
 }
+let nonPage: Readonly<Record<string, string>> | undefined;
 
 type HeaderRule = { source: string; headers: { key: string; value: string }[] };
 const asList = (headers: Record<string, string>) => Object.entries(headers).map(([key, value]) => ({ key, value }));
